@@ -4,7 +4,16 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/", "dist-typecheck/", "node_modules/", "coverage/", "bench-results/", "src/web/static/vendor/"] },
+  {
+    ignores: [
+      "dist/",
+      "dist-typecheck/",
+      "node_modules/",
+      "coverage/",
+      "bench-results/",
+      "src/web/static/vendor/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -15,18 +24,35 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
-      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true, allowBigInt: true }],
+      "@typescript-eslint/restrict-template-expressions": [
+        "error",
+        { allowNumber: true, allowBoolean: true },
+      ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-non-null-assertion": "off",
+      "@typescript-eslint/no-confusing-void-expression": ["error", { ignoreArrowShorthand: true }],
       "@typescript-eslint/no-unnecessary-condition": ["error", { allowConstantLoopConditions: true }],
-      "no-restricted-syntax": ["error", { selector: "CallExpression[callee.property.name='only']", message: "no .only in tests" }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "CallExpression[callee.property.name='only']", message: "no .only in tests" },
+      ],
     },
   },
   {
     // The pure core runs in browsers too: no Node built-ins there (DESIGN §2, docs/architecture.md).
     files: ["src/core/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "path", "crypto", "better-sqlite3", "fastify"], message: "src/core is pure: inject I/O and crypto through its interfaces." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:*", "fs", "path", "crypto", "better-sqlite3", "fastify"],
+              message: "src/core is pure: inject I/O and crypto through its interfaces.",
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,0 +1,49 @@
+import { describe, expect, test } from "vitest";
+import fc from "fast-check";
+import { nodeCrypto } from "./crypto.js";
+import { nobleCrypto } from "../../core/crypto-noble.js";
+
+describe("node:crypto and @noble agree (the node and the browser must give the same verdict)", () => {
+  test("hashes, keys and signatures are identical", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 200 }),
+        (seed, msg) => {
+          expect(nodeCrypto.sha256(msg)).toEqual(nobleCrypto.sha256(msg));
+          expect(nodeCrypto.sha256Parts(msg, seed)).toEqual(nobleCrypto.sha256Parts(msg, seed));
+          expect(nodeCrypto.hmacSha256(seed, msg)).toEqual(nobleCrypto.hmacSha256(seed, msg));
+          const pub = nodeCrypto.ed25519PublicKey(seed);
+          expect(pub).toEqual(nobleCrypto.ed25519PublicKey(seed));
+          const sig = nodeCrypto.ed25519Sign(seed, msg);
+          expect(sig).toEqual(nobleCrypto.ed25519Sign(seed, msg));
+          expect(nodeCrypto.ed25519Verify(pub, msg, sig)).toBe(true);
+          expect(nobleCrypto.ed25519Verify(pub, msg, sig)).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  test("mutated signatures and keys get the same verdict from both", () => {
+    const seed = new Uint8Array(32).fill(3);
+    const msg = new Uint8Array([1, 2, 3]);
+    const pub = nodeCrypto.ed25519PublicKey(seed);
+    const sig = nodeCrypto.ed25519Sign(seed, msg);
+    fc.assert(
+      fc.property(fc.nat(95), fc.integer({ min: 1, max: 255 }), (pos, xor) => {
+        const s = sig.slice();
+        const p = pub.slice();
+        if (pos < 64) s[pos] = s[pos]! ^ xor;
+        else p[pos - 64] = p[pos - 64]! ^ xor;
+        expect(nodeCrypto.ed25519Verify(p, msg, s)).toBe(nobleCrypto.ed25519Verify(p, msg, s));
+      }),
+      { numRuns: 500 },
+    );
+    // S ≥ L (non-canonical scalar): RFC 8032 §5.1.7 requires rejection by both.
+    const highS = sig.slice();
+    highS[63] = highS[63]! | 0xf0;
+    expect(nodeCrypto.ed25519Verify(pub, msg, highS)).toBe(false);
+    expect(nobleCrypto.ed25519Verify(pub, msg, highS)).toBe(false);
+  });
+});

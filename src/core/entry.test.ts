@@ -1,0 +1,70 @@
+import { describe, expect, test } from "vitest";
+import { nobleCrypto as crypto } from "./crypto-noble.js";
+import { actorKeyId, decodeEntry, signEntry, verifyEntrySignature, type UnsignedEntry } from "./entry.js";
+import { RadledgerError } from "./errors.js";
+import { utf8 } from "./bytes.js";
+
+const seed = new Uint8Array(32).fill(9);
+const publicKey = crypto.ed25519PublicKey(seed);
+const unsigned: UnsignedEntry = {
+  v: 1,
+  type: "report.contribution",
+  time: "2026-11-27T21:00:00.000Z",
+  origin: "radledger.example-hospital.org/log",
+  actor: "rad-0042",
+  key: actorKeyId(crypto, publicKey),
+  refs: { report: "ab".repeat(32) },
+  body: { section: "findings", commitment: "cd".repeat(32) },
+};
+
+const codeOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (e) {
+    if (e instanceof RadledgerError) return e.code;
+    throw e;
+  }
+};
+
+describe("entry envelope", () => {
+  test("sign → bytes → decode → verify", () => {
+    const { bytes, entry } = signEntry(crypto, unsigned, seed);
+    const decoded = decodeEntry(bytes);
+    expect(decoded).toEqual(entry);
+    expect(verifyEntrySignature(crypto, decoded, publicKey)).toBe(true);
+    expect(verifyEntrySignature(crypto, decoded, crypto.ed25519PublicKey(new Uint8Array(32)))).toBe(false);
+  });
+
+  test("any change to a signed field breaks the signature", () => {
+    const { entry } = signEntry(crypto, unsigned, seed);
+    for (const changed of [
+      { ...entry, actor: "rad-0043" },
+      { ...entry, time: "2026-11-27T21:00:00.001Z" },
+      { ...entry, body: { ...entry.body, section: "impression" } },
+      { ...entry, refs: {} },
+    ]) {
+      expect(verifyEntrySignature(crypto, changed, publicKey)).toBe(false);
+    }
+  });
+
+  test("malformed envelopes are refused with codes", () => {
+    const { entry } = signEntry(crypto, unsigned, seed);
+    const enc = (v: unknown) => utf8(JSON.stringify(v, Object.keys(v as object).sort()));
+    expect(codeOf(() => decodeEntry(utf8('{"v":1}')))).toBe("ENTRY_MALFORMED");
+    expect(codeOf(() => decodeEntry(enc({ ...entry, extra: 1 })))).toBe("ENTRY_MALFORMED");
+    expect(codeOf(() => decodeEntry(enc({ ...entry, time: "2026-11-27T21:00:00Z" })))).toBe(
+      "ENTRY_MALFORMED",
+    );
+    expect(codeOf(() => decodeEntry(enc({ ...entry, time: "2026-02-30T21:00:00.000Z" })))).toBe(
+      "ENTRY_MALFORMED",
+    );
+    expect(codeOf(() => decodeEntry(enc({ ...entry, type: "Report" })))).toBe("ENTRY_MALFORMED");
+    expect(codeOf(() => decodeEntry(enc({ ...entry, key: "XY" })))).toBe("ENTRY_MALFORMED");
+    expect(codeOf(() => decodeEntry(utf8(" {}")))).toBe("JSON_NOT_CANONICAL");
+    expect(codeOf(() => decodeEntry(new Uint8Array(70_000)))).toBe("ENTRY_TOO_LARGE");
+    expect(codeOf(() => signEntry(crypto, { ...unsigned, body: { text: "x".repeat(70_000) } }, seed))).toBe(
+      "ENTRY_TOO_LARGE",
+    );
+  });
+});

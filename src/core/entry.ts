@@ -1,0 +1,166 @@
+/**
+ * The entry envelope shared by every record family (DESIGN §4): a signed statement encoded as
+ * canonical JSON (canonical-json.ts), whose exact bytes are one leaf of the log.
+ *
+ *   { "actor": "<actor id>", "body": {…}, "key": "<signing key id>", "origin": "<log origin>",
+ *     "refs": { "<name>": "<leaf hash hex>" | ["<leaf hash hex>", …] }, "sig": "<base64 Ed25519>",
+ *     "time": "<RFC 3339 UTC>", "type": "<family>.<event>", "v": 1 }
+ *
+ * The signature covers the domain-separation prefix "radledger/entry/v1\n" followed by the canonical
+ * encoding of the envelope without `sig`, so a signature over an entry can never be replayed as a
+ * signature over a checkpoint or any other message, and vice versa. Who controls what: every field
+ * is chosen by the signing actor; the node only checks it (docs/log-format.md §Entries).
+ */
+import type { CryptoSuite } from "./crypto.js";
+import {
+  canonicalBytes,
+  canonicalize,
+  parseCanonical,
+  type JsonObject,
+  type JsonValue,
+} from "./canonical-json.js";
+import { concatBytes, fromBase64, toBase64, toHex, utf8 } from "./bytes.js";
+import { RadledgerError } from "./errors.js";
+import { MAX_ENTRY_SIZE } from "./tiles.js";
+
+export const ENTRY_VERSION = 1;
+export const ENTRY_SIGNING_PREFIX = "radledger/entry/v1\n";
+
+/** Named references to earlier entries by leaf hash (lowercase hex). */
+export type EntryRefs = Record<string, string | string[]>;
+
+export interface UnsignedEntry {
+  readonly v: typeof ENTRY_VERSION;
+  readonly type: string;
+  readonly time: string;
+  readonly origin: string;
+  readonly actor: string;
+  readonly key: string;
+  readonly refs?: EntryRefs;
+  readonly body: JsonObject;
+}
+
+export interface Entry extends UnsignedEntry {
+  readonly sig: string;
+}
+
+const TYPE_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+/** Actor ids are opaque institution-assigned identifiers, never names or patient identifiers. */
+export const ACTOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const KEY_ID_PATTERN = /^[0-9a-f]{32}$/;
+export const LEAF_HASH_PATTERN = /^[0-9a-f]{64}$/;
+const REF_NAME_PATTERN = /^[a-z][A-Za-z0-9]{0,63}$/;
+/** RFC 3339 UTC with exactly millisecond precision: one text form per instant. */
+const TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MAX_REFS = 256;
+
+export function isCanonicalTime(time: string): boolean {
+  if (!TIME_PATTERN.test(time)) return false;
+  const ms = Date.parse(time);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === time;
+}
+
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Key ID of an actor's Ed25519 key: the first 16 bytes of SHA-256 of the public key, in hex. */
+export function actorKeyId(crypto: CryptoSuite, publicKey: Uint8Array): string {
+  return toHex(crypto.sha256(publicKey).slice(0, 16));
+}
+
+function malformed(message: string, at?: string): never {
+  throw new RadledgerError("ENTRY_MALFORMED", message, at === undefined ? {} : { at });
+}
+
+function checkEnvelope(value: JsonValue): Entry {
+  if (typeof value !== "object" || Array.isArray(value)) return malformed("entry is not a JSON object");
+  const allowed = new Set(["v", "type", "time", "origin", "actor", "key", "refs", "body", "sig"]);
+  for (const k of Object.keys(value))
+    if (!allowed.has(k)) malformed(`unknown envelope field ${JSON.stringify(k.slice(0, 40))}`, k);
+  const { v, type, time, origin, actor, key, refs, body, sig } = value as Record<
+    string,
+    JsonValue | undefined
+  >;
+  if (v !== ENTRY_VERSION) malformed("unsupported entry version", "v");
+  if (typeof type !== "string" || !TYPE_PATTERN.test(type) || type.length > 64)
+    malformed("type must be a dotted lowercase name", "type");
+  if (typeof time !== "string" || !isCanonicalTime(time))
+    malformed("time must be RFC 3339 UTC with milliseconds, e.g. 2026-01-02T03:04:05.000Z", "time");
+  if (typeof origin !== "string" || origin.length === 0 || origin.length > 255 || /[\s+]/.test(origin))
+    malformed("origin must be a log origin", "origin");
+  if (typeof actor !== "string" || !ACTOR_ID_PATTERN.test(actor))
+    malformed("actor must be an actor id", "actor");
+  if (typeof key !== "string" || !KEY_ID_PATTERN.test(key))
+    malformed("key must be a 32-hex-digit key id", "key");
+  if (typeof body !== "object" || Array.isArray(body)) malformed("body must be an object", "body");
+  if (typeof sig !== "string") malformed("sig must be a base64 string", "sig");
+  if (refs !== undefined) {
+    if (typeof refs !== "object" || Array.isArray(refs)) malformed("refs must be an object", "refs");
+    let count = 0;
+    for (const [name, ref] of Object.entries(refs)) {
+      if (!REF_NAME_PATTERN.test(name)) malformed("invalid reference name", `refs.${name}`);
+      const list = Array.isArray(ref) ? ref : [ref];
+      if (Array.isArray(ref) && ref.length === 0) malformed("empty reference list", `refs.${name}`);
+      for (const h of list) {
+        if (typeof h !== "string" || !LEAF_HASH_PATTERN.test(h))
+          malformed("references are lowercase hex leaf hashes", `refs.${name}`);
+        count++;
+      }
+    }
+    if (count > MAX_REFS) malformed(`more than ${MAX_REFS} references`, "refs");
+  }
+  return value as unknown as Entry;
+}
+
+/**
+ * Decodes the bytes of a submitted or stored entry: size limit, canonical JSON, envelope shape.
+ * The signature is checked separately (verifyEntrySignature) because the key comes from the log state.
+ */
+export function decodeEntry(bytes: Uint8Array): Entry {
+  if (bytes.length > MAX_ENTRY_SIZE)
+    throw new RadledgerError("ENTRY_TOO_LARGE", `entry is ${bytes.length} bytes; at most ${MAX_ENTRY_SIZE}`);
+  if (bytes.length === 0) malformed("empty entry");
+  return checkEnvelope(parseCanonical(bytes));
+}
+
+export function signingMessage(entry: UnsignedEntry): Uint8Array {
+  const { sig: _sig, ...rest } = entry as Entry;
+  return concatBytes(utf8(ENTRY_SIGNING_PREFIX), canonicalBytes(rest));
+}
+
+export function verifyEntrySignature(crypto: CryptoSuite, entry: Entry, publicKey: Uint8Array): boolean {
+  let sig: Uint8Array;
+  try {
+    sig = fromBase64(entry.sig);
+  } catch {
+    return false;
+  }
+  if (sig.length !== 64) return false;
+  return crypto.ed25519Verify(publicKey, signingMessage(entry), sig);
+}
+
+/** Signs an unsigned entry with an Ed25519 seed; returns the entry and its exact leaf bytes. */
+export function signEntry(
+  crypto: CryptoSuite,
+  unsigned: UnsignedEntry,
+  seed: Uint8Array,
+): { entry: Entry; bytes: Uint8Array } {
+  const sig = toBase64(crypto.ed25519Sign(seed, signingMessage(unsigned)));
+  const entry: Entry = { ...unsigned, sig };
+  const text = canonicalize(entry);
+  const bytes = utf8(text);
+  if (bytes.length > MAX_ENTRY_SIZE)
+    throw new RadledgerError("ENTRY_TOO_LARGE", `entry is ${bytes.length} bytes; at most ${MAX_ENTRY_SIZE}`);
+  checkEnvelope(entry as unknown as JsonValue);
+  return { entry, bytes };
+}
+
+/** All leaf hashes an entry references, with the reference names. */
+export function entryRefs(entry: Entry): { name: string; hash: string }[] {
+  const out: { name: string; hash: string }[] = [];
+  for (const [name, ref] of Object.entries(entry.refs ?? {})) {
+    for (const hash of Array.isArray(ref) ? ref : [ref]) out.push({ name, hash });
+  }
+  return out;
+}

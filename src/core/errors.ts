@@ -1,0 +1,131 @@
+/**
+ * The one error base of radledger. Every failure that a caller can act on carries a stable
+ * UPPER_SNAKE `code`; the HTTP API maps the code's category to a status (RFC 9457 problem+json) and
+ * the CLI maps it to an exit code. docs/errors.md lists every code; a test keeps the two in step.
+ *
+ * Messages never contain secrets or PHI: they name indexes, sizes, field paths and codes, not values
+ * supplied by patients or clinicians.
+ */
+
+/** What kind of failure a code is; decides the HTTP status and CLI exit code at the edges. */
+export type ErrorCategory =
+  | "invalid" // the input is malformed or violates a schema (HTTP 400)
+  | "unauthenticated" // no or bad credentials (401)
+  | "forbidden" // authenticated but not allowed (403)
+  | "not_found" // the named thing does not exist (404)
+  | "conflict" // the input is well-formed but contradicts the current state (409)
+  | "unprocessable" // a rule of the ledger refuses the entry or proof (422)
+  | "too_large" // size limits (413)
+  | "rate_limited" // (429)
+  | "verification" // a proof, signature or stored byte failed verification (422 over HTTP, exit 1 in the CLI)
+  | "unavailable" // a dependency or the node is not ready (503)
+  | "internal"; // a bug: never expected (500)
+
+/** Every code the product emits, with its category. Adding a code means documenting it in docs/errors.md. */
+export const ERROR_CODES = {
+  // encoding and input
+  JSON_INVALID: "invalid",
+  JSON_DUPLICATE_KEY: "invalid",
+  JSON_NOT_CANONICAL: "invalid",
+  JSON_FLOAT_FORBIDDEN: "invalid",
+  JSON_UNSAFE_INTEGER: "invalid",
+  JSON_TOO_DEEP: "invalid",
+  JSON_NULL_FORBIDDEN: "invalid",
+  ENCODING_INVALID: "invalid",
+  INPUT_INVALID: "invalid",
+  // entries
+  ENTRY_TOO_LARGE: "too_large",
+  ENTRY_MALFORMED: "invalid",
+  ENTRY_SCHEMA_INVALID: "invalid",
+  ENTRY_UNKNOWN_TYPE: "invalid",
+  ENTRY_BAD_SIGNATURE: "unprocessable",
+  ENTRY_WRONG_ORIGIN: "unprocessable",
+  ENTRY_TIME_OUT_OF_WINDOW: "unprocessable",
+  ENTRY_DUPLICATE: "conflict",
+  ENTRY_REF_NOT_FOUND: "unprocessable",
+  ENTRY_REF_WRONG_TYPE: "unprocessable",
+  ENTRY_NOT_FOUND: "not_found",
+  // identity rules
+  KEY_UNKNOWN: "unprocessable",
+  KEY_REVOKED: "unprocessable",
+  KEY_ALREADY_ENROLLED: "conflict",
+  ACTOR_UNKNOWN: "unprocessable",
+  ACTOR_ALREADY_ENROLLED: "conflict",
+  ROLE_NOT_PERMITTED: "unprocessable",
+  GENESIS_REQUIRED: "unprocessable",
+  GENESIS_ALREADY_PRESENT: "conflict",
+  // tree and proofs
+  TREE_SIZE_INVALID: "invalid",
+  TREE_INDEX_OUT_OF_RANGE: "invalid",
+  PROOF_INVALID: "verification",
+  PROOF_WRONG_LENGTH: "verification",
+  ROOT_MISMATCH: "verification",
+  // notes and checkpoints
+  NOTE_MALFORMED: "invalid",
+  NOTE_NO_VALID_SIGNATURE: "verification",
+  NOTE_BAD_SIGNATURE: "verification",
+  CHECKPOINT_MALFORMED: "invalid",
+  CHECKPOINT_WRONG_ORIGIN: "verification",
+  KEY_STRING_MALFORMED: "invalid",
+  // tiles
+  TILE_PATH_INVALID: "invalid",
+  TILE_NOT_FOUND: "not_found",
+  // storage and verification of a whole log
+  STORE_EXISTS: "conflict",
+  STORE_NOT_FOUND: "not_found",
+  STORE_CORRUPT: "verification",
+  STORE_LOCKED: "unavailable",
+  VERIFY_FAILED: "verification",
+  // node lifecycle
+  NODE_CLOSED: "unavailable",
+  NODE_BUSY: "unavailable",
+  // CLI
+  CLI_USAGE: "invalid",
+  INTERNAL: "internal",
+} as const satisfies Record<string, ErrorCategory>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorDetails {
+  /** Where the failure is, e.g. a JSON path (`body.contributions[2]`) or `entry 1234`. */
+  readonly at?: string;
+  /** Log index concerned, when there is one. */
+  readonly index?: number;
+  /** Any further machine-readable facts; never secrets or PHI. */
+  readonly [key: string]: unknown;
+}
+
+export class RadledgerError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RadledgerError";
+    this.code = code;
+    this.details = details;
+  }
+
+  get category(): ErrorCategory {
+    return ERROR_CODES[this.code];
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isRadledgerError(e: unknown): e is RadledgerError {
+  return e instanceof RadledgerError;
+}
+
+/** Wraps anything thrown into a RadledgerError, keeping coded errors as they are. */
+export function toRadledgerError(e: unknown): RadledgerError {
+  if (e instanceof RadledgerError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new RadledgerError("INTERNAL", message, {}, { cause: e });
+}
+
+export function fail(code: ErrorCode, message: string, details?: ErrorDetails): never {
+  throw new RadledgerError(code, message, details);
+}
