@@ -6,6 +6,7 @@ import globals from "globals";
 export default tseslint.config(
   {
     ignores: [
+      ".tmp/",
       "dist/",
       "dist-typecheck/",
       "node_modules/",
@@ -41,6 +42,7 @@ export default tseslint.config(
   {
     // The pure core runs in browsers too: no Node built-ins there (DESIGN §2, docs/architecture.md).
     files: ["src/core/**/*.ts"],
+    ignores: ["src/core/**/*.test.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
