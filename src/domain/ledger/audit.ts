@@ -214,6 +214,16 @@ function checkCheckpoints(
 function compareProjections(p: AuditParams): void {
   const live = p.store.stateRows();
   const rebuilt = p.scratch.stateRows();
+  try {
+    compareRows(live, rebuilt);
+  } finally {
+    // Close both cursors even when stopping early: an open iterator keeps its connection busy.
+    live.return?.();
+    rebuilt.return?.();
+  }
+}
+
+function compareRows(live: IterableIterator<string>, rebuilt: IterableIterator<string>): void {
   for (let n = 0; ; n++) {
     const a = live.next();
     const b = rebuilt.next();
