@@ -20,7 +20,6 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     maxParamLength: 200,
     return503OnClosing: true,
-    disableRequestLogging: true,
   });
 
   app.setErrorHandler((error, req, reply) => {

@@ -8,6 +8,7 @@ import { registerInit } from "./commands/init.js";
 import { registerKey } from "./commands/key.js";
 import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
+import { registerDemo } from "./commands/demo.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -23,6 +24,7 @@ registerInit(program);
 registerServe(program);
 registerKey(program);
 registerVerify(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

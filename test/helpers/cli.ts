@@ -44,7 +44,10 @@ export function startServe(
           child,
           stop: () =>
             new Promise<void>((done) => {
-              if (child.exitCode !== null) return done();
+              if (child.exitCode !== null) {
+                done();
+                return;
+              }
               child.once("exit", () => done());
               child.kill("SIGTERM");
             }),

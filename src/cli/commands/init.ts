@@ -20,7 +20,10 @@ export function registerInit(program: Command): void {
         adminActor: o.admin,
         ...(o.name === undefined ? {} : { institutionName: o.name }),
       });
-      if (o.json) return printJson(result);
+      if (o.json) {
+        printJson(result);
+        return;
+      }
       process.stdout.write(
         `initialised ${result.dir}\n  origin        ${result.origin}\n  log size      ${result.size} (genesis + admin enrolment)\n  admin actor   ${result.adminActor} (key held in ${result.dir}/keys/actors)\n  verifier key  ${result.verifierKey}\n`,
       );
