@@ -49,6 +49,9 @@ export const ERROR_CODES = {
   ENTRY_REF_NOT_FOUND: "unprocessable",
   ENTRY_REF_WRONG_TYPE: "unprocessable",
   ENTRY_NOT_FOUND: "not_found",
+  RECORD_NOT_FOUND: "not_found",
+  // record family rules
+  STUDY_ALREADY_REGISTERED: "conflict",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",

@@ -4,7 +4,8 @@
  * Jobs go to the worker with the fewest outstanding entries.
  */
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startModuleWorker } from "./worker-start.js";
 import { RadledgerError, type ErrorCode } from "../../core/errors.js";
 import type { EntryVerifier, VerifyOutcome, VerifyRequest } from "../../ports/verifier.js";
 
@@ -28,21 +29,6 @@ interface WorkerSlot {
   outstanding: number;
 }
 
-/**
- * Starts the worker script next to this module: the built .js normally; when running from TypeScript
- * sources (tests, tsx), a tiny bootstrap registers tsx's loader inside the worker first.
- */
-function startWorker(): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return new Worker(new URL("./verify-worker.js", self));
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const script = new URL("./verify-worker.ts", self).href;
-  return new Worker(
-    `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`,
-    { eval: true },
-  );
-}
-
 export class WorkerVerifier implements EntryVerifier {
   readonly #slots: WorkerSlot[] = [];
   readonly #jobs = new Map<
@@ -54,7 +40,7 @@ export class WorkerVerifier implements EntryVerifier {
 
   constructor(threads = availableParallelism()) {
     for (let i = 0; i < Math.max(1, threads); i++) {
-      const worker = startWorker();
+      const worker = startModuleWorker("verify-worker", import.meta.url);
       const slot: WorkerSlot = { worker, outstanding: 0 };
       worker.on("message", (r: VerifyJobResult) => {
         const job = this.#jobs.get(r.id);
