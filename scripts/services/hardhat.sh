@@ -36,11 +36,14 @@ chain_id_answers() {
 for attempt in 1 2 3 4 5; do
   port=$(free_port)
   url="http://127.0.0.1:$port"
-  # setsid: the node outlives this script and is not hit by signals sent to the caller's
-  # process group; $! is the node process itself (setsid execs it), so DIR/pid is what to kill.
-  RADLEDGER_HARDHAT_DIR="$dir" HARDHAT_DISABLE_TELEMETRY_PROMPT=true \
-    setsid node "$cli" --config "$config" node --hostname 127.0.0.1 --port "$port" \
-    >"$dir/hardhat.log" 2>&1 </dev/null &
+  # Hardhat insists on running from the project that installed it, hence the cd. setsid: the
+  # node outlives this script and is not hit by signals sent to the caller's process group.
+  # exec + setsid (which execs too) keep one process, so $! is the node itself: DIR/pid.
+  (
+    cd "$root" &&
+      RADLEDGER_HARDHAT_DIR="$dir" HARDHAT_DISABLE_TELEMETRY_PROMPT=true \
+        exec setsid node "$cli" --config "$config" node --hostname 127.0.0.1 --port "$port"
+  ) >"$dir/hardhat.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$dir/pid"
   for _ in $(seq 1 120); do
@@ -58,6 +61,8 @@ for attempt in 1 2 3 4 5; do
   rm -f "$dir/pid"
   echo "hardhat.sh: attempt $attempt on port $port failed; log tail:" >&2
   tail -n 20 "$dir/hardhat.log" >&2 || true
+  # Only a port taken between free_port and the bind is worth another try.
+  grep -q EADDRINUSE "$dir/hardhat.log" || break
 done
 echo "hardhat.sh: could not start a hardhat node" >&2
 exit 1

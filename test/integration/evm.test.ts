@@ -367,6 +367,16 @@ describe("consortium governance (k-of-n)", () => {
     expect((await e.vote(removeD.proposalId)).executed).toBe(true);
     expect(await codeOf(a.proposeRemoval(origin("e")))).toBe("ANCHOR_INVALID_QUORUM");
     expect(await codeOf(a.proposeQuorum(4))).toBe("ANCHOR_INVALID_QUORUM");
+
+    // A proposal short of k = 3 becomes executable once k is lowered to 2.
+    const admitF = await a.proposeAdmission(memberInput("f", 6));
+    await b.vote(admitF.proposalId);
+    expect(await codeOf(a.execute(admitF.proposalId))).toBe("ANCHOR_QUORUM_NOT_REACHED");
+    const k2 = await a.proposeQuorum(2);
+    await b.vote(k2.proposalId);
+    expect((await e.vote(k2.proposalId)).executed).toBe(true);
+    expect(await a.execute(admitF.proposalId)).toMatchObject({ executed: true, votes: 2n, quorum: 2n });
+    expect(await a.member(origin("f"))).toMatchObject({ active: true });
   });
 
   it("keeps a re-admitted member bound to its anchored history", async () => {

@@ -356,7 +356,9 @@ export class ConsortiumClient {
     const out = await this.write((w, address) =>
       w.writeContract({ address, abi, functionName: "execute", args: [proposalId] }),
     );
-    return this.proposalOutcome(out);
+    // execute() emits no Voted event: read the tally and k as they stand after it.
+    const [state, quorum] = await Promise.all([this.proposal(proposalId), this.quorum()]);
+    return { ...this.proposalOutcome(out), votes: state.votes, quorum };
   }
 
   // ------------------------------------------------------------------ reads
