@@ -20,7 +20,6 @@ import { fileURLToPath } from "node:url";
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   encodeFunctionData,
   http,
   keccak256,
@@ -30,6 +29,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { eventRecorderAbi, eventRecorderBytecode } from "../src/adapters/evm/artifacts/EventRecorder.js";
+import { evmChain } from "../src/adapters/evm/connection.js";
 import { devAccountKey, startEvmService } from "../test/helpers/evm-service.js";
 
 export interface EvmBaselineOptions {
@@ -66,12 +66,7 @@ async function pool<T>(
 export async function runEvmBaseline(rpcUrl: string, opts: EvmBaselineOptions): Promise<EvmBaselineResult> {
   const transport = http(rpcUrl, { timeout: 60_000, retryCount: 0 });
   const chainId = await createPublicClient({ transport }).getChainId();
-  const chain = defineChain({
-    id: chainId,
-    name: `evm-${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
-  });
+  const chain = evmChain(chainId, rpcUrl);
   const client = createPublicClient({ chain, transport, pollingInterval: 20 });
   const signers = Array.from({ length: opts.accounts }, (_, i) =>
     privateKeyToAccount(devAccountKey(opts.firstAccount + i)),

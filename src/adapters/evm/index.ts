@@ -1,13 +1,12 @@
 // EVM anchoring adapter (DESIGN.md §3 "Anchoring"): RadledgerConsortium client and coded errors.
+export { EvmConnection, evmChain, type EvmConfig } from "./connection.js";
 export {
   ConsortiumClient,
-  EvmConnection,
   checkpointNoteHash,
   connectConsortium,
   deployConsortium,
   type AnchoredCheckpoint,
   type ConsortiumMember,
-  type EvmConfig,
   type HashInput,
   type MemberInput,
   type ProposalKind,
