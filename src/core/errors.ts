@@ -65,6 +65,9 @@ export const ERROR_CODES = {
   CONSULT_OPEN: "conflict",
   CONSULT_WRONG_ANSWERER: "unprocessable",
   CONSULT_ALREADY_ANSWERED: "conflict",
+  // privacy
+  COMMITMENT_MISMATCH: "verification",
+  VAULT_ERASED: "conflict",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",
