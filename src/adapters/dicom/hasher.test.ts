@@ -1,0 +1,286 @@
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TS, part10, tag } from "../../../test/fixtures/dicom/dicom-writer.js";
+import {
+  SOP,
+  fakeUid,
+  makeInstance,
+  makeStudy,
+  syntheticPixels,
+  writeStudy,
+} from "../../../test/fixtures/dicom/make-study.js";
+import { DicomError } from "./errors.js";
+import { hashDicomFile, hashDicomFolder, hashDicomStream } from "./hasher.js";
+
+const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+
+/** Feeds `bytes` to the hasher in chunks of the given sizes (cycled). */
+function* chunked(bytes: Buffer, sizes: readonly number[]): Generator<Buffer> {
+  let off = 0;
+  let i = 0;
+  while (off < bytes.length) {
+    const n = Math.max(1, sizes[i++ % sizes.length]!);
+    yield bytes.subarray(off, off + n);
+    off += n;
+  }
+}
+const hashBytes = (bytes: Buffer, sizes: readonly number[] = [1 << 20]) =>
+  hashDicomStream(chunked(bytes, sizes));
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DicomError) return err.code;
+    throw err;
+  }
+  return "NO_ERROR";
+}
+
+const study = makeStudy({
+  seed: "hasher-test",
+  series: 2,
+  instancesPerSeries: 2,
+  multiFrameFrames: 4,
+  rle: true,
+  exoticEncodings: true,
+});
+
+function instanceWith(ts: string, frames = 1) {
+  return makeInstance({
+    seed: "hasher-test",
+    study,
+    bodyPart: "HEAD",
+    seriesIndex: 9,
+    seriesUid: fakeUid("hasher-test", "series/9"),
+    instanceNumber: 1,
+    sopClassUid: frames > 1 ? SOP.MultiFrameGrayscaleWordSC : SOP.CTImage,
+    sopInstanceUid: fakeUid("hasher-test", `ts/${ts}/${frames}`),
+    transferSyntaxUid: ts,
+    rows: 32,
+    columns: 48,
+    frames,
+    frameOfReferenceUid: fakeUid("hasher-test", "for"),
+    exotic: true,
+  });
+}
+
+describe("hashDicomStream on synthetic instances", () => {
+  it("covers both little-endian syntaxes, multi-frame and RLE", () => {
+    const tss = new Set(study.instances.map((i) => i.transferSyntaxUid));
+    expect(tss).toEqual(new Set([TS.ExplicitLE, TS.ImplicitLE, TS.RLE]));
+    expect(study.instances.some((i) => i.numberOfFrames > 1 && i.transferSyntaxUid === TS.ExplicitLE)).toBe(
+      true,
+    );
+  });
+
+  for (const inst of study.instances) {
+    it(`hashes ${inst.fileName} (${inst.transferSyntaxUid})`, async () => {
+      const r = await hashBytes(inst.bytes);
+      expect(r.fileSha256).toBe(sha(inst.bytes));
+      expect(r.bytes).toBe(inst.bytes.length);
+      expect(r.pixelDataSha256).toBe(inst.expectedPixelSha256);
+      expect(r.frameSha256).toEqual(inst.expectedFrameSha256);
+      expect(r.numberOfFrames).toBe(inst.numberOfFrames);
+      expect(r.pixelDataEncapsulated).toBe(inst.transferSyntaxUid === TS.RLE);
+      expect(r.transferSyntaxUid).toBe(inst.transferSyntaxUid);
+      expect(r.sopClassUid).toBe(inst.sopClassUid);
+      expect(r.sopInstanceUid).toBe(inst.sopInstanceUid);
+      expect(r.seriesInstanceUid).toBe(inst.seriesInstanceUid);
+      expect(r.studyInstanceUid).toBe(study.studyInstanceUid);
+      expect(r.modality).toBe("CT");
+      expect(r.bodyPartExamined).not.toBeNull();
+      // The top-level Patient ID, not the one nested in Other Patient IDs Sequence or the UN blob.
+      expect(r.patientId).toBe(study.patient.id);
+    });
+  }
+
+  it("gives the same answer whatever the chunking (property)", async () => {
+    const inst = study.instances.find((i) => i.transferSyntaxUid === TS.RLE && i.numberOfFrames > 1)!;
+    const implicit = study.instances.find((i) => i.transferSyntaxUid === TS.ImplicitLE)!;
+    const ref = await hashBytes(inst.bytes);
+    const refImplicit = await hashBytes(implicit.bytes);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 20 }),
+        async (sizes) => {
+          expect(await hashBytes(inst.bytes, sizes)).toEqual(ref);
+          expect(await hashBytes(implicit.bytes, sizes)).toEqual(refImplicit);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("parses Explicit VR Big Endian; pixel hash is over the bytes as stored (swapped)", async () => {
+    const inst = instanceWith(TS.ExplicitBE);
+    const r = await hashBytes(inst.bytes, [4096]);
+    expect(r.transferSyntaxUid).toBe(TS.ExplicitBE);
+    expect(r.pixelDataSha256).toBe(inst.expectedPixelSha256);
+    const le = syntheticPixels("hasher-test", "9/1", 32, 48);
+    expect(r.pixelDataSha256).toBe(sha(Buffer.from(le).swap16()));
+    expect(r.patientId).toBe(study.patient.id);
+  });
+
+  it("parses Deflated Explicit VR Little Endian via zlib; fileSha256 covers the compressed bytes", async () => {
+    const inst = instanceWith(TS.Deflated, 3);
+    const r = await hashBytes(inst.bytes, [777]);
+    expect(r.fileSha256).toBe(sha(inst.bytes));
+    expect(r.pixelDataSha256).toBe(inst.expectedPixelSha256);
+    expect(r.frameSha256).toEqual(inst.expectedFrameSha256);
+    expect(r.numberOfFrames).toBe(3);
+  });
+
+  it("reports DICOM_NOT_PART10 for non-DICOM input", async () => {
+    expect(await codeOf(hashBytes(Buffer.from("just some text, not an image\n".repeat(20))))).toBe(
+      "DICOM_NOT_PART10",
+    );
+    expect(await codeOf(hashBytes(Buffer.from("short")))).toBe("DICOM_NOT_PART10");
+    expect(await codeOf(hashBytes(Buffer.alloc(0)))).toBe("DICOM_NOT_PART10");
+  });
+
+  it("reports DICOM_TRUNCATED for a file cut inside a header, a value, a sequence or the pixels", async () => {
+    const inst = study.instances.find((i) => i.transferSyntaxUid === TS.ExplicitLE)!;
+    const b = inst.bytes;
+    const find = (g: number, e: number): number => {
+      const needle = Buffer.alloc(4);
+      needle.writeUInt16LE(g, 0);
+      needle.writeUInt16LE(e, 2);
+      return b.indexOf(needle, 132);
+    };
+    const cuts = [
+      140, // inside the File Meta Information
+      find(0x0008, 0x0018) + 3, // inside an element header
+      find(0x0008, 0x0018) + 20, // inside a UID value
+      find(0x0008, 0x1110) + 20, // inside an undefined-length sequence
+      b.length - 1000, // inside the Pixel Data value
+      b.length - 1,
+    ];
+    for (const cut of cuts) {
+      expect(await codeOf(hashBytes(b.subarray(0, cut))), `cut at ${cut}`).toBe("DICOM_TRUNCATED");
+    }
+    const rle = study.instances.find((i) => i.transferSyntaxUid === TS.RLE)!.bytes;
+    expect(await codeOf(hashBytes(rle.subarray(0, rle.length - 8)))).toBe("DICOM_TRUNCATED"); // no delimiter
+  });
+
+  it("any prefix cut inside the pixel value is DICOM_TRUNCATED (property)", async () => {
+    const inst = study.instances.find((i) => i.numberOfFrames > 1 && i.transferSyntaxUid === TS.ExplicitLE)!;
+    const pixelStart = inst.bytes.length - inst.numberOfFrames * 64 * 64 * 2;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: pixelStart - 11, max: inst.bytes.length - 1 }), async (cut) => {
+        expect(await codeOf(hashBytes(inst.bytes.subarray(0, cut)))).toBe("DICOM_TRUNCATED");
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("reports DICOM_UNSUPPORTED_TRANSFER_SYNTAX for an unknown transfer syntax", async () => {
+    const bytes = part10({
+      sopClassUid: SOP.CTImage,
+      sopInstanceUid: "2.25.1",
+      transferSyntaxUid: "1.2.3.4.5.6.7",
+      dataSet: [{ tag: tag(0x0008, 0x0018), vr: "UI", value: "2.25.1" }],
+    });
+    expect(await codeOf(hashBytes(bytes))).toBe("DICOM_UNSUPPORTED_TRANSFER_SYNTAX");
+  });
+
+  it("reports DICOM_MISSING_ATTRIBUTE and DICOM_MALFORMED", async () => {
+    const noStudy = part10({
+      sopClassUid: SOP.CTImage,
+      sopInstanceUid: "2.25.1",
+      transferSyntaxUid: TS.ExplicitLE,
+      dataSet: [{ tag: tag(0x0008, 0x0018), vr: "UI", value: "2.25.1" }],
+    });
+    expect(await codeOf(hashBytes(noStudy))).toBe("DICOM_MISSING_ATTRIBUTE");
+    const badVr = Buffer.from(noStudy);
+    badVr.write("\x01\x02", noStudy.length - 10, "latin1"); // clobber the VR of the last element
+    expect(await codeOf(hashBytes(badVr))).toBe("DICOM_MALFORMED");
+  });
+});
+
+describe("with dcmtk (Debian package dcmtk)", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "radledger-dcmtk-"));
+    await writeStudy(dir, { seed: "dcmtk-test", series: 2, instancesPerSeries: 1, multiFrameFrames: 3 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+
+  for (const file of ["series-0/instance-1.dcm", "series-1/instance-1.dcm"]) {
+    it(`dcmodify PatientName keeps the pixel hash and changes the file hash (${file})`, async () => {
+      const p = join(dir, file);
+      const before = await hashDicomFile(p);
+      run("dcmodify", ["-nb", "-m", "(0010,0010)=CHANGED^BY^DCMODIFY", p]);
+      const after = await hashDicomFile(p);
+      expect(after.fileSha256).not.toBe(before.fileSha256);
+      expect(after.pixelDataSha256).toBe(before.pixelDataSha256);
+      expect(after.sopInstanceUid).toBe(before.sopInstanceUid);
+      expect(run("dcmdump", ["+P", "0010,0010", p]).toString()).toContain("CHANGED^BY^DCMODIFY");
+    });
+  }
+
+  it("dcmconv between Explicit/Implicit LE keeps the native pixel hash; Big Endian swaps it", async () => {
+    const src = join(dir, "series-2/multiframe-1.dcm");
+    const ref = await hashDicomFile(src);
+    for (const [flag, ts] of [
+      ["+ti", TS.ImplicitLE],
+      ["+te", TS.ExplicitLE],
+      ["+td", TS.Deflated],
+    ] as const) {
+      const out = join(dir, `conv${flag}.dcm`);
+      run("dcmconv", [flag, src, out]);
+      const r = await hashDicomFile(out);
+      expect(r.transferSyntaxUid).toBe(ts);
+      expect(r.pixelDataSha256).toBe(ref.pixelDataSha256);
+      expect(r.frameSha256).toEqual(ref.frameSha256);
+      expect(r.numberOfFrames).toBe(3);
+    }
+    const be = join(dir, "conv-be.dcm");
+    run("dcmconv", ["+tb", src, be]);
+    const r = await hashDicomFile(be);
+    expect(r.transferSyntaxUid).toBe(TS.ExplicitBE);
+    expect(r.pixelDataSha256).not.toBe(ref.pixelDataSha256);
+  });
+
+  it("dcmcrle output (encapsulated, one fragment per frame) hashes per frame", async () => {
+    const src = join(dir, "series-2/multiframe-1.dcm");
+    const out = join(dir, "rle.dcm");
+    run("dcmcrle", [src, out]);
+    const r = await hashDicomFile(out);
+    expect(r.transferSyntaxUid).toBe(TS.RLE);
+    expect(r.pixelDataEncapsulated).toBe(true);
+    expect(r.frameSha256).toHaveLength(3);
+    // Cross-check the fragments with dcmtk's own decoder: decoding back gives the native pixels.
+    const back = join(dir, "rle-decoded.dcm");
+    run("dcmdrle", [out, back]);
+    expect((await hashDicomFile(back)).pixelDataSha256).toBe((await hashDicomFile(src)).pixelDataSha256);
+  });
+
+  it("our RLE encoder round-trips through dcmdrle", async () => {
+    const rleStudy = makeStudy({ seed: "rle-rt", series: 0, multiFrameFrames: 2, rle: true });
+    const inst = rleStudy.instances.find((i) => i.fileName.includes("rle-multiframe"))!;
+    const p = join(dir, "ours-rle.dcm");
+    writeFileSync(p, inst.bytes);
+    const back = join(dir, "ours-rle-decoded.dcm");
+    run("dcmdrle", [p, back]);
+    const r = await hashDicomFile(back);
+    // The instance is series 1 ("0 series" + multi-frame series 0 + RLE series 1), number 2.
+    expect(r.pixelDataSha256).toBe(sha(syntheticPixels("rle-rt", "1/2", 64, 64, 2)));
+  });
+
+  it("hashDicomFolder reports non-DICOM files with their code and hashes the rest", async () => {
+    writeFileSync(join(dir, "notes.txt"), "not dicom");
+    const entries = await hashDicomFolder(dir);
+    const bad = entries.find((e) => e.path.endsWith("notes.txt"));
+    expect(bad?.error?.code).toBe("DICOM_NOT_PART10");
+    expect(entries.filter((e) => e.result !== undefined).length).toBeGreaterThanOrEqual(3);
+    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("not dicom");
+  });
+});
