@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TS, part10, tag } from "../../../test/fixtures/dicom/dicom-writer.js";
+import { type Element, TS, part10, tag } from "../../../test/fixtures/dicom/dicom-writer.js";
 import {
   SOP,
   fakeUid,
@@ -200,6 +200,87 @@ describe("hashDicomStream on synthetic instances", () => {
     const badVr = Buffer.from(noStudy);
     badVr.write("\x01\x02", noStudy.length - 10, "latin1"); // clobber the VR of the last element
     expect(await codeOf(hashBytes(badVr))).toBe("DICOM_MALFORMED");
+  });
+});
+
+describe("encapsulated Pixel Data frame boundaries (PS3.5 A.4)", () => {
+  const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+  // Fake codestreams: only the start markers matter to the reader (it never decodes).
+  const f1a = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(96, 1)]);
+  const f1b = Buffer.alloc(50, 2); // continuation fragment of frame 1: no SOI marker
+  const f2 = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xdb]), Buffer.alloc(60, 3)]);
+  const frames = [sha(Buffer.concat([f1a, f1b])), sha(f2)];
+  const all = sha(Buffer.concat([f1a, f1b, f2]));
+  const item = (b: Buffer) => 8 + b.length;
+
+  function file(ts: string, offsets: number[], fragments: Buffer[], extra: Element[] = []): Buffer {
+    return part10({
+      sopClassUid: SOP.MultiFrameGrayscaleWordSC,
+      sopInstanceUid: "2.25.77",
+      transferSyntaxUid: ts,
+      dataSet: [
+        { tag: tag(0x0008, 0x0016), vr: "UI", value: SOP.MultiFrameGrayscaleWordSC },
+        { tag: tag(0x0008, 0x0018), vr: "UI", value: "2.25.77" },
+        { tag: tag(0x0020, 0x000d), vr: "UI", value: "2.25.78" },
+        { tag: tag(0x0020, 0x000e), vr: "UI", value: "2.25.79" },
+        { tag: tag(0x0028, 0x0008), vr: "IS", value: "2" },
+        // Icon Image Sequence with its own encapsulated Pixel Data: must not be taken for the image's.
+        {
+          tag: tag(0x0088, 0x0200),
+          vr: "SQ",
+          undefinedLength: true,
+          value: [
+            {
+              undefinedLength: true,
+              elements: [
+                {
+                  tag: tag(0x7fe0, 0x0010),
+                  vr: "OB",
+                  value: { offsets: [], fragments: [Buffer.alloc(10, 9)] },
+                },
+              ],
+            },
+          ],
+        },
+        ...extra,
+        { tag: tag(0x7fe0, 0x0010), vr: "OB", value: { offsets, fragments } },
+      ],
+    });
+  }
+
+  it("finds JPEG frames by their SOI marker when the Basic Offset Table is empty", async () => {
+    const r = await hashBytes(file(JPEG_BASELINE, [], [f1a, f1b, f2]), [13]);
+    expect(r.pixelDataSha256).toBe(all);
+    expect(r.frameSha256).toEqual(frames);
+    expect(r.pixelDataBytes).toBe(f1a.length + f1b.length + f2.length);
+  });
+
+  it("uses the Basic Offset Table when present", async () => {
+    const r = await hashBytes(file(TS.RLE, [0, item(f1a) + item(f1b)], [f1a, f1b, f2]));
+    expect(r.frameSha256).toEqual(frames);
+  });
+
+  it("uses the Extended Offset Table (7FE0,0001) when the Basic one is empty", async () => {
+    const eot = Buffer.alloc(16);
+    eot.writeBigUInt64LE(0n, 0);
+    eot.writeBigUInt64LE(BigInt(item(f1a) + item(f1b)), 8);
+    const r = await hashBytes(
+      file(TS.RLE, [], [f1a, f1b, f2], [{ tag: tag(0x7fe0, 0x0001), vr: "OB", value: eot }]),
+    );
+    expect(r.frameSha256).toEqual(frames);
+  });
+
+  it("reports frames as unknown (null) when fragments cannot be assigned to frames", async () => {
+    const r = await hashBytes(file(TS.RLE, [], [f1a, f1b, f2]));
+    expect(r.pixelDataSha256).toBe(all); // the all-frames hash is still defined
+    expect(r.frameSha256).toBeNull();
+  });
+
+  it("rejects a fragment that is not an item", async () => {
+    const ok = file(JPEG_BASELINE, [], [f2]);
+    const bad = Buffer.from(ok);
+    bad.writeUInt16LE(0x1234, bad.length - 8 - f2.length - 8); // clobber the fragment's item tag
+    expect(await codeOf(hashBytes(bad))).toBe("DICOM_MALFORMED");
   });
 });
 

@@ -28,7 +28,7 @@
  * "no UIDs that identify the patient leave the node unhashed").
  */
 import { createHash, type Hash } from "node:crypto";
-import { open, readdir, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, pipeline } from "node:stream";
 import { createInflateRaw } from "node:zlib";
@@ -680,17 +680,31 @@ export async function hashDicomFile(path: string, options: HashOptions = {}): Pr
       cause: err,
     });
   });
-  const stream = fh.createReadStream({ highWaterMark: hwm });
   try {
-    return await hashDicomStream(stream as AsyncIterable<Buffer>);
+    return await hashDicomStream(readChunks(fh, hwm, size));
   } catch (err) {
     if (err instanceof DicomError) throw err;
     throw new DicomError("DICOM_IO", `cannot read file: ${(err as NodeJS.ErrnoException).code ?? "error"}`, {
       cause: err,
     });
   } finally {
-    stream.destroy();
     await fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads a file in fresh chunks of `size` bytes with positional reads: less machinery per chunk
+ * than fs.ReadStream, and each chunk is a new buffer, so views handed to the parser stay valid.
+ */
+async function* readChunks(fh: FileHandle, size: number, expected: number): AsyncGenerator<Buffer> {
+  let position = 0;
+  for (;;) {
+    // Past the size seen by stat, a small buffer is enough to confirm EOF (or a grown file).
+    const buf = Buffer.allocUnsafe(position < expected ? size : 64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
   }
 }
 
