@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     bestOurs = Math.min(bestOurs, performance.now() - t);
     for (const e of entries) {
       if (e.result === undefined) throw new Error(`${e.path}: ${e.error?.code ?? "?"}`);
-      if (reference.get(e.path) !== e.result.fileSha256) throw new Error(`${e.path}: file hash differs from sha256sum`);
+      if (reference.get(e.path) !== e.result.fileSha256)
+        throw new Error(`${e.path}: file hash differs from sha256sum`);
       if (e.result.pixelDataSha256 === null) throw new Error(`${e.path}: no pixel hash`);
     }
   }

@@ -203,6 +203,52 @@ describe("hashDicomStream on synthetic instances", () => {
   });
 });
 
+describe("hostile input", () => {
+  // Whatever the bytes, the reader either succeeds or throws a coded DicomError: never another
+  // exception, never a hang (DESIGN §8: malformed input gives a clear error, not a crash).
+  const samples = [
+    study.instances.find((i) => i.transferSyntaxUid === TS.ExplicitLE)!.bytes,
+    study.instances.find((i) => i.transferSyntaxUid === TS.ImplicitLE)!.bytes,
+    study.instances.find((i) => i.transferSyntaxUid === TS.RLE && i.numberOfFrames > 1)!.bytes,
+    instanceWith(TS.Deflated, 2).bytes,
+    instanceWith(TS.ExplicitBE).bytes,
+  ];
+  it("mutated files give a result or a DicomError (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: samples.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        async (which, edits, cut) => {
+          const b = Buffer.from(samples[which]!);
+          // Bias edits towards the header region, where the structure lives.
+          for (const [pos, val] of edits) b[132 + (pos % Math.min(b.length - 132, 1500))] = val;
+          const input = cut === undefined ? b : b.subarray(0, cut % b.length);
+          try {
+            await hashBytes(input, [4096]);
+          } catch (err) {
+            expect(err).toBeInstanceOf(DicomError);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("huge declared lengths end as DICOM_TRUNCATED without allocating them", async () => {
+    const b = Buffer.from(samples[0]!);
+    const at = b.indexOf(Buffer.from("OW\0\0", "latin1"), 132); // Pixel Data (7FE0,0010) OW header
+    b.writeUInt32LE(0xfffffff0, at + 4);
+    expect(await codeOf(hashBytes(b))).toBe("DICOM_TRUNCATED");
+  });
+
+  it("a corrupt deflate stream is DICOM_MALFORMED", async () => {
+    const b = Buffer.from(instanceWith(TS.Deflated).bytes);
+    for (let i = b.length - 400; i < b.length - 200; i++) b[i] = 0xff;
+    expect(["DICOM_MALFORMED", "DICOM_TRUNCATED"]).toContain(await codeOf(hashBytes(b)));
+  });
+});
+
 describe("encapsulated Pixel Data frame boundaries (PS3.5 A.4)", () => {
   const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
   // Fake codestreams: only the start markers matter to the reader (it never decodes).
