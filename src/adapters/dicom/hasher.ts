@@ -34,6 +34,7 @@ import { Readable, pipeline } from "node:stream";
 import { createInflateRaw } from "node:zlib";
 import { ChunkReader } from "./chunk-reader.js";
 import { DicomError } from "./errors.js";
+import { DicomHashPool } from "./hash-pool.js";
 import { TS, transferSyntaxInfo, type TransferSyntaxInfo } from "./transfer-syntax.js";
 
 export interface DicomInstanceHashes {
@@ -728,29 +729,44 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * Hashes every file under `dir` (recursively). A few files are read concurrently so that I/O
- * overlaps hashing; results come back in listing order. Files that are not DICOM instances are
- * reported with their error rather than aborting the walk; a DICOMDIR (PS3.10 §8) is skipped.
+ * Hashes every file under `dir` (recursively); results come back in listing order. Files that are
+ * not DICOM instances are reported with their error rather than aborting the walk; a DICOMDIR
+ * (PS3.10 §8) is skipped.
+ *
+ * `pool` (a long-lived DicomHashPool) or `workers` > 0 (a pool of that many threads for this call,
+ * e.g. os.availableParallelism()) hash on worker threads: the fastest way for big folders, and the
+ * main event loop stays free. Otherwise (default) it hashes on this thread, `concurrency` files
+ * at a time so that I/O overlaps hashing.
  */
 export async function hashDicomFolder(
   dir: string,
-  options: HashOptions & { concurrency?: number } = {},
+  options: HashOptions & { concurrency?: number; workers?: number; pool?: DicomHashPool } = {},
 ): Promise<FolderEntry[]> {
   const files = (await listFiles(dir)).filter((p) => !/(^|\/)DICOMDIR$/i.test(p));
   const out: FolderEntry[] = new Array<FolderEntry>(files.length);
+  const ownPool = options.pool === undefined && (options.workers ?? 0) > 0;
+  const pool = options.pool ?? (ownPool ? new DicomHashPool(options.workers) : undefined);
+  const hashOne = (path: string): Promise<DicomInstanceHashes> =>
+    pool !== undefined ? pool.hash(path, options) : hashDicomFile(path, options);
   let next = 0;
-  const worker = async (): Promise<void> => {
+  const lane = async (): Promise<void> => {
     while (next < files.length) {
       const i = next++;
       const path = files[i]!;
       try {
-        out[i] = { path, result: await hashDicomFile(path, options) };
+        out[i] = { path, result: await hashOne(path) };
       } catch (err) {
         if (!(err instanceof DicomError)) throw err;
         out[i] = { path, error: err };
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+  // Two files in flight per worker keep each worker busy while the next file is being opened.
+  const lanes = pool !== undefined ? 2 * pool.size : Math.max(1, options.concurrency ?? 2);
+  try {
+    await Promise.all(Array.from({ length: lanes }, lane));
+  } finally {
+    if (ownPool) await pool?.close();
+  }
   return out;
 }
