@@ -285,7 +285,8 @@ export class OrthancClient {
 
   /**
    * GET /changes?since=&limit=: the changes with Seq > since, oldest first, at most `limit`
-   * (Orthanc caps it at 100). Reads never appear here, and a duplicate store creates none.
+   * (Orthanc 1.10.1 defaults to 100 when limit is omitted and honoured 1000 in our check). Reads
+   * never appear here, and neither a duplicate store nor a DELETE creates a change.
    */
   async changes(since = 0, limit = 100): Promise<OrthancChanges> {
     if (!Number.isSafeInteger(since) || since < 0 || !Number.isSafeInteger(limit) || limit < 1) {
