@@ -16,6 +16,7 @@ export type ErrorCategory =
   | "conflict" // the input is well-formed but contradicts the current state (409)
   | "unprocessable" // a rule of the ledger refuses the entry or proof (422)
   | "too_large" // size limits (413)
+  | "unsupported_media" // wrong Content-Type (415)
   | "rate_limited" // (429)
   | "verification" // a proof, signature or stored byte failed verification (422 over HTTP, exit 1 in the CLI)
   | "unavailable" // a dependency or the node is not ready (503)
@@ -33,6 +34,9 @@ export const ERROR_CODES = {
   JSON_NULL_FORBIDDEN: "invalid",
   ENCODING_INVALID: "invalid",
   INPUT_INVALID: "invalid",
+  BODY_TOO_LARGE: "too_large",
+  MEDIA_TYPE_UNSUPPORTED: "unsupported_media",
+  ROUTE_NOT_FOUND: "not_found",
   // entries
   ENTRY_TOO_LARGE: "too_large",
   ENTRY_MALFORMED: "invalid",
@@ -45,6 +49,9 @@ export const ERROR_CODES = {
   ENTRY_REF_NOT_FOUND: "unprocessable",
   ENTRY_REF_WRONG_TYPE: "unprocessable",
   ENTRY_NOT_FOUND: "not_found",
+  RECORD_NOT_FOUND: "not_found",
+  // record family rules
+  STUDY_ALREADY_REGISTERED: "conflict",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",

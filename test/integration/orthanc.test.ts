@@ -15,6 +15,7 @@ import { hashDicomFile, hashDicomStream } from "../../src/adapters/dicom/hasher.
 import { OrthancClient, type OrthancChange } from "../../src/adapters/orthanc/client.js";
 import { TS } from "../fixtures/dicom/dicom-writer.js";
 import { makeStudy, type SyntheticStudy } from "../fixtures/dicom/make-study.js";
+import { ensureDicomTools } from "../fixtures/dicom/tools.js";
 import { dcmdump, type Dump } from "./dcmdump.js";
 import { orthancForTests, type OrthancService } from "./orthanc-service.js";
 
@@ -25,6 +26,7 @@ let client: OrthancClient;
 let work: string;
 
 beforeAll(async () => {
+  ensureDicomTools(); // dcmdump, and orthanc + orthanc-dicomweb for orthanc.sh
   service = await orthancForTests();
   client = new OrthancClient({
     baseUrl: service.url,

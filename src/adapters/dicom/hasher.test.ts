@@ -14,6 +14,7 @@ import {
   syntheticPixels,
   writeStudy,
 } from "../../../test/fixtures/dicom/make-study.js";
+import { ensureDicomTools } from "../../../test/fixtures/dicom/tools.js";
 import { DicomError } from "./errors.js";
 import { hashDicomFile, hashDicomFolder, hashDicomStream } from "./hasher.js";
 
@@ -333,6 +334,7 @@ describe("encapsulated Pixel Data frame boundaries (PS3.5 A.4)", () => {
 describe("with dcmtk (Debian package dcmtk)", () => {
   let dir: string;
   beforeAll(async () => {
+    ensureDicomTools();
     dir = mkdtempSync(join(tmpdir(), "radledger-dcmtk-"));
     await writeStudy(dir, { seed: "dcmtk-test", series: 2, instancesPerSeries: 1, multiFrameFrames: 3 });
   });

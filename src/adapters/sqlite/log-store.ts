@@ -1,0 +1,253 @@
+/**
+ * SQLite storage (better-sqlite3 12) for the log and its projections: the embedded default
+ * (DESIGN §2.7). WAL journal with synchronous=FULL, so a commit that returned survives kill -9 and
+ * power loss; one transaction per append batch (entries, tiles, projection rows, checkpoint).
+ * Schema: docs/log-format.md §Storage.
+ */
+import Database from "better-sqlite3";
+import type { JsonObject } from "../../core/canonical-json.js";
+import { RadledgerError } from "../../core/errors.js";
+import type {
+  CommitBatch,
+  IndexRow,
+  LogStore,
+  LookupOptions,
+  StoredEntry,
+  TileRecord,
+} from "../../ports/storage.js";
+
+const SCHEMA_VERSION = "1";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS leaf_index (hash BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
+-- tile key = level * 2^47 + index: one integer key keeps the 16 KiB rows in a rowid table.
+CREATE TABLE IF NOT EXISTS tiles (tile INTEGER PRIMARY KEY, width INTEGER NOT NULL, nodes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entry_refs (target INTEGER NOT NULL, source INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (target, source, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx (name TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, key, seq)) WITHOUT ROWID;
+`;
+
+const TILE_LEVEL_FACTOR = 2 ** 47;
+
+function blob(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function bytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export interface SqliteStoreOptions {
+  readonly readonly?: boolean;
+  /** Page cache in MiB (bounded: the 1M-entry ingest must stay under 256 MB RSS). */
+  readonly cacheMiB?: number;
+}
+
+export class SqliteLogStore implements LogStore {
+  readonly #db: Database.Database;
+  #size: number;
+  readonly #s: ReturnType<SqliteLogStore["prepare"]>;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    try {
+      this.#db = new Database(path, {
+        readonly: options.readonly ?? false,
+        fileMustExist: options.readonly ?? false,
+      });
+    } catch (e) {
+      throw new RadledgerError(
+        "STORE_NOT_FOUND",
+        `cannot open the log database at ${path}`,
+        {},
+        { cause: e },
+      );
+    }
+    const db = this.#db;
+    db.pragma(`cache_size = -${(options.cacheMiB ?? 32) * 1024}`);
+    db.pragma("busy_timeout = 5000");
+    if (!options.readonly) {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      db.exec(SCHEMA);
+      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as
+        string | undefined;
+      if (version === undefined)
+        db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+      else if (version !== SCHEMA_VERSION)
+        throw new RadledgerError("STORE_CORRUPT", `unsupported storage schema version ${version}`);
+    }
+    this.#s = this.prepare();
+    this.#size = ((db.prepare("SELECT max(idx) FROM entries").pluck().get() as number | null) ?? -1) + 1;
+  }
+
+  private prepare() {
+    const db = this.#db;
+    return {
+      entry: db.prepare("SELECT idx, type, data FROM entries WHERE idx = ?"),
+      entries: db.prepare("SELECT idx, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"),
+      leaf: db.prepare("SELECT idx FROM leaf_index WHERE hash = ?").pluck(),
+      tile: db.prepare("SELECT width, nodes FROM tiles WHERE tile = ?"),
+      doc: db.prepare("SELECT body FROM docs WHERE kind = ? AND id = ?").pluck(),
+      lookupAsc: db.prepare(
+        "SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq > ? ORDER BY seq LIMIT ?",
+      ),
+      lookupDesc: db.prepare(
+        "SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+      ),
+      refsTo: db.prepare(
+        "SELECT source, name FROM entry_refs WHERE target = ? AND source > ? ORDER BY source LIMIT ?",
+      ),
+      latestCheckpoint: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
+      ...(this.isReadonly()
+        ? {}
+        : {
+            insEntry: db.prepare("INSERT INTO entries (idx, type, data) VALUES (?, ?, ?)"),
+            insLeaf: db.prepare("INSERT INTO leaf_index (hash, idx) VALUES (?, ?)"),
+            insRef: db.prepare("INSERT OR IGNORE INTO entry_refs (target, source, name) VALUES (?, ?, ?)"),
+            putTile: db.prepare("INSERT OR REPLACE INTO tiles (tile, width, nodes) VALUES (?, ?, ?)"),
+            putDoc: db.prepare("INSERT OR REPLACE INTO docs (kind, id, body) VALUES (?, ?, ?)"),
+            delDoc: db.prepare("DELETE FROM docs WHERE kind = ? AND id = ?"),
+            putIdx: db.prepare("INSERT OR REPLACE INTO idx (name, key, seq, value) VALUES (?, ?, ?, ?)"),
+            delIdx: db.prepare("DELETE FROM idx WHERE name = ? AND key = ? AND seq = ?"),
+            insCheckpoint: db.prepare("INSERT INTO checkpoints (size, note) VALUES (?, ?)"),
+          }),
+    };
+  }
+
+  private isReadonly(): boolean {
+    return this.#db.readonly;
+  }
+
+  size(): number {
+    return this.#size;
+  }
+
+  readEntry(index: number): StoredEntry | undefined {
+    const row = this.#s.entry.get(index) as { idx: number; type: string; data: Buffer } | undefined;
+    return row && { index: row.idx, type: row.type, bytes: bytes(row.data) };
+  }
+
+  readEntries(start: number, end: number): StoredEntry[] {
+    return (this.#s.entries.all(start, end) as { idx: number; type: string; data: Buffer }[]).map((r) => ({
+      index: r.idx,
+      type: r.type,
+      bytes: bytes(r.data),
+    }));
+  }
+
+  forEachEntry(fn: (entry: StoredEntry) => void, start = 0): void {
+    for (const row of this.#s.entries.iterate(start, Number.MAX_SAFE_INTEGER) as IterableIterator<{
+      idx: number;
+      type: string;
+      data: Buffer;
+    }>) {
+      fn({ index: row.idx, type: row.type, bytes: bytes(row.data) });
+    }
+  }
+
+  indexOfLeafHash(leafHash: Uint8Array): number | undefined {
+    return this.#s.leaf.get(blob(leafHash)) as number | undefined;
+  }
+
+  readTile(level: number, index: number): TileRecord | undefined {
+    const row = this.#s.tile.get(level * TILE_LEVEL_FACTOR + index) as
+      { width: number; nodes: Buffer } | undefined;
+    return row && { level, index, width: row.width, nodes: bytes(row.nodes) };
+  }
+
+  referencesTo(target: number, options: LookupOptions = {}): { source: number; name: string }[] {
+    return this.#s.refsTo.all(target, options.after ?? -1, options.limit ?? -1) as {
+      source: number;
+      name: string;
+    }[];
+  }
+
+  getDoc(kind: string, id: string): JsonObject | undefined {
+    const body = this.#s.doc.get(kind, id) as string | undefined;
+    return body === undefined ? undefined : (JSON.parse(body) as JsonObject);
+  }
+
+  lookup(name: string, key: string, options: LookupOptions = {}): IndexRow[] {
+    const limit = options.limit ?? -1;
+    if (options.reverse)
+      return this.#s.lookupDesc.all(name, key, options.after ?? Number.MAX_SAFE_INTEGER, limit) as IndexRow[];
+    return this.#s.lookupAsc.all(name, key, options.after ?? -1, limit) as IndexRow[];
+  }
+
+  latestCheckpoint(): { size: number; note: string } | undefined {
+    return this.#s.latestCheckpoint.get() as { size: number; note: string } | undefined;
+  }
+
+  checkpoints(): { size: number; note: string }[] {
+    return this.#db.prepare("SELECT size, note FROM checkpoints ORDER BY size").all() as {
+      size: number;
+      note: string;
+    }[];
+  }
+
+  *stateRows(): IterableIterator<string> {
+    for (const r of this.#db
+      .prepare("SELECT kind, id, body FROM docs ORDER BY kind, id")
+      .iterate() as IterableIterator<{ kind: string; id: string; body: string }>) {
+      yield `doc ${r.kind} ${r.id} ${r.body}`;
+    }
+    for (const r of this.#db
+      .prepare("SELECT name, key, seq, value FROM idx ORDER BY name, key, seq")
+      .iterate() as IterableIterator<{ name: string; key: string; seq: number; value: string }>) {
+      yield `idx ${r.name} ${r.key} ${r.seq} ${r.value}`;
+    }
+    for (const r of this.#db
+      .prepare("SELECT target, source, name FROM entry_refs ORDER BY target, source, name")
+      .iterate() as IterableIterator<{ target: number; source: number; name: string }>) {
+      yield `ref ${r.target} ${r.source} ${r.name}`;
+    }
+  }
+
+  commit(batch: CommitBatch): void {
+    const s = this.#s;
+    if (!s.insEntry) throw new RadledgerError("STORE_LOCKED", "the store is open read-only");
+    const first = batch.entries[0]?.index;
+    if (first !== undefined && first !== this.#size)
+      throw new RadledgerError("STORE_CORRUPT", `batch starts at ${first}, log size is ${this.#size}`);
+    this.#db.transaction(() => {
+      for (const e of batch.entries) {
+        s.insEntry!.run(e.index, e.type, blob(e.bytes));
+        s.insLeaf!.run(blob(e.leafHash), e.index);
+        for (const r of e.refs) s.insRef!.run(r.target, e.index, r.name);
+      }
+      for (const t of batch.tiles)
+        s.putTile!.run(t.level * TILE_LEVEL_FACTOR + t.index, t.width, blob(t.nodes));
+      for (const m of batch.mutations) {
+        switch (m.op) {
+          case "put":
+            s.putDoc!.run(m.kind, m.id, JSON.stringify(m.doc));
+            break;
+          case "delete":
+            s.delDoc!.run(m.kind, m.id);
+            break;
+          case "index":
+            s.putIdx!.run(m.name, m.key, m.seq, m.value);
+            break;
+          case "unindex":
+            s.delIdx!.run(m.name, m.key, m.seq);
+            break;
+        }
+      }
+      if (batch.checkpoint) s.insCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
+    })();
+    this.#size += batch.entries.length;
+  }
+
+  /** Re-reads the committed size (for a read-only view of a log another process appends to). */
+  refresh(): void {
+    this.#size =
+      ((this.#db.prepare("SELECT max(idx) FROM entries").pluck().get() as number | null) ?? -1) + 1;
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

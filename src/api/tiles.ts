@@ -1,0 +1,44 @@
+/**
+ * C2SP tlog-tiles endpoints at the paths the spec names: /checkpoint, /tile/<L>/<N>[.p/<W>] and
+ * /tile/entries/<N>[.p/<W>]. Tile and bundle contents never change once served (a partial tile of
+ * width W is a prefix of every later version), so both carry immutable cache headers; the
+ * checkpoint is mutable and cached for a second at most.
+ */
+import type { FastifyInstance } from "fastify";
+import { RadledgerError } from "../core/errors.js";
+import { encodeEntryBundle, parseTilePath, TILE_WIDTH } from "../core/tiles.js";
+import { tileHashes } from "../domain/ledger/tree.js";
+import type { RadledgerNode } from "../app/node.js";
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+export function registerTileRoutes(app: FastifyInstance, node: RadledgerNode): void {
+  app.get("/checkpoint", async (_req, reply) => {
+    const note = node.ledger.latestCheckpoint;
+    if (note === undefined) throw new RadledgerError("TILE_NOT_FOUND", "the log has no checkpoint yet");
+    return reply.header("cache-control", "no-cache, max-age=1").type("text/plain; charset=utf-8").send(note);
+  });
+
+  app.get("/tile/*", async (req, reply) => {
+    const tile = parseTilePath(req.url.slice(1).split("?")[0]!);
+    const want = tile.width ?? TILE_WIDTH;
+    if (tile.kind === "entries") {
+      const start = tile.index * TILE_WIDTH;
+      const entries = node.store.readEntries(start, start + want);
+      if (entries.length !== want)
+        throw new RadledgerError("TILE_NOT_FOUND", "entry bundle not available at that width");
+      return reply
+        .header("cache-control", IMMUTABLE)
+        .type("application/octet-stream")
+        .send(Buffer.from(encodeEntryBundle(entries.map((e) => e.bytes))));
+    }
+    const stored = node.ledger.tree.tile(tile.level, tile.index, want);
+    if (!stored || stored.width < want)
+      throw new RadledgerError("TILE_NOT_FOUND", "tile not available at that width");
+    const hashes = tileHashes(stored, want);
+    return reply
+      .header("cache-control", IMMUTABLE)
+      .type("application/octet-stream")
+      .send(Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength));
+  });
+}

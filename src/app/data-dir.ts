@@ -1,0 +1,114 @@
+/**
+ * The data directory of a node: configuration, secrets and the SQLite log. Secrets are files with
+ * mode 0600 inside directories with mode 0700; they never appear in logs or errors.
+ *
+ *   DIR/config.json             origin, institution name, creation time
+ *   DIR/keys/log.key            the log key (C2SP signer key string): signs checkpoints and institution entries
+ *   DIR/keys/actors/<id>.key    keys the node holds for actors who do not hold their own
+ *   DIR/keys/pseudonym.secret   HMAC key for patient pseudonyms (DESIGN §5)
+ *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
+ *   DIR/writer.lock             PID of the process that appends (one writer at a time)
+ */
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { RadledgerError } from "../core/errors.js";
+
+export interface NodeConfig {
+  readonly version: 1;
+  readonly origin: string;
+  readonly institutionName: string;
+  readonly createdAt: string;
+}
+
+export const paths = (dir: string) => ({
+  config: join(dir, "config.json"),
+  keys: join(dir, "keys"),
+  logKey: join(dir, "keys", "log.key"),
+  actorKeys: join(dir, "keys", "actors"),
+  actorKey: (actor: string) => join(dir, "keys", "actors", `${actor}.key`),
+  pseudonymSecret: join(dir, "keys", "pseudonym.secret"),
+  database: join(dir, "ledger.sqlite"),
+  lock: join(dir, "writer.lock"),
+});
+
+export function readConfig(dir: string): NodeConfig {
+  const p = paths(dir).config;
+  if (!existsSync(p))
+    throw new RadledgerError("STORE_NOT_FOUND", `no radledger data directory at ${dir} (run radledger init)`);
+  const config = JSON.parse(readFileSync(p, "utf8")) as Partial<Record<keyof NodeConfig, unknown>>;
+  if (config.version !== 1 || typeof config.origin !== "string" || typeof config.institutionName !== "string")
+    throw new RadledgerError("STORE_CORRUPT", `unsupported config in ${p}`);
+  return config as unknown as NodeConfig;
+}
+
+export function writeSecret(path: string, content: string): void {
+  // 'wx': never overwrite an existing secret.
+  writeFileSync(path, content, { mode: 0o600, flag: "wx" });
+}
+
+export function readSecret(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    throw new RadledgerError("STORE_NOT_FOUND", `missing secret file ${path}`);
+  }
+}
+
+export function createDataDir(dir: string, config: NodeConfig): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new RadledgerError(
+      "STORE_EXISTS",
+      `${dir} already exists and is not empty; refusing to overwrite a data directory`,
+    );
+  }
+  const p = paths(dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(p.actorKeys, { recursive: true, mode: 0o700 });
+  writeFileSync(p.config, JSON.stringify(config, null, 2) + "\n", { flag: "wx" });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the single-writer lock. A lock left by a process that no longer exists (kill -9) is taken
+ * over; a live holder makes this fail with STORE_LOCKED.
+ */
+export function acquireWriterLock(dir: string): () => void {
+  const lock = paths(dir).lock;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, "wx", 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(readFileSync(lock, "utf8").trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+        throw new RadledgerError(
+          "STORE_LOCKED",
+          `another radledger process (pid ${holder}) is writing to ${dir}`,
+        );
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new RadledgerError("STORE_LOCKED", `cannot take the writer lock in ${dir}`);
+}

@@ -1,0 +1,80 @@
+/**
+ * Keys the node holds: the log key and, for actors who do not hold their own (staff using the web UI,
+ * demo actors), their Ed25519 seeds. Entries are always signed by the actor's key, never by the node
+ * on someone's behalf with its own key (DESIGN §5).
+ */
+import { existsSync, readdirSync } from "node:fs";
+import type { CryptoSuite } from "../core/crypto.js";
+import { fromBase64, toBase64 } from "../core/bytes.js";
+import { actorKeyId, formatTime, signEntry, type EntryRefs } from "../core/entry.js";
+import type { JsonObject } from "../core/canonical-json.js";
+import { RadledgerError } from "../core/errors.js";
+import { formatSignerKey, parseSignerKey, type Ed25519NoteKey, type NoteSigner } from "../core/note.js";
+import { paths, readSecret, writeSecret } from "./data-dir.js";
+
+export interface HeldKey {
+  readonly actor: string;
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly keyId: string;
+}
+
+/** Actor key files hold base64(seed); the file name is the actor id. */
+export function writeActorKey(dir: string, actor: string, seed: Uint8Array): void {
+  writeSecret(paths(dir).actorKey(actor), toBase64(seed) + "\n");
+}
+
+export function readActorKey(crypto: CryptoSuite, dir: string, actor: string): HeldKey | undefined {
+  const p = paths(dir).actorKey(actor);
+  if (!existsSync(p)) return undefined;
+  const seed = fromBase64(readSecret(p));
+  if (seed.length !== 32)
+    throw new RadledgerError("STORE_CORRUPT", `actor key file for ${actor} is not a 32-byte seed`);
+  const publicKey = crypto.ed25519PublicKey(seed);
+  return { actor, seed, publicKey, keyId: actorKeyId(crypto, publicKey) };
+}
+
+export function heldActors(dir: string): string[] {
+  const p = paths(dir).actorKeys;
+  if (!existsSync(p)) return [];
+  return readdirSync(p)
+    .filter((f) => f.endsWith(".key"))
+    .map((f) => f.slice(0, -4))
+    .sort();
+}
+
+export function writeLogKey(crypto: CryptoSuite, dir: string, origin: string, seed: Uint8Array): void {
+  writeSecret(paths(dir).logKey, formatSignerKey(crypto, origin, seed) + "\n");
+}
+
+export function readLogKey(
+  crypto: CryptoSuite,
+  dir: string,
+): NoteSigner & Ed25519NoteKey & { seed: Uint8Array } {
+  const text = readSecret(paths(dir).logKey);
+  const signer = parseSignerKey(crypto, text);
+  const seed = fromBase64(text.split("+").slice(4).join("+")).slice(1);
+  return { ...signer, seed };
+}
+
+/** Signs an entry body as an actor with a held key. */
+export function signAs(
+  crypto: CryptoSuite,
+  key: HeldKey,
+  origin: string,
+  type: string,
+  body: JsonObject,
+  options: { refs?: EntryRefs; time?: number } = {},
+): Uint8Array {
+  const unsigned = {
+    v: 1 as const,
+    type,
+    time: formatTime(options.time ?? Date.now()),
+    origin,
+    actor: key.actor,
+    key: key.keyId,
+    body,
+    ...(options.refs && Object.keys(options.refs).length > 0 ? { refs: options.refs } : {}),
+  };
+  return signEntry(crypto, unsigned, key.seed).bytes;
+}

@@ -1,0 +1,91 @@
+/**
+ * The composition root: the one place that chooses concrete adapters (SQLite store, node:crypto,
+ * worker-thread verifier, system clock) and wires them into the domain. Everything else receives
+ * its dependencies.
+ */
+import type { CryptoSuite } from "../core/crypto.js";
+import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
+import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
+import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
+import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
+import { Ledger, type CommitInfo } from "../domain/ledger/ledger.js";
+import type { EntryTypeRegistry } from "../domain/ledger/entry-types.js";
+import { createRegistry } from "../domain/registry.js";
+import { systemClock, type Clock } from "../ports/clock.js";
+import { acquireWriterLock, paths, readConfig, type NodeConfig } from "./data-dir.js";
+import { readLogKey } from "./keys.js";
+import { formatVerifierKey, type Ed25519NoteKey, type NoteSigner } from "../core/note.js";
+
+export interface NodeOptions {
+  /** Verification threads; 0 verifies on the main thread. Default: one per core. */
+  readonly verifyThreads?: number;
+  readonly clock?: Clock;
+  readonly maxBatch?: number;
+  readonly maxEntryAgeMs?: number;
+  readonly onCommit?: (info: CommitInfo) => void;
+}
+
+export interface RadledgerNode {
+  readonly dir: string;
+  readonly config: NodeConfig;
+  readonly crypto: CryptoSuite;
+  readonly registry: EntryTypeRegistry;
+  readonly store: SqliteLogStore;
+  readonly ledger: Ledger;
+  readonly logKey: NoteSigner & Ed25519NoteKey & { seed: Uint8Array };
+  readonly verifierKey: string;
+  readonly clock: Clock;
+  close(): Promise<void>;
+}
+
+export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode {
+  const config = readConfig(dir);
+  const crypto = nodeCrypto;
+  const registry = createRegistry();
+  const logKey = readLogKey(crypto, dir);
+  const release = acquireWriterLock(dir);
+  let store: SqliteLogStore | undefined;
+  try {
+    store = new SqliteLogStore(paths(dir).database);
+    const threads = options.verifyThreads;
+    const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
+    const clock = options.clock ?? systemClock;
+    const ledger = new Ledger({
+      origin: config.origin,
+      crypto,
+      store,
+      verifier,
+      registry,
+      logPublicKey: logKey.publicKey,
+      logSigner: logKey,
+      clock,
+      maxEntryAgeMs: options.maxEntryAgeMs ?? 15 * 60_000,
+      ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+      ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }),
+    });
+    const openStore = store;
+    return {
+      dir,
+      config,
+      crypto,
+      registry,
+      store: openStore,
+      ledger,
+      logKey,
+      verifierKey: formatVerifierKey(logKey),
+      clock,
+      async close() {
+        try {
+          await ledger.close();
+        } finally {
+          openStore.close();
+          release();
+        }
+      },
+    };
+  } catch (e) {
+    store?.close();
+    release();
+    throw e;
+  }
+}

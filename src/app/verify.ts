@@ -1,0 +1,46 @@
+/** `radledger verify --data DIR`: wires the whole-log audit with a scratch SQLite store. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
+import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
+import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
+import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
+import { auditLog, type AuditReport } from "../domain/ledger/audit.js";
+import { createRegistry } from "../domain/registry.js";
+import { ed25519Verifier } from "../core/note.js";
+import { paths, readConfig } from "./data-dir.js";
+import { readLogKey } from "./keys.js";
+
+export async function verifyDataDir(
+  dir: string,
+  options: { threads?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<AuditReport> {
+  const config = readConfig(dir);
+  const crypto = nodeCrypto;
+  const registry = createRegistry();
+  const logKey = readLogKey(crypto, dir);
+  const store = new SqliteLogStore(paths(dir).database, { readonly: true });
+  const scratchDir = mkdtempSync(join(tmpdir(), "radledger-verify-"));
+  const scratch = new SqliteLogStore(join(scratchDir, "rebuild.sqlite"));
+  const verifier =
+    options.threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(options.threads);
+  try {
+    return await auditLog({
+      origin: config.origin,
+      crypto,
+      registry,
+      store,
+      scratch,
+      verifier,
+      logPublicKey: logKey.publicKey,
+      logVerifier: ed25519Verifier(crypto, config.origin, logKey.publicKey),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  } finally {
+    await verifier.close();
+    store.close();
+    scratch.close();
+    rmSync(scratchDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { initDataDir } from "../../app/init.js";
+import { seedDemo } from "../../app/demo.js";
+import { paths } from "../../app/data-dir.js";
+import { openNode } from "../../app/node.js";
+import { buildServer } from "../../api/server.js";
+
+export const DEMO_ORIGIN = "radledger.demo-hospital.example/log";
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description("create (if needed) and seed a demo log through the real append path, optionally serving it")
+    .requiredOption("--data <dir>", "data directory (created with the demo scenario if it does not exist)")
+    .option("--serve", "serve the demo log after seeding")
+    .option("--host <host>", "address to listen on with --serve", "127.0.0.1")
+    .option("--port <port>", "TCP port with --serve", "8080")
+    .action(async (o: { data: string; serve?: boolean; host: string; port: string }) => {
+      if (!existsSync(paths(o.data).config)) {
+        await initDataDir(o.data, { origin: DEMO_ORIGIN, institutionName: "Demo Hospital" });
+        const node = openNode(o.data);
+        try {
+          const summary = await seedDemo(node);
+          process.stdout.write(`seeded demo log in ${o.data}: ${summary}\n`);
+        } finally {
+          await node.close();
+        }
+      } else {
+        process.stdout.write(`using existing data directory ${o.data}\n`);
+      }
+      if (!o.serve) return;
+      const node = openNode(o.data);
+      const app = buildServer(node);
+      const address = await app.listen({ host: o.host, port: Number(o.port) });
+      process.stdout.write(
+        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  checkpoint: ${address}/checkpoint\n  verifier key: ${node.verifierKey}\n`,
+      );
+      const shutdown = (): void => {
+        void app
+          .close()
+          .then(() => node.close())
+          .then(() => process.exit(0));
+      };
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+    });
+}

@@ -1,0 +1,16 @@
+import type { Command } from "commander";
+import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
+import { formatVerifierKey } from "../../core/note.js";
+import { readConfig } from "../../app/data-dir.js";
+import { readLogKey } from "../../app/keys.js";
+
+export function registerKey(program: Command): void {
+  program
+    .command("key")
+    .description("print the log's checkpoint verifier key (C2SP signed-note form), one line")
+    .requiredOption("--data <dir>", "data directory")
+    .action((o: { data: string }) => {
+      readConfig(o.data);
+      process.stdout.write(formatVerifierKey(readLogKey(nodeCrypto, o.data)) + "\n");
+    });
+}

@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { toBase64 } from "../../core/bytes.js";
+import type { RadledgerError } from "../../core/errors.js";
+import { makeNode, newKey, type TestNode } from "../../../test/helpers/node.js";
+
+let t: TestNode;
+beforeEach(async () => {
+  t = await makeNode();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function refusal(bytes: Uint8Array): Promise<string> {
+  const size = t.node.ledger.size;
+  const [r] = await t.node.ledger.append([bytes]);
+  expect(r!.ok).toBe(false);
+  expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
+  return (r as { error: RadledgerError }).error.code;
+}
+
+describe("identity rules at append time", () => {
+  test("an admin enrols an actor whose key then signs; the enrolment is projected", async () => {
+    const rad = await t.enrol("rad-1", ["radiologist"], { displayName: "Dr A", specialty: "neuroradiology" });
+    expect(t.node.store.getDoc("actor", "rad-1")).toMatchObject({
+      roles: ["radiologist"],
+      status: "active",
+      keys: [rad.keyId],
+    });
+    expect(t.node.store.getDoc("key", rad.keyId)).toMatchObject({ actor: "rad-1", status: "active" });
+  });
+
+  test("entries by unknown keys, by keys of another actor, and with bad signatures are refused", async () => {
+    const stranger = newKey("rad-x");
+    expect(await refusal(t.sign(stranger, "role.granted", { actorId: "admin", role: "auditor" }))).toBe(
+      "KEY_UNKNOWN",
+    );
+    const impostor = { ...t.admin, actor: "rad-1" };
+    await t.enrol("rad-1", ["radiologist"]);
+    expect(await refusal(t.sign(impostor, "role.granted", { actorId: "rad-1", role: "auditor" }))).toBe(
+      "KEY_UNKNOWN",
+    );
+    const good = t.sign(t.admin, "role.granted", { actorId: "rad-1", role: "auditor" });
+    const text = new TextDecoder().decode(good);
+    const tampered = new TextEncoder().encode(text.replace('"auditor"', '"curator"'));
+    expect(await refusal(tampered)).toBe("ENTRY_BAD_SIGNATURE");
+  });
+
+  test("only admins enrol, and non-admins cannot grant roles", async () => {
+    const rad = await t.enrol("rad-1", ["radiologist"]);
+    expect(
+      await refusal(
+        t.sign(rad, "actor.enrolled", {
+          actorId: "rad-2",
+          kind: "staff",
+          roles: ["admin"],
+          publicKey: toBase64(newKey("x").publicKey),
+        }),
+      ),
+    ).toBe("ROLE_NOT_PERMITTED");
+    expect(await refusal(t.sign(rad, "role.granted", { actorId: "rad-1", role: "admin" }))).toBe(
+      "ROLE_NOT_PERMITTED",
+    );
+  });
+
+  test("duplicate actors and keys, and reuse of a key are refused", async () => {
+    const rad = await t.enrol("rad-1", ["radiologist"]);
+    expect(
+      await refusal(
+        t.sign(t.admin, "actor.enrolled", {
+          actorId: "rad-1",
+          kind: "staff",
+          roles: ["radiologist"],
+          publicKey: toBase64(newKey("y").publicKey),
+        }),
+      ),
+    ).toBe("ACTOR_ALREADY_ENROLLED");
+    expect(
+      await refusal(
+        t.sign(t.admin, "actor.enrolled", {
+          actorId: "rad-2",
+          kind: "staff",
+          roles: ["radiologist"],
+          publicKey: toBase64(rad.publicKey),
+        }),
+      ),
+    ).toBe("KEY_ALREADY_ENROLLED");
+  });
+
+  test("a revoked key signs nothing afterwards; a rotated key is retired and the new one works", async () => {
+    const rad = await t.enrol("rad-1", ["radiologist", "admin"]);
+    const next = newKey("rad-1");
+    await t.node.ledger.appendOne(
+      t.sign(rad, "key.rotated", {
+        actorId: "rad-1",
+        oldKey: rad.keyId,
+        newPublicKey: toBase64(next.publicKey),
+      }),
+    );
+    expect(await refusal(t.sign(rad, "role.granted", { actorId: "admin", role: "auditor" }))).toBe(
+      "KEY_REVOKED",
+    );
+    await t.node.ledger.appendOne(t.sign(next, "role.granted", { actorId: "admin", role: "auditor" }));
+    await t.node.ledger.appendOne(
+      t.sign(t.admin, "key.revoked", { actorId: "rad-1", keyId: next.keyId, reason: "compromised" }),
+    );
+    expect(await refusal(t.sign(next, "role.revoked", { actorId: "admin", role: "auditor" }))).toBe(
+      "KEY_REVOKED",
+    );
+    expect(t.node.store.getDoc("key", next.keyId)).toMatchObject({
+      status: "revoked",
+      reason: "compromised",
+    });
+  });
+
+  test("an actor cannot revoke another actor's key unless admin; the log key cannot be revoked", async () => {
+    const a = await t.enrol("rad-1", ["radiologist"]);
+    const b = await t.enrol("rad-2", ["radiologist"]);
+    expect(
+      await refusal(t.sign(a, "key.revoked", { actorId: "rad-2", keyId: b.keyId, reason: "other" })),
+    ).toBe("ROLE_NOT_PERMITTED");
+    expect(
+      await refusal(
+        t.sign(t.admin, "key.revoked", {
+          actorId: "institution",
+          keyId: t.institution.keyId,
+          reason: "other",
+        }),
+      ),
+    ).toBe("ROLE_NOT_PERMITTED");
+  });
+
+  test("schema, origin, time window, genesis and type rules are enforced with codes", async () => {
+    expect(
+      await refusal(
+        t.sign(t.admin, "actor.enrolled", { actorId: "rad-1", kind: "staff", roles: [], publicKey: "x" }),
+      ),
+    ).toBe("ENTRY_SCHEMA_INVALID");
+    expect(
+      await refusal(
+        t.sign(t.admin, "actor.enrolled", {
+          actorId: "p1",
+          kind: "patient",
+          roles: ["patient"],
+          publicKey: toBase64(newKey("p").publicKey),
+          displayName: "Jane Doe",
+          patient: "pt_" + "A".repeat(43),
+        }),
+      ),
+    ).toBe("ENTRY_SCHEMA_INVALID");
+    expect(await refusal(t.sign(t.admin, "no.such-type", {}))).toBe("ENTRY_UNKNOWN_TYPE");
+    expect(
+      await refusal(
+        t.sign(
+          t.admin,
+          "role.granted",
+          { actorId: "admin", role: "auditor" },
+          undefined,
+          Date.now() - 3_600_000,
+        ),
+      ),
+    ).toBe("ENTRY_TIME_OUT_OF_WINDOW");
+    expect(
+      await refusal(
+        t.sign(t.institution, "institution.genesis", {
+          name: "Again",
+          logVerifierKey: t.node.verifierKey,
+          publicKey: toBase64(t.institution.publicKey),
+        }),
+      ),
+    ).toBe("GENESIS_ALREADY_PRESENT");
+    const other = new TextEncoder().encode(
+      new TextDecoder()
+        .decode(t.sign(t.admin, "role.granted", { actorId: "admin", role: "auditor" }))
+        .replace("test-hospital", "other-hospital"),
+    );
+    expect(await refusal(other)).toMatch(/ENTRY_WRONG_ORIGIN|ENTRY_BAD_SIGNATURE/);
+  });
+
+  test("the same entry twice is a duplicate", async () => {
+    const e = t.sign(t.admin, "role.granted", { actorId: "admin", role: "auditor" });
+    const first = await t.node.ledger.appendOne(e);
+    const [again] = await t.node.ledger.append([e]);
+    expect(again).toMatchObject({ ok: false });
+    expect((again as { error: RadledgerError }).error).toMatchObject({
+      code: "ENTRY_DUPLICATE",
+      details: { index: first.index },
+    });
+  });
+
+  test("entries within one batch see each other: enrol then sign in the same append call", async () => {
+    const key = newKey("rad-9");
+    const results = await t.node.ledger.append([
+      t.sign(t.admin, "actor.enrolled", {
+        actorId: "rad-9",
+        kind: "staff",
+        roles: ["radiologist", "admin"],
+        publicKey: toBase64(key.publicKey),
+      }),
+      t.sign(key, "role.granted", { actorId: "admin", role: "auditor" }),
+      t.sign(key, "role.granted", { actorId: "admin", role: "auditor" }), // duplicate bytes? no: different time → refused by rule
+    ]);
+    expect(results[0]!.ok).toBe(true);
+    expect(results[1]!.ok).toBe(true);
+    expect(results[2]).toMatchObject({ ok: false });
+  });
+});

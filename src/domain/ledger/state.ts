@@ -1,0 +1,116 @@
+/**
+ * Projection state as the append path sees it: a write buffer layered over the committed store.
+ * Each entry writes into its own layer; the layer is merged into the batch layer only if the entry
+ * is admitted, so a refused entry leaves no trace. The batch layer becomes the list of mutations
+ * committed with the entries in one transaction (DESIGN §2.4: state is a projection of the log).
+ */
+import type { JsonObject } from "../../core/canonical-json.js";
+import type { IndexRow, LookupOptions, StateMutation, StateReader } from "../../ports/storage.js";
+
+export interface StateStore extends StateReader {
+  /** Documents are plain JSON-serialisable objects (no floats needed: projections count in integers). */
+  putDoc(kind: string, id: string, doc: object): void;
+  deleteDoc(kind: string, id: string): void;
+  addIndex(name: string, key: string, seq: number, value: string): void;
+  removeIndex(name: string, key: string, seq: number): void;
+}
+
+const docKey = (kind: string, id: string): string => `${kind}\u0000${id}`;
+const indexKey = (name: string, key: string): string => `${name}\u0000${key}`;
+
+export class StateLayer implements StateStore {
+  readonly #docs = new Map<string, { kind: string; id: string; doc: JsonObject | undefined }>();
+  readonly #indexes = new Map<string, { name: string; key: string; rows: Map<number, string | undefined> }>();
+
+  constructor(private readonly below: StateReader) {}
+
+  getDoc(kind: string, id: string): JsonObject | undefined {
+    const hit = this.#docs.get(docKey(kind, id));
+    if (hit) return hit.doc;
+    return this.below.getDoc(kind, id);
+  }
+
+  lookup(name: string, key: string, options: LookupOptions = {}): IndexRow[] {
+    const layer = this.#indexes.get(indexKey(name, key));
+    if (!layer) return this.below.lookup(name, key, options);
+    // Merge: rows below, minus removed ones, plus added ones; then apply cursor, order and limit.
+    const merged = new Map<number, string>();
+    for (const row of this.below.lookup(name, key, {})) merged.set(row.seq, row.value);
+    for (const [seq, value] of layer.rows) {
+      if (value === undefined) merged.delete(seq);
+      else merged.set(seq, value);
+    }
+    let rows = [...merged].map(([seq, value]) => ({ seq, value })).sort((a, b) => a.seq - b.seq);
+    if (options.reverse) rows.reverse();
+    if (options.after !== undefined) {
+      const after = options.after;
+      rows = rows.filter((r) => (options.reverse ? r.seq < after : r.seq > after));
+    }
+    return options.limit === undefined ? rows : rows.slice(0, options.limit);
+  }
+
+  putDoc(kind: string, id: string, doc: object): void {
+    this.#docs.set(docKey(kind, id), { kind, id, doc: doc as JsonObject });
+  }
+
+  deleteDoc(kind: string, id: string): void {
+    this.#docs.set(docKey(kind, id), { kind, id, doc: undefined });
+  }
+
+  addIndex(name: string, key: string, seq: number, value: string): void {
+    this.indexLayer(name, key).rows.set(seq, value);
+  }
+
+  removeIndex(name: string, key: string, seq: number): void {
+    this.indexLayer(name, key).rows.set(seq, undefined);
+  }
+
+  /** Moves this layer's writes into `target` (another layer), then forgets them. */
+  mergeInto(target: StateStore): void {
+    for (const { kind, id, doc } of this.#docs.values()) {
+      if (doc === undefined) target.deleteDoc(kind, id);
+      else target.putDoc(kind, id, doc);
+    }
+    for (const { name, key, rows } of this.#indexes.values()) {
+      for (const [seq, value] of rows) {
+        if (value === undefined) target.removeIndex(name, key, seq);
+        else target.addIndex(name, key, seq, value);
+      }
+    }
+    this.clear();
+  }
+
+  /** The writes of this layer as store mutations, in a deterministic order. */
+  mutations(): StateMutation[] {
+    const out: StateMutation[] = [];
+    for (const { kind, id, doc } of this.#docs.values()) {
+      out.push(doc === undefined ? { op: "delete", kind, id } : { op: "put", kind, id, doc });
+    }
+    for (const { name, key, rows } of this.#indexes.values()) {
+      for (const [seq, value] of rows) {
+        out.push(
+          value === undefined ? { op: "unindex", name, key, seq } : { op: "index", name, key, seq, value },
+        );
+      }
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.#docs.clear();
+    this.#indexes.clear();
+  }
+
+  private indexLayer(
+    name: string,
+    key: string,
+  ): { name: string; key: string; rows: Map<number, string | undefined> } {
+    const k = indexKey(name, key);
+    let layer = this.#indexes.get(k);
+    if (!layer) {
+      layer = { name, key, rows: new Map() };
+      this.#indexes.set(k, layer);
+    }
+    return layer;
+  }
+}

@@ -1,0 +1,10 @@
+/** Every entry type of every record family: the one registry the append path, API and CLI share. */
+import { EntryTypeRegistry, type AnyEntryTypeDef } from "./ledger/entry-types.js";
+import { identityEntryTypes } from "./identity/entries.js";
+import { imagingEntryTypes } from "./imaging/entries.js";
+
+export const allEntryTypes: readonly AnyEntryTypeDef[] = [...identityEntryTypes, ...imagingEntryTypes];
+
+export function createRegistry(): EntryTypeRegistry {
+  return new EntryTypeRegistry(allEntryTypes);
+}

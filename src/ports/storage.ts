@@ -1,0 +1,98 @@
+/**
+ * The storage port: what the log and its projections need from a database. One contract test suite
+ * (test/contract/log-store.contract.ts) runs against every adapter. The interface is synchronous
+ * because the append path applies a batch's rules and writes in one transaction on one connection
+ * (better-sqlite3 is synchronous; an asynchronous engine would prefetch state per batch).
+ */
+import type { JsonObject } from "../core/canonical-json.js";
+
+/** One row of a secondary index kept by a projection: ordered by seq (usually an entry index). */
+export interface IndexRow {
+  readonly seq: number;
+  readonly value: string;
+}
+
+export interface LookupOptions {
+  /** Only rows with seq strictly after (or, with reverse, before) this cursor. */
+  readonly after?: number;
+  readonly limit?: number;
+  readonly reverse?: boolean;
+}
+
+/** Read access to projection state (documents and secondary indexes) as of the last commit. */
+export interface StateReader {
+  getDoc(kind: string, id: string): JsonObject | undefined;
+  lookup(name: string, key: string, options?: LookupOptions): IndexRow[];
+}
+
+export interface StoredEntry {
+  readonly index: number;
+  readonly type: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface EntryRef {
+  readonly name: string;
+  readonly target: number;
+}
+
+export interface NewEntry {
+  readonly index: number;
+  readonly leafHash: Uint8Array;
+  readonly type: string;
+  readonly bytes: Uint8Array;
+  readonly refs: readonly EntryRef[];
+}
+
+export type StateMutation =
+  | { readonly op: "put"; readonly kind: string; readonly id: string; readonly doc: JsonObject }
+  | { readonly op: "delete"; readonly kind: string; readonly id: string }
+  | {
+      readonly op: "index";
+      readonly name: string;
+      readonly key: string;
+      readonly seq: number;
+      readonly value: string;
+    }
+  | { readonly op: "unindex"; readonly name: string; readonly key: string; readonly seq: number };
+
+/** A stored tile: all perfect-subtree hashes of one height-8 subtree (see docs/log-format.md §Storage). */
+export interface TileRecord {
+  readonly level: number;
+  readonly index: number;
+  /** Number of level-0 hashes present (1..256). */
+  readonly width: number;
+  /** 510 hashes: tile levels 0..7 at offsets 512 - 2^(9-r) (see src/domain/ledger/tile-store.ts). */
+  readonly nodes: Uint8Array;
+}
+
+export interface CommitBatch {
+  readonly entries: readonly NewEntry[];
+  readonly tiles: readonly TileRecord[];
+  readonly mutations: readonly StateMutation[];
+  /** The signed checkpoint (note text) covering the tree after this batch; absent when replaying. */
+  readonly checkpoint?: { readonly size: number; readonly note: string };
+}
+
+export interface LogStore extends StateReader {
+  /** Committed tree size. */
+  size(): number;
+  readEntry(index: number): StoredEntry | undefined;
+  readEntries(start: number, end: number): StoredEntry[];
+  /** Calls fn for every entry in order, without holding them all in memory. */
+  forEachEntry(fn: (entry: StoredEntry) => void, start?: number): void;
+  indexOfLeafHash(leafHash: Uint8Array): number | undefined;
+  readTile(level: number, index: number): TileRecord | undefined;
+  /** Entries that reference entry `target` (by leaf hash), in log order. */
+  referencesTo(target: number, options?: LookupOptions): { source: number; name: string }[];
+  latestCheckpoint(): { size: number; note: string } | undefined;
+  checkpoints(): { size: number; note: string }[];
+  /**
+   * Every projection row (documents, then index rows) as one text line each, in a fixed order, so
+   * that a rebuild can be compared with the live state without loading either into memory.
+   */
+  stateRows(): IterableIterator<string>;
+  /** Applies a whole batch atomically and durably; after it returns, the batch survives kill -9. */
+  commit(batch: CommitBatch): void;
+  close(): void;
+}

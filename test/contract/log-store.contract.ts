@@ -1,0 +1,182 @@
+/**
+ * The storage contract every LogStore adapter must satisfy (src/ports/storage.ts). Each adapter's
+ * test file calls runLogStoreContract with a factory; the same assertions then hold for all of them.
+ */
+import { afterEach, describe, expect, test } from "vitest";
+import { RadledgerError } from "../../src/core/errors.js";
+import type { CommitBatch, LogStore, NewEntry } from "../../src/ports/storage.js";
+
+export interface StoreFactory {
+  /** A new empty store. */
+  create(): LogStore;
+  /** The same store reopened, if the adapter is persistent. */
+  reopen?(store: LogStore): LogStore;
+  cleanup(): void;
+}
+
+const enc = new TextEncoder();
+const hash = (n: number): Uint8Array =>
+  new Uint8Array(32).fill(n % 256).map((v, i) => (i === 0 ? Math.floor(n / 256) : v));
+
+function entries(start: number, count: number, refs: { name: string; target: number }[] = []): NewEntry[] {
+  return Array.from({ length: count }, (_, i) => ({
+    index: start + i,
+    leafHash: hash(start + i + 1),
+    type: (start + i) % 2 === 0 ? "test.even" : "test.odd",
+    bytes: enc.encode(`{"n":${start + i}}`),
+    refs,
+  }));
+}
+
+function batch(start: number, count: number, extra: Partial<CommitBatch> = {}): CommitBatch {
+  return {
+    entries: entries(start, count),
+    tiles: [],
+    mutations: [],
+    checkpoint: { size: start + count, note: `note ${start + count}\n` },
+    ...extra,
+  };
+}
+
+export function runLogStoreContract(name: string, factory: StoreFactory): void {
+  describe(`LogStore contract: ${name}`, () => {
+    let store: LogStore;
+    afterEach(() => {
+      store.close();
+      factory.cleanup();
+    });
+
+    test("an empty store", () => {
+      store = factory.create();
+      expect(store.size()).toBe(0);
+      expect(store.readEntry(0)).toBeUndefined();
+      expect(store.readEntries(0, 10)).toEqual([]);
+      expect(store.latestCheckpoint()).toBeUndefined();
+      expect(store.checkpoints()).toEqual([]);
+      expect(store.getDoc("k", "x")).toBeUndefined();
+      expect(store.lookup("i", "k")).toEqual([]);
+      expect([...store.stateRows()]).toEqual([]);
+    });
+
+    test("entries, leaf index, references, tiles and checkpoints after commits", () => {
+      store = factory.create();
+      store.commit(batch(0, 3));
+      store.commit({
+        ...batch(3, 2),
+        entries: entries(3, 2, [{ name: "parent", target: 1 }]),
+        tiles: [{ level: 0, index: 0, width: 5, nodes: new Uint8Array(16320).fill(7) }],
+      });
+      expect(store.size()).toBe(5);
+      expect(store.readEntry(4)).toMatchObject({ index: 4, type: "test.even" });
+      expect(new TextDecoder().decode(store.readEntry(4)!.bytes)).toBe('{"n":4}');
+      expect(store.readEntries(1, 4).map((e) => e.index)).toEqual([1, 2, 3]);
+      const seen: number[] = [];
+      store.forEachEntry((e) => seen.push(e.index), 2);
+      expect(seen).toEqual([2, 3, 4]);
+      expect(store.indexOfLeafHash(hash(3))).toBe(2);
+      expect(store.indexOfLeafHash(hash(99))).toBeUndefined();
+      expect(store.referencesTo(1)).toEqual([
+        { source: 3, name: "parent" },
+        { source: 4, name: "parent" },
+      ]);
+      expect(store.referencesTo(1, { after: 3 })).toEqual([{ source: 4, name: "parent" }]);
+      expect(store.readTile(0, 0)).toMatchObject({ level: 0, index: 0, width: 5 });
+      expect(store.readTile(0, 0)!.nodes).toEqual(new Uint8Array(16320).fill(7));
+      expect(store.readTile(1, 0)).toBeUndefined();
+      expect(store.latestCheckpoint()).toEqual({ size: 5, note: "note 5\n" });
+      expect(store.checkpoints().map((c) => c.size)).toEqual([3, 5]);
+    });
+
+    test("a tile is replaced when it grows", () => {
+      store = factory.create();
+      store.commit({
+        ...batch(0, 1),
+        tiles: [{ level: 0, index: 0, width: 1, nodes: new Uint8Array(16320).fill(1) }],
+      });
+      store.commit({
+        ...batch(1, 1),
+        tiles: [{ level: 0, index: 0, width: 2, nodes: new Uint8Array(16320).fill(2) }],
+      });
+      expect(store.readTile(0, 0)).toMatchObject({ width: 2 });
+      expect(store.readTile(0, 0)!.nodes[0]).toBe(2);
+    });
+
+    test("documents and indexes: put, delete, ordered lookups with cursors", () => {
+      store = factory.create();
+      store.commit({
+        ...batch(0, 1),
+        mutations: [
+          { op: "put", kind: "report", id: "r1", doc: { status: "open", sections: ["a"] } },
+          { op: "put", kind: "report", id: "r2", doc: { status: "signed" } },
+          ...[5, 1, 9, 3].map((seq) => ({
+            op: "index" as const,
+            name: "by-patient",
+            key: "p1",
+            seq,
+            value: `v${seq}`,
+          })),
+          { op: "index", name: "by-patient", key: "p2", seq: 2, value: "other" },
+        ],
+      });
+      store.commit({
+        ...batch(1, 1),
+        mutations: [
+          { op: "delete", kind: "report", id: "r2" },
+          { op: "unindex", name: "by-patient", key: "p1", seq: 9 },
+          { op: "put", kind: "report", id: "r1", doc: { status: "signed" } },
+        ],
+      });
+      expect(store.getDoc("report", "r1")).toEqual({ status: "signed" });
+      expect(store.getDoc("report", "r2")).toBeUndefined();
+      expect(store.lookup("by-patient", "p1").map((r) => r.seq)).toEqual([1, 3, 5]);
+      expect(store.lookup("by-patient", "p1", { reverse: true, limit: 2 }).map((r) => r.value)).toEqual([
+        "v5",
+        "v3",
+      ]);
+      expect(store.lookup("by-patient", "p1", { after: 1, limit: 1 })).toEqual([{ seq: 3, value: "v3" }]);
+      expect(store.lookup("by-patient", "p1", { after: 5, reverse: true })).toEqual([
+        { seq: 3, value: "v3" },
+        { seq: 1, value: "v1" },
+      ]);
+      const rows = [...store.stateRows()];
+      expect(rows).toEqual([...store.stateRows()]);
+      expect(rows.filter((r) => r.startsWith("doc "))).toHaveLength(1);
+    });
+
+    test("a failing batch changes nothing (atomicity)", () => {
+      store = factory.create();
+      store.commit(batch(0, 2));
+      const bad: CommitBatch = {
+        ...batch(2, 2),
+        entries: [...entries(2, 1), { ...entries(3, 1)[0]!, leafHash: hash(1) }],
+        mutations: [{ op: "put", kind: "k", id: "x", doc: { a: 1 } }],
+      };
+      expect(() => store.commit(bad)).toThrow();
+      expect(store.size()).toBe(2);
+      expect(store.readEntry(2)).toBeUndefined();
+      expect(store.getDoc("k", "x")).toBeUndefined();
+      expect(store.latestCheckpoint()?.size).toBe(2);
+      store.commit(batch(2, 1));
+      expect(store.size()).toBe(3);
+    });
+
+    test("a batch must start at the current size", () => {
+      store = factory.create();
+      store.commit(batch(0, 1));
+      expect(() => store.commit(batch(5, 1))).toThrow(RadledgerError);
+      expect(store.size()).toBe(1);
+    });
+
+    test("a reopened store has everything committed", () => {
+      store = factory.create();
+      if (!factory.reopen) return;
+      store.commit({ ...batch(0, 3), mutations: [{ op: "put", kind: "k", id: "x", doc: { a: 1 } }] });
+      store = factory.reopen(store);
+      expect(store.size()).toBe(3);
+      expect(store.getDoc("k", "x")).toEqual({ a: 1 });
+      expect(store.latestCheckpoint()?.size).toBe(3);
+      store.commit(batch(3, 1));
+      expect(store.size()).toBe(4);
+    });
+  });
+}
