@@ -3,12 +3,9 @@
  * SHA-256 passes (file + pixel data); spreading files over the cores keeps a folder ingest at
  * well above `sha256sum` speed and keeps the main event loop free for the node's HTTP work.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startModuleWorker } from "../node-crypto/worker-start.js";
 import { DicomError } from "./errors.js";
 import type { HashReply, HashRequest } from "./hash-worker.js";
 import type { DicomInstanceHashes, HashOptions } from "./hasher.js";
@@ -23,21 +20,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/**
- * Worker entry for running from TypeScript sources: register tsx's loader in the worker, then
- * import the .ts worker module (`--import tsx` in a Worker's execArgv does not apply to its entry
- * module on Node 20).
- */
-function tsxBootstrap(workerUrl: URL): string {
-  // The ESM build of tsx/esm/api (its CommonJS build cannot register hooks from a worker).
-  const pkgPath = createRequire(import.meta.url).resolve("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports["./esm/api"]!.import.default)).href;
-  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-}
-
 export class DicomHashPool {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
@@ -47,13 +29,10 @@ export class DicomHashPool {
   readonly size: number;
 
   constructor(size: number = availableParallelism()) {
-    // Compiled: dist/…/hash-worker.js. From sources (tests, tsx scripts): hash-worker.ts, loaded
-    // through tsx in the worker.
-    const fromSource = import.meta.url.endsWith(".ts");
-    const url = new URL(fromSource ? "./hash-worker.ts" : "./hash-worker.js", import.meta.url);
     this.size = Math.max(1, size);
     for (let i = 0; i < this.size; i++) {
-      const worker = fromSource ? new Worker(tsxBootstrap(url), { eval: true }) : new Worker(url);
+      // hash-worker.js when built; hash-worker.ts through tsx when running from sources.
+      const worker = startModuleWorker("hash-worker", import.meta.url);
       const slot: Slot = { worker, inflight: new Set() };
       worker.on("message", (m: HashReply) => {
         slot.inflight.delete(m.id);
