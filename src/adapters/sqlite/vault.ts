@@ -40,7 +40,8 @@ export class SqliteVault implements Vault {
     private readonly crypto: CryptoSuite,
     private readonly masterKey: Uint8Array,
   ) {
-    if (masterKey.length !== 32) throw new RadledgerError("STORE_CORRUPT", "vault master key must be 32 bytes");
+    if (masterKey.length !== 32)
+      throw new RadledgerError("STORE_CORRUPT", "vault master key must be 32 bytes");
     this.#db = new Database(path);
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = FULL");
@@ -53,35 +54,46 @@ export class SqliteVault implements Vault {
   }
 
   private dataKey(patient: string, create: boolean): Buffer | undefined {
-    const row = this.#db.prepare("SELECT wrapped FROM patient_keys WHERE patient = ?").get(patient) as { wrapped: Buffer } | undefined;
+    const row = this.#db.prepare("SELECT wrapped FROM patient_keys WHERE patient = ?").get(patient) as
+      { wrapped: Buffer } | undefined;
     if (row) return open(this.masterKey, row.wrapped, `patient-key ${patient}`);
     if (!create) return undefined;
     const key = randomBytes(32);
-    this.#db.prepare("INSERT INTO patient_keys (patient, wrapped) VALUES (?, ?)").run(patient, seal(this.masterKey, key, `patient-key ${patient}`));
+    this.#db
+      .prepare("INSERT INTO patient_keys (patient, wrapped) VALUES (?, ?)")
+      .run(patient, seal(this.masterKey, key, `patient-key ${patient}`));
     return key;
   }
 
   put(patient: string, content: Parameters<Vault["put"]>[1]): { commitment: string } {
-    if (this.isErased(patient)) throw new RadledgerError("VAULT_ERASED", "this patient's data was erased; nothing more is stored for them");
+    if (this.isErased(patient))
+      throw new RadledgerError(
+        "VAULT_ERASED",
+        "this patient's data was erased; nothing more is stored for them",
+      );
     const salt = this.crypto.randomBytes(SALT_BYTES);
     const commitment = commitmentOf(this.crypto, salt, content);
     const plaintext = Buffer.concat([salt, canonicalBytes(content)]);
     this.#db.transaction(() => {
       const key = this.dataKey(patient, true)!;
-      this.#db.prepare("INSERT INTO items (commitment, patient, sealed) VALUES (?, ?, ?)").run(commitment, patient, seal(key, plaintext, commitment));
+      this.#db
+        .prepare("INSERT INTO items (commitment, patient, sealed) VALUES (?, ?, ?)")
+        .run(commitment, patient, seal(key, plaintext, commitment));
     })();
     return { commitment };
   }
 
   get(commitment: string): VaultRecord | undefined {
-    const row = this.#db.prepare("SELECT patient, sealed FROM items WHERE commitment = ?").get(commitment) as { patient: string; sealed: Buffer } | undefined;
+    const row = this.#db.prepare("SELECT patient, sealed FROM items WHERE commitment = ?").get(commitment) as
+      { patient: string; sealed: Buffer } | undefined;
     if (!row) return undefined;
     const key = this.dataKey(row.patient, false);
     if (!key) return undefined;
     const plaintext = open(key, row.sealed, commitment);
     const salt = new Uint8Array(plaintext.subarray(0, SALT_BYTES));
     const content = parseCanonical(plaintext.subarray(SALT_BYTES));
-    if (commitmentOf(this.crypto, salt, content) !== commitment) throw new RadledgerError("STORE_CORRUPT", "vault item does not match its commitment");
+    if (commitmentOf(this.crypto, salt, content) !== commitment)
+      throw new RadledgerError("STORE_CORRUPT", "vault item does not match its commitment");
     return { commitment, patient: row.patient, salt, content };
   }
 
@@ -89,7 +101,9 @@ export class SqliteVault implements Vault {
     return this.#db.transaction(() => {
       const items = this.#db.prepare("DELETE FROM items WHERE patient = ?").run(patient).changes;
       this.#db.prepare("DELETE FROM patient_keys WHERE patient = ?").run(patient);
-      this.#db.prepare("INSERT OR IGNORE INTO erased (patient, at) VALUES (?, ?)").run(patient, new Date().toISOString());
+      this.#db
+        .prepare("INSERT OR IGNORE INTO erased (patient, at) VALUES (?, ?)")
+        .run(patient, new Date().toISOString());
       return { items };
     })();
   }

@@ -11,11 +11,17 @@ import { RadledgerError } from "../../core/errors.js";
 export const SALT_BYTES = 32;
 
 export function commitmentOf(crypto: CryptoSuite, salt: Uint8Array, content: JsonValue): string {
-  if (salt.length !== SALT_BYTES) throw new RadledgerError("INPUT_INVALID", "commitment salt must be 32 bytes");
+  if (salt.length !== SALT_BYTES)
+    throw new RadledgerError("INPUT_INVALID", "commitment salt must be 32 bytes");
   return toHex(crypto.sha256(concatBytes(salt, canonicalBytes(content))));
 }
 
-export function checkCommitment(crypto: CryptoSuite, commitment: string, salt: Uint8Array, content: JsonValue): void {
+export function checkCommitment(
+  crypto: CryptoSuite,
+  commitment: string,
+  salt: Uint8Array,
+  content: JsonValue,
+): void {
   if (!bytesEqual(fromHex(commitmentOf(crypto, salt, content)), fromHex(commitment))) {
     throw new RadledgerError("COMMITMENT_MISMATCH", "content and salt do not match the commitment");
   }
