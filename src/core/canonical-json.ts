@@ -101,13 +101,18 @@ export function canonicalBytes(value: unknown): Uint8Array {
  * the engine's JSON.parse plus one re-serialisation; the strict parser only runs to explain a failure.
  */
 export function parseCanonical(bytes: Uint8Array): JsonValue {
-  const text = fromUtf8(bytes);
+  return parseCanonicalText(fromUtf8(bytes));
+}
+
+/** parseCanonical for text already decoded from UTF-8. */
+export function parseCanonicalText(text: string): JsonValue {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new RadledgerError("JSON_INVALID", "not valid JSON");
   }
+  if (canonicalFastPath(parsed, text)) return parsed as JsonValue;
   const again = canonicalize(parsed);
   if (again !== text) {
     // Explain precisely (duplicate key, float...) when the strict parser can; otherwise it is order or whitespace.
@@ -118,6 +123,45 @@ export function parseCanonical(bytes: Uint8Array): JsonValue {
     );
   }
   return parsed as JsonValue;
+}
+
+/**
+ * Accepts `text` as canonical without re-serialising it in JavaScript: the engine's JSON.stringify
+ * reproduces the text exactly when member order is insertion order, and a walk checks what
+ * JSON.stringify does not — members sorted by UTF-16 code units, safe integers only, no null, depth.
+ * Texts with \u escapes of surrogates, or objects whose integer-like names V8 reorders, fall back to
+ * the full check (returning false here never accepts anything).
+ */
+function canonicalFastPath(value: unknown, text: string): boolean {
+  if (text.includes("\\ud") || text.includes("\\uD")) return false;
+  return walkSorted(value, 0) && JSON.stringify(value) === text;
+}
+
+function walkSorted(value: unknown, depth: number): boolean {
+  if (depth > MAX_JSON_DEPTH) return false;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isSafeInteger(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return false;
+      if (Array.isArray(value)) {
+        for (const v of value) if (!walkSorted(v, depth + 1)) return false;
+        return true;
+      }
+      let previous: string | undefined;
+      for (const key in value) {
+        if (previous !== undefined && !(previous < key)) return false;
+        previous = key;
+        if (!walkSorted((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 export interface StrictJsonOptions {

@@ -68,3 +68,30 @@ describe("entry envelope", () => {
     );
   });
 });
+
+describe("signing message from the canonical text", () => {
+  test("equals the re-serialised signing message for arbitrary bodies and refs", async () => {
+    const fc = (await import("fast-check")).default;
+    const { signingMessage, signingMessageFromText, decodeEntryWithText } = await import("./entry.js");
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== "__proto__"),
+          fc.oneof(fc.string(), fc.integer(), fc.constant(',"sig":"x"')),
+        ),
+        fc.boolean(),
+        (body, withRefs) => {
+          const { bytes } = signEntry(
+            crypto,
+            { ...unsigned, body, ...(withRefs ? {} : { refs: undefined }) } as UnsignedEntry,
+            seed,
+          );
+          const { entry, text } = decodeEntryWithText(bytes);
+          expect(signingMessageFromText(text)).toEqual(signingMessage(entry));
+          expect(verifyEntrySignature(crypto, entry, publicKey, text)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -15,11 +15,11 @@ import type { CryptoSuite } from "./crypto.js";
 import {
   canonicalBytes,
   canonicalize,
-  parseCanonical,
+  parseCanonicalText,
   type JsonObject,
   type JsonValue,
 } from "./canonical-json.js";
-import { concatBytes, fromBase64, toBase64, toHex, utf8 } from "./bytes.js";
+import { concatBytes, fromBase64, fromUtf8, toBase64, toHex, utf8 } from "./bytes.js";
 import { RadledgerError } from "./errors.js";
 import { MAX_ENTRY_SIZE } from "./tiles.js";
 
@@ -118,10 +118,16 @@ function checkEnvelope(value: JsonValue): Entry {
  * The signature is checked separately (verifyEntrySignature) because the key comes from the log state.
  */
 export function decodeEntry(bytes: Uint8Array): Entry {
+  return decodeEntryWithText(bytes).entry;
+}
+
+/** decodeEntry, also returning the entry's text (for signingMessageFromText). */
+export function decodeEntryWithText(bytes: Uint8Array): { entry: Entry; text: string } {
   if (bytes.length > MAX_ENTRY_SIZE)
     throw new RadledgerError("ENTRY_TOO_LARGE", `entry is ${bytes.length} bytes; at most ${MAX_ENTRY_SIZE}`);
   if (bytes.length === 0) malformed("empty entry");
-  return checkEnvelope(parseCanonical(bytes));
+  const text = fromUtf8(bytes);
+  return { entry: checkEnvelope(parseCanonicalText(text)), text };
 }
 
 export function signingMessage(entry: UnsignedEntry): Uint8Array {
@@ -129,7 +135,34 @@ export function signingMessage(entry: UnsignedEntry): Uint8Array {
   return concatBytes(utf8(ENTRY_SIGNING_PREFIX), canonicalBytes(rest));
 }
 
-export function verifyEntrySignature(crypto: CryptoSuite, entry: Entry, publicKey: Uint8Array): boolean {
+const SIGNING_PREFIX_BYTES = utf8(ENTRY_SIGNING_PREFIX);
+const textEncoder = new TextEncoder();
+
+/**
+ * The signing message of an entry whose exact canonical text is known: the text with its
+ * `,"sig":"…"` member cut out. In canonical member order "sig" is followed only by "time", "type" and
+ * "v", whose validated values cannot contain that sequence, so the last occurrence is the envelope's.
+ * Equal to signingMessage(entry) without re-serialising (a property test checks it).
+ */
+export function signingMessageFromText(text: string): Uint8Array | undefined {
+  const start = text.lastIndexOf(',"sig":"');
+  if (start < 0) return undefined;
+  const end = text.indexOf('"', start + 8);
+  if (end < 0) return undefined;
+  const rest = textEncoder.encode(text.slice(0, start) + text.slice(end + 1));
+  const out = new Uint8Array(SIGNING_PREFIX_BYTES.length + rest.length);
+  out.set(SIGNING_PREFIX_BYTES);
+  out.set(rest, SIGNING_PREFIX_BYTES.length);
+  return out;
+}
+
+/** Verifies an entry's signature; pass `text`, the entry's canonical text, to skip re-serialising it. */
+export function verifyEntrySignature(
+  crypto: CryptoSuite,
+  entry: Entry,
+  publicKey: Uint8Array,
+  text?: string,
+): boolean {
   let sig: Uint8Array;
   try {
     sig = fromBase64(entry.sig);
@@ -137,7 +170,8 @@ export function verifyEntrySignature(crypto: CryptoSuite, entry: Entry, publicKe
     return false;
   }
   if (sig.length !== 64) return false;
-  return crypto.ed25519Verify(publicKey, signingMessage(entry), sig);
+  const message = (text === undefined ? undefined : signingMessageFromText(text)) ?? signingMessage(entry);
+  return crypto.ed25519Verify(publicKey, message, sig);
 }
 
 /** Signs an unsigned entry with an Ed25519 seed; returns the entry and its exact leaf bytes. */

@@ -92,6 +92,8 @@ export interface LogStore extends StateReader {
    * that a rebuild can be compared with the live state without loading either into memory.
    */
   stateRows(): IterableIterator<string>;
+  /** Distinct keys of a secondary index in ascending order, after `after` (e.g. every patient with a study). */
+  indexKeys(name: string, options?: { after?: string; limit?: number }): string[];
   /** Applies a whole batch atomically and durably; after it returns, the batch survives kill -9. */
   commit(batch: CommitBatch): void;
   close(): void;

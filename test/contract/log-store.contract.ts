@@ -138,6 +138,10 @@ export function runLogStoreContract(name: string, factory: StoreFactory): void {
         { seq: 3, value: "v3" },
         { seq: 1, value: "v1" },
       ]);
+      expect(store.indexKeys("by-patient")).toEqual(["p1", "p2"]);
+      expect(store.indexKeys("by-patient", { after: "p1" })).toEqual(["p2"]);
+      expect(store.indexKeys("by-patient", { limit: 1 })).toEqual(["p1"]);
+      expect(store.indexKeys("none")).toEqual([]);
       const rows = [...store.stateRows()];
       expect(rows).toEqual([...store.stateRows()]);
       expect(rows.filter((r) => r.startsWith("doc "))).toHaveLength(1);

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS leaf_index (hash BLOB PRIMARY KEY, idx INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS tiles (tile INTEGER PRIMARY KEY, width INTEGER NOT NULL, nodes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entry_refs (target INTEGER NOT NULL, source INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (target, source, name)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+-- Documents are up to a few KiB: a rowid table keeps them out of the (kind, id) B-tree, which
+-- WITHOUT ROWID would fill with large rows and split on every random-key insert.
+CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (kind, id));
 CREATE TABLE IF NOT EXISTS idx (name TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, key, seq)) WITHOUT ROWID;
 `;
 
@@ -38,6 +40,22 @@ function blob(bytes: Uint8Array): Buffer {
 
 function bytes(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** The first `limit` rows of a query (all without a limit), stopping the cursor early. */
+function firstRows<T>(statement: Database.Statement, params: unknown[], limit?: number): T[] {
+  if (limit === undefined || limit < 0) return statement.all(...params) as T[];
+  if (limit === 1) {
+    const row = statement.get(...params) as T | undefined;
+    return row === undefined ? [] : [row];
+  }
+  const out: T[] = [];
+  if (limit === 0) return out;
+  for (const row of statement.iterate(...params) as IterableIterator<T>) {
+    out.push(row);
+    if (out.length >= limit) break;
+  }
+  return out;
 }
 
 export interface SqliteStoreOptions {
@@ -68,6 +86,8 @@ export class SqliteLogStore implements LogStore {
     const db = this.#db;
     db.pragma(`cache_size = -${(options.cacheMiB ?? 32) * 1024}`);
     db.pragma("busy_timeout = 5000");
+    // Checkpoint the WAL every ~16 MiB instead of 4 MiB: fewer, larger checkpoints per batch stream.
+    db.pragma("wal_autocheckpoint = 4000");
     if (!options.readonly) {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");
@@ -91,15 +111,16 @@ export class SqliteLogStore implements LogStore {
       leaf: db.prepare("SELECT idx FROM leaf_index WHERE hash = ?").pluck(),
       tile: db.prepare("SELECT width, nodes FROM tiles WHERE tile = ?"),
       doc: db.prepare("SELECT body FROM docs WHERE kind = ? AND id = ?").pluck(),
-      lookupAsc: db.prepare(
-        "SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq > ? ORDER BY seq LIMIT ?",
-      ),
+      // No bound LIMIT: with "LIMIT ?" SQLite's plan costs several µs more per lookup here; callers
+      // stop the cursor instead (lookups are on the append path of every projection).
+      lookupAsc: db.prepare("SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq > ? ORDER BY seq"),
       lookupDesc: db.prepare(
-        "SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        "SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq < ? ORDER BY seq DESC",
       ),
       refsTo: db.prepare(
-        "SELECT source, name FROM entry_refs WHERE target = ? AND source > ? ORDER BY source LIMIT ?",
+        "SELECT source, name FROM entry_refs WHERE target = ? AND source > ? ORDER BY source",
       ),
+      indexKeys: db.prepare("SELECT DISTINCT key FROM idx WHERE name = ? AND key > ? ORDER BY key"),
       latestCheckpoint: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
       ...(this.isReadonly()
         ? {}
@@ -108,7 +129,9 @@ export class SqliteLogStore implements LogStore {
             insLeaf: db.prepare("INSERT INTO leaf_index (hash, idx) VALUES (?, ?)"),
             insRef: db.prepare("INSERT OR IGNORE INTO entry_refs (target, source, name) VALUES (?, ?, ?)"),
             putTile: db.prepare("INSERT OR REPLACE INTO tiles (tile, width, nodes) VALUES (?, ?, ?)"),
-            putDoc: db.prepare("INSERT OR REPLACE INTO docs (kind, id, body) VALUES (?, ?, ?)"),
+            putDoc: db.prepare(
+              "INSERT INTO docs (kind, id, body) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+            ),
             delDoc: db.prepare("DELETE FROM docs WHERE kind = ? AND id = ?"),
             putIdx: db.prepare("INSERT OR REPLACE INTO idx (name, key, seq, value) VALUES (?, ?, ?, ?)"),
             delIdx: db.prepare("DELETE FROM idx WHERE name = ? AND key = ? AND seq = ?"),
@@ -159,10 +182,7 @@ export class SqliteLogStore implements LogStore {
   }
 
   referencesTo(target: number, options: LookupOptions = {}): { source: number; name: string }[] {
-    return this.#s.refsTo.all(target, options.after ?? -1, options.limit ?? -1) as {
-      source: number;
-      name: string;
-    }[];
+    return firstRows(this.#s.refsTo, [target, options.after ?? -1], options.limit);
   }
 
   getDoc(kind: string, id: string): JsonObject | undefined {
@@ -171,10 +191,20 @@ export class SqliteLogStore implements LogStore {
   }
 
   lookup(name: string, key: string, options: LookupOptions = {}): IndexRow[] {
-    const limit = options.limit ?? -1;
-    if (options.reverse)
-      return this.#s.lookupDesc.all(name, key, options.after ?? Number.MAX_SAFE_INTEGER, limit) as IndexRow[];
-    return this.#s.lookupAsc.all(name, key, options.after ?? -1, limit) as IndexRow[];
+    if (options.reverse) {
+      return firstRows(
+        this.#s.lookupDesc,
+        [name, key, options.after ?? Number.MAX_SAFE_INTEGER],
+        options.limit,
+      );
+    }
+    return firstRows(this.#s.lookupAsc, [name, key, options.after ?? -1], options.limit);
+  }
+
+  indexKeys(name: string, options: { after?: string; limit?: number } = {}): string[] {
+    return firstRows<{ key: string }>(this.#s.indexKeys, [name, options.after ?? ""], options.limit).map(
+      (r) => r.key,
+    );
   }
 
   latestCheckpoint(): { size: number; note: string } | undefined {

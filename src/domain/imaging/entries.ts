@@ -54,23 +54,19 @@ export const studyRegistered = defineEntryType({
       });
     if (new Set(b.series.map((s) => s.seriesKey)).size !== b.series.length)
       ctx.reject("ENTRY_SCHEMA_INVALID", "series keys must be unique", { at: "body.series" });
+    // The document keeps what queries filter and show; series details stay in the entry itself.
     ctx.state.putDoc("study", ctx.leafHash, {
       id: ctx.leafHash,
       index: ctx.index,
-      studyKey: b.studyKey,
       patient: b.patient,
       modalities: b.modalities,
       ...(b.bodyPart === undefined ? {} : { bodyPart: b.bodyPart }),
-      series: b.series,
+      seriesCount: b.series.length,
       instanceCount: b.instanceCount,
       manifestRoot: b.manifestRoot,
-      source: b.source,
+      source: b.source.name,
       registeredBy: ctx.entry.actor,
-      registeredAt: ctx.entry.time,
     });
-    // First study of this patient: the patient becomes known to this log (query list patients).
-    if (ctx.state.lookup("study.patient", b.patient, { limit: 1 }).length === 0)
-      ctx.state.addIndex("patient.all", "", ctx.index, b.patient);
     ctx.state.addIndex("study.key", b.studyKey, ctx.index, ctx.leafHash);
     ctx.state.addIndex("study.patient", b.patient, ctx.index, ctx.leafHash);
     ctx.state.addIndex("study.all", "", ctx.index, ctx.leafHash);

@@ -59,3 +59,17 @@ export function listStudies(state: StateReader, options: PageOptions = {}): Page
     getStudy(state, r.value)!,
   );
 }
+
+/** Every patient pseudonym with a study in this log, in pseudonym order (cursor: the last pseudonym). */
+export function listPatients(
+  store: LogStore,
+  options: { after?: string; limit?: number } = {},
+): { items: { id: string }[]; next?: string } {
+  const limit = Math.min(Math.max(1, options.limit ?? 100), 1000);
+  const keys = store.indexKeys("study.patient", {
+    ...(options.after === undefined ? {} : { after: options.after }),
+    limit: limit + 1,
+  });
+  const items = keys.slice(0, limit).map((id) => ({ id }));
+  return keys.length > limit ? { items, next: keys[limit - 1]! } : { items };
+}

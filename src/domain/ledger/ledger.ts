@@ -20,7 +20,7 @@ import type { EntryRef, LogStore, NewEntry } from "../../ports/storage.js";
 import type { EntryVerifier, VerifyOutcome, VerifyRequest } from "../../ports/verifier.js";
 import { getActor, getKey, INSTITUTION_ACTOR } from "../identity/state.js";
 import type { ActorDoc, ApplyContext, EntryTypeRegistry, ResolvedRef } from "./entry-types.js";
-import { StateLayer } from "./state.js";
+import { DocCache, StateLayer } from "./state.js";
 import { TreeReader, TreeWriter } from "./tree.js";
 
 export type AppendResult =
@@ -83,6 +83,8 @@ export class Ledger {
   readonly #writer: TreeWriter;
   readonly #logKeyId: string;
   readonly #keyCache = new Map<string, Uint8Array>();
+  /** Committed state with keys and actors cached: both are read for every admission. */
+  readonly #state: DocCache;
   readonly #chunks: PendingChunk[] = [];
   #pendingCount = 0;
   #pumping = false;
@@ -94,6 +96,7 @@ export class Ledger {
   constructor(options: LedgerOptions) {
     this.#o = options;
     this.#writer = new TreeWriter(options.crypto, options.store);
+    this.#state = new DocCache(options.store, new Set(["key", "actor"]));
     this.tree = new TreeReader(options.crypto, options.store);
     this.#logKeyId = toHex(options.crypto.sha256(options.logPublicKey).slice(0, 16));
     this.#latestCheckpoint = options.store.latestCheckpoint()?.note;
@@ -197,7 +200,7 @@ export class Ledger {
     if (keyId === this.#logKeyId) return this.#o.logPublicKey;
     const hit = this.#keyCache.get(keyId);
     if (hit) return hit;
-    const doc = getKey(this.#o.store, keyId);
+    const doc = getKey(this.#state, keyId);
     if (!doc) return undefined;
     const key = fromBase64(doc.publicKey);
     if (this.#keyCache.size >= 100_000) this.#keyCache.clear();
@@ -235,7 +238,7 @@ export class Ledger {
   private processBatch(chunks: readonly PendingChunk[]): void {
     const started = this.#o.clock.now();
     const store = this.#o.store;
-    const layer = new StateLayer(store);
+    const layer = new StateLayer(this.#state);
     const admittedHere = new Map<string, { index: number; type: string }>();
     const newEntries: NewEntry[] = [];
     const results: [PendingItem, AppendResult][] = [];
@@ -273,12 +276,14 @@ export class Ledger {
           );
           checkpoint = { size, note: formatSignedCheckpoint(signed) };
         }
+        const mutations = layer.mutations();
         store.commit({
           entries: newEntries,
           tiles: this.#writer.takeDirtyTiles(),
-          mutations: layer.mutations(),
+          mutations,
           ...(checkpoint ? { checkpoint } : {}),
         });
+        this.#state.committed(mutations);
       } catch (e) {
         // Nothing of this batch is durable: forget the uncommitted tree and tell every submitter.
         this.#writer.reset();

@@ -114,3 +114,42 @@ export class StateLayer implements StateStore {
     return layer;
   }
 }
+
+/**
+ * A read-through cache of committed documents of a few hot kinds (keys and actors: every admission
+ * reads both). It only ever holds committed state: the ledger feeds it each batch's mutations after
+ * the batch is durable.
+ */
+export class DocCache implements StateReader {
+  readonly #cache = new Map<string, JsonObject | null>();
+
+  constructor(
+    private readonly below: StateReader,
+    private readonly kinds: ReadonlySet<string>,
+    private readonly max = 200_000,
+  ) {}
+
+  getDoc(kind: string, id: string): JsonObject | undefined {
+    if (!this.kinds.has(kind)) return this.below.getDoc(kind, id);
+    const key = docKey(kind, id);
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const doc = this.below.getDoc(kind, id);
+    if (this.#cache.size >= this.max) this.#cache.clear();
+    this.#cache.set(key, doc ?? null);
+    return doc;
+  }
+
+  lookup(name: string, key: string, options?: LookupOptions): IndexRow[] {
+    return this.below.lookup(name, key, options);
+  }
+
+  /** Brings cached documents up to date with a committed batch. */
+  committed(mutations: readonly StateMutation[]): void {
+    for (const m of mutations) {
+      if ((m.op === "put" || m.op === "delete") && this.kinds.has(m.kind)) {
+        this.#cache.set(docKey(m.kind, m.id), m.op === "put" ? m.doc : null);
+      }
+    }
+  }
+}

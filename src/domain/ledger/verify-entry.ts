@@ -4,7 +4,7 @@
  * Ed25519 signature (when the caller supplies the enrolled key), and the RFC 9162 leaf hash.
  */
 import type { CryptoSuite } from "../../core/crypto.js";
-import { decodeEntry, verifyEntrySignature, type Entry } from "../../core/entry.js";
+import { decodeEntryWithText, verifyEntrySignature, type Entry } from "../../core/entry.js";
 import { isRadledgerError, RadledgerError } from "../../core/errors.js";
 import { leafHash } from "../../core/merkle/hash.js";
 import type { VerifyOutcome } from "../../ports/verifier.js";
@@ -54,11 +54,11 @@ export function verifyEntryBytes(
   publicKey?: Uint8Array,
 ): VerifyOutcome {
   try {
-    const entry = decodeEntry(bytes);
+    const { entry, text } = decodeEntryWithText(bytes);
     checkEntryShape(registry, entry);
     let signatureChecked = false;
     if (publicKey) {
-      if (!verifyEntrySignature(crypto, entry, publicKey))
+      if (!verifyEntrySignature(crypto, entry, publicKey, text))
         throw new RadledgerError("ENTRY_BAD_SIGNATURE", "signature does not verify with the enrolled key");
       signatureChecked = true;
     }
