@@ -218,8 +218,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         throw new RadledgerError(
           "INTERNAL",
           `bench setup failed: ${setupResults
-            .filter((r) => !r.ok)
-            .map((r) => (r.ok ? "" : r.error.code))
+            .flatMap((r) => (r.ok ? [] : [r.error.code]))
             .join(",")}`,
         );
       const setup: WorkloadSetup = { origin: node.config.origin, time, model };
