@@ -2,8 +2,15 @@
 import { EntryTypeRegistry, type AnyEntryTypeDef } from "./ledger/entry-types.js";
 import { identityEntryTypes } from "./identity/entries.js";
 import { imagingEntryTypes } from "./imaging/entries.js";
+import { consentEntryTypes } from "./consent/entries.js";
+import { accessEntryTypes } from "./access/entries.js";
 
-export const allEntryTypes: readonly AnyEntryTypeDef[] = [...identityEntryTypes, ...imagingEntryTypes];
+export const allEntryTypes: readonly AnyEntryTypeDef[] = [
+  ...identityEntryTypes,
+  ...imagingEntryTypes,
+  ...consentEntryTypes,
+  ...accessEntryTypes,
+];
 
 export function createRegistry(): EntryTypeRegistry {
   return new EntryTypeRegistry(allEntryTypes);
