@@ -9,8 +9,7 @@ import { z } from "zod";
 import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
 import { getStudy } from "../imaging/queries.js";
 import { activeActor } from "./decide.js";
-import { code } from "../schemas.js";
-import { actorId, pseudonym } from "../schemas.js";
+import { actorId, code, pseudonym } from "../schemas.js";
 import {
   grantee,
   onBehalf,
