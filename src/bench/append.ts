@@ -217,9 +217,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       if (!model)
         throw new RadledgerError(
           "INTERNAL",
-          `bench setup failed: ${setupResults
-            .flatMap((r) => (r.ok ? [] : [r.error.code]))
-            .join(",")}`,
+          `bench setup failed: ${setupResults.flatMap((r) => (r.ok ? [] : [r.error.code])).join(",")}`,
         );
       const setup: WorkloadSetup = { origin: node.config.origin, time, model };
       const file = join(scratch, "entries.bin");

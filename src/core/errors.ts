@@ -68,6 +68,16 @@ export const ERROR_CODES = {
   // privacy
   COMMITMENT_MISMATCH: "verification",
   VAULT_ERASED: "conflict",
+  // consent and access rules
+  CONSENT_NOT_PATIENT: "unprocessable",
+  GRANT_ALREADY_REVOKED: "conflict",
+  CARE_ALREADY_ENDED: "conflict",
+  PATIENT_MISMATCH: "unprocessable",
+  ACCESS_BASIS_INVALID: "unprocessable",
+  ACCESS_PART_INVALID: "unprocessable",
+  ACCESS_NOT_BREAK_GLASS: "unprocessable",
+  ACCESS_ALREADY_REVIEWED: "conflict",
+  ACCESS_SELF_REVIEW: "unprocessable",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",

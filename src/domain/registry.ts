@@ -4,12 +4,16 @@ import { identityEntryTypes } from "./identity/entries.js";
 import { imagingEntryTypes } from "./imaging/entries.js";
 import { aiEntryTypes } from "./ai/entries.js";
 import { reportEntryTypes } from "./reports/entries.js";
+import { consentEntryTypes } from "./consent/entries.js";
+import { accessEntryTypes } from "./access/entries.js";
 
 export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...identityEntryTypes,
   ...imagingEntryTypes,
   ...aiEntryTypes,
   ...reportEntryTypes,
+  ...consentEntryTypes,
+  ...accessEntryTypes,
 ];
 
 export function createRegistry(): EntryTypeRegistry {

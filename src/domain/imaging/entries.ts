@@ -61,7 +61,7 @@ export const studyRegistered = defineEntryType({
       patient: b.patient,
       modalities: b.modalities,
       ...(b.bodyPart === undefined ? {} : { bodyPart: b.bodyPart }),
-      seriesCount: b.series.length,
+      seriesKeys: b.series.map((s) => s.seriesKey),
       instanceCount: b.instanceCount,
       manifestRoot: b.manifestRoot,
       source: b.source.name,

@@ -1,0 +1,334 @@
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import type { JsonObject } from "../../core/canonical-json.js";
+import type { EntryRefs } from "../../core/entry.js";
+import type { RadledgerError } from "../../core/errors.js";
+import { makeNode, type TestNode } from "../../../test/helpers/node.js";
+import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
+import type { HeldKey } from "../../app/keys.js";
+import { verifyDataDir } from "../../app/verify.js";
+import { decide, type AccessQuery } from "../consent/decide.js";
+import { accessRecordFor } from "./entries.js";
+import { accessesByActor, accessHistory, breakGlassQueue, requireAccess } from "./queries.js";
+
+let t: TestNode;
+let patient: string;
+let study: string;
+let series: string;
+let pt: HeldKey;
+let auditor: HeldKey;
+
+beforeEach(async () => {
+  t = await makeNode();
+  patient = fakePseudonym();
+  pt = await t.enrol("pt-actor-1", ["patient"], { patient });
+  await t.enrol("rad-1", ["radiologist"], { displayName: "Dr Rad" });
+  await t.enrol("cur-1", ["curator"]);
+  auditor = await t.enrol("aud-1", ["auditor"], { displayName: "A. Auditor" });
+  const body = studyBody(patient);
+  study = await admit(t.sign(t.institution, "study.registered", body));
+  series = (body.series as { seriesKey: string }[])[0]!.seriesKey;
+});
+afterEach(async () => t.close());
+
+async function refusal(bytes: Uint8Array): Promise<string> {
+  const size = t.node.ledger.size;
+  const [r] = await t.node.ledger.append([bytes]);
+  expect(r!.ok).toBe(false);
+  expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
+  return (r as { error: RadledgerError }).error.code;
+}
+
+async function admit(bytes: Uint8Array): Promise<string> {
+  return (await t.node.ledger.appendOne(bytes)).leafHash;
+}
+
+const now = (): string => new Date().toISOString();
+
+function query(overrides: Partial<AccessQuery> = {}): AccessQuery {
+  return {
+    actor: "rad-1",
+    patient,
+    part: { kind: "study", id: study },
+    purpose: "TREAT",
+    time: now(),
+    ...overrides,
+  };
+}
+
+/** The gatekeeper: decide, then sign the record of the decision with the institution key. */
+function gatekeeper(q: AccessQuery, action: "read" | "export" | "download" | "print" = "read"): Uint8Array {
+  const { body, refs } = accessRecordFor(q, action, decide(t.node.store, q));
+  return t.sign(t.institution, "access.recorded", body, refs);
+}
+
+const record = (body: JsonObject, refs?: EntryRefs, key: HeldKey = t.institution): Uint8Array =>
+  t.sign(key, "access.recorded", body, refs);
+
+function recordBody(overrides: JsonObject = {}): JsonObject {
+  return {
+    actor: "rad-1",
+    patient,
+    part: { kind: "study", id: study },
+    action: "read",
+    purpose: "TREAT",
+    decision: "permit",
+    ...overrides,
+  };
+}
+
+const grantTo = (actor: string, overrides: JsonObject = {}): Promise<string> =>
+  admit(
+    t.sign(pt, "consent.granted", {
+      patient,
+      grantee: { kind: "actor", id: actor },
+      scope: { kind: "all-imaging" },
+      purposes: ["TREAT"],
+      period: { start: "2020-01-01T00:00:00.000Z" },
+      ...overrides,
+    }),
+  );
+
+const careFor = (actor: string, forPatient = patient): Promise<string> =>
+  admit(
+    t.sign(t.admin, "care.assigned", {
+      patient: forPatient,
+      actor,
+      period: { start: "2020-01-01T00:00:00.000Z" },
+    }),
+  );
+
+describe("access.recorded", () => {
+  test("the gatekeeper records permits with their basis and denies with their reason; history shows who, when, what, why", async () => {
+    const grant = await grantTo("rad-1");
+    const permit = await admit(gatekeeper(query()));
+    expect(requireAccess(t.node.store, permit)).toMatchObject({
+      decision: "permit",
+      basis: { kind: "consent", grant },
+    });
+    const deny = await admit(gatekeeper(query({ actor: "cur-1", purpose: "HRESCH" }), "export"));
+    expect(requireAccess(t.node.store, deny)).toMatchObject({
+      decision: "deny",
+      reason: "no-grant",
+      action: "export",
+    });
+    const own = await admit(gatekeeper(query({ actor: "pt-actor-1", purpose: "PATRQT" })));
+
+    const history = accessHistory(t.node.store, patient);
+    expect(history.items.map((a) => a.id)).toEqual([own, deny, permit]); // newest first
+    expect(history.items[2]).toMatchObject({
+      who: { actor: "rad-1", displayName: "Dr Rad", kind: "staff" },
+      part: { kind: "study", id: study },
+      action: "read",
+      purpose: "TREAT",
+      decision: "permit",
+      basis: { kind: "consent", grant },
+    });
+    expect(history.items[0]!.who).toEqual({ actor: "pt-actor-1", kind: "patient" });
+    expect(history.items[2]!.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const first = accessHistory(t.node.store, patient, { limit: 2, oldestFirst: true });
+    expect(first.items.map((a) => a.id)).toEqual([permit, deny]);
+    expect(
+      accessHistory(t.node.store, patient, { after: first.next!, oldestFirst: true }).items.map((a) => a.id),
+    ).toEqual([own]);
+    expect(
+      accessHistory(t.node.store, patient, { limit: 1, after: history.items[0]!.index }).items.map(
+        (a) => a.id,
+      ),
+    ).toEqual([deny]);
+    expect(accessesByActor(t.node.store, "cur-1").items.map((a) => a.id)).toEqual([deny]);
+    expect(accessesByActor(t.node.store, "rad-1").items.map((a) => a.id)).toEqual([permit]);
+
+    // The projection is a pure function of the log: a replay from scratch gives the same rows.
+    await t.node.ledger.idle();
+    expect((await verifyDataDir(t.dir, { threads: 0 })).ok).toBe(true);
+  });
+
+  test("only the institution key (the gatekeeper) records accesses", async () => {
+    await grantTo("rad-1");
+    const { body, refs } = accessRecordFor(query(), "read", decide(t.node.store, query()));
+    expect(await refusal(record(body, refs, t.admin))).toBe("ROLE_NOT_PERMITTED");
+    const rad = await t.enrol("rad-2", ["radiologist"]);
+    expect(await refusal(record(body, refs, rad))).toBe("ROLE_NOT_PERMITTED");
+  });
+
+  test("a permit records a basis and a deny none; consent and care, and only they, carry their reference", async () => {
+    const grant = await grantTo("rad-1");
+    const care = await careFor("rad-1");
+    expect(await refusal(record(recordBody()))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(record(recordBody({ basis: { kind: "consent" } })))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(record(recordBody({ basis: { kind: "care" } }), { grant }))).toBe(
+      "ACCESS_BASIS_INVALID",
+    );
+    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant, care }))).toBe(
+      "ACCESS_BASIS_INVALID",
+    );
+    expect(await refusal(record(recordBody({ basis: { kind: "consent" }, reason: "x" }), { grant }))).toBe(
+      "ACCESS_BASIS_INVALID",
+    );
+    expect(
+      await refusal(
+        record(recordBody({ decision: "deny", basis: { kind: "care" }, reason: "no-grant" }), { care }),
+      ),
+    ).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(record(recordBody({ decision: "deny" })))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(record(recordBody({ decision: "deny", reason: "no-grant" }), { grant }))).toBe(
+      "ACCESS_BASIS_INVALID",
+    );
+    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: study }))).toBe(
+      "ENTRY_REF_WRONG_TYPE",
+    );
+    await admit(record(recordBody({ basis: { kind: "consent" } }), { grant }));
+    await admit(record(recordBody({ basis: { kind: "care" } }), { care }));
+    // A deny needs no enrolled actor: failed attempts are recorded too.
+    await admit(record(recordBody({ actor: "unknown-user", decision: "deny", reason: "not-authenticated" })));
+  });
+
+  test("a consent basis must be a grant of this patient that permits this access now", async () => {
+    const grant = await grantTo("rad-1", { purposes: ["HRESCH"] });
+    const consent = (o: JsonObject): Uint8Array =>
+      record(recordBody({ basis: { kind: "consent" }, ...o }), { grant });
+    expect(await refusal(consent({}))).toBe("ACCESS_BASIS_INVALID"); // purpose TREAT not granted
+    expect(await refusal(consent({ purpose: "HRESCH", actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
+    await admit(consent({ purpose: "HRESCH" }));
+    const expired = await grantTo("rad-1", {
+      period: { start: "2020-01-01T00:00:00.000Z", end: "2021-01-01T00:00:00.000Z" },
+    });
+    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: expired }))).toBe(
+      "ACCESS_BASIS_INVALID",
+    );
+    await admit(t.sign(pt, "consent.revoked", {}, { grant }));
+    expect(await refusal(consent({ purpose: "HRESCH" }))).toBe("ACCESS_BASIS_INVALID");
+    const otherPatient = await admit(
+      t.sign(t.admin, "consent.granted", {
+        patient: fakePseudonym(),
+        grantee: { kind: "actor", id: "rad-1" },
+        scope: { kind: "all-imaging" },
+        purposes: ["TREAT"],
+        period: { start: "2020-01-01T00:00:00.000Z" },
+        onBehalf: { documentCommitment: fakeHash(), reason: "paper-form" },
+      }),
+    );
+    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: otherPatient }))).toBe(
+      "PATIENT_MISMATCH",
+    );
+  });
+
+  test("a care basis must be a current relationship of this actor with this patient, for TREAT", async () => {
+    const care = await careFor("rad-1");
+    const other = await careFor("rad-1", fakePseudonym());
+    const byCare = (o: JsonObject, ref = care): Uint8Array =>
+      record(recordBody({ basis: { kind: "care" }, ...o }), { care: ref });
+    expect(await refusal(byCare({ actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(byCare({ purpose: "HRESCH" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(byCare({}, other))).toBe("PATIENT_MISMATCH");
+    await admit(byCare({ part: { kind: "series", id: series, study } }));
+    await admit(t.sign(t.admin, "care.ended", {}, { care }));
+    expect(await refusal(byCare({}))).toBe("ACCESS_BASIS_INVALID");
+  });
+
+  test("a patient basis is the patient's own actor", async () => {
+    await admit(record(recordBody({ actor: "pt-actor-1", purpose: "PATRQT", basis: { kind: "patient" } })));
+    expect(await refusal(record(recordBody({ basis: { kind: "patient" } })))).toBe("ACCESS_BASIS_INVALID");
+    const other = await t.enrol("pt-actor-2", ["patient"], { patient: fakePseudonym() });
+    expect(await refusal(record(recordBody({ actor: other.actor, basis: { kind: "patient" } })))).toBe(
+      "ACCESS_BASIS_INVALID",
+    );
+  });
+
+  test("the part must belong to the patient and to the study it names", async () => {
+    await grantTo("rad-1");
+    const strangers = await admit(t.sign(t.institution, "study.registered", studyBody()));
+    const deny = { decision: "deny", reason: "part-not-of-patient" };
+    expect(await refusal(record(recordBody({ ...deny, part: { kind: "study", id: strangers } })))).toBe(
+      "PATIENT_MISMATCH",
+    );
+    const otherSeries = "se_" + fakePseudonym().slice(3);
+    expect(
+      await refusal(record(recordBody({ ...deny, part: { kind: "series", id: otherSeries, study } }))),
+    ).toBe("ACCESS_PART_INVALID");
+    expect(
+      await refusal(
+        record(recordBody({ ...deny, part: { kind: "series", id: "1.2.840.10008.5.1", study } })),
+      ),
+    ).toBe("ENTRY_SCHEMA_INVALID");
+    await admit(record(recordBody({ ...deny, part: { kind: "report", id: fakeHash(), study } })));
+  });
+});
+
+describe("break-glass and its review", () => {
+  const emergency = (): AccessQuery =>
+    query({ purpose: "ETREAT", breakGlass: { reason: "unconscious-patient" } });
+
+  test("a break-glass permit enters the review queue; an auditor closes it", async () => {
+    const q = emergency();
+    const d = decide(t.node.store, q);
+    expect(d).toMatchObject({ decision: "permit", review: true });
+    const commitment = fakeHash();
+    const { body, refs } = accessRecordFor(q, "read", d, { reasonCommitment: commitment });
+    const access = await admit(record(body, refs));
+    await admit(gatekeeper(query({ actor: "cur-1", purpose: "HRESCH" }))); // a deny: not queued
+    expect(breakGlassQueue(t.node.store).items).toMatchObject([
+      {
+        id: access,
+        who: { actor: "rad-1" },
+        basis: { kind: "break-glass", reason: "unconscious-patient", reasonCommitment: commitment },
+        review: { open: true },
+      },
+    ]);
+    const note = fakeHash();
+    const review = await admit(
+      t.sign(auditor, "access.reviewed", { outcome: "justified", noteCommitment: note }, { access }),
+    );
+    expect(breakGlassQueue(t.node.store).items).toEqual([]);
+    expect(requireAccess(t.node.store, access).review).toMatchObject({
+      open: false,
+      outcome: "justified",
+      by: "aud-1",
+      id: review,
+      noteCommitment: note,
+    });
+    expect(await refusal(t.sign(auditor, "access.reviewed", { outcome: "unjustified" }, { access }))).toBe(
+      "ACCESS_ALREADY_REVIEWED",
+    );
+  });
+
+  test("break-glass needs clinical staff, ETREAT and the clinical record", async () => {
+    const bg = (o: JsonObject): Uint8Array =>
+      record(recordBody({ purpose: "ETREAT", basis: { kind: "break-glass", reason: "emergency" }, ...o }));
+    expect(await refusal(bg({ actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(bg({ purpose: "TREAT" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(bg({ part: { kind: "dataset", id: fakeHash() } }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await refusal(bg({ actor: "nobody" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(
+      await refusal(
+        record(recordBody({ purpose: "ETREAT", basis: { kind: "break-glass", reason: "free text here" } })),
+      ),
+    ).toBe("ENTRY_SCHEMA_INVALID");
+    await admit(bg({}));
+  });
+
+  test("only auditors review, only break-glass permits, never their own", async () => {
+    const access = await admit(gatekeeper(emergency()));
+    const rad = await t.enrol("rad-2", ["radiologist"]);
+    expect(await refusal(t.sign(rad, "access.reviewed", { outcome: "justified" }, { access }))).toBe(
+      "ROLE_NOT_PERMITTED",
+    );
+    const ordinary = await admit(gatekeeper(query({ actor: "cur-1" })));
+    expect(
+      await refusal(t.sign(auditor, "access.reviewed", { outcome: "justified" }, { access: ordinary })),
+    ).toBe("ACCESS_NOT_BREAK_GLASS");
+    expect(await refusal(t.sign(auditor, "access.reviewed", { outcome: "fine" }, { access }))).toBe(
+      "ENTRY_SCHEMA_INVALID",
+    );
+    // A clinician who is also an auditor cannot close their own emergency access.
+    const both = await t.enrol("cli-aud", ["clinician", "auditor"]);
+    const own = await admit(
+      gatekeeper(query({ actor: "cli-aud", purpose: "ETREAT", breakGlass: { reason: "emergency" } })),
+    );
+    expect(await refusal(t.sign(both, "access.reviewed", { outcome: "justified" }, { access: own }))).toBe(
+      "ACCESS_SELF_REVIEW",
+    );
+    await admit(t.sign(both, "access.reviewed", { outcome: "escalated" }, { access }));
+    expect(breakGlassQueue(t.node.store).items.map((a) => a.id)).toEqual([own]);
+  });
+});

@@ -1,0 +1,316 @@
+/**
+ * Access family (DESIGN §4, area 3): every gatekeeper decision, permit or deny, is recorded by the
+ * node itself (the institution key) before anything is served (DESIGN §2.6), and break-glass permits
+ * wait in a review queue until an auditor closes them. A permit is admitted only if the basis it
+ * records permits the access at the entry's time — the same checks decide() makes — so the log never
+ * holds a permit without a valid consent, care relationship, own-record or break-glass basis.
+ */
+import { z } from "zod";
+import type { EntryRefs } from "../../core/entry.js";
+import type { JsonObject } from "../../core/canonical-json.js";
+import { defineEntryType, type ActorDoc, type ApplyContext } from "../ledger/entry-types.js";
+import { actorId, code, pseudonym, sha256Hex } from "../schemas.js";
+import {
+  activeActor,
+  breakGlassAllowed,
+  careVerdict,
+  grantVerdict,
+  institutionOrigin,
+  isOwnRecord,
+  type AccessQuery,
+  type Decision,
+} from "../consent/decide.js";
+import {
+  accessAction,
+  accessContext,
+  part,
+  purposeOfUse,
+  studyOfPart,
+  type AccessAction,
+} from "../consent/schemas.js";
+import { getCare, getGrant } from "../consent/state.js";
+
+/** The basis a permit records; consent and care name their grant or care relationship in `refs`. */
+export const accessBasis = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("patient") }),
+  z.strictObject({ kind: z.literal("consent") }),
+  z.strictObject({ kind: z.literal("care") }),
+  z.strictObject({
+    kind: z.literal("break-glass"),
+    reason: code,
+    /** Commitment to the free-text justification, kept in the vault. */
+    reasonCommitment: sha256Hex.optional(),
+  }),
+]);
+
+export const accessRecordedBody = z.strictObject({
+  /** The accessing actor's id. */
+  actor: actorId,
+  patient: pseudonym,
+  part,
+  action: accessAction,
+  purpose: purposeOfUse,
+  decision: z.enum(["permit", "deny"]),
+  /** Permits only. */
+  basis: accessBasis.optional(),
+  /** Denies only: decide()'s reason code, or the gatekeeper's own (e.g. not-authenticated). */
+  reason: code.optional(),
+  /** The trial or dataset the actor acted for. */
+  context: accessContext.optional(),
+});
+export type AccessRecordedBody = z.infer<typeof accessRecordedBody>;
+
+export interface AccessReview {
+  readonly open: boolean;
+  readonly outcome?: "justified" | "unjustified" | "escalated";
+  readonly by?: string;
+  readonly at?: string;
+  readonly id?: string;
+  readonly index?: number;
+  readonly noteCommitment?: string;
+}
+
+export interface AccessDoc {
+  readonly id: string;
+  readonly index: number;
+  readonly time: string;
+  readonly actor: string;
+  readonly patient: string;
+  readonly part: AccessRecordedBody["part"];
+  readonly action: AccessAction;
+  readonly purpose: AccessRecordedBody["purpose"];
+  readonly decision: "permit" | "deny";
+  readonly basis?: {
+    readonly kind: "patient" | "consent" | "care" | "break-glass";
+    readonly grant?: string;
+    readonly care?: string;
+    readonly reason?: string;
+    readonly reasonCommitment?: string;
+  };
+  readonly reason?: string;
+  readonly context?: AccessRecordedBody["context"];
+  /** Break-glass permits only. */
+  readonly review?: AccessReview;
+}
+
+export const BREAK_GLASS_QUEUE = "access.breakglass.open";
+
+type Ctx = ApplyContext<AccessRecordedBody>;
+
+function basisInvalid(ctx: Ctx, reason: string, message: string): never {
+  return ctx.reject("ACCESS_BASIS_INVALID", message, { at: "body.basis", reason });
+}
+
+/** The part must fit the study and report records it names, where those are on record. */
+function checkPart(ctx: Ctx): void {
+  const b = ctx.body;
+  const studyId = studyOfPart(b.part);
+  const study = studyId === undefined ? undefined : ctx.state.getDoc("study", studyId);
+  if (study && study.patient !== b.patient)
+    ctx.reject("PATIENT_MISMATCH", "the accessed study belongs to another patient", { at: "body.part" });
+  if (study && b.part.kind === "series") {
+    const series = (study.seriesKeys as string[] | undefined) ?? [];
+    const key = b.part.id;
+    if (!series.includes(key))
+      ctx.reject("ACCESS_PART_INVALID", "the series is not part of the named study", { at: "body.part.id" });
+  }
+  const reportId =
+    b.part.kind === "report" ? b.part.id : b.part.kind === "report-section" ? b.part.report : "";
+  const report = reportId === "" ? undefined : ctx.state.getDoc("report", reportId);
+  if (report && report.patient !== b.patient)
+    ctx.reject("PATIENT_MISMATCH", "the accessed report belongs to another patient", { at: "body.part" });
+  if (report && report.study !== studyId)
+    ctx.reject("ACCESS_PART_INVALID", "the report is not on the named study", { at: "body.part.study" });
+}
+
+/** A permit's basis must permit the access at the entry's time (the checks of decide()). */
+function checkPermitBasis(ctx: Ctx, actor: ActorDoc | undefined): AccessDoc["basis"] {
+  const b = ctx.body;
+  const basis = b.basis!;
+  if (!actor) return basisInvalid(ctx, "actor-unknown", `no active enrolled actor ${b.actor}`);
+  const q: AccessQuery = {
+    actor: b.actor,
+    patient: b.patient,
+    part: b.part,
+    purpose: b.purpose,
+    time: ctx.entry.time,
+    ...(b.context === undefined ? {} : { context: b.context }),
+  };
+  switch (basis.kind) {
+    case "patient":
+      if (!isOwnRecord(actor, b.patient))
+        basisInvalid(ctx, "no-grant", "basis patient: the actor is not this patient's own actor");
+      return { kind: "patient" };
+    case "consent": {
+      const grant = getGrant(ctx.state, ctx.ref("grant").leafHash)!;
+      if (grant.patient !== b.patient)
+        ctx.reject("PATIENT_MISMATCH", "the grant is another patient's", { at: "refs.grant" });
+      const verdict = grantVerdict(grant, actor, q, () => institutionOrigin(ctx.state));
+      if (verdict !== undefined)
+        basisInvalid(ctx, verdict, `the grant does not permit this access: ${verdict}`);
+      return { kind: "consent", grant: grant.id };
+    }
+    case "care": {
+      const care = getCare(ctx.state, ctx.ref("care").leafHash)!;
+      if (care.patient !== b.patient)
+        ctx.reject("PATIENT_MISMATCH", "the care relationship is with another patient", { at: "refs.care" });
+      const verdict = careVerdict(care, actor, q);
+      if (verdict !== undefined)
+        basisInvalid(ctx, verdict, `the care relationship does not permit this access: ${verdict}`);
+      return { kind: "care", care: care.id };
+    }
+    case "break-glass":
+      if (!breakGlassAllowed(actor, q))
+        basisInvalid(
+          ctx,
+          "break-glass-not-permitted",
+          "break-glass is for clinical staff, purpose ETREAT, on the clinical record",
+        );
+      return {
+        kind: "break-glass",
+        reason: basis.reason,
+        ...(basis.reasonCommitment === undefined ? {} : { reasonCommitment: basis.reasonCommitment }),
+      };
+  }
+}
+
+export const accessRecorded = defineEntryType({
+  type: "access.recorded",
+  summary:
+    "The gatekeeper's decision on one access to part of a patient's record (permit or deny), with purpose and basis.",
+  body: accessRecordedBody,
+  refs: {
+    grant: { types: ["consent.granted"], optional: true },
+    care: { types: ["care.assigned"], optional: true },
+  },
+  signers: ["institution"],
+  apply(ctx) {
+    const b = ctx.body;
+    const hasGrant = ctx.refs("grant").length > 0;
+    const hasCare = ctx.refs("care").length > 0;
+    if (b.decision === "deny") {
+      if (b.basis !== undefined || hasGrant || hasCare)
+        basisInvalid(ctx, "deny", "a deny records no basis and references no grant or care relationship");
+      if (b.reason === undefined)
+        ctx.reject("ACCESS_BASIS_INVALID", "a deny records its reason code", { at: "body.reason" });
+    } else {
+      if (b.basis === undefined) basisInvalid(ctx, "no-basis", "a permit records its basis");
+      if (b.reason !== undefined)
+        ctx.reject("ACCESS_BASIS_INVALID", "a permit's reason is its basis", { at: "body.reason" });
+      if (hasGrant !== (b.basis.kind === "consent"))
+        basisInvalid(ctx, "refs", "basis consent, and only it, references the grant (refs.grant)");
+      if (hasCare !== (b.basis.kind === "care"))
+        basisInvalid(ctx, "refs", "basis care, and only it, references the care relationship (refs.care)");
+    }
+    checkPart(ctx);
+    const basis =
+      b.decision === "permit" ? checkPermitBasis(ctx, activeActor(ctx.state, b.actor)) : undefined;
+    const breakGlass = basis?.kind === "break-glass";
+
+    const doc: AccessDoc = {
+      id: ctx.leafHash,
+      index: ctx.index,
+      time: ctx.entry.time,
+      actor: b.actor,
+      patient: b.patient,
+      part: b.part,
+      action: b.action,
+      purpose: b.purpose,
+      decision: b.decision,
+      ...(basis === undefined ? {} : { basis }),
+      ...(b.reason === undefined ? {} : { reason: b.reason }),
+      ...(b.context === undefined ? {} : { context: b.context }),
+      ...(breakGlass ? { review: { open: true } } : {}),
+    };
+    ctx.state.putDoc("access", ctx.leafHash, doc);
+    ctx.state.addIndex("access.patient", b.patient, ctx.index, ctx.leafHash);
+    ctx.state.addIndex("access.actor", b.actor, ctx.index, ctx.leafHash);
+    if (breakGlass) ctx.state.addIndex(BREAK_GLASS_QUEUE, "", ctx.index, ctx.leafHash);
+  },
+});
+
+export const accessReviewed = defineEntryType({
+  type: "access.reviewed",
+  summary: "An auditor closes a break-glass access with an outcome; it leaves the review queue.",
+  body: z.strictObject({
+    outcome: z.enum(["justified", "unjustified", "escalated"]),
+    /** Commitment to the reviewer's note, kept in the vault. */
+    noteCommitment: sha256Hex.optional(),
+  }),
+  refs: { access: { types: ["access.recorded"] } },
+  signers: ["auditor"],
+  apply(ctx) {
+    const access = ctx.state.getDoc("access", ctx.ref("access").leafHash) as unknown as AccessDoc;
+    const open =
+      access.review ??
+      ctx.reject("ACCESS_NOT_BREAK_GLASS", "only break-glass permits are reviewed", { at: "refs.access" });
+    if (!open.open)
+      ctx.reject("ACCESS_ALREADY_REVIEWED", `the access was reviewed at index ${open.index ?? "?"}`, {
+        at: "refs.access",
+        ...(open.index === undefined ? {} : { index: open.index }),
+      });
+    if (access.actor === ctx.entry.actor)
+      ctx.reject("ACCESS_SELF_REVIEW", "an auditor cannot review their own break-glass access", {
+        at: "refs.access",
+      });
+    const review: AccessReview = {
+      open: false,
+      outcome: ctx.body.outcome,
+      by: ctx.entry.actor,
+      at: ctx.entry.time,
+      id: ctx.leafHash,
+      index: ctx.index,
+      ...(ctx.body.noteCommitment === undefined ? {} : { noteCommitment: ctx.body.noteCommitment }),
+    };
+    ctx.state.putDoc("access", access.id, { ...access, review });
+    ctx.state.removeIndex(BREAK_GLASS_QUEUE, "", access.index);
+  },
+});
+
+export const accessEntryTypes = [accessRecorded, accessReviewed];
+
+/**
+ * The access.recorded body and refs that mirror a decision (what the gatekeeper signs after decide()).
+ * `reasonCommitment` commits to a break-glass justification's free text.
+ */
+export function accessRecordFor(
+  q: AccessQuery,
+  action: AccessAction,
+  d: Decision,
+  options: { reasonCommitment?: string } = {},
+): { body: JsonObject; refs: EntryRefs } {
+  const common = {
+    actor: q.actor,
+    patient: q.patient,
+    part: q.part,
+    action,
+    purpose: q.purpose,
+    ...(q.context === undefined ? {} : { context: q.context }),
+  };
+  if (d.decision === "deny") return { body: { ...common, decision: "deny", reason: d.reason }, refs: {} };
+  const basis = d.basis;
+  switch (basis.kind) {
+    case "patient":
+      return { body: { ...common, decision: "permit", basis: { kind: "patient" } }, refs: {} };
+    case "consent":
+      return {
+        body: { ...common, decision: "permit", basis: { kind: "consent" } },
+        refs: { grant: basis.grant },
+      };
+    case "care":
+      return { body: { ...common, decision: "permit", basis: { kind: "care" } }, refs: { care: basis.care } };
+    case "break-glass":
+      return {
+        body: {
+          ...common,
+          decision: "permit",
+          basis: {
+            kind: "break-glass",
+            reason: basis.reason,
+            ...(options.reasonCommitment === undefined ? {} : { reasonCommitment: options.reasonCommitment }),
+          },
+        },
+        refs: {},
+      };
+  }
+}
