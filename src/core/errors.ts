@@ -61,6 +61,23 @@ export const ERROR_CODES = {
   ROLE_NOT_PERMITTED: "unprocessable",
   GENESIS_REQUIRED: "unprocessable",
   GENESIS_ALREADY_PRESENT: "conflict",
+  // trials rules
+  TRIAL_ALREADY_REGISTERED: "conflict",
+  TRIAL_SUBJECT_EXISTS: "conflict",
+  TRIAL_TIMEPOINT_UNKNOWN: "unprocessable",
+  TRIAL_TIMEPOINT_EXISTS: "conflict",
+  TRIAL_STUDY_MISMATCH: "unprocessable",
+  TRIAL_READ_EXISTS: "conflict",
+  TRIAL_MANIFEST_MISMATCH: "unprocessable",
+  TRIAL_VERSION_SUPERSEDED: "conflict",
+  TRIAL_CORRECTION_NOOP: "unprocessable",
+  // datasets rules
+  DATASET_CONTENT_EXISTS: "conflict",
+  DATASET_REF_MISMATCH: "unprocessable",
+  DATASET_VERSION_NOT_OPEN: "conflict",
+  DATASET_VERSION_EMPTY: "unprocessable",
+  DATASET_ROOT_MISMATCH: "unprocessable",
+  DATASET_CONTRIB_MISMATCH: "unprocessable",
   // tree and proofs
   TREE_SIZE_INVALID: "invalid",
   TREE_INDEX_OUT_OF_RANGE: "invalid",

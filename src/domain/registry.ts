@@ -2,8 +2,13 @@
 import { EntryTypeRegistry, type AnyEntryTypeDef } from "./ledger/entry-types.js";
 import { identityEntryTypes } from "./identity/entries.js";
 import { imagingEntryTypes } from "./imaging/entries.js";
+import { trialEntryTypes } from "./trials/entries.js";
 
-export const allEntryTypes: readonly AnyEntryTypeDef[] = [...identityEntryTypes, ...imagingEntryTypes];
+export const allEntryTypes: readonly AnyEntryTypeDef[] = [
+  ...identityEntryTypes,
+  ...imagingEntryTypes,
+  ...trialEntryTypes,
+];
 
 export function createRegistry(): EntryTypeRegistry {
   return new EntryTypeRegistry(allEntryTypes);
