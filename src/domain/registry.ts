@@ -3,11 +3,13 @@ import { EntryTypeRegistry, type AnyEntryTypeDef } from "./ledger/entry-types.js
 import { identityEntryTypes } from "./identity/entries.js";
 import { imagingEntryTypes } from "./imaging/entries.js";
 import { trialEntryTypes } from "./trials/entries.js";
+import { datasetEntryTypes } from "./datasets/entries.js";
 
 export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...identityEntryTypes,
   ...imagingEntryTypes,
   ...trialEntryTypes,
+  ...datasetEntryTypes,
 ];
 
 export function createRegistry(): EntryTypeRegistry {
