@@ -52,6 +52,22 @@ export const ERROR_CODES = {
   RECORD_NOT_FOUND: "not_found",
   // record family rules
   STUDY_ALREADY_REGISTERED: "conflict",
+  MODEL_ALREADY_REGISTERED: "conflict",
+  MODEL_RETIRED: "unprocessable",
+  AI_INFERENCE_REQUIRED: "unprocessable",
+  AI_INFERENCE_WRONG_STUDY: "unprocessable",
+  AI_ORIGIN_INVALID: "unprocessable",
+  SECTION_NOT_PERMITTED: "unprocessable",
+  REPORT_SIGNED: "conflict",
+  REPORT_NOT_SIGNED: "conflict",
+  REPORT_CONTRIBUTIONS_MISMATCH: "unprocessable",
+  CONSULT_INVALID: "unprocessable",
+  CONSULT_OPEN: "conflict",
+  CONSULT_WRONG_ANSWERER: "unprocessable",
+  CONSULT_ALREADY_ANSWERED: "conflict",
+  // privacy
+  COMMITMENT_MISMATCH: "verification",
+  VAULT_ERASED: "conflict",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",

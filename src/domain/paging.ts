@@ -14,7 +14,11 @@ export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 
 /** Rows fetched with limit + 1, so that a further page is known to exist. */
-export function page<R extends { seq: number }, T>(rows: readonly R[], limit: number, map: (row: R) => T): Page<T> {
+export function page<R extends { seq: number }, T>(
+  rows: readonly R[],
+  limit: number,
+  map: (row: R) => T,
+): Page<T> {
   const items = rows.slice(0, limit).map(map);
   return rows.length > limit ? { items, next: rows[limit - 1]!.seq } : { items };
 }

@@ -2,12 +2,16 @@
 import { EntryTypeRegistry, type AnyEntryTypeDef } from "./ledger/entry-types.js";
 import { identityEntryTypes } from "./identity/entries.js";
 import { imagingEntryTypes } from "./imaging/entries.js";
+import { aiEntryTypes } from "./ai/entries.js";
+import { reportEntryTypes } from "./reports/entries.js";
 import { trialEntryTypes } from "./trials/entries.js";
 import { datasetEntryTypes } from "./datasets/entries.js";
 
 export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...identityEntryTypes,
   ...imagingEntryTypes,
+  ...aiEntryTypes,
+  ...reportEntryTypes,
   ...trialEntryTypes,
   ...datasetEntryTypes,
 ];

@@ -19,7 +19,8 @@ export const publicKey = z
 /** Keyed pseudonym of a patient: "pt_" + base64url of HMAC-SHA-256(institution secret, patient id). */
 export const pseudonym = z.string().regex(/^pt_[A-Za-z0-9_-]{43}$/, "expected a patient pseudonym");
 /** Keyed pseudonym of another identifier (study "st_", series "se_", trial subject "ts_"). */
-export const keyedId = (prefix: "st_" | "se_" | "in_" | "ts_") => z.string().regex(new RegExp(`^${prefix}[A-Za-z0-9_-]{43}$`), `expected a ${prefix} pseudonym`);
+export const keyedId = (prefix: "st_" | "se_" | "in_" | "ts_") =>
+  z.string().regex(new RegExp(`^${prefix}[A-Za-z0-9_-]{43}$`), `expected a ${prefix} pseudonym`);
 export const timestamp = z.string().refine(isCanonicalTime, "expected RFC 3339 UTC time with milliseconds");
 /** A short machine code (modality, role, section kind…): lowercase or uppercase letters, digits, dashes. */
 export const code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a short code");

@@ -14,7 +14,13 @@ export function studyBody(patient = fakePseudonym(), overrides: JsonObject = {})
     modalities: ["MR"],
     bodyPart: "HEAD",
     series: [
-      { seriesKey: fakePseudonym("se_"), modality: "MR", bodyPart: "HEAD", instanceCount: 3, manifestRoot: fakeHash() },
+      {
+        seriesKey: fakePseudonym("se_"),
+        modality: "MR",
+        bodyPart: "HEAD",
+        instanceCount: 3,
+        manifestRoot: fakeHash(),
+      },
       { seriesKey: fakePseudonym("se_"), modality: "MR", instanceCount: 2, manifestRoot: fakeHash() },
     ],
     instanceCount: 5,

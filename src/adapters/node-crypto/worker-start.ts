@@ -9,5 +9,8 @@ export function startModuleWorker(moduleBaseName: string, callerUrl: string, wor
   if (!callerUrl.endsWith(".ts")) return new Worker(new URL(`./${moduleBaseName}.js`, callerUrl), options);
   const tsx = import.meta.resolve("tsx/esm/api");
   const script = new URL(`./${moduleBaseName}.ts`, callerUrl).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`, { eval: true, ...options });
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`,
+    { eval: true, ...options },
+  );
 }

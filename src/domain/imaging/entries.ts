@@ -24,7 +24,8 @@ export const seriesSummary = z.strictObject({
 
 export const studyRegistered = defineEntryType({
   type: "study.registered",
-  summary: "Registers an imaging study: pseudonymous patient, modalities, body part, series, and the Merkle root of its instance hashes.",
+  summary:
+    "Registers an imaging study: pseudonymous patient, modalities, body part, series, and the Merkle root of its instance hashes.",
   body: z.strictObject({
     studyKey: keyedId("st_"),
     patient: pseudonym,
@@ -42,10 +43,17 @@ export const studyRegistered = defineEntryType({
   apply(ctx) {
     const b = ctx.body;
     const existing = ctx.state.lookup("study.key", b.studyKey, { limit: 1 })[0];
-    if (existing) ctx.reject("STUDY_ALREADY_REGISTERED", `this study is already registered as ${existing.value}`, { at: "body.studyKey" });
+    if (existing)
+      ctx.reject("STUDY_ALREADY_REGISTERED", `this study is already registered as ${existing.value}`, {
+        at: "body.studyKey",
+      });
     const seriesTotal = b.series.reduce((n, s) => n + s.instanceCount, 0);
-    if (seriesTotal !== b.instanceCount) ctx.reject("ENTRY_SCHEMA_INVALID", "instanceCount must equal the sum of the series' instance counts", { at: "body.instanceCount" });
-    if (new Set(b.series.map((s) => s.seriesKey)).size !== b.series.length) ctx.reject("ENTRY_SCHEMA_INVALID", "series keys must be unique", { at: "body.series" });
+    if (seriesTotal !== b.instanceCount)
+      ctx.reject("ENTRY_SCHEMA_INVALID", "instanceCount must equal the sum of the series' instance counts", {
+        at: "body.instanceCount",
+      });
+    if (new Set(b.series.map((s) => s.seriesKey)).size !== b.series.length)
+      ctx.reject("ENTRY_SCHEMA_INVALID", "series keys must be unique", { at: "body.series" });
     ctx.state.putDoc("study", ctx.leafHash, {
       id: ctx.leafHash,
       index: ctx.index,
@@ -60,6 +68,9 @@ export const studyRegistered = defineEntryType({
       registeredBy: ctx.entry.actor,
       registeredAt: ctx.entry.time,
     });
+    // First study of this patient: the patient becomes known to this log (query list patients).
+    if (ctx.state.lookup("study.patient", b.patient, { limit: 1 }).length === 0)
+      ctx.state.addIndex("patient.all", "", ctx.index, b.patient);
     ctx.state.addIndex("study.key", b.studyKey, ctx.index, ctx.leafHash);
     ctx.state.addIndex("study.patient", b.patient, ctx.index, ctx.leafHash);
     ctx.state.addIndex("study.all", "", ctx.index, ctx.leafHash);

@@ -24,23 +24,47 @@ describe("imaging: study.registered", () => {
     const a = await t.node.ledger.appendOne(t.sign(tech, "study.registered", studyBody(patient)));
     await t.node.ledger.appendOne(t.sign(t.institution, "study.registered", studyBody(patient)));
     expect(studiesOfPatient(t.node.store, patient).items).toHaveLength(2);
-    expect(listStudies(t.node.store, { limit: 1 })).toMatchObject({ items: [{ id: a.leafHash }], next: a.index });
-    expect(studyRecord(t.node.store, a.leafHash)).toMatchObject({ study: { patient, modalities: ["MR"], instanceCount: 5 }, referencedBy: [] });
+    expect(listStudies(t.node.store, { limit: 1 })).toMatchObject({
+      items: [{ id: a.leafHash }],
+      next: a.index,
+    });
+    expect(studyRecord(t.node.store, a.leafHash)).toMatchObject({
+      study: { patient, modalities: ["MR"], instanceCount: 5 },
+      referencedBy: [],
+    });
   });
 
   test("registration is idempotent by study key: the same study twice is refused", async () => {
     const body = studyBody();
     expect(await code(t.sign(t.institution, "study.registered", body))).toBe("ok");
-    expect(await code(t.sign(t.institution, "study.registered", { ...body, manifestRoot: "0".repeat(64) }))).toBe("STUDY_ALREADY_REGISTERED");
+    expect(
+      await code(t.sign(t.institution, "study.registered", { ...body, manifestRoot: "0".repeat(64) })),
+    ).toBe("STUDY_ALREADY_REGISTERED");
   });
 
   test("a radiologist may not register; inconsistent counts and raw identifiers are refused", async () => {
     const rad = await t.enrol("rad-1", ["radiologist"]);
     expect(await code(t.sign(rad, "study.registered", studyBody()))).toBe("ROLE_NOT_PERMITTED");
-    expect(await code(t.sign(t.institution, "study.registered", studyBody(undefined, { instanceCount: 4 })))).toBe("ENTRY_SCHEMA_INVALID");
-    expect(await code(t.sign(t.institution, "study.registered", studyBody("12345678")))).toBe("ENTRY_SCHEMA_INVALID");
-    expect(await code(t.sign(t.institution, "study.registered", studyBody(undefined, { studyKey: "1.2.840.113619.2.55.3.604688119" })))).toBe("ENTRY_SCHEMA_INVALID");
-    expect(await code(t.sign(t.institution, "study.registered", studyBody(undefined, { patientName: "DOE^JANE" })))).toBe("ENTRY_SCHEMA_INVALID");
+    expect(
+      await code(t.sign(t.institution, "study.registered", studyBody(undefined, { instanceCount: 4 }))),
+    ).toBe("ENTRY_SCHEMA_INVALID");
+    expect(await code(t.sign(t.institution, "study.registered", studyBody("12345678")))).toBe(
+      "ENTRY_SCHEMA_INVALID",
+    );
+    expect(
+      await code(
+        t.sign(
+          t.institution,
+          "study.registered",
+          studyBody(undefined, { studyKey: "1.2.840.113619.2.55.3.604688119" }),
+        ),
+      ),
+    ).toBe("ENTRY_SCHEMA_INVALID");
+    expect(
+      await code(
+        t.sign(t.institution, "study.registered", studyBody(undefined, { patientName: "DOE^JANE" })),
+      ),
+    ).toBe("ENTRY_SCHEMA_INVALID");
   });
 });
 

@@ -26,7 +26,13 @@ export function requireStudy(state: StateReader, id: string): StudyDoc {
 }
 
 /** A study's record and every entry that references it, in log order (type, index, id, actor, time). */
-export function studyRecord(store: LogStore, id: string): { study: StudyDoc; referencedBy: { index: number; type: string; ref: string; actor: string; time: string }[] } {
+export function studyRecord(
+  store: LogStore,
+  id: string,
+): {
+  study: StudyDoc;
+  referencedBy: { index: number; type: string; ref: string; actor: string; time: string }[];
+} {
   const study = requireStudy(store, id);
   const referencedBy = store.referencesTo(study.index).map(({ source, name }) => {
     const stored = store.readEntry(source)!;
@@ -36,12 +42,20 @@ export function studyRecord(store: LogStore, id: string): { study: StudyDoc; ref
   return { study, referencedBy };
 }
 
-export function studiesOfPatient(state: StateReader, patient: string, options: PageOptions = {}): Page<StudyDoc> {
+export function studiesOfPatient(
+  state: StateReader,
+  patient: string,
+  options: PageOptions = {},
+): Page<StudyDoc> {
   const o = lookupOptions(options);
-  return page(state.lookup("study.patient", patient, { ...o, limit: o.limit + 1 }), o.limit, (r) => getStudy(state, r.value)!);
+  return page(state.lookup("study.patient", patient, { ...o, limit: o.limit + 1 }), o.limit, (r) =>
+    getStudy(state, r.value)!,
+  );
 }
 
 export function listStudies(state: StateReader, options: PageOptions = {}): Page<StudyDoc> {
   const o = lookupOptions(options);
-  return page(state.lookup("study.all", "", { ...o, limit: o.limit + 1 }), o.limit, (r) => getStudy(state, r.value)!);
+  return page(state.lookup("study.all", "", { ...o, limit: o.limit + 1 }), o.limit, (r) =>
+    getStudy(state, r.value)!,
+  );
 }

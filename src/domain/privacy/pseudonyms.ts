@@ -9,7 +9,13 @@ import { utf8 } from "../../core/bytes.js";
 
 export type PseudonymKind = "patient" | "study" | "series" | "instance" | "trial-subject";
 
-const PREFIX: Record<PseudonymKind, string> = { patient: "pt_", study: "st_", series: "se_", instance: "in_", "trial-subject": "ts_" };
+const PREFIX: Record<PseudonymKind, string> = {
+  patient: "pt_",
+  study: "st_",
+  series: "se_",
+  instance: "in_",
+  "trial-subject": "ts_",
+};
 
 function base64url(bytes: Uint8Array): string {
   let s = "";
@@ -17,7 +23,13 @@ function base64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function pseudonym(crypto: CryptoSuite, secret: Uint8Array, kind: PseudonymKind, identifier: string, scope = ""): string {
+export function pseudonym(
+  crypto: CryptoSuite,
+  secret: Uint8Array,
+  kind: PseudonymKind,
+  identifier: string,
+  scope = "",
+): string {
   const mac = crypto.hmacSha256(secret, utf8(`radledger/pseudonym/v1\n${kind}\n${scope}\n${identifier}`));
   return PREFIX[kind] + base64url(mac);
 }

@@ -1,0 +1,17 @@
+// EVM anchoring adapter (DESIGN.md §3 "Anchoring"): RadledgerConsortium client and coded errors.
+export { EvmConnection, evmChain, type EvmConfig } from "./connection.js";
+export {
+  ConsortiumClient,
+  checkpointNoteHash,
+  connectConsortium,
+  deployConsortium,
+  type AnchoredCheckpoint,
+  type ConsortiumMember,
+  type HashInput,
+  type MemberInput,
+  type ProposalKind,
+  type ProposalOutcome,
+  type ProposalState,
+  type TxOutcome,
+} from "./consortium.js";
+export { EVM_ERROR_CODES, EvmError, redactUrl, toEvmError, type EvmErrorCode } from "./errors.js";

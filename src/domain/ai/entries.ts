@@ -1,0 +1,158 @@
+/**
+ * AI provenance family (DESIGN §4, mission area 2): model versions as registered devices, each
+ * inference they make on a study, and a radiologist's disposition of an AI finding. A report
+ * contribution of AI origin must reference an inference of a registered, non-retired model version
+ * (enforced in the reports family), which is what makes the recall query — every report, study and
+ * patient touched by model X version Y — complete.
+ */
+import { z } from "zod";
+import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
+import { code, label, positiveInt, sha256Hex } from "../schemas.js";
+import { modality } from "../imaging/entries.js";
+import { getStudy } from "../imaging/queries.js";
+
+export interface ModelDoc {
+  readonly id: string;
+  readonly vendor: string;
+  readonly name: string;
+  readonly version: string;
+  readonly status: "active" | "retired";
+  readonly [key: string]: unknown;
+}
+
+export interface InferenceDoc {
+  readonly id: string;
+  readonly index: number;
+  readonly model: string;
+  readonly study?: string;
+  readonly patient?: string;
+  readonly [key: string]: unknown;
+}
+
+export const modelKey = (vendor: string, name: string, version: string): string =>
+  `${vendor}\n${name}\n${version}`;
+
+export function getModel(state: ApplyContext<unknown>["state"], id: string): ModelDoc | undefined {
+  return state.getDoc("ai.model", id) as ModelDoc | undefined;
+}
+
+export const modelRegistered = defineEntryType({
+  type: "ai.model.registered",
+  summary:
+    "Registers an AI model version: vendor, name, version, artifact hash, regulatory identifier and intended use.",
+  body: z.strictObject({
+    vendor: label,
+    name: label,
+    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "expected a version string"),
+    /** SHA-256 of the model artifact (weights, container image digest…), as the vendor ships it. */
+    artifactHash: sha256Hex,
+    /** e.g. an FDA 510(k) number or an EU MDR UDI-DI. */
+    regulatoryId: label.optional(),
+    intendedUse: label,
+    modalities: z.array(modality).max(16).optional(),
+    bodyParts: z.array(code).max(16).optional(),
+  }),
+  refs: {},
+  signers: ["institution", "admin", "vendor"],
+  apply(ctx) {
+    const b = ctx.body;
+    const key = modelKey(b.vendor, b.name, b.version);
+    const existing = ctx.state.lookup("ai.model.key", key, { limit: 1 })[0];
+    if (existing)
+      ctx.reject(
+        "MODEL_ALREADY_REGISTERED",
+        `${b.vendor} ${b.name} ${b.version} is already registered as ${existing.value}`,
+      );
+    ctx.state.putDoc("ai.model", ctx.leafHash, {
+      id: ctx.leafHash,
+      index: ctx.index,
+      ...b,
+      status: "active",
+      registeredBy: ctx.entry.actor,
+      registeredAt: ctx.entry.time,
+    });
+    ctx.state.addIndex("ai.model.key", key, ctx.index, ctx.leafHash);
+    ctx.state.addIndex("ai.model.all", "", ctx.index, ctx.leafHash);
+  },
+});
+
+export const modelRetired = defineEntryType({
+  type: "ai.model.retired",
+  summary:
+    "Retires a model version: no inference of it is accepted afterwards, and AI content must not cite it.",
+  body: z.strictObject({ reason: code }),
+  refs: { model: { types: ["ai.model.registered"] } },
+  signers: ["institution", "admin", "vendor"],
+  apply(ctx) {
+    const model = getModel(ctx.state, ctx.ref("model").leafHash)!;
+    if (model.status === "retired") ctx.reject("MODEL_RETIRED", `model ${model.id} is already retired`);
+    ctx.state.putDoc("ai.model", model.id, {
+      ...model,
+      status: "retired",
+      retiredAt: ctx.entry.time,
+      retiredReason: ctx.body.reason,
+    });
+  },
+});
+
+export const inferenceRecorded = defineEntryType({
+  type: "ai.inference",
+  summary:
+    "Records one inference of a registered model version: its input (manifest root), output commitment and where it ran.",
+  body: z.strictObject({
+    /** Merkle root of the input instances (a study's or series' manifest root). */
+    inputManifestRoot: sha256Hex,
+    /** Commitment to the output (findings, segmentations, scores) kept in the vault or the AI system. */
+    outputCommitment: sha256Hex,
+    /** Which node or site ran the model. */
+    node: label,
+    findingCount: positiveInt.optional(),
+  }),
+  refs: { model: { types: ["ai.model.registered"] }, study: { types: ["study.registered"], optional: true } },
+  signers: ["institution", "ai-system"],
+  apply(ctx) {
+    const model = getModel(ctx.state, ctx.ref("model").leafHash)!;
+    if (model.status !== "active")
+      ctx.reject("MODEL_RETIRED", `model ${model.vendor} ${model.name} ${model.version} is retired`, {
+        at: "refs.model",
+      });
+    const studyRef = ctx.refs("study")[0];
+    const study = studyRef ? getStudy(ctx.state, studyRef.leafHash) : undefined;
+    ctx.state.putDoc("ai.inference", ctx.leafHash, {
+      id: ctx.leafHash,
+      index: ctx.index,
+      model: model.id,
+      ...(study ? { study: study.id, patient: study.patient } : {}),
+      inputManifestRoot: ctx.body.inputManifestRoot,
+      outputCommitment: ctx.body.outputCommitment,
+      node: ctx.body.node,
+      by: ctx.entry.actor,
+      time: ctx.entry.time,
+    });
+    if (study) ctx.state.addIndex("ai.usage", model.id, ctx.index, `study ${study.id} ${study.patient}`);
+  },
+});
+
+export const findingDisposition = defineEntryType({
+  type: "ai.finding.disposition",
+  summary: "A radiologist accepts, modifies or rejects the findings of an inference.",
+  body: z.strictObject({
+    disposition: z.enum(["accepted", "modified", "rejected"]),
+    findingId: code.optional(),
+    noteCommitment: sha256Hex.optional(),
+  }),
+  refs: { inference: { types: ["ai.inference"] }, report: { types: ["report.opened"], optional: true } },
+  signers: ["radiologist"],
+  apply(ctx) {
+    const inference = ctx.state.getDoc("ai.inference", ctx.ref("inference").leafHash) as InferenceDoc;
+    const report = ctx.refs("report")[0];
+    ctx.state.addIndex(
+      "ai.disposition",
+      inference.id,
+      ctx.index,
+      `${ctx.body.disposition} ${ctx.entry.actor}${report ? ` ${report.leafHash}` : ""}`,
+    );
+  },
+});
+
+export const aiEntryTypes = [modelRegistered, modelRetired, inferenceRecorded, findingDisposition];

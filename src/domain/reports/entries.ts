@@ -1,0 +1,381 @@
+/**
+ * Reports family (DESIGN §4, mission area 1): a report is opened for a study; each specialist's
+ * section, measurement and consultation is its own signed, attributed contribution; sign-off lists
+ * every contribution and freezes the set; afterwards only amendments and addenda, which reference
+ * what they change, can add to it. AI-derived content is marked by origin and must reference an
+ * inference of an active model version (src/domain/ai).
+ */
+import { z } from "zod";
+import { defineEntryType, type ApplyContext, type ResolvedRef } from "../ledger/entry-types.js";
+import { code, sha256Hex } from "../schemas.js";
+import { modality } from "../imaging/entries.js";
+import { getStudy } from "../imaging/queries.js";
+import { getModel, type InferenceDoc } from "../ai/entries.js";
+import { getActor } from "../identity/state.js";
+
+export const SECTIONS = [
+  "history",
+  "technique",
+  "comparison",
+  "findings",
+  "measurement",
+  "impression",
+  "recommendation",
+  "consultation-note",
+] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** Which sections each role may author (the "fitting role" rule). */
+export const SECTIONS_BY_ROLE: Readonly<Record<string, readonly Section[]>> = {
+  radiologist: SECTIONS,
+  clinician: ["history", "consultation-note"],
+  technologist: ["technique", "measurement"],
+  "ai-system": ["findings", "measurement", "impression"],
+};
+
+export interface ContributionView {
+  readonly id: string;
+  readonly index: number;
+  readonly kind: "contribution" | "consultation" | "amendment" | "addendum";
+  readonly section: string;
+  readonly author: string;
+  readonly role: string;
+  readonly specialty?: string;
+  readonly modality?: string;
+  readonly bodySystem?: string;
+  readonly origin: "human" | "ai" | "ai-modified";
+  readonly inference?: string;
+  readonly model?: string;
+  readonly contentCommitment: string;
+  readonly time: string;
+  readonly amends?: string;
+  readonly reason?: string;
+}
+
+export interface ReportDoc {
+  readonly id: string;
+  readonly index: number;
+  readonly study: string;
+  readonly patient: string;
+  readonly status: "open" | "signed";
+  readonly openedBy: string;
+  readonly openedAt: string;
+  readonly contributions: ContributionView[];
+  readonly consults: {
+    id: string;
+    from: string;
+    to: string;
+    status: "open" | "answered";
+    answer?: string;
+    specialty?: string;
+  }[];
+  readonly signOff?: { id: string; by: string; time: string; attestation: string };
+  readonly amendments: ContributionView[];
+  readonly [key: string]: unknown;
+}
+
+export function getReport(state: ApplyContext<unknown>["state"], id: string): ReportDoc | undefined {
+  return state.getDoc("report", id) as ReportDoc | undefined;
+}
+
+const origin = z.enum(["human", "ai", "ai-modified"]);
+
+const contentFields = {
+  section: z.enum(SECTIONS),
+  /** The role the author contributes in; must be one the author holds. */
+  role: code,
+  specialty: code.optional(),
+  modality: modality.optional(),
+  /** e.g. neuro, cardiac, msk, chest (a short code, not free text). */
+  bodySystem: code.optional(),
+  /** SHA-256(salt || canonical content); the content lives in the vault. */
+  contentCommitment: sha256Hex,
+  origin,
+};
+
+/** Checks author role, section and AI origin; returns the attribution for the projection. */
+function attribute(
+  ctx: ApplyContext<z.infer<z.ZodObject<typeof contentFields>>>,
+  report: ReportDoc,
+  kind: ContributionView["kind"],
+  extra: Partial<ContributionView> = {},
+): ContributionView {
+  const b = ctx.body;
+  if (!ctx.actor.roles.includes(b.role))
+    ctx.reject("ROLE_NOT_PERMITTED", `${ctx.entry.actor} does not hold role ${b.role}`, { at: "body.role" });
+  const allowed = SECTIONS_BY_ROLE[b.role];
+  if (!allowed?.includes(b.section))
+    ctx.reject("SECTION_NOT_PERMITTED", `a ${b.role} does not author ${b.section} sections`, {
+      at: "body.section",
+    });
+  if (b.role === "ai-system" && b.origin !== "ai")
+    ctx.reject("AI_ORIGIN_INVALID", "an AI system contributes content of origin ai only", {
+      at: "body.origin",
+    });
+  const inferenceRef: ResolvedRef | undefined = ctx.refs("inference")[0];
+  let inference: InferenceDoc | undefined;
+  if (b.origin === "human") {
+    if (inferenceRef)
+      ctx.reject(
+        "AI_ORIGIN_INVALID",
+        "human content does not cite an inference; use origin ai-modified for edited AI output",
+        { at: "refs.inference" },
+      );
+  } else {
+    if (!inferenceRef)
+      return ctx.reject(
+        "AI_INFERENCE_REQUIRED",
+        `content of origin ${b.origin} must reference the ai.inference it came from`,
+        { at: "refs.inference" },
+      );
+    inference = ctx.state.getDoc("ai.inference", inferenceRef.leafHash) as InferenceDoc;
+    const model = getModel(ctx.state, inference.model)!;
+    if (model.status !== "active")
+      ctx.reject("MODEL_RETIRED", `model ${model.vendor} ${model.name} ${model.version} is retired`, {
+        at: "refs.inference",
+      });
+    if (inference.study !== undefined && inference.study !== report.study)
+      ctx.reject("AI_INFERENCE_WRONG_STUDY", "the inference was made on another study", {
+        at: "refs.inference",
+      });
+  }
+  const actor = getActor(ctx.state, ctx.entry.actor);
+  const specialty = b.specialty ?? (typeof actor?.specialty === "string" ? actor.specialty : undefined);
+  return {
+    id: ctx.leafHash,
+    index: ctx.index,
+    kind,
+    section: b.section,
+    author: ctx.entry.actor,
+    role: b.role,
+    ...(specialty === undefined ? {} : { specialty }),
+    ...(b.modality === undefined ? {} : { modality: b.modality }),
+    ...(b.bodySystem === undefined ? {} : { bodySystem: b.bodySystem }),
+    origin: b.origin,
+    ...(inference ? { inference: inference.id, model: inference.model } : {}),
+    contentCommitment: b.contentCommitment,
+    time: ctx.entry.time,
+    ...extra,
+  };
+}
+
+function indexAiUse(ctx: ApplyContext<unknown>, report: ReportDoc, view: ContributionView): void {
+  if (view.model !== undefined)
+    ctx.state.addIndex(
+      "ai.usage",
+      view.model,
+      ctx.index,
+      `report ${report.id} ${report.study} ${report.patient}`,
+    );
+}
+
+function openReport(ctx: ApplyContext<unknown>): ReportDoc {
+  const report = getReport(ctx.state, ctx.ref("report").leafHash)!;
+  if (report.status !== "open")
+    ctx.reject("REPORT_SIGNED", "the report is signed: add an amendment or addendum instead", {
+      at: "refs.report",
+    });
+  return report;
+}
+
+export const reportOpened = defineEntryType({
+  type: "report.opened",
+  summary: "Opens a report on a registered study.",
+  body: z.strictObject({ reportKind: z.enum(["diagnostic", "screening", "trial-read", "second-opinion"]) }),
+  refs: { study: { types: ["study.registered"] } },
+  signers: ["institution", "radiologist", "admin"],
+  apply(ctx) {
+    const study = getStudy(ctx.state, ctx.ref("study").leafHash)!;
+    const doc: ReportDoc = {
+      id: ctx.leafHash,
+      index: ctx.index,
+      study: study.id,
+      patient: study.patient,
+      reportKind: ctx.body.reportKind,
+      status: "open",
+      openedBy: ctx.entry.actor,
+      openedAt: ctx.entry.time,
+      contributions: [],
+      consults: [],
+      amendments: [],
+    };
+    ctx.state.putDoc("report", ctx.leafHash, doc);
+    ctx.state.addIndex("report.study", study.id, ctx.index, ctx.leafHash);
+    ctx.state.addIndex("report.patient", study.patient, ctx.index, ctx.leafHash);
+    ctx.state.addIndex("report.all", "", ctx.index, ctx.leafHash);
+  },
+});
+
+export const reportContribution = defineEntryType({
+  type: "report.contribution",
+  summary:
+    "One attributed section, measurement or note of an open report, by its author (human or AI, with the inference it came from).",
+  body: z.strictObject(contentFields),
+  refs: { report: { types: ["report.opened"] }, inference: { types: ["ai.inference"], optional: true } },
+  signers: ["radiologist", "clinician", "technologist", "ai-system"],
+  apply(ctx) {
+    const report = openReport(ctx);
+    const view = attribute(ctx, report, "contribution");
+    ctx.state.putDoc("report", report.id, { ...report, contributions: [...report.contributions, view] });
+    indexAiUse(ctx, report, view);
+  },
+});
+
+export const consultRequested = defineEntryType({
+  type: "consult.requested",
+  summary:
+    "Asks a colleague (by actor id) for a consultation on an open report; the question is a commitment.",
+  body: z.strictObject({
+    to: z.string().min(1).max(128),
+    specialty: code.optional(),
+    questionCommitment: sha256Hex,
+  }),
+  refs: { report: { types: ["report.opened"] } },
+  signers: ["radiologist", "clinician"],
+  apply(ctx) {
+    const report = openReport(ctx);
+    const consultant = getActor(ctx.state, ctx.body.to);
+    if (
+      !consultant ||
+      consultant.status !== "active" ||
+      !consultant.roles.some((r) => r === "radiologist" || r === "clinician")
+    ) {
+      ctx.reject("ACTOR_UNKNOWN", `${ctx.body.to} is not an active radiologist or clinician`, {
+        at: "body.to",
+      });
+    }
+    if (ctx.body.to === ctx.entry.actor)
+      ctx.reject("CONSULT_INVALID", "a consultation is asked of someone else", { at: "body.to" });
+    const consult = {
+      id: ctx.leafHash,
+      from: ctx.entry.actor,
+      to: ctx.body.to,
+      status: "open" as const,
+      ...(ctx.body.specialty ? { specialty: ctx.body.specialty } : {}),
+    };
+    ctx.state.putDoc("consult", ctx.leafHash, { ...consult, report: report.id, index: ctx.index });
+    ctx.state.putDoc("report", report.id, { ...report, consults: [...report.consults, consult] });
+    ctx.state.addIndex("consult.open", ctx.body.to, ctx.index, ctx.leafHash);
+  },
+});
+
+export const consultAnswered = defineEntryType({
+  type: "consult.answered",
+  summary: "The consultant asked answers; the answer is an attributed contribution to the report.",
+  body: z.strictObject({ ...contentFields, section: z.literal("consultation-note") }),
+  refs: { consult: { types: ["consult.requested"] } },
+  signers: ["radiologist", "clinician"],
+  apply(ctx) {
+    const consult = ctx.state.getDoc("consult", ctx.ref("consult").leafHash) as {
+      id: string;
+      report: string;
+      to: string;
+      status: string;
+      index: number;
+    };
+    if (consult.to !== ctx.entry.actor)
+      ctx.reject("CONSULT_WRONG_ANSWERER", `only ${consult.to}, who was asked, answers this consultation`);
+    if (consult.status !== "open")
+      ctx.reject("CONSULT_ALREADY_ANSWERED", "this consultation is already answered");
+    const report = getReport(ctx.state, consult.report)!;
+    if (report.status !== "open")
+      ctx.reject("REPORT_SIGNED", "the report is signed: add an addendum instead");
+    if (ctx.body.origin !== "human")
+      ctx.reject("AI_ORIGIN_INVALID", "a consultation answer is human content");
+    const view = attribute(ctx, report, "consultation");
+    ctx.state.putDoc("consult", consult.id, { ...consult, status: "answered", answer: ctx.leafHash });
+    ctx.state.removeIndex("consult.open", consult.to, consult.index);
+    ctx.state.putDoc("report", report.id, {
+      ...report,
+      contributions: [...report.contributions, view],
+      consults: report.consults.map((c) =>
+        c.id === consult.id ? { ...c, status: "answered" as const, answer: ctx.leafHash } : c,
+      ),
+    });
+  },
+});
+
+export const reportSigned = defineEntryType({
+  type: "report.signed",
+  summary: "Sign-off: lists every contribution of the report and freezes the set.",
+  body: z.strictObject({ attestation: z.enum(["final", "preliminary-final"]) }),
+  refs: {
+    report: { types: ["report.opened"] },
+    contributions: { types: ["report.contribution", "consult.answered"], many: true },
+  },
+  signers: ["radiologist"],
+  apply(ctx) {
+    const report = openReport(ctx);
+    const listed = new Set(ctx.refs("contributions").map((r) => r.leafHash));
+    const actual = new Set(report.contributions.map((c) => c.id));
+    const missing = [...actual].filter((id) => !listed.has(id));
+    const foreign = [...listed].filter((id) => !actual.has(id));
+    if (missing.length > 0 || foreign.length > 0 || listed.size !== ctx.refs("contributions").length) {
+      ctx.reject(
+        "REPORT_CONTRIBUTIONS_MISMATCH",
+        `sign-off must list exactly the report's ${actual.size} contributions (${missing.length} missing, ${foreign.length} not of this report)`,
+        { at: "refs.contributions" },
+      );
+    }
+    if (report.consults.some((c) => c.status === "open"))
+      ctx.reject("CONSULT_OPEN", "a consultation of this report is still unanswered");
+    ctx.state.putDoc("report", report.id, {
+      ...report,
+      status: "signed",
+      signOff: {
+        id: ctx.leafHash,
+        by: ctx.entry.actor,
+        time: ctx.entry.time,
+        attestation: ctx.body.attestation,
+      },
+    });
+    ctx.state.addIndex("report.signed", "", ctx.index, report.id);
+  },
+});
+
+export const reportAmended = defineEntryType({
+  type: "report.amended",
+  summary:
+    "An amendment (corrects a contribution it references) or addendum (adds to a signed report), attributed like a contribution.",
+  body: z.strictObject({ ...contentFields, kind: z.enum(["amendment", "addendum"]), reason: code }),
+  refs: {
+    report: { types: ["report.opened"] },
+    amends: { types: ["report.contribution", "consult.answered", "report.amended"], optional: true },
+    inference: { types: ["ai.inference"], optional: true },
+  },
+  signers: ["radiologist", "clinician"],
+  apply(ctx) {
+    const report = getReport(ctx.state, ctx.ref("report").leafHash)!;
+    if (report.status !== "signed")
+      ctx.reject(
+        "REPORT_NOT_SIGNED",
+        "an open report takes contributions; amendments are for signed reports",
+        { at: "refs.report" },
+      );
+    const amends = ctx.refs("amends")[0];
+    if (ctx.body.kind === "amendment" && !amends)
+      ctx.reject("ENTRY_SCHEMA_INVALID", "an amendment references the contribution it changes", {
+        at: "refs.amends",
+      });
+    if (amends && ![...report.contributions, ...report.amendments].some((c) => c.id === amends.leafHash)) {
+      ctx.reject("ENTRY_REF_WRONG_TYPE", "the amended contribution belongs to another report", {
+        at: "refs.amends",
+      });
+    }
+    const view = attribute(ctx, report, ctx.body.kind, {
+      reason: ctx.body.reason,
+      ...(amends ? { amends: amends.leafHash } : {}),
+    });
+    ctx.state.putDoc("report", report.id, { ...report, amendments: [...report.amendments, view] });
+    indexAiUse(ctx, report, view);
+  },
+});
+
+export const reportEntryTypes = [
+  reportOpened,
+  reportContribution,
+  consultRequested,
+  consultAnswered,
+  reportSigned,
+  reportAmended,
+];

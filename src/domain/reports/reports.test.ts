@@ -1,0 +1,479 @@
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import type { RadledgerError } from "../../core/errors.js";
+import type { HeldKey } from "../../app/keys.js";
+import { makeNode, type TestNode } from "../../../test/helpers/node.js";
+import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
+import { aiRecall, listModels } from "../ai/queries.js";
+import { listReports, modelsUsedInReport, reportView } from "./queries.js";
+
+let t: TestNode;
+let neuro: HeldKey, cardio: HeldKey, tech: HeldKey, clin: HeldKey, ai: HeldKey;
+let patient: string, study: string, model: string, inference: string;
+
+const content = (section: string, role: string, extra: Record<string, string> = {}) => ({
+  section,
+  role,
+  contentCommitment: fakeHash(),
+  origin: "human",
+  ...extra,
+});
+
+async function ok(bytes: Uint8Array): Promise<string> {
+  return (await t.node.ledger.appendOne(bytes)).leafHash;
+}
+
+async function refused(bytes: Uint8Array): Promise<string> {
+  const size = t.node.ledger.size;
+  const [r] = await t.node.ledger.append([bytes]);
+  expect(r!.ok).toBe(false);
+  expect(t.node.ledger.size).toBe(size);
+  return (r as { error: RadledgerError }).error.code;
+}
+
+beforeEach(async () => {
+  t = await makeNode();
+  neuro = await t.enrol("rad-neuro", ["radiologist"], {
+    displayName: "Dr Neuro",
+    specialty: "neuroradiology",
+  });
+  cardio = await t.enrol("rad-cardio", ["radiologist"], { specialty: "cardiac-imaging" });
+  tech = await t.enrol("tech-1", ["technologist"]);
+  clin = await t.enrol("clin-1", ["clinician"]);
+  ai = await t.enrol("ai-engine", ["ai-system"], { kind: "system" });
+  patient = fakePseudonym();
+  study = await ok(t.sign(t.institution, "study.registered", studyBody(patient)));
+  model = await ok(
+    t.sign(t.admin, "ai.model.registered", {
+      vendor: "Acme AI",
+      name: "BrainSeg",
+      version: "2.1.0",
+      artifactHash: fakeHash(),
+      regulatoryId: "K999999",
+      intendedUse: "brain lesion segmentation",
+    }),
+  );
+  inference = await ok(
+    t.sign(
+      ai,
+      "ai.inference",
+      { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-node-1" },
+      { model, study },
+    ),
+  );
+});
+afterEach(async () => t.close());
+
+async function openReport(): Promise<string> {
+  return ok(t.sign(neuro, "report.opened", { reportKind: "diagnostic" }, { study }));
+}
+
+describe("reports: multi-contributor workflow", () => {
+  test("contributions by several specialists, a consultation, an AI finding, sign-off and an amendment", async () => {
+    const report = await openReport();
+    const c1 = await ok(
+      t.sign(neuro, "report.contribution", content("findings", "radiologist", { bodySystem: "neuro" }), {
+        report,
+      }),
+    );
+    const c2 = await ok(
+      t.sign(tech, "report.contribution", content("technique", "technologist"), { report }),
+    );
+    const c3 = await ok(
+      t.sign(
+        neuro,
+        "report.contribution",
+        { ...content("findings", "radiologist"), origin: "ai-modified" },
+        { report, inference },
+      ),
+    );
+    const c4 = await ok(
+      t.sign(
+        ai,
+        "report.contribution",
+        { ...content("measurement", "ai-system"), origin: "ai" },
+        { report, inference },
+      ),
+    );
+    const consult = await ok(
+      t.sign(
+        neuro,
+        "consult.requested",
+        { to: "rad-cardio", specialty: "cardiac-imaging", questionCommitment: fakeHash() },
+        { report },
+      ),
+    );
+    const c5 = await ok(
+      t.sign(cardio, "consult.answered", content("consultation-note", "radiologist"), { consult }),
+    );
+    await ok(t.sign(neuro, "ai.finding.disposition", { disposition: "modified" }, { inference, report }));
+    await ok(
+      t.sign(
+        neuro,
+        "report.signed",
+        { attestation: "final" },
+        { report, contributions: [c1, c2, c3, c4, c5] },
+      ),
+    );
+    const amendment = await ok(
+      t.sign(
+        neuro,
+        "report.amended",
+        { ...content("impression", "radiologist"), kind: "amendment", reason: "typo" },
+        { report, amends: c1 },
+      ),
+    );
+
+    const view = reportView(t.node.store, report);
+    expect(view.status).toBe("signed");
+    expect(view.sections.map((s) => [s.author, s.role, s.section, s.origin])).toEqual([
+      ["rad-neuro", "radiologist", "findings", "human"],
+      ["tech-1", "technologist", "technique", "human"],
+      ["rad-neuro", "radiologist", "findings", "ai-modified"],
+      ["ai-engine", "ai-system", "measurement", "ai"],
+      ["rad-cardio", "radiologist", "consultation-note", "human"],
+    ]);
+    expect(view.sections[0]).toMatchObject({ authorName: "Dr Neuro", specialty: "neuroradiology" });
+    expect(view.sections[2]!.modelVersion).toMatchObject({
+      vendor: "Acme AI",
+      name: "BrainSeg",
+      version: "2.1.0",
+    });
+    expect(view.consultations).toEqual([
+      expect.objectContaining({ from: "rad-neuro", to: "rad-cardio", status: "answered", answer: c5 }),
+    ]);
+    expect(view.signOff).toMatchObject({ by: "rad-neuro", byName: "Dr Neuro" });
+    expect(view.amendments).toEqual([
+      expect.objectContaining({ id: amendment, kind: "amendment", amends: c1, reason: "typo" }),
+    ]);
+    expect(modelsUsedInReport(t.node.store, report).map((m) => m.version)).toEqual(["2.1.0"]);
+    expect(listReports(t.node.store).items).toEqual([{ id: report, study, patient, status: "signed" }]);
+  });
+
+  test("sign-off freezes the set: contributions afterwards are refused, amendments are admitted", async () => {
+    const report = await openReport();
+    const c1 = await ok(t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report }));
+    await ok(t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1] }));
+    expect(
+      await refused(t.sign(neuro, "report.contribution", content("impression", "radiologist"), { report })),
+    ).toBe("REPORT_SIGNED");
+    expect(
+      await refused(
+        t.sign(neuro, "consult.requested", { to: "rad-cardio", questionCommitment: fakeHash() }, { report }),
+      ),
+    ).toBe("REPORT_SIGNED");
+    expect(
+      await refused(
+        t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1] }),
+      ),
+    ).toBe("REPORT_SIGNED");
+    await ok(
+      t.sign(
+        cardio,
+        "report.amended",
+        { ...content("impression", "radiologist"), kind: "addendum", reason: "late-finding" },
+        { report },
+      ),
+    );
+  });
+
+  test("sign-off must list exactly the report's contributions", async () => {
+    const report = await openReport();
+    const other = await openReport();
+    const c1 = await ok(t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report }));
+    const c2 = await ok(
+      t.sign(neuro, "report.contribution", content("impression", "radiologist"), { report }),
+    );
+    const foreign = await ok(
+      t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report: other }),
+    );
+    expect(
+      await refused(
+        t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1] }),
+      ),
+    ).toBe("REPORT_CONTRIBUTIONS_MISMATCH");
+    expect(
+      await refused(
+        t.sign(
+          neuro,
+          "report.signed",
+          { attestation: "final" },
+          { report, contributions: [c1, c2, foreign] },
+        ),
+      ),
+    ).toBe("REPORT_CONTRIBUTIONS_MISMATCH");
+    expect(
+      await refused(
+        t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1, c1, c2] }),
+      ),
+    ).toBe("REPORT_CONTRIBUTIONS_MISMATCH");
+    expect(
+      await refused(
+        t.sign(tech, "report.signed", { attestation: "final" }, { report, contributions: [c1, c2] }),
+      ),
+    ).toBe("ROLE_NOT_PERMITTED");
+    await ok(t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c2, c1] }));
+  });
+
+  test("only fitting roles contribute: role held, section allowed for the role", async () => {
+    const report = await openReport();
+    expect(
+      await refused(t.sign(tech, "report.contribution", content("impression", "technologist"), { report })),
+    ).toBe("SECTION_NOT_PERMITTED");
+    expect(
+      await refused(t.sign(tech, "report.contribution", content("findings", "radiologist"), { report })),
+    ).toBe("ROLE_NOT_PERMITTED");
+    expect(
+      await refused(t.sign(clin, "report.contribution", content("findings", "clinician"), { report })),
+    ).toBe("SECTION_NOT_PERMITTED");
+    expect(
+      await refused(t.sign(t.admin, "report.contribution", content("findings", "radiologist"), { report })),
+    ).toBe("ROLE_NOT_PERMITTED");
+    await ok(t.sign(clin, "report.contribution", content("history", "clinician"), { report }));
+  });
+
+  test("AI-derived content must cite an inference of an active model on the same study", async () => {
+    const report = await openReport();
+    expect(
+      await refused(
+        t.sign(
+          neuro,
+          "report.contribution",
+          { ...content("findings", "radiologist"), origin: "ai" },
+          { report },
+        ),
+      ),
+    ).toBe("AI_INFERENCE_REQUIRED");
+    expect(
+      await refused(
+        t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report, inference }),
+      ),
+    ).toBe("AI_ORIGIN_INVALID");
+    expect(
+      await refused(
+        t.sign(
+          ai,
+          "report.contribution",
+          { ...content("findings", "ai-system"), origin: "ai-modified" },
+          { report, inference },
+        ),
+      ),
+    ).toBe("AI_ORIGIN_INVALID");
+    expect(
+      await refused(
+        t.sign(
+          neuro,
+          "report.contribution",
+          { ...content("findings", "radiologist"), origin: "ai" },
+          { report, inference: study },
+        ),
+      ),
+    ).toBe("ENTRY_REF_WRONG_TYPE");
+    const otherStudy = await ok(t.sign(t.institution, "study.registered", studyBody()));
+    const otherInference = await ok(
+      t.sign(
+        ai,
+        "ai.inference",
+        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
+        { model, study: otherStudy },
+      ),
+    );
+    expect(
+      await refused(
+        t.sign(
+          neuro,
+          "report.contribution",
+          { ...content("findings", "radiologist"), origin: "ai" },
+          { report, inference: otherInference },
+        ),
+      ),
+    ).toBe("AI_INFERENCE_WRONG_STUDY");
+    await ok(t.sign(t.admin, "ai.model.retired", { reason: "recall" }, { model }));
+    expect(
+      await refused(
+        t.sign(
+          neuro,
+          "report.contribution",
+          { ...content("findings", "radiologist"), origin: "ai" },
+          { report, inference },
+        ),
+      ),
+    ).toBe("MODEL_RETIRED");
+    expect(
+      await refused(
+        t.sign(
+          ai,
+          "ai.inference",
+          { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
+          { model, study },
+        ),
+      ),
+    ).toBe("MODEL_RETIRED");
+  });
+
+  test("consultations: only the consultant asked answers, once; open consultations block sign-off", async () => {
+    const report = await openReport();
+    const c1 = await ok(t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report }));
+    expect(
+      await refused(
+        t.sign(neuro, "consult.requested", { to: "rad-neuro", questionCommitment: fakeHash() }, { report }),
+      ),
+    ).toBe("CONSULT_INVALID");
+    expect(
+      await refused(
+        t.sign(neuro, "consult.requested", { to: "tech-1", questionCommitment: fakeHash() }, { report }),
+      ),
+    ).toBe("ACTOR_UNKNOWN");
+    const consult = await ok(
+      t.sign(neuro, "consult.requested", { to: "rad-cardio", questionCommitment: fakeHash() }, { report }),
+    );
+    expect(
+      await refused(
+        t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1] }),
+      ),
+    ).toBe("CONSULT_OPEN");
+    expect(
+      await refused(
+        t.sign(neuro, "consult.answered", content("consultation-note", "radiologist"), { consult }),
+      ),
+    ).toBe("CONSULT_WRONG_ANSWERER");
+    const answer = await ok(
+      t.sign(cardio, "consult.answered", content("consultation-note", "radiologist"), { consult }),
+    );
+    expect(
+      await refused(
+        t.sign(cardio, "consult.answered", content("consultation-note", "radiologist"), { consult }),
+      ),
+    ).toBe("CONSULT_ALREADY_ANSWERED");
+    await ok(
+      t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1, answer] }),
+    );
+  });
+
+  test("amendments only on signed reports, referencing a contribution of the same report", async () => {
+    const report = await openReport();
+    const other = await openReport();
+    const c1 = await ok(t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report }));
+    const o1 = await ok(
+      t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report: other }),
+    );
+    const amend = { ...content("findings", "radiologist"), kind: "amendment", reason: "correction" };
+    expect(await refused(t.sign(neuro, "report.amended", amend, { report, amends: c1 }))).toBe(
+      "REPORT_NOT_SIGNED",
+    );
+    await ok(t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1] }));
+    expect(await refused(t.sign(neuro, "report.amended", amend, { report }))).toBe("ENTRY_SCHEMA_INVALID");
+    expect(await refused(t.sign(neuro, "report.amended", amend, { report, amends: o1 }))).toBe(
+      "ENTRY_REF_WRONG_TYPE",
+    );
+    await ok(t.sign(neuro, "report.amended", amend, { report, amends: c1 }));
+  });
+});
+
+describe("AI provenance", () => {
+  test("the recall query finds every report, study and patient of a model version, including through amendments", async () => {
+    const reportA = await openReport();
+    await ok(
+      t.sign(
+        neuro,
+        "report.contribution",
+        { ...content("findings", "radiologist"), origin: "ai" },
+        { report: reportA, inference },
+      ),
+    );
+    // A second patient: the model's output enters only through an amendment of a signed report.
+    const patientB = fakePseudonym();
+    const studyB = await ok(t.sign(t.institution, "study.registered", studyBody(patientB)));
+    const inferenceB = await ok(
+      t.sign(
+        ai,
+        "ai.inference",
+        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
+        { model },
+      ),
+    );
+    const reportB = await ok(t.sign(neuro, "report.opened", { reportKind: "diagnostic" }, { study: studyB }));
+    const b1 = await ok(
+      t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report: reportB }),
+    );
+    await ok(
+      t.sign(neuro, "report.signed", { attestation: "final" }, { report: reportB, contributions: [b1] }),
+    );
+    await ok(
+      t.sign(
+        neuro,
+        "report.amended",
+        {
+          ...content("findings", "radiologist"),
+          origin: "ai-modified",
+          kind: "addendum",
+          reason: "ai-review",
+        },
+        { report: reportB, inference: inferenceB },
+      ),
+    );
+    // An unrelated model and report must not appear.
+    const other = await ok(
+      t.sign(t.admin, "ai.model.registered", {
+        vendor: "Acme AI",
+        name: "BrainSeg",
+        version: "2.2.0",
+        artifactHash: fakeHash(),
+        intendedUse: "brain lesion segmentation",
+      }),
+    );
+    const studyC = await ok(t.sign(t.institution, "study.registered", studyBody()));
+    await ok(
+      t.sign(
+        ai,
+        "ai.inference",
+        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
+        { model: other, study: studyC },
+      ),
+    );
+
+    const recall = aiRecall(t.node.store, { vendor: "Acme AI", name: "BrainSeg", version: "2.1.0" });
+    expect(new Set(recall.reports)).toEqual(new Set([reportA, reportB]));
+    expect(new Set(recall.studies)).toEqual(new Set([study, studyB]));
+    expect(new Set(recall.patients)).toEqual(new Set([patient, patientB]));
+    expect(aiRecall(t.node.store, { id: other }).studies).toEqual([studyC]);
+    expect(listModels(t.node.store).items.map((m) => m.version)).toEqual(["2.1.0", "2.2.0"]);
+  });
+
+  test("model registration is unique per vendor, name and version; only admins, vendors and the institution register", async () => {
+    expect(
+      await refused(
+        t.sign(t.admin, "ai.model.registered", {
+          vendor: "Acme AI",
+          name: "BrainSeg",
+          version: "2.1.0",
+          artifactHash: fakeHash(),
+          intendedUse: "x",
+        }),
+      ),
+    ).toBe("MODEL_ALREADY_REGISTERED");
+    expect(
+      await refused(
+        t.sign(neuro, "ai.model.registered", {
+          vendor: "Acme AI",
+          name: "Other",
+          version: "1",
+          artifactHash: fakeHash(),
+          intendedUse: "x",
+        }),
+      ),
+    ).toBe("ROLE_NOT_PERMITTED");
+    expect(
+      await refused(
+        t.sign(
+          neuro,
+          "ai.inference",
+          { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
+          { model, study },
+        ),
+      ),
+    ).toBe("ROLE_NOT_PERMITTED");
+    expect(
+      await refused(t.sign(tech, "ai.finding.disposition", { disposition: "accepted" }, { inference })),
+    ).toBe("ROLE_NOT_PERMITTED");
+  });
+});
