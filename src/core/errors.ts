@@ -94,6 +94,7 @@ export const ERROR_CODES = {
   DATASET_VERSION_EMPTY: "unprocessable",
   DATASET_ROOT_MISMATCH: "unprocessable",
   DATASET_CONTRIB_MISMATCH: "unprocessable",
+  DATASET_MODEL_MISMATCH: "unprocessable",
   // tree and proofs
   TREE_SIZE_INVALID: "invalid",
   TREE_INDEX_OUT_OF_RANGE: "invalid",

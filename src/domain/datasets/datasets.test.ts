@@ -342,6 +342,27 @@ describe("datasets: dataset.shared and model.validation.recorded", () => {
     expect(await refused(res, "model.validation.recorded", v, { dataset, version: s1, model: s1 })).toBe(
       "ENTRY_REF_WRONG_TYPE",
     );
+
+    // With the model registered in this log (AI family), the reference must name the same model.
+    const model = await ok(ven, "ai.model.registered", {
+      vendor: "LabelCo",
+      name: "NoduleNet",
+      version: "3.2.0",
+      artifactHash: fakeHash(),
+      intendedUse: "lung nodule detection on chest CT",
+    });
+    const vm = await ok(res, "model.validation.recorded", v, { dataset, version: s1, model });
+    expect(datasetValidations(t.node.store, dataset).items.find((x) => x.id === vm)).toMatchObject({
+      modelEntry: model,
+    });
+    const wrong = { ...v, model: { name: "NoduleNet", version: "3.3.0" } };
+    expect(await refused(res, "model.validation.recorded", wrong, { dataset, version: s1, model })).toBe(
+      "DATASET_MODEL_MISMATCH",
+    );
+    const otherVendor = { ...v, model: { ...v.model, vendor: "Other Inc" } };
+    expect(
+      await refused(res, "model.validation.recorded", otherVendor, { dataset, version: s1, model }),
+    ).toBe("DATASET_MODEL_MISMATCH");
   });
 });
 

@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
 import { modality } from "../imaging/entries.js";
+import { getModel } from "../ai/entries.js";
 import { actorId, code, label, positiveInt, sha256Hex, timestamp } from "../schemas.js";
 import type { Role } from "../identity/roles.js";
 import {
@@ -34,7 +35,9 @@ const CURATORS: Role[] = ["curator", "admin"];
 const ANNOTATORS: Role[] = ["annotator", "radiologist", "curator"];
 const VALIDATORS: Role[] = ["researcher", "vendor", "curator"];
 
-const product = z.strictObject({ name: label, version: code });
+/** A product or model version string, as the AI family writes it (e.g. "5.6.2", "2.1.0+cu121"). */
+const versionString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "expected a version string");
+const product = z.strictObject({ name: label, version: versionString });
 
 function withoutUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -400,7 +403,7 @@ export const modelValidationRecorded = defineEntryType({
   summary:
     "Records a model version's validation on a sealed dataset version at a site, with metrics as integers or strings.",
   body: z.strictObject({
-    model: z.strictObject({ name: label, version: code, vendor: label.optional() }),
+    model: z.strictObject({ name: label, version: versionString, vendor: label.optional() }),
     /** Where the validation ran: an institution's log origin or name. */
     site: label,
     /** e.g. { "auc_permille": 912, "sensitivity": "0.91", "n_cases": 480 } (no floats on the ledger). */
@@ -413,7 +416,7 @@ export const modelValidationRecorded = defineEntryType({
   refs: {
     dataset: { types: ["dataset.created"] },
     version: { types: ["dataset.version.sealed"] },
-    /** The registered model version, once the AI family records it. */
+    /** The registered model version (when it is registered in this log): must match body.model. */
     model: { types: ["ai.model.registered"], optional: true },
   },
   signers: VALIDATORS,
@@ -422,6 +425,19 @@ export const modelValidationRecorded = defineEntryType({
     const dataset = datasetOf(ctx);
     const seal = sealOf(ctx, dataset);
     const model = ctx.refs("model")[0];
+    if (model) {
+      const m = getModel(ctx.state, model.leafHash)!;
+      if (
+        m.name !== b.model.name ||
+        m.version !== b.model.version ||
+        (b.model.vendor ?? m.vendor) !== m.vendor
+      )
+        ctx.reject(
+          "DATASET_MODEL_MISMATCH",
+          `the referenced model is ${m.vendor} ${m.name} ${m.version}, not the one named in body.model`,
+          { at: "refs.model" },
+        );
+    }
     ctx.state.putDoc(
       "dataset.validation",
       ctx.leafHash,
