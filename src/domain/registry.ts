@@ -6,6 +6,8 @@ import { aiEntryTypes } from "./ai/entries.js";
 import { reportEntryTypes } from "./reports/entries.js";
 import { consentEntryTypes } from "./consent/entries.js";
 import { accessEntryTypes } from "./access/entries.js";
+import { trialEntryTypes } from "./trials/entries.js";
+import { datasetEntryTypes } from "./datasets/entries.js";
 
 export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...identityEntryTypes,
@@ -14,6 +16,8 @@ export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...reportEntryTypes,
   ...consentEntryTypes,
   ...accessEntryTypes,
+  ...trialEntryTypes,
+  ...datasetEntryTypes,
 ];
 
 export function createRegistry(): EntryTypeRegistry {
