@@ -6,7 +6,9 @@
  *   DIR/keys/log.key            the log key (C2SP signer key string): signs checkpoints and institution entries
  *   DIR/keys/actors/<id>.key    keys the node holds for actors who do not hold their own
  *   DIR/keys/pseudonym.secret   HMAC key for patient pseudonyms (DESIGN §5)
+ *   DIR/keys/vault.master       AES-256 key wrapping the vault's per-patient data keys
  *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
+ *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient
  *   DIR/writer.lock             PID of the process that appends (one writer at a time)
  */
 import {
@@ -37,7 +39,9 @@ export const paths = (dir: string) => ({
   actorKeys: join(dir, "keys", "actors"),
   actorKey: (actor: string) => join(dir, "keys", "actors", `${actor}.key`),
   pseudonymSecret: join(dir, "keys", "pseudonym.secret"),
+  vaultMasterKey: join(dir, "keys", "vault.master"),
   database: join(dir, "ledger.sqlite"),
+  vault: join(dir, "vault.sqlite"),
   lock: join(dir, "writer.lock"),
 });
 

@@ -48,6 +48,7 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<In
     const logSeed = crypto.randomBytes(32);
     writeLogKey(crypto, dir, origin, logSeed);
     writeSecret(paths(dir).pseudonymSecret, toBase64(crypto.randomBytes(32)) + "\n");
+    writeSecret(paths(dir).vaultMasterKey, toBase64(crypto.randomBytes(32)) + "\n");
     const adminSeed = crypto.randomBytes(32);
     writeActorKey(dir, adminActor, adminSeed);
 

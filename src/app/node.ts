@@ -12,9 +12,13 @@ import { Ledger, type CommitInfo } from "../domain/ledger/ledger.js";
 import type { EntryTypeRegistry } from "../domain/ledger/entry-types.js";
 import { createRegistry } from "../domain/registry.js";
 import { systemClock, type Clock } from "../ports/clock.js";
-import { acquireWriterLock, paths, readConfig, type NodeConfig } from "./data-dir.js";
+import { acquireWriterLock, paths, readConfig, readSecret, type NodeConfig } from "./data-dir.js";
 import { readLogKey } from "./keys.js";
 import { formatVerifierKey, type Ed25519NoteKey, type NoteSigner } from "../core/note.js";
+import { fromBase64 } from "../core/bytes.js";
+import { SqliteVault } from "../adapters/sqlite/vault.js";
+import type { Vault } from "../ports/vault.js";
+import { pseudonym, type PseudonymKind } from "../domain/privacy/pseudonyms.js";
 
 export interface NodeOptions {
   /** Verification threads; 0 verifies on the main thread. Default: one per core. */
@@ -35,6 +39,10 @@ export interface RadledgerNode {
   readonly logKey: NoteSigner & Ed25519NoteKey & { seed: Uint8Array };
   readonly verifierKey: string;
   readonly clock: Clock;
+  /** Off-ledger content behind commitments, encrypted per patient. */
+  readonly vault: Vault;
+  /** Keyed pseudonym of an identifier under this institution's secret (DESIGN §5). */
+  pseudonym(kind: PseudonymKind, identifier: string, scope?: string): string;
   close(): Promise<void>;
 }
 
@@ -45,8 +53,11 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   const logKey = readLogKey(crypto, dir);
   const release = acquireWriterLock(dir);
   let store: SqliteLogStore | undefined;
+  let vault: SqliteVault | undefined;
   try {
     store = new SqliteLogStore(paths(dir).database);
+    vault = new SqliteVault(paths(dir).vault, crypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
+    const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
     const threads = options.verifyThreads;
     const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
     const clock = options.clock ?? systemClock;
@@ -64,6 +75,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }),
     });
     const openStore = store;
+    const openVault = vault;
     return {
       dir,
       config,
@@ -74,17 +86,21 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       logKey,
       verifierKey: formatVerifierKey(logKey),
       clock,
+      vault: openVault,
+      pseudonym: (kind, identifier, scope) => pseudonym(crypto, pseudonymSecret, kind, identifier, scope),
       async close() {
         try {
           await ledger.close();
         } finally {
           openStore.close();
+          openVault.close();
           release();
         }
       },
     };
   } catch (e) {
     store?.close();
+    vault?.close();
     release();
     throw e;
   }
