@@ -8,10 +8,15 @@ import type { RadledgerNode } from "../app/node.js";
 import { sendProblem } from "./problem.js";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
+import { registerWitnessRoutes } from "./witness.js";
+import { registerConsortiumRoutes } from "./consortium-routes.js";
+import type { ConsortiumService } from "../app/consortium.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
   readonly bodyLimit?: number;
+  /** The node's consortium side: witness endpoint, cosigned /checkpoint, consortium API. */
+  readonly consortium?: ConsortiumService;
 }
 
 export function buildServer(node: RadledgerNode, options: ServerOptions = {}): FastifyInstance {
@@ -54,7 +59,12 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     return { status: "ready", size: node.ledger.size };
   });
 
-  registerTileRoutes(app, node);
+  const consortium = options.consortium;
+  registerTileRoutes(app, node, consortium ? () => consortium.servedCheckpoint() : undefined);
   registerLogRoutes(app, node);
+  if (consortium) {
+    if (consortium.witness) registerWitnessRoutes(app, consortium.witness);
+    registerConsortiumRoutes(app, consortium);
+  }
   return app;
 }

@@ -12,9 +12,17 @@ import type { RadledgerNode } from "../app/node.js";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-export function registerTileRoutes(app: FastifyInstance, node: RadledgerNode): void {
+/**
+ * `checkpoint` picks the note /checkpoint serves: by default the log's latest; in a consortium the
+ * newest one published with its witnesses' cosignature lines (src/domain/consortium/cosigning.ts).
+ */
+export function registerTileRoutes(
+  app: FastifyInstance,
+  node: RadledgerNode,
+  checkpoint: () => string | undefined = () => node.ledger.latestCheckpoint,
+): void {
   app.get("/checkpoint", async (_req, reply) => {
-    const note = node.ledger.latestCheckpoint;
+    const note = checkpoint();
     if (note === undefined) throw new RadledgerError("TILE_NOT_FOUND", "the log has no checkpoint yet");
     return reply.header("cache-control", "no-cache, max-age=1").type("text/plain; charset=utf-8").send(note);
   });

@@ -12,6 +12,7 @@ import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import { createDataDir, paths, writeSecret } from "./data-dir.js";
 import { signAs, writeActorKey, writeLogKey, type HeldKey } from "./keys.js";
 import { openNode } from "./node.js";
+import { createWitnessKey } from "./consortium-config.js";
 
 export interface InitOptions {
   readonly origin: string;
@@ -49,6 +50,8 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<In
     writeLogKey(crypto, dir, origin, logSeed);
     writeSecret(paths(dir).pseudonymSecret, toBase64(crypto.randomBytes(32)) + "\n");
     writeSecret(paths(dir).vaultMasterKey, toBase64(crypto.randomBytes(32)) + "\n");
+    // The node's witness key (C2SP tlog-cosignature): distinct from the log key by design.
+    createWitnessKey(crypto, dir);
     const adminSeed = crypto.randomBytes(32);
     writeActorKey(dir, adminActor, adminSeed);
 

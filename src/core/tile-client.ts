@@ -8,7 +8,7 @@
 import type { CryptoSuite } from "./crypto.js";
 import { bytesEqual } from "./bytes.js";
 import { RadledgerError } from "./errors.js";
-import { leafHash } from "./merkle/hash.js";
+import { emptyRoot, leafHash } from "./merkle/hash.js";
 import {
   consistencyProofRanges,
   inclusionProofRanges,
@@ -99,6 +99,19 @@ export class TileClient {
     const root = treeRoot(this.crypto, size, (l, i) => nodes.get(`${l}/${i}`)!);
     if (!bytesEqual(root, this.checkpoint.root))
       throw new RadledgerError("ROOT_MISMATCH", "tiles do not hash to the checkpoint's root");
+  }
+
+  /**
+   * MTH of the first `size` entries as this checkpoint's tree has them, from its tiles. Tiles are
+   * not authenticated by themselves: bind the result with a consistency proof to the checkpoint
+   * (a mirror does, to show which prefix a log's new tree commits to; src/core/evidence.ts).
+   */
+  async rootAt(size: number): Promise<Uint8Array> {
+    if (size === 0) return emptyRoot(this.crypto);
+    if (size > this.checkpoint.size)
+      throw new RadledgerError("TREE_SIZE_INVALID", `size ${size} is beyond the checkpoint`);
+    const [root] = await this.ranges([[0, size]]);
+    return root!;
   }
 
   async inclusionProof(index: number): Promise<Uint8Array[]> {

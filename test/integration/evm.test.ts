@@ -1,14 +1,12 @@
 // RadledgerConsortium against a real Hardhat node (DESIGN.md §3 "Anchoring"): the on-chain
 // RFC 9162 §2.1.4.2 verifier, anchoring rules, k-of-n governance, error codes and gas per anchor.
 // Uses RADLEDGER_TEST_EVM_RPC_URL if set, else starts a node with scripts/services/hardhat.sh.
-import { mkdir, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
 import {
   EvmConnection,
-  EvmError,
   checkpointNoteHash,
   connectConsortium,
   deployConsortium,
@@ -17,7 +15,10 @@ import {
   type EvmErrorCode,
   type MemberInput,
 } from "../../src/adapters/evm/index.js";
-import { MerkleOracle, leafHash, verifyConsistency, type Hash } from "../helpers/merkle-oracle.js";
+import { RadledgerError } from "../../src/core/errors.js";
+import { nobleCrypto } from "../../src/core/crypto-noble.js";
+import { verifyConsistency as coreVerifyConsistency } from "../../src/core/merkle/verify.js";
+import { RefTree, refLeafHash as leafHash } from "../helpers/reference-merkle.js";
 import { devAccountKey, startEvmService, type EvmService } from "../helpers/evm-service.js";
 import vectors from "../vectors/transparency-dev-merkle-consistency.json" with { type: "json" };
 
@@ -43,20 +44,38 @@ const memberInput = (name: string, account: number): MemberInput => ({
 const note = (name: string, size: number, root: Hash): Uint8Array =>
   checkpointNoteHash(`${origin(name)}\n${size}\n${Buffer.from(root).toString("base64")}\n`);
 
-/** Resolves to the EvmError code the promise rejected with. */
+type Hash = Uint8Array;
+
+/** The core's RFC 9162 §2.1.4.2 verifier as a yes/no oracle for the on-chain one. */
+function verifyConsistency(
+  first: bigint,
+  second: bigint,
+  r1: Hash,
+  r2: Hash,
+  proof: readonly Hash[],
+): boolean {
+  try {
+    coreVerifyConsistency(nobleCrypto, Number(first), Number(second), r1, r2, proof);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves to the coded error the promise rejected with (the adapter throws RadledgerError only). */
 async function codeOf(p: Promise<unknown>): Promise<EvmErrorCode | "RESOLVED"> {
   try {
     await p;
     return "RESOLVED";
   } catch (err) {
-    if (err instanceof EvmError) return err.code;
+    if (err instanceof RadledgerError) return err.code as EvmErrorCode;
     throw err;
   }
 }
 
 /** A tree of `n` entries; `salt` separates trees (forks) of the same size. */
-function tree(n: number, salt = "a"): MerkleOracle {
-  return MerkleOracle.fromLeafHashes(
+function tree(n: number, salt = "a"): RefTree {
+  return RefTree.fromLeafHashes(
     Array.from({ length: n }, (_, i) => leafHash(new TextEncoder().encode(`${salt}/${i}`))),
   );
 }
@@ -206,7 +225,7 @@ describe("anchoring", () => {
     const o = origin("hospital-a");
     const honest = tree(200);
     // Same sizes, entry 10 differs: a log that rewrote its history.
-    const forked = MerkleOracle.fromLeafHashes(
+    const forked = RefTree.fromLeafHashes(
       Array.from({ length: 200 }, (_, i) => (i === 10 ? leafHash(Uint8Array.of(9)) : honest.hash(i, i + 1))),
     );
     await c.anchor(o, 100, honest.root(100), [], honest.root(100));
@@ -416,11 +435,11 @@ describe("transport errors", () => {
       privateKey: keys[0]!,
       timeoutMs: 2_000,
     }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(EvmError);
-    expect((err as EvmError).code).toBe("EVM_UNAVAILABLE");
-    expect(JSON.stringify({ m: (err as EvmError).message, d: (err as EvmError).details })).not.toContain(
-      "secret",
-    );
+    expect(err).toBeInstanceOf(RadledgerError);
+    expect((err as RadledgerError).code).toBe("EVM_UNAVAILABLE");
+    expect(
+      JSON.stringify({ m: (err as RadledgerError).message, d: (err as RadledgerError).details }),
+    ).not.toContain("secret");
   });
 
   it("refuses a malformed key without echoing it, and a missing contract", async () => {
@@ -428,47 +447,32 @@ describe("transport errors", () => {
     const err = await EvmConnection.open({ rpcUrl: service.rpcUrl, privateKey: bad }).catch(
       (e: unknown) => e,
     );
-    expect((err as EvmError).code).toBe("EVM_INVALID_CONFIG");
-    expect((err as EvmError).message).not.toContain("1234");
+    expect((err as RadledgerError).code).toBe("EVM_INVALID_CONFIG");
+    expect((err as RadledgerError).message).not.toContain("1234");
     expect(await codeOf(connectConsortium(cfg(0), addr(9)))).toBe("EVM_CONTRACT_MISSING");
   });
 });
 
-describe("gas per anchor", () => {
-  it("measures typical proofs (1k→2k, 1M→1.001M, and 30–40-hash paths)", async () => {
+describe("long proofs", () => {
+  // Gas per anchor is measured by the benchmark (src/bench/consortium.ts, docs/evm-anchoring.md);
+  // here: the contract accepts real proofs of 30–41 hashes between trees of up to 2^40 − 1 leaves.
+  it("accepts proofs between sparse virtual trees of 10^6..2^40 leaves", async () => {
     const o = origin("hospital-a");
-    const rows: { from: number; to: number; pathLength: number; gasUsed: number }[] = [];
-    // Each pair starts from its own first anchor at `from`, so each gets a fresh consortium.
-    // Trees beyond a few thousand leaves are sparse virtual trees (test/helpers/merkle-oracle.ts).
     const pairs: [number, number][] = [
-      [1000, 2000],
-      [1024, 1500],
       [1_000_000, 1_001_000],
-      [1_048_576, 1_060_000],
       [2 ** 31 - 12_345, 2 ** 31 + 987_654],
-      [716_901_425_877, 1_099_511_627_775],
       [549_755_813_887, 1_099_511_627_775],
     ];
+    let longest = 0;
     for (const [from, to] of pairs) {
-      const t = to <= 4096 ? tree(to) : MerkleOracle.sparseTree([from, to]);
+      const t = RefTree.sparse([from, to]);
       const fresh = await soloConsortium();
-      const first = await fresh.anchor(o, from, t.root(from), [], note("hospital-a", from, t.root(from)));
-      if (rows.length === 0) rows.push({ from: 0, to: from, pathLength: 0, gasUsed: Number(first.gasUsed) });
+      await fresh.anchor(o, from, t.root(from), [], note("hospital-a", from, t.root(from)));
       const proof = t.consistencyProof(from, to);
-      const r = await fresh.anchor(o, to, t.root(to), proof, note("hospital-a", to, t.root(to)));
-      rows.push({ from, to, pathLength: proof.length, gasUsed: Number(r.gasUsed) });
+      longest = Math.max(longest, proof.length);
+      await fresh.anchor(o, to, t.root(to), proof, note("hospital-a", to, t.root(to)));
+      expect((await fresh.latest(o))?.size).toBe(BigInt(to));
     }
-    const sameSize = await soloConsortium();
-    const ts = tree(5);
-    await sameSize.anchor(o, 5, ts.root(5), [], ts.root(5));
-    const again = await sameSize.anchor(o, 5, ts.root(5), [], ts.root(5));
-    rows.push({ from: 5, to: 5, pathLength: 0, gasUsed: Number(again.gasUsed) });
-
-    console.info("gas per anchor (transaction gasUsed, incl. 21k base and calldata)");
-    console.table(rows);
-    await mkdir("bench-results", { recursive: true });
-    await writeFile("bench-results/evm-anchor-gas.json", `${JSON.stringify(rows, null, 2)}\n`);
-    for (const row of rows) expect(row.gasUsed).toBeLessThan(200_000);
-    expect(Math.max(...rows.map((r) => r.pathLength))).toBeGreaterThanOrEqual(30);
+    expect(longest).toBeGreaterThanOrEqual(30);
   });
 });

@@ -18,7 +18,7 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { EvmError, toEvmError } from "./errors.js";
+import { evmError, toEvmError } from "./errors.js";
 
 export interface EvmConfig {
   /** JSON-RPC endpoint, e.g. http://127.0.0.1:8545. */
@@ -51,11 +51,11 @@ function checkConfig(config: EvmConfig): void {
     url = undefined;
   }
   if (!url || !["http:", "https:"].includes(url.protocol)) {
-    throw new EvmError("EVM_INVALID_CONFIG", "rpcUrl must be an http(s) URL");
+    throw evmError("EVM_INVALID_CONFIG", "rpcUrl must be an http(s) URL");
   }
   // The key itself never appears in a message.
   if (!/^0x[0-9a-fA-F]{64}$/.test(config.privateKey)) {
-    throw new EvmError("EVM_INVALID_CONFIG", "privateKey must be 0x followed by 64 hex digits");
+    throw evmError("EVM_INVALID_CONFIG", "privateKey must be 0x followed by 64 hex digits");
   }
 }
 
@@ -110,14 +110,14 @@ export class EvmConnection {
       try {
         const r = await this.publicClient.getTransactionReceipt({ hash });
         if (r.status !== "success") {
-          throw new EvmError("EVM_TX_REVERTED", "transaction reverted", { txHash: hash });
+          throw evmError("EVM_TX_REVERTED", "transaction reverted", { txHash: hash });
         }
         return r;
       } catch (err) {
         if (!(err instanceof TransactionReceiptNotFoundError)) throw err;
       }
       if (Date.now() > deadline) {
-        throw new EvmError("EVM_UNAVAILABLE", "no receipt before the timeout", { txHash: hash });
+        throw evmError("EVM_UNAVAILABLE", "no receipt before the timeout", { txHash: hash });
       }
       await sleep(interval);
     }

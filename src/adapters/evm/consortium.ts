@@ -3,14 +3,16 @@
 // committed under ./artifacts, so nothing here needs a Solidity compiler.
 //
 // Writes are serialised per client (one account, one nonce sequence) and each waits for its
-// receipt, so a resolved promise means "mined and successful". Every failure is an EvmError with
-// a stable code (./errors.ts).
+// receipt, so a resolved promise means "mined and successful". Every failure is a RadledgerError
+// with a stable code (./errors.ts, docs/errors.md).
 import {
   encodeDeployData,
   getAddress,
   isAddress,
   isHex,
+  keccak256,
   parseEventLogs,
+  toHex,
   type Address,
   type Hash,
   type Hex,
@@ -19,7 +21,7 @@ import {
 import { createHash } from "node:crypto";
 import { radledgerConsortiumAbi, radledgerConsortiumBytecode } from "./artifacts/RadledgerConsortium.js";
 import { EvmConnection, type EvmConfig } from "./connection.js";
-import { EvmError, toEvmError } from "./errors.js";
+import { evmError, toEvmError } from "./errors.js";
 
 const abi = radledgerConsortiumAbi;
 
@@ -66,6 +68,16 @@ export interface ProposalOutcome extends TxOutcome {
   executed: boolean;
 }
 
+/** A CheckpointAnchored event: which transaction anchored which size. */
+export interface AnchorEvent {
+  origin: string;
+  previousSize: bigint;
+  size: bigint;
+  rootHash: Uint8Array;
+  txHash: Hash;
+  blockNumber: bigint;
+}
+
 export type ProposalKind = "admit" | "remove" | "setQuorum";
 const PROPOSAL_KINDS: readonly ProposalKind[] = ["admit", "remove", "setQuorum"];
 
@@ -85,7 +97,7 @@ export interface ProposalState {
 function bytes32(h: HashInput, what: string): Hex {
   const hex: string = typeof h === "string" ? h : `0x${Buffer.from(h).toString("hex")}`;
   if (!isHex(hex) || hex.length !== 66) {
-    throw new EvmError("EVM_INVALID_ARGUMENT", `${what} must be 32 bytes`, { field: what });
+    throw evmError("EVM_INVALID_ARGUMENT", `${what} must be 32 bytes`, { field: what });
   }
   return hex.toLowerCase() as Hex;
 }
@@ -96,7 +108,7 @@ function bytesOf(hex: Hex): Uint8Array {
 
 function uint64(n: number | bigint, what: string): bigint {
   const v = BigInt(n);
-  if (v < 0n || v >= 1n << 64n) throw new EvmError("EVM_INVALID_ARGUMENT", `${what} must be a uint64`);
+  if (v < 0n || v >= 1n << 64n) throw evmError("EVM_INVALID_ARGUMENT", `${what} must be a uint64`);
   return v;
 }
 
@@ -129,7 +141,7 @@ export async function deployConsortium(
         args,
       });
       const receipt = await conn.receipt(hash);
-      if (!receipt.contractAddress) throw new EvmError("EVM_TX_REVERTED", "deployment created no contract");
+      if (!receipt.contractAddress) throw evmError("EVM_TX_REVERTED", "deployment created no contract");
       return new ConsortiumClient(conn, receipt.contractAddress);
     } catch (err) {
       throw toEvmError(err, abi, config.rpcUrl);
@@ -148,7 +160,7 @@ function encodeDeploy(
 
 /** Connects to an already deployed RadledgerConsortium. */
 export async function connectConsortium(config: EvmConfig, address: Address): Promise<ConsortiumClient> {
-  if (!isAddress(address)) throw new EvmError("EVM_INVALID_CONFIG", "contract address is not an address");
+  if (!isAddress(address)) throw evmError("EVM_INVALID_CONFIG", "contract address is not an address");
   const conn = await EvmConnection.open(config);
   let code: Hex | undefined;
   try {
@@ -157,7 +169,7 @@ export async function connectConsortium(config: EvmConfig, address: Address): Pr
     throw toEvmError(err, abi, config.rpcUrl);
   }
   if (!code || code === "0x") {
-    throw new EvmError("EVM_CONTRACT_MISSING", "no contract at the configured address", { address });
+    throw evmError("EVM_CONTRACT_MISSING", "no contract at the configured address", { address });
   }
   return new ConsortiumClient(conn, getAddress(address));
 }
@@ -272,6 +284,31 @@ export class ConsortiumClient {
       noteHash: bytesOf(cp.noteHash),
       timestamp: cp.timestamp,
     };
+  }
+
+  /**
+   * The member's CheckpointAnchored events, oldest first (from block 0: a consortium chain is small;
+   * a public chain would pass the deployment block).
+   */
+  async anchorEvents(origin: string, fromBlock = 0n): Promise<AnchorEvent[]> {
+    const logs = await this.read(() =>
+      this.conn.publicClient.getContractEvents({
+        address: this.address,
+        abi,
+        eventName: "CheckpointAnchored",
+        args: { originHash: keccak256(toHex(origin)) },
+        fromBlock,
+        toBlock: "latest",
+      }),
+    );
+    return logs.map((l) => ({
+      origin: l.args.origin ?? origin,
+      previousSize: l.args.previousSize ?? 0n,
+      size: l.args.size ?? 0n,
+      rootHash: bytesOf(l.args.root ?? "0x"),
+      txHash: l.transactionHash,
+      blockNumber: l.blockNumber,
+    }));
   }
 
   /** Active members, in admission order. */
@@ -389,7 +426,7 @@ export class ConsortiumClient {
       }
     }
     if (proposalId === undefined) {
-      throw new EvmError("EVM_REQUEST_FAILED", "no proposal event in the receipt", { txHash: out.txHash });
+      throw evmError("EVM_REQUEST_FAILED", "no proposal event in the receipt", { txHash: out.txHash });
     }
     return {
       txHash: out.txHash,

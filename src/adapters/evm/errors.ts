@@ -1,7 +1,7 @@
-// Coded errors of the EVM anchoring adapter. Every failure leaves this adapter as an EvmError
-// with a stable UPPER_SNAKE `code` (for the CLI, the HTTP problem responses and tests to match
-// on) and `details` that are safe to show: never the private key, never the RPC URL's path or
-// query (hosted endpoints put API keys there), never a raw signed transaction.
+// Coded errors of the EVM anchoring adapter. Every failure leaves this adapter as a RadledgerError
+// whose code is one of EVM_ERROR_CODES (src/core/errors.ts, docs/errors.md), with `details` that
+// are safe to show: never the private key, never the RPC URL's path or query (hosted endpoints put
+// API keys there), never a raw signed transaction.
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -16,48 +16,43 @@ import {
   type Abi,
   type Hex,
 } from "viem";
+import { RadledgerError, type ErrorCode } from "../../core/errors.js";
 
+/** The codes this adapter emits: the contract's custom errors (ANCHOR_*) and transport failures (EVM_*). */
 export const EVM_ERROR_CODES = [
-  // Anchoring (RadledgerConsortium.anchor)
-  "ANCHOR_INCONSISTENT", // InconsistentCheckpoint: the proof does not show the new tree extends the anchored one
-  "ANCHOR_SIZE_REGRESSION", // SizeRegression: smaller than the anchored size
-  "ANCHOR_UNEXPECTED_PROOF", // UnexpectedProof: a proof where none is defined (first anchor, same size)
-  "ANCHOR_INVALID_EMPTY_ROOT", // InvalidEmptyTreeRoot: size 0 with a root other than SHA-256("")
-  "ANCHOR_NOT_MEMBER", // NotMember: the sender is not the account of an active member
-  "ANCHOR_NOT_AUTHORIZED", // NotAuthorized: the sender acts for another member's origin
-  // Consortium governance
-  "ANCHOR_QUORUM_NOT_REACHED", // QuorumNotReached: execute() before k live votes
-  "ANCHOR_ALREADY_VOTED", // AlreadyVoted
-  "ANCHOR_UNKNOWN_PROPOSAL", // UnknownProposal
-  "ANCHOR_PROPOSAL_EXECUTED", // ProposalAlreadyExecuted
-  "ANCHOR_UNKNOWN_MEMBER", // UnknownMember: no active member with that origin
-  "ANCHOR_MEMBER_EXISTS", // MemberExists
-  "ANCHOR_ACCOUNT_IN_USE", // AccountInUse: the account already acts for an active member
-  "ANCHOR_INVALID_MEMBER", // InvalidOrigin / InvalidAccount / InvalidKey
-  "ANCHOR_INVALID_QUORUM", // InvalidQuorum: k outside 1..active members (also removals below k)
-  // Transport and chain
-  "EVM_UNAVAILABLE", // the JSON-RPC endpoint cannot be reached or timed out
-  "EVM_INSUFFICIENT_FUNDS", // the sending account cannot pay for gas
-  "EVM_TX_REVERTED", // mined but reverted (state changed between estimate and inclusion)
-  "EVM_CONTRACT_MISSING", // no RadledgerConsortium code at the configured address
-  "EVM_INVALID_CONFIG", // malformed private key, URL or address
-  "EVM_INVALID_ARGUMENT", // a hash that is not 32 bytes, a size outside uint64
-  "EVM_REQUEST_FAILED", // any other JSON-RPC failure
-] as const;
+  "ANCHOR_INCONSISTENT",
+  "ANCHOR_SIZE_REGRESSION",
+  "ANCHOR_UNEXPECTED_PROOF",
+  "ANCHOR_INVALID_EMPTY_ROOT",
+  "ANCHOR_NOT_MEMBER",
+  "ANCHOR_NOT_AUTHORIZED",
+  "ANCHOR_QUORUM_NOT_REACHED",
+  "ANCHOR_ALREADY_VOTED",
+  "ANCHOR_UNKNOWN_PROPOSAL",
+  "ANCHOR_PROPOSAL_EXECUTED",
+  "ANCHOR_UNKNOWN_MEMBER",
+  "ANCHOR_MEMBER_EXISTS",
+  "ANCHOR_ACCOUNT_IN_USE",
+  "ANCHOR_INVALID_MEMBER",
+  "ANCHOR_INVALID_QUORUM",
+  "EVM_UNAVAILABLE",
+  "EVM_INSUFFICIENT_FUNDS",
+  "EVM_TX_REVERTED",
+  "EVM_CONTRACT_MISSING",
+  "EVM_INVALID_CONFIG",
+  "EVM_INVALID_ARGUMENT",
+  "EVM_REQUEST_FAILED",
+] as const satisfies readonly ErrorCode[];
 
 export type EvmErrorCode = (typeof EVM_ERROR_CODES)[number];
 
-export class EvmError extends Error {
-  override readonly name = "EvmError";
-
-  constructor(
-    readonly code: EvmErrorCode,
-    message: string,
-    /** Safe to log and to return to API clients. */
-    readonly details: Readonly<Record<string, string | number | boolean>> = {},
-  ) {
-    super(message);
-  }
+/** A RadledgerError with an EVM adapter code and details that are safe to show. */
+export function evmError(
+  code: EvmErrorCode,
+  message: string,
+  details: Readonly<Record<string, string | number | boolean>> = {},
+): RadledgerError {
+  return new RadledgerError(code, message, details);
 }
 
 /** Solidity custom error name (contracts/RadledgerConsortium.sol) → adapter error code. */
@@ -97,7 +92,7 @@ function plain(value: unknown): string | number | boolean {
   return String(value);
 }
 
-function fromRevert(errorName: string, args: readonly unknown[] | undefined, abi: Abi): EvmError {
+function fromRevert(errorName: string, args: readonly unknown[] | undefined, abi: Abi): RadledgerError {
   const code = CONTRACT_ERRORS[errorName] ?? "EVM_TX_REVERTED";
   const def = abi.find((e) => e.type === "error" && e.name === errorName);
   const details: Record<string, string | number | boolean> = { contractError: errorName };
@@ -106,7 +101,7 @@ function fromRevert(errorName: string, args: readonly unknown[] | undefined, abi
       if (args && i < args.length) details[input.name ?? String(i)] = plain(args[i]);
     });
   }
-  return new EvmError(code, `contract refused: ${errorName}`, details);
+  return evmError(code, `contract refused: ${errorName}`, details);
 }
 
 function hexData(value: unknown): Hex | undefined {
@@ -125,14 +120,14 @@ function revertData(err: BaseError): Hex | undefined {
 }
 
 /**
- * Maps anything viem (or the node behind it) throws to an EvmError. `rpcUrl` is only ever
+ * Maps anything viem (or the node behind it) throws to a coded RadledgerError. `rpcUrl` is only ever
  * reported through redactUrl().
  */
-export function toEvmError(err: unknown, abi: Abi, rpcUrl: string): EvmError {
-  if (err instanceof EvmError) return err;
+export function toEvmError(err: unknown, abi: Abi, rpcUrl: string): RadledgerError {
+  if (err instanceof RadledgerError) return err;
   if (!(err instanceof BaseError)) {
     const msg = err instanceof Error ? err.message : String(err);
-    return new EvmError("EVM_REQUEST_FAILED", `EVM request failed: ${msg}`);
+    return evmError("EVM_REQUEST_FAILED", `EVM request failed: ${msg}`);
   }
 
   const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
@@ -152,16 +147,16 @@ export function toEvmError(err: unknown, abi: Abi, rpcUrl: string): EvmError {
   }
 
   if (err.walk((e) => e instanceof InsufficientFundsError)) {
-    return new EvmError("EVM_INSUFFICIENT_FUNDS", "the sending account cannot pay for gas");
+    return evmError("EVM_INSUFFICIENT_FUNDS", "the sending account cannot pay for gas");
   }
   if (
     err.walk(
       (e) => e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof WebSocketRequestError,
     )
   ) {
-    return new EvmError("EVM_UNAVAILABLE", `EVM JSON-RPC endpoint unavailable at ${redactUrl(rpcUrl)}`, {
+    return evmError("EVM_UNAVAILABLE", `EVM JSON-RPC endpoint unavailable at ${redactUrl(rpcUrl)}`, {
       endpoint: redactUrl(rpcUrl),
     });
   }
-  return new EvmError("EVM_REQUEST_FAILED", `EVM request failed: ${err.shortMessage}`);
+  return evmError("EVM_REQUEST_FAILED", `EVM request failed: ${err.shortMessage}`);
 }

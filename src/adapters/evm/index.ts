@@ -5,6 +5,7 @@ export {
   checkpointNoteHash,
   connectConsortium,
   deployConsortium,
+  type AnchorEvent,
   type AnchoredCheckpoint,
   type ConsortiumMember,
   type HashInput,
@@ -14,4 +15,4 @@ export {
   type ProposalState,
   type TxOutcome,
 } from "./consortium.js";
-export { EVM_ERROR_CODES, EvmError, redactUrl, toEvmError, type EvmErrorCode } from "./errors.js";
+export { EVM_ERROR_CODES, evmError, redactUrl, toEvmError, type EvmErrorCode } from "./errors.js";

@@ -118,6 +118,35 @@ export function verifyConsistency(
       throw new RadledgerError("PROOF_WRONG_LENGTH", "consistency proof from the empty tree must be empty");
     return;
   }
+  const { fr, sr } = consistencyProofRoots(crypto, first, second, firstRoot, proof);
+  if (!bytesEqual(fr, firstRoot))
+    throw new RadledgerError("ROOT_MISMATCH", `consistency proof does not lead to the root of size ${first}`);
+  if (!bytesEqual(sr, secondRoot))
+    throw new RadledgerError(
+      "ROOT_MISMATCH",
+      `consistency proof does not lead to the root of size ${second}`,
+    );
+}
+
+/**
+ * Steps 1–7 of RFC 9162 §2.1.4.2 for 0 < first < second, without the final comparisons: the two
+ * roots (fr, sr) that `proof` implies. When `first` is not a power of two, fr does not depend on
+ * `firstRoot` (step 2 prepends it only for powers of two), so the proof itself names the root of the
+ * size-`first` prefix of the tree whose root is sr — which is how equivocation evidence shows that a
+ * log rewrote its history (src/core/evidence.ts). Throws PROOF_WRONG_LENGTH on a malformed path.
+ */
+export function consistencyProofRoots(
+  crypto: CryptoSuite,
+  first: number,
+  second: number,
+  firstRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): { fr: Uint8Array; sr: Uint8Array } {
+  assertTreeSize(first, "first size");
+  assertTreeSize(second, "second size");
+  checkHashes(proof, "proof");
+  if (!(0 < first && first < second))
+    throw new RadledgerError("TREE_SIZE_INVALID", "consistency proof roots need 0 < first < second");
   // Step 1.
   if (proof.length === 0) throw new RadledgerError("PROOF_WRONG_LENGTH", "consistency proof is empty");
   // Step 2.
@@ -155,14 +184,8 @@ export function verifyConsistency(
     fn = shiftRight(fn);
     sn = shiftRight(sn);
   }
-  // Step 7.
+  // Step 7 (first part).
   if (sn !== 0)
     throw new RadledgerError("PROOF_WRONG_LENGTH", "consistency proof is shorter than the trees require");
-  if (!bytesEqual(fr, firstRoot))
-    throw new RadledgerError("ROOT_MISMATCH", `consistency proof does not lead to the root of size ${first}`);
-  if (!bytesEqual(sr, secondRoot))
-    throw new RadledgerError(
-      "ROOT_MISMATCH",
-      `consistency proof does not lead to the root of size ${second}`,
-    );
+  return { fr, sr };
 }

@@ -4,8 +4,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { Abi } from "viem";
-import { radledgerConsortiumAbi } from "../../src/adapters/evm/artifacts/RadledgerConsortium.js";
-import { EVM_ERROR_CODES } from "../../src/adapters/evm/errors.js";
+import { radledgerConsortiumAbi } from "./artifacts/RadledgerConsortium.js";
+import { EVM_ERROR_CODES, toEvmError } from "./errors.js";
+import { RadledgerError } from "../../core/errors.js";
 
 const run = promisify(execFile);
 
@@ -18,7 +19,6 @@ describe("EVM contract artifacts", () => {
   });
 
   it("every custom error of the contract has an adapter error code", async () => {
-    const { toEvmError } = await import("../../src/adapters/evm/errors.js");
     const { encodeErrorResult, RawContractError } = await import("viem");
     const looseAbi: Abi = radledgerConsortiumAbi;
     for (const item of radledgerConsortiumAbi) {
@@ -32,6 +32,7 @@ describe("EVM contract artifacts", () => {
       );
       const data = encodeErrorResult({ abi: looseAbi, errorName: item.name, args });
       const mapped = toEvmError(new RawContractError({ data }), radledgerConsortiumAbi, "http://x");
+      expect(mapped).toBeInstanceOf(RadledgerError);
       expect(EVM_ERROR_CODES, item.name).toContain(mapped.code);
       expect(mapped.code, item.name).toMatch(/^ANCHOR_/);
       expect(mapped.details.contractError).toBe(item.name);

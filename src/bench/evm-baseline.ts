@@ -2,7 +2,7 @@
 // ledger events per second a local Hardhat network sustains when each event is its own
 // transaction to contracts/EventRecorder.sol — the design a MedRec-style system would use.
 //
-//   npx tsx bench/evm-baseline.ts [--txs 2000] [--accounts 8] [--out bench-results/evm-baseline.json]
+//   npx tsx src/bench/evm-baseline.ts [--txs 2000] [--accounts 8] [--out bench-results/evm-baseline.json]
 //
 // Uses RADLEDGER_TEST_EVM_RPC_URL if set, else starts (and stops) a node with
 // scripts/services/hardhat.sh. Prints one JSON object:
@@ -28,9 +28,9 @@ import {
   type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { eventRecorderAbi, eventRecorderBytecode } from "../src/adapters/evm/artifacts/EventRecorder.js";
-import { evmChain } from "../src/adapters/evm/connection.js";
-import { devAccountKey, startEvmService } from "../test/helpers/evm-service.js";
+import { eventRecorderAbi, eventRecorderBytecode } from "../adapters/evm/artifacts/EventRecorder.js";
+import { evmChain } from "../adapters/evm/connection.js";
+import { devAccountKey, startEvmService } from "../adapters/evm/dev-node.js";
 
 export interface EvmBaselineOptions {
   txs: number;
