@@ -12,7 +12,7 @@
  * Peers' and witnesses' keys and URLs are typed in by an operator (or pasted from
  * `radledger consortium info`): each is parsed and checked before it is written.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CryptoSuite } from "../core/crypto.js";
 import { toHex, utf8 } from "../core/bytes.js";
@@ -48,7 +48,8 @@ export interface WitnessConfig {
 
 export interface AnchorConfig {
   readonly rpcUrl: string;
-  readonly contract: string;
+  /** RadledgerConsortium address; anchoring is inactive until it is set. */
+  readonly contract?: string;
   /** Seconds between anchoring attempts when serving. */
   readonly intervalSeconds: number;
 }
@@ -203,13 +204,23 @@ export function setQuorum(dir: string, k: number): ConsortiumConfig {
 
 export function setAnchorConfig(dir: string, anchor: AnchorConfig): ConsortiumConfig {
   checkUrl(anchor.rpcUrl, "RPC URL");
-  if (!/^0x[0-9a-fA-F]{40}$/.test(anchor.contract))
+  if (anchor.contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(anchor.contract))
     invalid("the contract address must be 0x and 40 hex digits");
   if (!Number.isInteger(anchor.intervalSeconds) || anchor.intervalSeconds < 1)
     invalid("the anchoring interval is a whole number of seconds ≥ 1");
   const next = { ...readConsortiumConfig(dir), anchor };
   writeConsortiumConfig(dir, next);
   return next;
+}
+
+/** Stores the EVM account key used for anchoring (DIR/keys/evm.key, mode 0600), replacing any. */
+export function writeEvmKey(dir: string, key: string): void {
+  const k = key.trim();
+  if (!/^0x[0-9a-fA-F]{64}$/.test(k))
+    throw new RadledgerError("EVM_INVALID_CONFIG", "an EVM key is 0x followed by 64 hex digits");
+  const p = consortiumPaths(dir).evmKey;
+  rmSync(p, { force: true });
+  writeSecret(p, k + "\n");
 }
 
 /** The witness key name: the log origin with /log replaced by /witness (a schema-less URL). */

@@ -214,7 +214,7 @@ export class ConsortiumService {
 
     if (options.background ?? true) {
       this.every(options.mirrorIntervalMs ?? config.mirrorIntervalMs, () => this.syncMirrors());
-      if (this.anchorer && config.anchor)
+      if (this.anchorer && config.anchor?.contract)
         this.every(config.anchor.intervalSeconds * 1000, () => this.anchorer!.anchorNow());
     }
     this.collector.notify();
@@ -224,15 +224,24 @@ export class ConsortiumService {
   static async open(node: RadledgerNode, options: ConsortiumServiceOptions = {}): Promise<ConsortiumService> {
     let chain = options.anchorChain;
     const config = readConsortiumConfig(node.dir);
-    if (!chain && config.anchor) {
+    if (!chain && config.anchor?.contract) {
+      // Connected lazily: an unreachable chain must not keep the node from serving its log.
+      const anchor = config.anchor;
+      const privateKey = readEvmKey(node.dir);
       const { connectConsortium } = await import("../adapters/evm/consortium.js");
-      const client = await connectConsortium(
-        { rpcUrl: config.anchor.rpcUrl, privateKey: readEvmKey(node.dir) },
-        config.anchor.contract as `0x${string}`,
-      );
+      let client: ReturnType<typeof connectConsortium> | undefined;
+      const connect = (): ReturnType<typeof connectConsortium> =>
+        (client ??= connectConsortium(
+          { rpcUrl: anchor.rpcUrl, privateKey },
+          anchor.contract as `0x${string}`,
+        ).catch((e: unknown) => {
+          client = undefined;
+          throw e;
+        }));
       chain = {
-        latest: (origin) => client.latest(origin),
-        anchor: (origin, size, root, proof, noteHash) => client.anchor(origin, size, root, proof, noteHash),
+        latest: async (origin) => (await connect()).latest(origin),
+        anchor: async (origin, size, root, proof, noteHash) =>
+          (await connect()).anchor(origin, size, root, proof, noteHash),
       };
     }
     return new ConsortiumService(node, options, chain);

@@ -9,6 +9,8 @@ import { registerKey } from "./commands/key.js";
 import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerConsortium } from "./commands/consortium.js";
+import { registerAnchor } from "./commands/anchor.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -25,6 +27,8 @@ registerServe(program);
 registerKey(program);
 registerVerify(program);
 registerDemo(program);
+registerConsortium(program);
+registerAnchor(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@ import { RefTree } from "./reference-merkle.js";
 import { tempDir } from "./node.js";
 
 /** A fresh data directory initialised for `origin` (removed by remove()). */
-export async function initNode(origin: string, name = origin): Promise<{ dir: string; remove(): void }> {
+export async function initNode(origin: string, name = origin): Promise<{ dir: string; remove: () => void }> {
   const tmp = tempDir("radledger-consortium-");
   const dir = join(tmp.path, "data");
   await initDataDir(dir, { origin, institutionName: name });

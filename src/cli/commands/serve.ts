@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { openNode } from "../../app/node.js";
 import { buildServer } from "../../api/server.js";
+import { ConsortiumService } from "../../app/consortium.js";
 import { RadledgerError } from "../../core/errors.js";
 
 export function registerServe(program: Command): void {
@@ -15,8 +16,15 @@ export function registerServe(program: Command): void {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new RadledgerError("CLI_USAGE", "--port must be 0..65535");
-      const node = openNode(o.data);
-      const app = buildServer(node, { logger: o.log ?? false });
+      // The consortium side learns of each commit through the ledger's hook (cosignature requests).
+      const hooks: { onCommit?: () => void } = {};
+      const node = openNode(o.data, { onCommit: () => hooks.onCommit?.() });
+      const consortium = await ConsortiumService.open(node).catch(async (e: unknown) => {
+        await node.close();
+        throw e;
+      });
+      hooks.onCommit = () => consortium.onCommit();
+      const app = buildServer(node, { logger: o.log ?? false, consortium });
       const address = await app.listen({ host: o.host, port });
       process.stdout.write(
         `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n`,
@@ -25,6 +33,7 @@ export function registerServe(program: Command): void {
         process.stderr.write(`radledger: ${signal}, closing\n`);
         void app
           .close()
+          .then(() => consortium.close())
           .then(() => node.close())
           .then(() => process.exit(0));
       };

@@ -250,17 +250,20 @@ export class CosignatureCollector {
           state.knownSize = held; // catch-up: repeat once from the size the witness holds
           continue;
         }
+        // The status is what tlog-witness defines; a radledger witness also names its reason.
+        const named = problemCode(res.body);
         throw failure(
-          res.status === 409
-            ? "WITNESS_ROOT_CONFLICT"
-            : res.status === 403
-              ? "WITNESS_UNTRUSTED_SIGNATURE"
-              : res.status === 404
-                ? "WITNESS_UNKNOWN_LOG"
-                : res.status === 422
-                  ? "WITNESS_PROOF_INVALID"
-                  : "WITNESS_UNREACHABLE",
-          `the witness answered ${res.status}${problemCode(res.body)}`,
+          named ??
+            (res.status === 409
+              ? "WITNESS_ROOT_CONFLICT"
+              : res.status === 403
+                ? "WITNESS_UNTRUSTED_SIGNATURE"
+                : res.status === 404
+                  ? "WITNESS_UNKNOWN_LOG"
+                  : res.status === 422
+                    ? "WITNESS_PROOF_INVALID"
+                    : "WITNESS_UNREACHABLE"),
+          `the witness answered ${res.status}${named ? ` (${named})` : ""}`,
         );
       }
       throw failure("WITNESS_SIZE_CONFLICT", "the witness's size kept changing");
@@ -317,12 +320,22 @@ export class CosignatureCollector {
   }
 }
 
-/** ` (CODE)` from a problem+json body, when there is one: for status messages only. */
-function problemCode(body: Uint8Array): string {
+/** The witness-refusal code of a problem+json body, if it names one this protocol defines. */
+const WITNESS_CODES: readonly ErrorCode[] = [
+  "WITNESS_REQUEST_MALFORMED",
+  "WITNESS_UNKNOWN_LOG",
+  "WITNESS_UNTRUSTED_SIGNATURE",
+  "WITNESS_OLD_SIZE_INVALID",
+  "WITNESS_ROOT_CONFLICT",
+  "WITNESS_PROOF_INVALID",
+  "LOG_EQUIVOCATED",
+];
+
+function problemCode(body: Uint8Array): ErrorCode | undefined {
   try {
     const parsed = JSON.parse(fromUtf8(body)) as { code?: unknown };
-    return typeof parsed.code === "string" ? ` (${parsed.code.slice(0, 40)})` : "";
+    return WITNESS_CODES.find((c) => c === parsed.code);
   } catch {
-    return "";
+    return undefined;
   }
 }

@@ -197,7 +197,7 @@ export class Mirror {
       } catch (e) {
         await this.proveRewrite(tiles, stored?.note, noteText, mirrored, cp, proof);
         throw new Stop(
-          "error",
+          this.#o.evidence.equivocated(peer.origin) ? "equivocated" : "error",
           new RadledgerError(
             "MIRROR_INCONSISTENT",
             `checkpoint ${cp.size} is not consistent with the ${local} entries mirrored (${toRadledgerError(e).code})`,
