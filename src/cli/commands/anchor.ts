@@ -80,8 +80,8 @@ export function registerAnchor(program: Command): void {
       "file holding the account's private key (0x + 64 hex); copied to DIR/keys/evm.key",
     )
     .option("--contract <address>", "RadledgerConsortium address")
-    .option("--interval <seconds>", "seconds between anchoring attempts while serving", "60")
-    .action((o: { data: string; rpc?: string; keyFile?: string; contract?: string; interval: string }) => {
+    .option("--interval <seconds>", "seconds between anchoring attempts while serving (default 60)")
+    .action((o: { data: string; rpc?: string; keyFile?: string; contract?: string; interval?: string }) => {
       readConfig(o.data);
       const current = readConsortiumConfig(o.data).anchor;
       const rpcUrl = o.rpc ?? current?.rpcUrl;
@@ -91,7 +91,7 @@ export function registerAnchor(program: Command): void {
       const next = setAnchorConfig(o.data, {
         rpcUrl,
         ...(contract === undefined ? {} : { contract }),
-        intervalSeconds: Number(o.interval),
+        intervalSeconds: o.interval === undefined ? (current?.intervalSeconds ?? 60) : Number(o.interval),
       });
       const account = existsSync(consortiumPaths(o.data).evmKey)
         ? privateKeyToAccount(readEvmKey(o.data)).address

@@ -76,8 +76,9 @@ export function registerConsortium(program: Command): void {
   c.command("info")
     .description("print what peers need to configure this node: origin, log key, witness key")
     .requiredOption("--data <dir>", "data directory")
+    .option("--witness-key", "print only the witness's verifier key (one line, for scripts)")
     .option("--json", "print as JSON")
-    .action((o: { data: string; json?: boolean }) => {
+    .action((o: { data: string; json?: boolean; witnessKey?: boolean }) => {
       const config = readConfig(o.data);
       const info = {
         origin: config.origin,
@@ -85,7 +86,8 @@ export function registerConsortium(program: Command): void {
         logKey: formatVerifierKey(readLogKey(crypto, o.data)),
         witnessKey: formatCosignatureVerifierKey(readWitnessKey(crypto, o.data)),
       };
-      if (o.json) printJson(info);
+      if (o.witnessKey) process.stdout.write(info.witnessKey + "\n");
+      else if (o.json) printJson(info);
       else
         process.stdout.write(
           `origin       ${info.origin}\nlog key      ${info.logKey}\nwitness key  ${info.witnessKey}\n`,

@@ -64,7 +64,9 @@ export interface MirrorOptions {
   readonly onEvidence?: (record: EvidenceRecord) => void;
 }
 
-export type MirrorState = "idle" | "ok" | "waiting" | "error" | "equivocated";
+/** idle: not synced yet; waiting: the peer's newest checkpoint lacks the cosignatures the policy needs;
+ * stored: read from the files of a node that is not running here (status without the node). */
+export type MirrorState = "idle" | "ok" | "waiting" | "error" | "equivocated" | "stored";
 
 export interface MirrorStatus {
   readonly origin: string;
