@@ -9,6 +9,8 @@ import { registerKey } from "./commands/key.js";
 import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerQuery } from "./commands/query.js";
+import { registerErase } from "./commands/erase.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -25,6 +27,8 @@ registerServe(program);
 registerKey(program);
 registerVerify(program);
 registerDemo(program);
+registerQuery(program);
+registerErase(program);
 
 try {
   await program.parseAsync(process.argv);
