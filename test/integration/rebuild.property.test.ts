@@ -111,7 +111,7 @@ test("refused entries leave no trace and the rebuilt projection equals the live 
             bytes = t.sign(
               o.signer === 4 ? t.institution : signer(o.signer),
               "study.registered",
-              studyBody(patients[o.patient]!),
+              studyBody(patients[o.patient]),
             );
             onOk = (id) => studies.push({ id, patient: o.patient });
             break;

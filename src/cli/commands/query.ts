@@ -32,7 +32,7 @@ const out = (line = ""): void => {
 };
 const short = (id: string): string => id.slice(0, 12);
 
-async function withLog<T extends Common>(o: T, run: (log: ReadOnlyLog) => unknown): Promise<void> {
+async function withLog(o: Common, run: (log: ReadOnlyLog) => unknown): Promise<void> {
   const log = openReadOnly(o.data);
   try {
     const result = run(log);
