@@ -16,6 +16,7 @@ import { openNode, type RadledgerNode } from "../app/node.js";
 import { paths } from "../app/data-dir.js";
 import { startModuleWorker } from "../adapters/node-crypto/worker-start.js";
 import { RadledgerError } from "../core/errors.js";
+import { toBase64 } from "../core/bytes.js";
 import { measureVerifyCeiling } from "./ceiling.js";
 import { setupEntries, type WorkloadName, type WorkloadSetup } from "./workloads.js";
 
@@ -219,7 +220,12 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
           "INTERNAL",
           `bench setup failed: ${setupResults.flatMap((r) => (r.ok ? [] : [r.error.code])).join(",")}`,
         );
-      const setup: WorkloadSetup = { origin: node.config.origin, time, model };
+      const setup: WorkloadSetup = {
+        origin: node.config.origin,
+        time,
+        model,
+        institutionSeed: toBase64(node.logKey.seed),
+      };
       const file = join(scratch, "entries.bin");
       const fileBytes = await presign(file, workload, setup, o.entries, threads, o.progress);
 

@@ -11,6 +11,7 @@ import { registerVerify } from "./commands/verify.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerQuery } from "./commands/query.js";
 import { registerErase } from "./commands/erase.js";
+import { registerBench } from "./commands/bench.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -29,6 +30,7 @@ registerVerify(program);
 registerDemo(program);
 registerQuery(program);
 registerErase(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);
