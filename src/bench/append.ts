@@ -206,6 +206,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       onCommit: (c) => ((commits += 1), (batched += c.admitted)),
     });
     let result: AppendBenchResult;
+    let storageFile = "";
     try {
       const time = Date.now();
       const admin = readActorKey(node.crypto, dataDir, "admin");
@@ -263,8 +264,9 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
 
       const proofs = proofLatencies(node, o.proofSamples ?? 10_000);
       const sqliteInsertPerSecond = sqliteBaseline(file, scratch, Math.max(1, meanBatch));
+      // Storage is measured on the closed database (closing checkpoints the WAL into it).
       const db = paths(dataDir).database;
-      const storage = statSync(db).size + (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0);
+      storageFile = db;
       result = {
         workload,
         entries: appended,
@@ -280,7 +282,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         meanBatch,
         refused,
         bytesPerEntry: Math.round(fileBytes / o.entries - 2),
-        storageBytesPerEntry: Math.round(storage / node.ledger.size),
+        storageBytesPerEntry: 0,
         finalSize: node.ledger.size,
         inclusionProofP50Micros: Math.round(percentile(proofs.inclusion, 50) * 10) / 10,
         inclusionProofP99Micros: Math.round(percentile(proofs.inclusion, 99) * 10) / 10,
@@ -290,7 +292,11 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
     } finally {
       await node.close();
     }
-    return result;
+    const walBytes = existsSync(`${storageFile}-wal`) ? statSync(`${storageFile}-wal`).size : 0;
+    return {
+      ...result,
+      storageBytesPerEntry: Math.round((statSync(storageFile).size + walBytes) / result.finalSize),
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

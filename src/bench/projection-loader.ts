@@ -54,7 +54,7 @@ export class ProjectionLoader {
     } as Entry;
     def.apply({
       entry,
-      body: def.body.parse(e.body),
+      body: def.body.parse(e.body) as unknown,
       index,
       leafHash,
       actor: e.actor,

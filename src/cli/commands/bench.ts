@@ -47,7 +47,10 @@ export function registerBench(program: Command): void {
             if (done === total) bar.done();
           },
         });
-        if (o.json) return printJson(result);
+        if (o.json) {
+          printJson(result);
+          return;
+        }
         process.stdout.write(
           [
             `${result.entries} ${result.workload} entries in ${result.seconds} s: ${result.entriesPerSecond} entries/s (${result.threads} verification threads, mean batch ${result.meanBatch})`,
