@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fromUtf8 } from "../../src/core/bytes.js";
 import { initDataDir } from "../../src/app/init.js";
-import { DEMO_ORIGIN, seedDemo } from "../../src/app/demo.js";
+import { DEMO_ORIGIN, seedDemo } from "../../src/app/demo/index.js";
 import { openNode } from "../../src/app/node.js";
 import { verifyDataDir } from "../../src/app/verify.js";
 import { runCli } from "../helpers/cli.js";

@@ -6,7 +6,7 @@ import { paths } from "../../app/data-dir.js";
 import { openNode } from "../../app/node.js";
 import { buildServer } from "../../api/server.js";
 
-import { DEMO_ORIGIN, seedDemo } from "../../app/demo.js";
+import { DEMO_ORIGIN, seedDemo } from "../../app/demo/index.js";
 
 export function registerDemo(program: Command): void {
   program

@@ -1,89 +1,31 @@
 /**
- * The demo scenario (issue: record families), seeded through the real append path: every entry is
- * signed by its actor's key and admitted by the same rules as in production. Demo actors' keys are
- * held by the node (DIR/keys/actors) so the demo can be explored from the CLI and the API.
- *
- * Two institutions: the demo log (Demo Hospital) and a partner hospital with a log of its own in
- * DIR/partner. Everything is synthetic: identifiers are invented ("DEMO-MRN-…", UIDs under a made-up
- * root) and only their keyed pseudonyms reach the ledger; report text goes to the vault.
+ * The clinical part of the demo: staff and systems, patients, studies, an AI model with two
+ * versions, a multi-contributor report with a consultation, an AI-derived finding, sign-off and an
+ * amendment, consent grants and a revocation, a care relationship, and the gatekeeper's access
+ * records (permits, a denial, a break-glass access awaiting review).
  */
-import { join } from "node:path";
-import { toBase64, toHex, utf8 } from "../core/bytes.js";
-import { actorKeyId, formatTime, type EntryRefs } from "../core/entry.js";
-import type { JsonObject } from "../core/canonical-json.js";
-import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
-import { decide, type AccessQuery } from "../domain/consent/decide.js";
-import { accessRecordFor } from "../domain/access/entries.js";
-import { proposeSeal } from "../domain/datasets/queries.js";
-import { readActorKey, signAs, writeActorKey, type HeldKey } from "./keys.js";
-import { initDataDir } from "./init.js";
-import { openNode, type RadledgerNode } from "./node.js";
+import { formatTime } from "../../core/entry.js";
+import type { JsonObject } from "../../core/canonical-json.js";
+import { decide, type AccessQuery } from "../../domain/consent/decide.js";
+import { accessRecordFor } from "../../domain/access/entries.js";
+import type { HeldKey } from "../keys.js";
+import { PARTNER_ORIGIN, studyBody, type DemoContext } from "./context.js";
 
-export const DEMO_ORIGIN = "radledger.demo-hospital.example/log";
-export const PARTNER_ORIGIN = "radledger.partner-hospital.example/log";
-
-export interface DemoContext {
-  readonly node: RadledgerNode;
-  readonly admin: HeldKey;
-  readonly institution: HeldKey;
-  enrol(actorId: string, body: JsonObject): Promise<HeldKey>;
-  append(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string>;
-  /** SHA-256 of a label, for synthetic manifest roots and content hashes. */
-  hash(label: string): string;
+/** What the research part of the demo builds on. */
+export interface ClinicalScene {
+  readonly neuro: HeldKey;
+  readonly chest: HeldKey;
+  readonly tech: HeldKey;
+  readonly coordinator: HeldKey;
+  readonly curator: HeldKey;
+  readonly annotator: HeldKey;
+  readonly vendor: HeldKey;
+  /** The second model version (validated on the demo dataset). */
+  readonly modelV2: string;
 }
 
-export function demoContext(node: RadledgerNode): DemoContext {
-  const admin = readActorKey(node.crypto, node.dir, "admin")!;
-  const institution: HeldKey = {
-    actor: INSTITUTION_ACTOR,
-    seed: node.logKey.seed,
-    publicKey: node.logKey.publicKey,
-    keyId: actorKeyId(node.crypto, node.logKey.publicKey),
-  };
-  const ctx: DemoContext = {
-    node,
-    admin,
-    institution,
-    async enrol(actorId, body) {
-      const seed = node.crypto.randomBytes(32);
-      writeActorKey(node.dir, actorId, seed);
-      const publicKey = node.crypto.ed25519PublicKey(seed);
-      await ctx.append(admin, "actor.enrolled", { actorId, publicKey: toBase64(publicKey), ...body });
-      return { actor: actorId, seed, publicKey, keyId: actorKeyId(node.crypto, publicKey) };
-    },
-    async append(key, type, body, refs) {
-      const bytes = signAs(node.crypto, key, node.config.origin, type, body, refs ? { refs } : {});
-      return (await node.ledger.appendOne(bytes)).leafHash;
-    },
-    hash: (label) => toHex(node.crypto.sha256(utf8(`demo/${label}`))),
-  };
-  return ctx;
-}
-
-/** A study as ingest would register it: keyed pseudonyms of invented UIDs, synthetic manifest roots. */
-function studyBody(d: DemoContext, mrn: string, n: number, modality: string, bodyPart: string): JsonObject {
-  const uid = `1.2.826.0.1.3680043.10.999.${n}`;
-  const series = [1, 2].map((s) => ({
-    seriesKey: d.node.pseudonym("series", `${uid}.${s}`),
-    modality,
-    bodyPart,
-    instanceCount: 40 * s,
-    manifestRoot: d.hash(`${uid}.${s} manifest`),
-  }));
-  return {
-    studyKey: d.node.pseudonym("study", uid),
-    patient: d.node.pseudonym("patient", mrn),
-    modalities: [modality],
-    bodyPart,
-    series,
-    instanceCount: 120,
-    manifestRoot: d.hash(`${uid} manifest`),
-    source: { kind: "pacs", name: "orthanc-main" },
-  };
-}
-
-export async function seedDemo(node: RadledgerNode): Promise<string> {
-  const d = demoContext(node);
+export async function seedClinical(d: DemoContext): Promise<ClinicalScene> {
+  const node = d.node;
   const now = (): string => formatTime(Date.now());
   const text = (patient: string, value: string): string =>
     node.vault.put(patient, { text: value }).commitment;
@@ -400,173 +342,5 @@ export async function seedDemo(node: RadledgerNode): Promise<string> {
     purpose: "TREAT",
   });
 
-  // A clinical trial with two subjects, reads, and a correction of a timepoint.
-  const trial = await d.append(coordinator, "trial.registered", {
-    sponsor: "Demo Pharma",
-    protocolId: "DEMO-ONC-001",
-    title: "Demo oncology imaging substudy",
-    timepoints: ["baseline", "week-12"],
-  });
-  const trialKey = `trial ${trial}`;
-  const s1 = await d.append(
-    coordinator,
-    "trial.subject.enrolled",
-    { subject: node.pseudonym("trial-subject", "DEMO-MRN-0002", trialKey), site: "site-001" },
-    { trial },
-  );
-  const s2 = await d.append(
-    coordinator,
-    "trial.subject.enrolled",
-    { subject: node.pseudonym("trial-subject", "DEMO-MRN-0003", trialKey), site: "site-001" },
-    { trial },
-  );
-  const tp = (subject: string, label: string, root: string, refs: EntryRefs = {}): Promise<string> =>
-    d.append(
-      tech,
-      "trial.timepoint.imaged",
-      {
-        timepoint: label,
-        modality: "CT",
-        instanceCount: 120,
-        manifestRoot: root,
-        deidentification: "PS3.15-E-basic",
-      },
-      { subject, ...refs },
-    );
-  const s1Base = await tp(s1, "baseline", d.hash("s1 baseline deid"));
-  await d.append(
-    chest,
-    "trial.read.recorded",
-    {
-      manifestRoot: d.hash("s1 baseline deid"),
-      blinded: true,
-      measurements: d.hash("s1 baseline measurements"),
-      criteria: "RECIST1.1",
-      response: "NE",
-    },
-    { timepoint: s1Base },
-  );
-  const s2Base = await tp(s2, "baseline", d.hash("s2 baseline deid wrong series"));
-  await d.append(
-    coordinator,
-    "trial.correction",
-    {
-      reason: "wrong-series",
-      timepoint: {
-        modality: "CT",
-        instanceCount: 118,
-        manifestRoot: d.hash("s2 baseline deid"),
-        deidentification: "PS3.15-E-basic",
-      },
-    },
-    { corrects: s2Base },
-  );
-  await tp(s1, "week-12", d.hash("s1 week-12 deid"));
-
-  // A dataset with items from both institutions, annotations, a vendor contribution, a sealed
-  // version, sharing with the partner hospital and a model validation.
-  const dataset = await d.append(curator, "dataset.created", {
-    name: "Demo stroke MR dataset",
-    purpose: "TRAIN",
-  });
-  const item1 = await d.append(
-    curator,
-    "dataset.item.added",
-    {
-      manifestRoot: d.hash("dataset item 1 deid"),
-      instanceCount: 120,
-      modality: "MR",
-      sourceInstitution: DEMO_ORIGIN,
-      deidentification: "PS3.15-E-basic",
-    },
-    { dataset },
-  );
-  const item2 = await d.append(
-    curator,
-    "dataset.item.added",
-    {
-      manifestRoot: d.hash("dataset item 2 deid"),
-      instanceCount: 96,
-      modality: "MR",
-      sourceInstitution: PARTNER_ORIGIN,
-      deidentification: "PS3.15-E-basic",
-    },
-    { dataset },
-  );
-  await d.append(
-    annotator,
-    "dataset.annotation.added",
-    {
-      labelSchema: "stroke-lesion-seg",
-      kind: "segmentation",
-      tool: { name: "3D Slicer", version: "5.6.2" },
-      contentHash: d.hash("annotation 1"),
-    },
-    { dataset, item: item1 },
-  );
-  await d.append(
-    neuro,
-    "dataset.annotation.added",
-    {
-      labelSchema: "stroke-lesion-seg",
-      kind: "segmentation",
-      tool: { name: "3D Slicer", version: "5.6.2" },
-      contentHash: d.hash("annotation 2"),
-    },
-    { dataset, item: item2 },
-  );
-  await d.append(
-    vendor,
-    "dataset.contribution.vendor",
-    {
-      kind: "pre-annotation",
-      product: { name: "BrainLesionNet", version: "2.1.0" },
-      contentHash: d.hash("vendor pre-annotations"),
-    },
-    { dataset },
-  );
-  const seal = await d.append(
-    curator,
-    "dataset.version.sealed",
-    proposeSeal(node.store, node.crypto, dataset),
-    { dataset },
-  );
-  await d.append(
-    curator,
-    "dataset.shared",
-    { grantee: PARTNER_ORIGIN, dataUseAgreement: d.hash("data use agreement 2026-001"), purpose: "HRESCH" },
-    { dataset, version: seal },
-  );
-  await d.append(
-    vendor,
-    "model.validation.recorded",
-    {
-      model: { vendor: "Acme AI", name: "BrainLesionNet", version: "2.2.0" },
-      site: "demo-hospital",
-      metrics: { auc_permille: 912, sensitivity_permille: 874, cases: 216 },
-    },
-    { dataset, version: seal, model: v2 },
-  );
-
-  await seedPartner(node.dir);
-  return `${node.ledger.size} entries`;
-}
-
-/** The partner hospital: a second institution with its own log, key and staff. */
-async function seedPartner(dir: string): Promise<void> {
-  const partnerDir = join(dir, "partner");
-  await initDataDir(partnerDir, { origin: PARTNER_ORIGIN, institutionName: "Partner Hospital" });
-  const partner = openNode(partnerDir, { verifyThreads: 0 });
-  try {
-    const d = demoContext(partner);
-    await d.enrol("rad-msk-1", {
-      kind: "staff",
-      roles: ["radiologist"],
-      displayName: "Dr Kai Bones",
-      specialty: "musculoskeletal-imaging",
-    });
-    await d.append(d.institution, "study.registered", studyBody(d, "PARTNER-MRN-0101", 101, "MR", "KNEE"));
-  } finally {
-    await partner.close();
-  }
+  return { neuro, chest, tech, coordinator, curator, annotator, vendor, modelV2: v2 };
 }
