@@ -8,6 +8,7 @@ import { consentEntryTypes } from "./consent/entries.js";
 import { accessEntryTypes } from "./access/entries.js";
 import { trialEntryTypes } from "./trials/entries.js";
 import { datasetEntryTypes } from "./datasets/entries.js";
+import { privacyEntryTypes } from "./privacy/entries.js";
 import { consortiumEntryTypes } from "./consortium/entries.js";
 
 export const allEntryTypes: readonly AnyEntryTypeDef[] = [
@@ -19,6 +20,7 @@ export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...accessEntryTypes,
   ...trialEntryTypes,
   ...datasetEntryTypes,
+  ...privacyEntryTypes,
   ...consortiumEntryTypes,
 ];
 
