@@ -71,6 +71,11 @@ describe("POST /add-checkpoint", () => {
     expect(valid[0]!.timestamp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
   });
 
+  test("200 without a Content-Type header too (the spec names none)", async () => {
+    const res = await app.inject({ method: "POST", url: "/add-checkpoint", payload: log.request(0, 3) });
+    expect(res.statusCode).toBe(200);
+  });
+
   test("200 with a consistency proof from the cosigned size; 200 again for the same checkpoint", async () => {
     expect((await post(log.request(0, 5))).statusCode).toBe(200);
     expect((await post(log.request(5, 300))).statusCode).toBe(200);

@@ -423,6 +423,36 @@ export function readConsortiumStatus(dir: string): ConsortiumStatus {
   }
 }
 
+/**
+ * What a bundle exporter attaches for verification with the consortium: the newest final checkpoint
+ * note with its cosignature lines, and the newest anchoring transaction of this log at or below its
+ * size (read from the files, also while the node is served). Undefined fields: not available yet.
+ */
+export function readConsortiumProof(dir: string): {
+  checkpoint?: { size: number; note: string; witnesses: readonly string[] };
+  anchor?: AnchorRecord & { contract?: string };
+} {
+  const p = consortiumPaths(dir).consortiumDb;
+  if (!existsSync(p)) return {};
+  const store = new SqliteConsortiumStore(p, { readonly: true });
+  try {
+    const final = store.latestFinal();
+    const anchor = store.anchors().find((a) => final === undefined || a.size <= final.size);
+    const config = readConsortiumConfig(dir).anchor;
+    return {
+      ...(final ? { checkpoint: { size: final.size, note: final.note, witnesses: final.witnesses } } : {}),
+      ...(anchor
+        ? {
+            // The contract, not the RPC URL: a hosted endpoint's path may carry an API key.
+            anchor: { ...anchor, ...(config?.contract ? { contract: config.contract } : {}) },
+          }
+        : {}),
+    };
+  } finally {
+    store.close();
+  }
+}
+
 /** One evidence file from the register, by id. */
 export function readEvidence(dir: string, id: number): EvidenceRecord {
   const p = consortiumPaths(dir).witnessDb;

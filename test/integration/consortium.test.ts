@@ -31,7 +31,7 @@ import {
   readWitnessKey,
   setQuorum,
 } from "../../src/app/consortium-config.js";
-import { ConsortiumService } from "../../src/app/consortium.js";
+import { ConsortiumService, readConsortiumProof } from "../../src/app/consortium.js";
 import { readActorKey, signAs, type HeldKey } from "../../src/app/keys.js";
 import { tempDir } from "../helpers/node.js";
 import type { RadledgerNode } from "../../src/app/node.js";
@@ -387,6 +387,11 @@ describe("a consortium of three nodes", () => {
     const events = await m.a.chain!.anchorEvents(m.a.origin);
     expect(events.map((e) => Number(e.size))).toEqual([first, first + 1]);
     expect(m.a.svc.status().anchoring.latest?.txHash).toBe(events[1]!.txHash);
+    // What a bundle carries: the final checkpoint with its cosignatures and the anchoring transaction.
+    const proof = readConsortiumProof(m.a.dir);
+    expect(proof.checkpoint).toMatchObject({ size: first + 1, witnesses: ["w-b", "w-c"] });
+    expect(parseSignedNote(proof.checkpoint!.note).signatures).toHaveLength(3);
+    expect(proof.anchor).toMatchObject({ size: first + 1, txHash: events[1]!.txHash });
   });
 
   test("C forks: the others' witnesses and mirrors keep evidence, the contract refuses it, proofs fail", async () => {
