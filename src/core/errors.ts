@@ -130,6 +130,19 @@ export const ERROR_CODES = {
   // node lifecycle
   NODE_CLOSED: "unavailable",
   NODE_BUSY: "unavailable",
+  // HTTP API: authentication, authorisation, limits
+  AUTH_REQUIRED: "unauthenticated",
+  AUTH_TOKEN_INVALID: "unauthenticated",
+  AUTH_TOKEN_EXPIRED: "unauthenticated",
+  AUTH_TOKEN_REVOKED: "unauthenticated",
+  AUTH_CREDENTIALS_INVALID: "unauthenticated",
+  AUTH_ACTOR_INACTIVE: "forbidden",
+  FORBIDDEN_ROLE: "forbidden",
+  FORBIDDEN_ACTOR_MISMATCH: "forbidden",
+  FORBIDDEN_NOT_OWN_RECORD: "forbidden",
+  ACCESS_DENIED: "forbidden",
+  SIGNING_KEY_NOT_HELD: "unprocessable",
+  RATE_LIMITED: "rate_limited",
   // CLI
   CLI_USAGE: "invalid",
   INTERNAL: "internal",
