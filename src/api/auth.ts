@@ -134,7 +134,10 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
     tag: "auth",
     summary: "The authenticated actor (roles, kind) and the token in use.",
     auth: "any",
-    response: { description: "actor and token", schema: z.object({ actor: z.record(z.string(), z.unknown()), token: tokenRecord }) },
+    response: {
+      description: "actor and token",
+      schema: z.object({ actor: z.record(z.string(), z.unknown()), token: tokenRecord }),
+    },
     async handler({ caller }) {
       return { actor: actorView(caller!.actor), token: tokenView(caller!.token) };
     },
@@ -144,7 +147,8 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
     method: "POST",
     url: "/api/v1/auth/tokens",
     tag: "auth",
-    summary: "An admin issues an API token for an enrolled actor (an integration, a patient portal user); shown once.",
+    summary:
+      "An admin issues an API token for an enrolled actor (an integration, a patient portal user); shown once.",
     auth: ["admin"],
     body: z.strictObject({
       actor: actorId,
@@ -251,8 +255,7 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/actors/:id",
     tag: "actors",
-    summary:
-      "One actor: admins and auditors see any, staff see staff and systems, everyone sees themself.",
+    summary: "One actor: admins and auditors see any, staff see staff and systems, everyone sees themself.",
     auth: "any",
     params: z.strictObject({ id: actorId }),
     response: { description: "the actor", schema: z.record(z.string(), z.unknown()) },
@@ -279,13 +282,21 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
     body: z.strictObject({
       actorId,
       kind: z.enum(["staff", "patient", "system"]),
-      roles: z.array(z.enum(GRANTABLE_ROLES as [string, ...string[]])).min(1).max(8),
+      roles: z
+        .array(z.enum(GRANTABLE_ROLES as [string, ...string[]]))
+        .min(1)
+        .max(8),
       displayName: label.optional(),
       specialty: code.optional(),
       patient: pseudonym.optional(),
       publicKey: publicKey.optional(),
       password: password.optional(),
-      token: z.strictObject({ ttlSeconds: z.number().int().min(60).max(MAX_API_TOKEN_TTL_SECONDS).optional(), label: label.optional() }).optional(),
+      token: z
+        .strictObject({
+          ttlSeconds: z.number().int().min(60).max(MAX_API_TOKEN_TTL_SECONDS).optional(),
+          label: label.optional(),
+        })
+        .optional(),
     }),
     status: 201,
     response: {
@@ -321,7 +332,9 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
       const def = api.node.registry.get("actor.enrolled")!;
       const check = def.body.safeParse(enrolment);
       if (!check.success)
-        throw new RadledgerError("ENTRY_SCHEMA_INVALID", `body: ${check.error.issues[0]!.message}`, { at: "body" });
+        throw new RadledgerError("ENTRY_SCHEMA_INVALID", `body: ${check.error.issues[0]!.message}`, {
+          at: "body",
+        });
       // The key file is written only once the enrolment is durable, and never overwritten.
       const result = await appendSigned(api, admin, "actor.enrolled", enrolment, {});
       if (seed) writeActorKey(api.node.dir, body.actorId, seed);
@@ -349,4 +362,3 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
     },
   });
 }
-

@@ -52,7 +52,9 @@ const contentResponse = z.object({
 
 function fromQuery(q: z.infer<typeof readQuery>): ReadRequest {
   if ((q.contextKind === undefined) !== (q.contextId === undefined))
-    throw new RadledgerError("INPUT_INVALID", "contextKind and contextId go together", { at: "query.contextKind" });
+    throw new RadledgerError("INPUT_INVALID", "contextKind and contextId go together", {
+      at: "query.contextKind",
+    });
   return {
     ...(q.purpose === undefined ? {} : { purpose: q.purpose }),
     ...(q.contextKind === undefined ? {} : { context: { kind: q.contextKind, id: q.contextId! } }),
@@ -80,7 +82,9 @@ async function gate(
       ? {
           breakGlass: {
             reason: r.breakGlass.reason,
-            ...(r.breakGlass.justification === undefined ? {} : { justification: r.breakGlass.justification }),
+            ...(r.breakGlass.justification === undefined
+              ? {}
+              : { justification: r.breakGlass.justification }),
           },
         }
       : {}),
@@ -131,7 +135,11 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
       { kind: "report-section", id: section, report: doc.id, study: doc.study },
       r,
     );
-    return { access: accessOut(outcome), report: { id: doc.id, study: doc.study, status: doc.status }, sections: [sectionContent(api, s)] };
+    return {
+      access: accessOut(outcome),
+      report: { id: doc.id, study: doc.study, status: doc.status },
+      sections: [sectionContent(api, s)],
+    };
   }
 
   const errors = ["ACCESS_DENIED", "RECORD_NOT_FOUND"] as const;
@@ -220,4 +228,3 @@ function sectionContent(api: Api, s: AttributedSection): Record<string, unknown>
   const record = api.node.vault.get(s.contentCommitment);
   return record ? { ...s, content: record.content } : { ...s, contentStatus: "unavailable" };
 }
-

@@ -131,9 +131,13 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/entries/types",
     tag: "entries",
-    summary: "Every entry type: summary, roles that may sign it, references, and the JSON Schema of its body.",
+    summary:
+      "Every entry type: summary, roles that may sign it, references, and the JSON Schema of its body.",
     auth: "any",
-    response: { description: "entry types", schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) },
+    response: {
+      description: "entry types",
+      schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }),
+    },
     async handler() {
       return {
         items: api.node.registry.all().map((d) => ({
@@ -174,7 +178,10 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
         ? new Uint8Array(body)
         : canonicalBytes((body as { entry: unknown }).entry);
       if (bytes.length > MAX_ENTRY_SIZE)
-        throw new RadledgerError("ENTRY_TOO_LARGE", `entry is ${bytes.length} bytes; at most ${MAX_ENTRY_SIZE}`);
+        throw new RadledgerError(
+          "ENTRY_TOO_LARGE",
+          `entry is ${bytes.length} bytes; at most ${MAX_ENTRY_SIZE}`,
+        );
       const entry = decodeEntry(bytes);
       if (entry.actor !== caller!.actor.id)
         throw new RadledgerError(
@@ -183,7 +190,10 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
           { at: "entry.actor" },
         );
       const def = api.node.registry.get(entry.type);
-      if (!def) throw new RadledgerError("ENTRY_UNKNOWN_TYPE", `unknown entry type ${entry.type}`, { at: "entry.type" });
+      if (!def)
+        throw new RadledgerError("ENTRY_UNKNOWN_TYPE", `unknown entry type ${entry.type}`, {
+          at: "entry.type",
+        });
       mayDefine(caller!, def);
       return append(api, bytes);
     },
@@ -198,7 +208,16 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
       url: `/api/v1/entries/${def.type}`,
       tag: "entries",
       summary: `${def.summary} Signed by the node with the caller's held key.`,
-      description: `Who may sign: ${def.signers.length === 0 ? "any enrolled actor (rules decide)" : def.signers.join(", ")}. References: ${Object.keys(def.refs).length === 0 ? "none" : Object.entries(def.refs).map(([n, s]) => `${n} → ${s.types.join("|")}${s.optional ? " (optional)" : ""}${s.many ? " (list)" : ""}`).join("; ")}.`,
+      description: `Who may sign: ${def.signers.length === 0 ? "any enrolled actor (rules decide)" : def.signers.join(", ")}. References: ${
+        Object.keys(def.refs).length === 0
+          ? "none"
+          : Object.entries(def.refs)
+              .map(
+                ([n, s]) =>
+                  `${n} → ${s.types.join("|")}${s.optional ? " (optional)" : ""}${s.many ? " (list)" : ""}`,
+              )
+              .join("; ")
+      }.`,
       auth: def.signers.length === 0 ? "any" : def.signers.filter((r) => r !== "institution"),
       body: schema,
       bodyErrorCode: "ENTRY_SCHEMA_INVALID",
@@ -224,7 +243,9 @@ export function entryWithProof(api: Api, ref: string): Record<string, unknown> {
   } else if (/^(0|[1-9][0-9]{0,15})$/.test(ref) && Number.isSafeInteger(Number(ref))) {
     index = Number(ref);
   } else {
-    throw new RadledgerError("INPUT_INVALID", "expected a log index or a lowercase hex leaf hash", { at: "path.ref" });
+    throw new RadledgerError("INPUT_INVALID", "expected a log index or a lowercase hex leaf hash", {
+      at: "path.ref",
+    });
   }
   const stored = node.store.readEntry(index);
   if (!stored) throw new RadledgerError("ENTRY_NOT_FOUND", `no entry at index ${index}`);
@@ -237,4 +258,3 @@ export function entryWithProof(api: Api, ref: string): Record<string, unknown> {
     checkpoint: node.ledger.latestCheckpoint,
   };
 }
-

@@ -20,7 +20,9 @@ function intParam(value: string | undefined, name: string, fallback?: number): n
   }
   const n = Number(value);
   if (!Number.isSafeInteger(n))
-    throw new RadledgerError("INPUT_INVALID", `query parameter ${name} is too large`, { at: `query.${name}` });
+    throw new RadledgerError("INPUT_INVALID", `query parameter ${name} is too large`, {
+      at: `query.${name}`,
+    });
   return n;
 }
 
@@ -44,7 +46,12 @@ export function registerLogRoutes(app: FastifyInstance, api: Api): void {
     query: z.strictObject({ index: uint, size: uint.optional() }),
     response: {
       description: "the proof",
-      schema: z.object({ index: z.number(), size: z.number(), leafHash: z.string(), proof: z.array(z.string()) }),
+      schema: z.object({
+        index: z.number(),
+        size: z.number(),
+        leafHash: z.string(),
+        proof: z.array(z.string()),
+      }),
     },
     errors: ["TREE_INDEX_OUT_OF_RANGE", "TREE_SIZE_INVALID"],
     async handler({ query }) {
@@ -79,7 +86,9 @@ export function registerLogRoutes(app: FastifyInstance, api: Api): void {
       if (to > node.ledger.size)
         throw new RadledgerError("TREE_SIZE_INVALID", `size ${to} is beyond the log`, { at: "query.to" });
       if (from > to)
-        throw new RadledgerError("TREE_SIZE_INVALID", `from ${from} is larger than to ${to}`, { at: "query.from" });
+        throw new RadledgerError("TREE_SIZE_INVALID", `from ${from} is larger than to ${to}`, {
+          at: "query.from",
+        });
       return { from, to, proof: node.ledger.tree.consistencyProof(from, to).map(toBase64) };
     },
   });
@@ -116,9 +125,12 @@ export function registerLogRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/log/entries/:ref",
     tag: "log",
-    summary: "One entry by log index or lowercase hex leaf hash, with its inclusion proof against the latest checkpoint.",
+    summary:
+      "One entry by log index or lowercase hex leaf hash, with its inclusion proof against the latest checkpoint.",
     auth: "public",
-    params: z.strictObject({ ref: z.string().regex(/^([0-9]{1,16}|[0-9a-f]{64})$/, "expected an index or a leaf hash") }),
+    params: z.strictObject({
+      ref: z.string().regex(/^([0-9]{1,16}|[0-9a-f]{64})$/, "expected an index or a leaf hash"),
+    }),
     response: { description: "the entry and its proof", schema: entryResponse },
     errors: ["ENTRY_NOT_FOUND"],
     async handler({ params }) {

@@ -26,7 +26,9 @@ abstract class Metric {
   ) {}
   abstract lines(): string[];
   text(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.kind}`, ...this.lines()].join("\n");
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.kind}`, ...this.lines()].join(
+      "\n",
+    );
   }
 }
 
@@ -133,7 +135,11 @@ export class Metrics {
 
   constructor(read?: { logSize: () => number; checkpointSize: () => number }) {
     this.#gauges = [
-      new Gauge("radledger_log_size", "Entries committed to the log.", read?.logSize ?? (() => this.#logSize)),
+      new Gauge(
+        "radledger_log_size",
+        "Entries committed to the log.",
+        read?.logSize ?? (() => this.#logSize),
+      ),
       new Gauge(
         "radledger_checkpoint_size",
         "Tree size of the latest signed checkpoint.",

@@ -55,7 +55,7 @@ function parameters(spec: RouteSpec): JsonSchema[] {
 function roleText(spec: RouteSpec): string {
   if (spec.auth === "public") return "public (no token)";
   if (spec.auth === "any") return "any authenticated actor (relationship rules apply)";
-  return `roles: ${(spec.auth).join(", ")}`;
+  return `roles: ${spec.auth.join(", ")}`;
 }
 
 export function openApiDocument(api: Api): JsonSchema {
@@ -65,7 +65,9 @@ export function openApiDocument(api: Api): JsonSchema {
     const problemCodes = new Set<string>([
       "INPUT_INVALID",
       ...(spec.body ? ["JSON_INVALID", "BODY_TOO_LARGE", "MEDIA_TYPE_UNSUPPORTED"] : []),
-      ...(spec.auth === "public" ? [] : ["AUTH_REQUIRED", "AUTH_TOKEN_INVALID", "AUTH_TOKEN_EXPIRED", "AUTH_TOKEN_REVOKED"]),
+      ...(spec.auth === "public"
+        ? []
+        : ["AUTH_REQUIRED", "AUTH_TOKEN_INVALID", "AUTH_TOKEN_EXPIRED", "AUTH_TOKEN_REVOKED"]),
       ...(Array.isArray(spec.auth) ? ["FORBIDDEN_ROLE"] : []),
       "RATE_LIMITED",
       ...(spec.errors ?? []),
@@ -129,7 +131,8 @@ export function openApiDocument(api: Api): JsonSchema {
         bearer: {
           type: "http",
           scheme: "bearer",
-          description: "An API token from an admin (POST /api/v1/auth/tokens, `radledger token create`) or a session token from POST /api/v1/auth/login.",
+          description:
+            "An API token from an admin (POST /api/v1/auth/tokens, `radledger token create`) or a session token from POST /api/v1/auth/login.",
         },
       },
       schemas: { Problem: PROBLEM },
@@ -149,7 +152,10 @@ export function apiPage(api: Api): string {
       .filter((r) => r.tag === tag)
       .map((r) => {
         const params = parameters(r)
-          .map((p) => `<code>${escape(String(p.name))}</code> (${String(p.in)}${p.required ? ", required" : ""})`)
+          .map(
+            (p) =>
+              `<code>${escape(String(p.name))}</code> (${String(p.in)}${p.required ? ", required" : ""})`,
+          )
           .join(", ");
         const body = r.body
           ? `<details><summary>request body schema</summary><pre>${escape(JSON.stringify(schemaOf(r.body), null, 2))}</pre></details>`

@@ -31,8 +31,20 @@ import {
   requireDataset,
   versionContents,
 } from "../domain/datasets/queries.js";
-import { listPatients, listStudies, requireStudy, studiesOfPatient, studyRecord } from "../domain/imaging/queries.js";
-import { getReportDoc, listReports, modelsUsedInReport, reportsOfPatient, reportView } from "../domain/reports/queries.js";
+import {
+  listPatients,
+  listStudies,
+  requireStudy,
+  studiesOfPatient,
+  studyRecord,
+} from "../domain/imaging/queries.js";
+import {
+  getReportDoc,
+  listReports,
+  modelsUsedInReport,
+  reportsOfPatient,
+  reportView,
+} from "../domain/reports/queries.js";
 import {
   findTrialSubject,
   listTrials,
@@ -173,7 +185,13 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     tag: "patients",
     summary: "Every patient pseudonym with a study, in pseudonym order (admins and auditors).",
     auth: RECORD_READERS,
-    query: z.strictObject({ after: pseudonym.optional(), limit: z.string().regex(/^[1-9][0-9]{0,3}$/).optional() }),
+    query: z.strictObject({
+      after: pseudonym.optional(),
+      limit: z
+        .string()
+        .regex(/^[1-9][0-9]{0,3}$/)
+        .optional(),
+    }),
     response: { description: "a page", schema: pageSchema() },
     async handler({ query }) {
       return pageOut(
@@ -189,7 +207,11 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     url: string,
     summary: string,
     staff: readonly string[],
-    run: (patient: string, o: { after?: number; limit?: number }, q: Record<string, string | undefined>) => {
+    run: (
+      patient: string,
+      o: { after?: number; limit?: number },
+      q: Record<string, string | undefined>,
+    ) => {
       items: unknown[];
       next?: number | string;
     },
@@ -213,11 +235,17 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     });
   };
 
-  patientList("/api/v1/patients/:patient/studies", "A patient's studies in log order.", STAFF_READERS, (p, o) =>
-    studiesOfPatient(state, p, o),
+  patientList(
+    "/api/v1/patients/:patient/studies",
+    "A patient's studies in log order.",
+    STAFF_READERS,
+    (p, o) => studiesOfPatient(state, p, o),
   );
-  patientList("/api/v1/patients/:patient/reports", "A patient's reports in log order.", STAFF_READERS, (p, o) =>
-    reportsOfPatient(state, p, o),
+  patientList(
+    "/api/v1/patients/:patient/reports",
+    "A patient's reports in log order.",
+    STAFF_READERS,
+    (p, o) => reportsOfPatient(state, p, o),
   );
   patientList(
     "/api/v1/patients/:patient/access",
@@ -230,7 +258,8 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/patients/:patient/grants",
     tag: "patients",
-    summary: "A patient's consent grants in log order, revoked ones included, with their status at `at` (default now).",
+    summary:
+      "A patient's consent grants in log order, revoked ones included, with their status at `at` (default now).",
     auth: "any",
     params: patientParam,
     query: z.strictObject({ at: timestamp.optional() }),
@@ -251,7 +280,11 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     params: patientParam,
     response: { description: "care relationships", schema: z.object({ items: z.array(json) }) },
     async handler({ params, caller }) {
-      await requirePatientScope(api, caller!, params.patient, [...RECORD_READERS, "clinician", "radiologist"]);
+      await requirePatientScope(api, caller!, params.patient, [
+        ...RECORD_READERS,
+        "clinician",
+        "radiologist",
+      ]);
       return { items: careOfPatient(state, params.patient) };
     },
   });
@@ -333,7 +366,8 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
   list({
     url: "/api/v1/access/break-glass",
     tag: "access",
-    summary: "Break-glass permits awaiting review, oldest first (auditors; close one with POST /api/v1/entries/access.reviewed).",
+    summary:
+      "Break-glass permits awaiting review, oldest first (auditors; close one with POST /api/v1/entries/access.reviewed).",
     auth: ["auditor"],
     run: (_p, o) => breakGlassQueue(state, o),
   });
@@ -349,7 +383,8 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     errors: ["RECORD_NOT_FOUND"],
     async handler({ params, caller }) {
       const access = requireAccess(state, params.id);
-      if (access.actor !== caller!.actor.id) await requirePatientScope(api, caller!, access.patient, RECORD_READERS);
+      if (access.actor !== caller!.actor.id)
+        await requirePatientScope(api, caller!, access.patient, RECORD_READERS);
       return access;
     },
   });
@@ -358,7 +393,8 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/actors/:id/access",
     tag: "access",
-    summary: "Every access decision about one actor, newest first unless order=oldest: auditors, admins, the actor.",
+    summary:
+      "Every access decision about one actor, newest first unless order=oldest: auditors, admins, the actor.",
     auth: "any",
     params: z.strictObject({ id: actorId }),
     query: z.strictObject({ ...pageQuery.shape, order: z.enum(["newest", "oldest"]).optional() }),
@@ -366,7 +402,9 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     async handler({ params, query, caller }) {
       if (params.id !== caller!.actor.id && !hasRole(caller!, RECORD_READERS))
         throw new RadledgerError("FORBIDDEN_ROLE", "another actor's accesses are for admins and auditors");
-      return pageOut(accessesByActor(state, params.id, { ...pageOptions(query), oldestFirst: query.order === "oldest" }));
+      return pageOut(
+        accessesByActor(state, params.id, { ...pageOptions(query), oldestFirst: query.order === "oldest" }),
+      );
     },
   });
 
@@ -524,11 +562,7 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     datasetVendorContributions,
   );
   datasetList("shares", "Shares of a dataset's sealed versions.", datasetShares);
-  datasetList(
-    "validations",
-    "Model validations recorded against the dataset.",
-    datasetValidations,
-  );
+  datasetList("validations", "Model validations recorded against the dataset.", datasetValidations);
   list({
     url: "/api/v1/dataset-items/:id/annotations",
     tag: "datasets",
@@ -569,7 +603,8 @@ export function registerQueryRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/datasets/:id/seal-proposal",
     tag: "datasets",
-    summary: "The dataset.version.sealed body a curator would sign now (manifest root and contributors from the log).",
+    summary:
+      "The dataset.version.sealed body a curator would sign now (manifest root and contributors from the log).",
     auth: ["curator", "admin"],
     params: idParam,
     response: { description: "the proposed seal body", schema: json },

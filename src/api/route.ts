@@ -85,7 +85,11 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   /** Code for a body that fails its schema (default INPUT_INVALID). */
   readonly bodyErrorCode?: ErrorCode;
   readonly status?: number;
-  readonly response?: { readonly description: string; readonly schema?: z.ZodType; readonly contentType?: string };
+  readonly response?: {
+    readonly description: string;
+    readonly schema?: z.ZodType;
+    readonly contentType?: string;
+  };
   /** Problem codes this endpoint may answer with, besides the common ones (documentation). */
   readonly errors?: readonly ErrorCode[];
   handler(ctx: HandlerContext<P, Q, B>): Promise<unknown>;
@@ -112,11 +116,17 @@ function bearer(req: FastifyRequest): string | undefined {
 function limited(api: Api, seconds: number, reply: FastifyReply): never {
   api.metrics.rateLimited.inc();
   void reply.header("retry-after", String(seconds));
-  throw new RadledgerError("RATE_LIMITED", `too many requests; retry in ${seconds} s`, { retryAfter: seconds });
+  throw new RadledgerError("RATE_LIMITED", `too many requests; retry in ${seconds} s`, {
+    retryAfter: seconds,
+  });
 }
 
 /** Authenticates the bearer token (if any); failures count against the client address. */
-export async function authenticate(api: Api, req: FastifyRequest, reply: FastifyReply): Promise<Caller | undefined> {
+export async function authenticate(
+  api: Api,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Caller | undefined> {
   let token: string | undefined;
   try {
     token = bearer(req);
@@ -171,12 +181,18 @@ export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: Route
         if (wait > 0) limited(api, wait, reply);
         if (spec.auth !== "any") requireRole(caller, spec.auth);
       }
-      const params = spec.params ? parseWith(spec.params, req.params, "INPUT_INVALID", "path") : (undefined as P);
-      const query = spec.query ? parseWith(spec.query, req.query ?? {}, "INPUT_INVALID", "query") : (undefined as Q);
+      const params = spec.params
+        ? parseWith(spec.params, req.params, "INPUT_INVALID", "path")
+        : (undefined as P);
+      const query = spec.query
+        ? parseWith(spec.query, req.query ?? {}, "INPUT_INVALID", "query")
+        : (undefined as Q);
       let body = undefined as B;
       if (spec.body && !(spec.rawBody && Buffer.isBuffer(req.body))) {
         if (req.body === undefined)
-          throw new RadledgerError("INPUT_INVALID", "this endpoint needs a JSON request body", { at: "body" });
+          throw new RadledgerError("INPUT_INVALID", "this endpoint needs a JSON request body", {
+            at: "body",
+          });
         body = parseWith(spec.body, req.body, spec.bodyErrorCode ?? "INPUT_INVALID", "");
       } else if (spec.rawBody) {
         body = req.body as B;
@@ -202,7 +218,9 @@ export function pageOptions(q: PageQuery | undefined): { after?: number; limit?:
   const out: { after?: number; limit?: number } = {};
   if (q?.after !== undefined) {
     if (!/^(0|[1-9][0-9]{0,15})$/.test(q.after) || !Number.isSafeInteger(Number(q.after)))
-      throw new RadledgerError("INPUT_INVALID", "query.after: not a cursor of this list", { at: "query.after" });
+      throw new RadledgerError("INPUT_INVALID", "query.after: not a cursor of this list", {
+        at: "query.after",
+      });
     out.after = Number(q.after);
   }
   if (q?.limit !== undefined) out.limit = Math.min(Number(q.limit), 1000);

@@ -87,7 +87,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     // Our own onResponse line (route template, actor, duration) replaces fastify's request logs.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     http: { maxHeaderSize: limits.headerBytes },
     requestTimeout: 30_000,

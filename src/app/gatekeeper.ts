@@ -91,7 +91,9 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
     async authorize(r) {
       let reasonCommitment: string | undefined;
       if (r.breakGlass?.justification !== undefined)
-        reasonCommitment = node.vault.put(r.patient, { justification: r.breakGlass.justification }).commitment;
+        reasonCommitment = node.vault.put(r.patient, {
+          justification: r.breakGlass.justification,
+        }).commitment;
       for (let attempt = 1; ; attempt++) {
         // One instant for the decision and the record: the append path re-checks the basis at the
         // entry's time, which must be the time decided about.

@@ -145,7 +145,10 @@ export class SqliteAuthStore implements AuthStore {
   async issueToken(r: IssueTokenRequest): Promise<{ token: string; record: TokenRecord }> {
     const now = r.now ?? Date.now();
     if (!Number.isSafeInteger(r.ttlMs) || r.ttlMs <= 0)
-      throw new RadledgerError("INPUT_INVALID", "a token's lifetime must be a positive number of milliseconds");
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        "a token's lifetime must be a positive number of milliseconds",
+      );
     const secret = randomBytes(32).toString("base64url");
     const hash = await hashSecret(secret, this.#tokenCost);
     for (;;) {
