@@ -15,6 +15,7 @@ export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   unprocessable: 422,
   verification: 422,
   too_large: 413,
+  headers_too_large: 431,
   unsupported_media: 415,
   rate_limited: 429,
   unavailable: 503,

@@ -14,7 +14,8 @@ import { paths } from "../app/data-dir.js";
 import { createGatekeeper, type Gatekeeper } from "../app/gatekeeper.js";
 import { SqliteAuthStore, type AuthStoreOptions } from "../adapters/sqlite/auth-store.js";
 import type { AuthStore } from "../ports/auth.js";
-import { sendProblem } from "./problem.js";
+import { problemOf, sendProblem } from "./problem.js";
+import type { Socket } from "node:net";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
 import { registerAuthRoutes } from "./auth.js";
@@ -55,6 +56,28 @@ declare module "fastify" {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Requests Node's HTTP parser rejects before fastify sees them (oversized headers, malformed request
+ * lines, timeouts) still get a problem document, then the connection is closed.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const error =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? new RadledgerError("HEADERS_TOO_LARGE", "the request headers exceed the limit")
+      : new RadledgerError(
+          "INPUT_INVALID",
+          err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "the request took too long" : "malformed HTTP request",
+        );
+  const problem = problemOf(error);
+  const body = JSON.stringify(problem);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(err);
+}
+
 function checkpointSize(note: string | undefined): number {
   return note === undefined ? 0 : Number(note.split("\n")[1] ?? 0);
 }
@@ -91,6 +114,12 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     return503OnClosing: true,
     http: { maxHeaderSize: limits.headerBytes },
     requestTimeout: 30_000,
+    clientErrorHandler,
+    // URLs the router cannot decode (bad percent-encoding) or whose parameters are too long.
+    frameworkErrors: (error, req, reply) => {
+      const message = error.code === "FST_ERR_BAD_URL" ? "the URL is not validly encoded" : error.message;
+      void sendProblem(reply, new RadledgerError("INPUT_INVALID", message), req.url.split("?")[0]);
+    },
     connectionTimeout: 60_000,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];

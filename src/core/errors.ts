@@ -16,6 +16,7 @@ export type ErrorCategory =
   | "conflict" // the input is well-formed but contradicts the current state (409)
   | "unprocessable" // a rule of the ledger refuses the entry or proof (422)
   | "too_large" // size limits (413)
+  | "headers_too_large" // request header limits (431, RFC 6585)
   | "unsupported_media" // wrong Content-Type (415)
   | "rate_limited" // (429)
   | "verification" // a proof, signature or stored byte failed verification (422 over HTTP, exit 1 in the CLI)
@@ -143,6 +144,7 @@ export const ERROR_CODES = {
   ACCESS_DENIED: "forbidden",
   SIGNING_KEY_NOT_HELD: "unprocessable",
   RATE_LIMITED: "rate_limited",
+  HEADERS_TOO_LARGE: "headers_too_large",
   // CLI
   CLI_USAGE: "invalid",
   INTERNAL: "internal",
