@@ -14,6 +14,7 @@ import type { AuthStore, TokenRecord } from "../ports/auth.js";
 import type { RadledgerNode } from "../app/node.js";
 import type { Gatekeeper } from "../app/gatekeeper.js";
 import type { Metrics } from "./metrics.js";
+import type { AppendBatcher } from "./append-batcher.js";
 import type { TokenBuckets } from "./rate-limit.js";
 
 export interface Caller {
@@ -47,6 +48,8 @@ export interface Api {
   readonly node: RadledgerNode;
   readonly auth: AuthStore;
   readonly gatekeeper: Gatekeeper;
+  /** Appends of concurrent requests, coalesced into shared batches. */
+  readonly appender: AppendBatcher;
   readonly metrics: Metrics;
   readonly limits: ApiLimits;
   readonly buckets: {

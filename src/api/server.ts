@@ -25,6 +25,7 @@ import { registerContentRoutes } from "./content.js";
 import { registerOpenApiRoutes } from "./openapi.js";
 import { Metrics } from "./metrics.js";
 import { TokenBuckets } from "./rate-limit.js";
+import { AppendBatcher } from "./append-batcher.js";
 import type { Api, ApiLimits } from "./route.js";
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -143,6 +144,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     node,
     auth,
     gatekeeper,
+    appender: new AppendBatcher(node.ledger),
     metrics,
     limits,
     buckets: {
