@@ -13,6 +13,8 @@ import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { actorId, code, label, publicKey, pseudonym } from "../domain/schemas.js";
 import { lookupOptions, page } from "../domain/paging.js";
 import { writeActorKey } from "../app/keys.js";
+import { paths } from "../app/data-dir.js";
+import { existsSync } from "node:fs";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../adapters/sqlite/auth-store.js";
 import type { TokenRecord } from "../ports/auth.js";
 import { appendSigned, heldKey } from "./entries.js";
@@ -314,6 +316,11 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
       const admin = heldKey(api, caller!);
       if (getActor(api.node.store, body.actorId))
         throw new RadledgerError("ACTOR_ALREADY_ENROLLED", `actor ${body.actorId} is already enrolled`);
+      if (body.publicKey === undefined && existsSync(paths(api.node.dir).actorKey(body.actorId)))
+        throw new RadledgerError(
+          "ACTOR_ALREADY_ENROLLED",
+          `the node already holds a key file for ${body.actorId}; enrol with a publicKey or remove the stale file`,
+        );
       let seed: Uint8Array | undefined;
       let pub = body.publicKey;
       if (pub === undefined) {

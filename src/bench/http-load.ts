@@ -77,5 +77,6 @@ process.stdout.write(
     latencyP50Millis: result.latency.p50,
     latencyP99Millis: result.latency.p99,
     latencyMaxMillis: result.latency.max,
+    cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
   }) + "\n",
 );

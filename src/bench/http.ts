@@ -46,6 +46,10 @@ export interface HttpBenchResult {
   readonly appendP50Millis: number;
   readonly appendP99Millis: number;
   readonly appendFailures: number;
+  /** CPU time (all threads of the process) per appended entry: where the HTTP path's cost goes. */
+  readonly inProcessCpuMicrosPerEntry: number;
+  readonly httpServerCpuMicrosPerEntry: number;
+  readonly httpClientCpuMicrosPerEntry: number;
   readonly tileRequestsPerSecond: number;
   readonly tileP99Millis: number;
   readonly tileFailures: number;
@@ -63,6 +67,11 @@ interface LoadResult {
   timeouts: number;
   latencyP50Millis: number;
   latencyP99Millis: number;
+  cpuMicros: number;
+}
+
+function cpuPerEntry(usage: NodeJS.CpuUsage, entries: number): number {
+  return Math.round((usage.user + usage.system) / Math.max(1, entries));
 }
 
 function runLoad(job: Record<string, unknown>): Promise<LoadResult> {
@@ -107,8 +116,10 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
     // In process.
     const inProcess = await freshNode(join(scratch, "in-process"), threads, time);
     let inProcessAppendsPerSecond: number;
+    let inProcessCpu: number;
     try {
       const sizeBefore = inProcess.ledger.size;
+      const cpuBefore = process.cpuUsage();
       const started = process.hrtime.bigint();
       const inFlight = new Set<Promise<unknown>>();
       for (const chunk of readEntries(file, 1024)) {
@@ -120,6 +131,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
       await Promise.all(inFlight);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       inProcessAppendsPerSecond = Math.round((inProcess.ledger.size - sizeBefore) / seconds);
+      inProcessCpu = cpuPerEntry(process.cpuUsage(cpuBefore), inProcess.ledger.size - sizeBefore);
       o.progress?.("in-process", total, total);
     } finally {
       await inProcess.close();
@@ -141,6 +153,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
         ).token;
       }
       const before = node.ledger.size;
+      const cpuBefore = process.cpuUsage();
       const append = await runLoad({
         url,
         mode: "append",
@@ -149,6 +162,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
         tokens,
       });
       const appended = node.ledger.size - before;
+      const serverCpu = cpuPerEntry(process.cpuUsage(cpuBefore), appended);
       const appendsPerSecond = Math.round(appended / append.seconds);
       o.progress?.("http append", appended, entries);
 
@@ -183,6 +197,9 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
         appendP50Millis: append.latencyP50Millis,
         appendP99Millis: append.latencyP99Millis,
         appendFailures: append.non2xx + append.errors + append.timeouts,
+        inProcessCpuMicrosPerEntry: inProcessCpu,
+        httpServerCpuMicrosPerEntry: serverCpu,
+        httpClientCpuMicrosPerEntry: Math.round(append.cpuMicros / Math.max(1, appended)),
         tileRequestsPerSecond: Math.round(tiles.ok / tiles.seconds),
         tileP99Millis: tiles.latencyP99Millis,
         tileFailures: tiles.non2xx + tiles.errors + tiles.timeouts,
