@@ -52,18 +52,9 @@ async function appendLoad(): Promise<Result> {
 }
 
 async function tileLoad(): Promise<Result> {
-  const paths = job.tilePaths!;
-  let next = 0;
-  const request: Request = {
-    method: "GET",
-    setupRequest: (r) => ({ ...r, path: paths[next++ % paths.length]! }),
-  };
-  return autocannon({
-    url: job.url,
-    connections: job.connections,
-    duration: job.seconds ?? 5,
-    requests: [request],
-  });
+  // Static requests: autocannon builds each once and cycles through them on every connection.
+  const requests: Request[] = job.tilePaths!.map((path) => ({ method: "GET", path }));
+  return autocannon({ url: job.url, connections: job.connections, duration: job.seconds ?? 5, requests });
 }
 
 const result = job.mode === "append" ? await appendLoad() : await tileLoad();

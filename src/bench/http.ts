@@ -50,6 +50,11 @@ export interface HttpBenchResult {
   readonly inProcessCpuMicrosPerEntry: number;
   readonly httpServerCpuMicrosPerEntry: number;
   readonly httpClientCpuMicrosPerEntry: number;
+  /** Entries per committed batch and time per commit (admission, tiles, checkpoint, fsync). */
+  readonly inProcessMeanBatch: number;
+  readonly inProcessMeanCommitMillis: number;
+  readonly httpMeanBatch: number;
+  readonly httpMeanCommitMillis: number;
   readonly tileRequestsPerSecond: number;
   readonly tileP99Millis: number;
   readonly tileFailures: number;
@@ -90,9 +95,28 @@ function runLoad(job: Record<string, unknown>): Promise<LoadResult> {
   });
 }
 
-async function freshNode(dir: string, threads: number, time: number) {
+/** Commits seen by a node: how many, entries admitted, and time spent committing. */
+interface CommitStats {
+  commits: number;
+  admitted: number;
+  millis: number;
+}
+
+const commitFigures = (c: CommitStats) => ({
+  meanBatch: Math.round(c.admitted / Math.max(1, c.commits)),
+  meanCommitMillis: Math.round((c.millis / Math.max(1, c.commits)) * 10) / 10,
+});
+
+async function freshNode(dir: string, threads: number, time: number, stats: CommitStats) {
   await initDataDir(dir, { origin: ORIGIN, institutionName: "Bench Hospital" });
-  const node = openNode(dir, { verifyThreads: threads });
+  const node = openNode(dir, {
+    verifyThreads: threads,
+    onCommit: (info) => {
+      stats.commits += 1;
+      stats.admitted += info.admitted;
+      stats.millis += info.commitMillis;
+    },
+  });
   const admin = readActorKey(node.crypto, dir, "admin")!;
   const results = await node.ledger.append(setupEntries(node.crypto, admin, ORIGIN, time));
   const refused = results.filter((r) => !r.ok);
@@ -114,10 +138,13 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
     await presign(file, "studies", setup, total, threads, o.progress);
 
     // In process.
-    const inProcess = await freshNode(join(scratch, "in-process"), threads, time);
+    const inProcessCommits: CommitStats = { commits: 0, admitted: 0, millis: 0 };
+    const inProcess = await freshNode(join(scratch, "in-process"), threads, time, inProcessCommits);
     let inProcessAppendsPerSecond: number;
     let inProcessCpu: number;
+    let inProcessBatches: ReturnType<typeof commitFigures>;
     try {
+      Object.assign(inProcessCommits, { commits: 0, admitted: 0, millis: 0 });
       const sizeBefore = inProcess.ledger.size;
       const cpuBefore = process.cpuUsage();
       const started = process.hrtime.bigint();
@@ -131,6 +158,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
       await Promise.all(inFlight);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       inProcessAppendsPerSecond = Math.round((inProcess.ledger.size - sizeBefore) / seconds);
+      inProcessBatches = commitFigures(inProcessCommits);
       inProcessCpu = cpuPerEntry(process.cpuUsage(cpuBefore), inProcess.ledger.size - sizeBefore);
       o.progress?.("in-process", total, total);
     } finally {
@@ -138,7 +166,8 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
     }
 
     // Over HTTP, from a second process.
-    const node = await freshNode(join(scratch, "http"), threads, time);
+    const httpCommits: CommitStats = { commits: 0, admitted: 0, millis: 0 };
+    const node = await freshNode(join(scratch, "http"), threads, time, httpCommits);
     const unlimited = { perSecond: 1e9, burst: 1e9 };
     const app = buildServer(node, {
       limits: { anonymous: unlimited, actor: unlimited, authFailures: unlimited, login: unlimited },
@@ -152,6 +181,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
           await app.radledger.auth.issueToken({ actor, kind: "api", ttlMs: 3600_000, createdBy: "bench" })
         ).token;
       }
+      Object.assign(httpCommits, { commits: 0, admitted: 0, millis: 0 });
       const before = node.ledger.size;
       const cpuBefore = process.cpuUsage();
       const append = await runLoad({
@@ -163,6 +193,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
       });
       const appended = node.ledger.size - before;
       const serverCpu = cpuPerEntry(process.cpuUsage(cpuBefore), appended);
+      const httpBatches = commitFigures(httpCommits);
       const appendsPerSecond = Math.round(appended / append.seconds);
       o.progress?.("http append", appended, entries);
 
@@ -200,6 +231,10 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
         inProcessCpuMicrosPerEntry: inProcessCpu,
         httpServerCpuMicrosPerEntry: serverCpu,
         httpClientCpuMicrosPerEntry: Math.round(append.cpuMicros / Math.max(1, appended)),
+        inProcessMeanBatch: inProcessBatches.meanBatch,
+        inProcessMeanCommitMillis: inProcessBatches.meanCommitMillis,
+        httpMeanBatch: httpBatches.meanBatch,
+        httpMeanCommitMillis: httpBatches.meanCommitMillis,
         tileRequestsPerSecond: Math.round(tiles.ok / tiles.seconds),
         tileP99Millis: tiles.latencyP99Millis,
         tileFailures: tiles.non2xx + tiles.errors + tiles.timeouts,
