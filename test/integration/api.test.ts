@@ -301,6 +301,29 @@ describe("entries", () => {
     );
   });
 
+  test("every create endpoint refuses callers without a signer role and lets signers through to validation", async () => {
+    const roles: Record<string, string[]> = {
+      admin: ["admin"],
+      "rad-1": ["radiologist"],
+      "tech-1": ["technologist"],
+      "aud-1": ["auditor"],
+      "cur-1": ["curator"],
+      "tc-1": ["trial-coordinator"],
+      "pt-a": ["patient"],
+    };
+    for (const route of api.app.radledger.routes.filter(
+      (r) => r.url.startsWith("/api/v1/entries/") && Array.isArray(r.auth),
+    )) {
+      const signers = route.auth as readonly string[];
+      const outsider = Object.keys(roles).find((a) => !roles[a]!.some((r) => signers.includes(r)))!;
+      const call = (actor: string) =>
+        api.call("POST", route.url, { token: tokens[actor]!, body: { body: { unknownField: 1 } } });
+      expectProblem(await call(outsider), 403, "FORBIDDEN_ROLE");
+      const insider = Object.keys(roles).find((a) => roles[a]!.some((r) => signers.includes(r)));
+      if (insider) expectProblem(await call(insider), 400, "ENTRY_SCHEMA_INVALID");
+    }
+  });
+
   test("entry types list every type with its body schema", async () => {
     const r = await api.call<{ items: J[] }>("GET", "/api/v1/entries/types", { token: tokens["tech-1"]! });
     expect(r.body.items.map((i) => i.type)).toEqual(allEntryTypes.map((d) => d.type));
