@@ -3,11 +3,16 @@
  * evidence file anyone can check with `radledger verify`), metrics in the Prometheus text format,
  * and consortium-wide queries answered from this node's mirrors.
  *
- * Access control for the query routes (a patient's cross-institution access history) is the API
- * layer's general authentication, which these routes inherit when it lands.
+ * Status, evidence and metrics are public like the checkpoints they describe (no PHI). The
+ * consortium-wide queries name grants, datasets and a patient's access history, so they need a bearer
+ * token: admins and auditors, or the patient for their own history (docs/api.md).
  */
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { RadledgerError } from "../core/errors.js";
+import { pseudonym } from "../domain/schemas.js";
+import { defineRoute, type Api } from "./route.js";
+import { requirePatientScope } from "./patient-access.js";
 import type { ConsortiumService } from "../app/consortium.js";
 import {
   consortiumAccessHistory,
@@ -16,7 +21,8 @@ import {
   linkedPseudonyms,
 } from "../domain/consortium/queries.js";
 
-const PSEUDONYM = /^pt_[A-Za-z0-9_-]{43}$/;
+const CONSORTIUM_READERS = ["admin", "auditor"];
+const json = z.record(z.string(), z.unknown());
 
 function metric(name: string, help: string, samples: readonly [labels: string, value: number][]): string {
   const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
@@ -27,74 +33,134 @@ function metric(name: string, help: string, samples: readonly [labels: string, v
 /** Prometheus label value escaping (backslash, quote, newline). */
 const label = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
-export function registerConsortiumRoutes(app: FastifyInstance, consortium: ConsortiumService): void {
-  app.get("/api/v1/consortium/status", async () => consortium.status());
-
-  app.get("/api/v1/consortium/evidence", async () => ({
-    items: consortium.witnessStore.evidence().map(({ text: _text, ...rest }) => rest),
-  }));
-
-  app.get("/api/v1/consortium/evidence/:id", async (req, reply) => {
-    const raw = (req.params as Record<string, unknown>).id;
-    if (typeof raw !== "string" || !/^[1-9][0-9]{0,15}$/.test(raw))
-      throw new RadledgerError("INPUT_INVALID", "evidence id must be a positive integer", { at: "id" });
-    const found = consortium.witnessStore.evidence().find((e) => e.id === Number(raw));
-    if (!found) throw new RadledgerError("RECORD_NOT_FOUND", `no evidence ${raw}`);
-    return reply.type("text/plain; charset=utf-8").send(found.text);
+export function registerConsortiumRoutes(
+  app: FastifyInstance,
+  api: Api,
+  consortium: ConsortiumService,
+): void {
+  const tag = "consortium";
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consortium/status",
+    tag,
+    summary: "Witnesses, cosigning, mirrors, anchoring and alarms of this node (docs/consortium.md).",
+    auth: "public",
+    response: { description: "the consortium status", schema: json },
+    handler: async () => consortium.status(),
   });
 
-  app.get("/api/v1/consortium/metrics", async (_req, reply) => {
-    const s = consortium.status();
-    const body = [
-      metric("radledger_equivocation_alarms", "proven equivocation evidence held by this node", [
-        ["", s.alarms.equivocations],
-      ]),
-      metric("radledger_unproven_observations", "failed consistency proofs kept without proof", [
-        ["", s.alarms.unproven],
-      ]),
-      metric("radledger_log_size", "entries in this node's log", [["", s.logSize]]),
-      metric("radledger_checkpoint_published_size", "size of the checkpoint served with cosignatures", [
-        ["", s.cosigning.published?.size ?? 0],
-      ]),
-      metric("radledger_checkpoint_final_size", "size of the newest checkpoint meeting the quorum", [
-        ["", s.cosigning.finalSize ?? 0],
-      ]),
-      metric(
-        "radledger_witness_failures",
-        "consecutive failed cosignature requests per witness",
-        s.cosigning.witnesses.map((w) => [`{witness="${label(w.name)}"}`, w.failures]),
-      ),
-      metric(
-        "radledger_mirror_size",
-        "entries mirrored per peer log",
-        s.mirrors.map((m) => [`{origin="${label(m.origin)}"}`, m.mirroredSize]),
-      ),
-      metric("radledger_anchored_size", "size of the newest checkpoint this node anchored", [
-        ["", s.anchoring.latest?.size ?? 0],
-      ]),
-    ].join("");
-    return reply.type("text/plain; version=0.0.4; charset=utf-8").send(body);
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consortium/evidence",
+    tag,
+    summary: "The evidence register: equivocations and unproven observations this node holds.",
+    auth: "public",
+    response: { description: "evidence items without their files", schema: json },
+    handler: async () => ({
+      items: consortium.witnessStore.evidence().map(({ text: _text, ...rest }) => rest),
+    }),
   });
 
-  app.get("/api/v1/consortium/grants", async () => {
-    const { own, mirrors } = consortium.logViews();
-    return { items: grantsNamingInstitution(own, mirrors) };
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consortium/evidence/:id",
+    tag,
+    summary: "One evidence file, checkable offline with `radledger verify FILE`.",
+    auth: "public",
+    params: z.strictObject({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer") }),
+    response: { description: "the evidence file", contentType: "text/plain" },
+    errors: ["RECORD_NOT_FOUND"],
+    async handler({ params, reply }) {
+      const found = consortium.witnessStore.evidence().find((e) => e.id === Number(params.id));
+      if (!found) throw new RadledgerError("RECORD_NOT_FOUND", `no evidence ${params.id}`);
+      return reply.type("text/plain; charset=utf-8").send(found.text);
+    },
   });
 
-  app.get("/api/v1/consortium/datasets", async () => {
-    const { own, mirrors } = consortium.logViews();
-    return { items: datasetsSharedWith(own, mirrors) };
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consortium/metrics",
+    tag,
+    summary: "Consortium gauges in the Prometheus text format (alarms, witness failures, mirror sizes).",
+    auth: "public",
+    response: { description: "Prometheus text exposition", contentType: "text/plain" },
+    async handler({ reply }) {
+      const s = consortium.status();
+      const body = [
+        metric("radledger_equivocation_alarms", "proven equivocation evidence held by this node", [
+          ["", s.alarms.equivocations],
+        ]),
+        metric("radledger_unproven_observations", "failed consistency proofs kept without proof", [
+          ["", s.alarms.unproven],
+        ]),
+        metric("radledger_log_size", "entries in this node's log", [["", s.logSize]]),
+        metric("radledger_checkpoint_published_size", "size of the checkpoint served with cosignatures", [
+          ["", s.cosigning.published?.size ?? 0],
+        ]),
+        metric("radledger_checkpoint_final_size", "size of the newest checkpoint meeting the quorum", [
+          ["", s.cosigning.finalSize ?? 0],
+        ]),
+        metric(
+          "radledger_witness_failures",
+          "consecutive failed cosignature requests per witness",
+          s.cosigning.witnesses.map((w) => [`{witness="${label(w.name)}"}`, w.failures]),
+        ),
+        metric(
+          "radledger_mirror_size",
+          "entries mirrored per peer log",
+          s.mirrors.map((m) => [`{origin="${label(m.origin)}"}`, m.mirroredSize]),
+        ),
+        metric("radledger_anchored_size", "size of the newest checkpoint this node anchored", [
+          ["", s.anchoring.latest?.size ?? 0],
+        ]),
+      ].join("");
+      return reply.type("text/plain; version=0.0.4; charset=utf-8").send(body);
+    },
   });
 
-  app.get("/api/v1/consortium/patients/:patient/access", async (req) => {
-    const patient = (req.params as Record<string, unknown>).patient;
-    if (typeof patient !== "string" || !PSEUDONYM.test(patient))
-      throw new RadledgerError("INPUT_INVALID", "expected a patient pseudonym", { at: "patient" });
-    const { own, mirrors } = consortium.logViews();
-    return {
-      patient,
-      links: linkedPseudonyms(own, mirrors, patient),
-      logs: consortiumAccessHistory(own, mirrors, patient),
-    };
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consortium/grants",
+    tag,
+    summary: "Consent grants in every mirrored log that name this institution (admins and auditors).",
+    auth: CONSORTIUM_READERS,
+    response: { description: "grants by origin", schema: json },
+    handler: async () => {
+      const { own, mirrors } = consortium.logViews();
+      return { items: grantsNamingInstitution(own, mirrors) };
+    },
+  });
+
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consortium/datasets",
+    tag,
+    summary: "Datasets other institutions shared with this one (admins and auditors).",
+    auth: CONSORTIUM_READERS,
+    response: { description: "datasets by origin", schema: json },
+    handler: async () => {
+      const { own, mirrors } = consortium.logViews();
+      return { items: datasetsSharedWith(own, mirrors) };
+    },
+  });
+
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consortium/patients/:patient/access",
+    tag,
+    summary:
+      "A patient's access history across the consortium through confirmed pseudonym links: admins, auditors, the patient.",
+    auth: "any",
+    params: z.strictObject({ patient: pseudonym }),
+    response: { description: "links and per-log access history", schema: json },
+    async handler({ params, caller }) {
+      await requirePatientScope(api, caller!, params.patient, CONSORTIUM_READERS);
+      const { own, mirrors } = consortium.logViews();
+      return {
+        patient: params.patient,
+        links: linkedPseudonyms(own, mirrors, params.patient),
+        logs: consortiumAccessHistory(own, mirrors, params.patient),
+      };
+    },
   });
 }

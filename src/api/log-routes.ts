@@ -1,69 +1,140 @@
 /**
- * JSON proofs for clients that do not read tiles (RFC 9162 §2.1.3–2.1.4): hashes in standard base64
- * as in checkpoints. Sizes default to the latest checkpoint's.
+ * The log itself, public like the tiles it mirrors (DESIGN §3: anyone verifies; entries carry no PHI,
+ * DESIGN §2.1): size and root, one entry by index or leaf hash with its inclusion proof against the
+ * latest checkpoint, and RFC 9162 §2.1.3–2.1.4 proofs as JSON for clients that do not read tiles.
+ * Hashes are standard base64 as in checkpoints; sizes default to the latest checkpoint's.
  */
 import type { FastifyInstance } from "fastify";
-import { toBase64, toHex } from "../core/bytes.js";
+import { z } from "zod";
+import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
-import type { RadledgerNode } from "../app/node.js";
+import { entryWithProof } from "./entries.js";
+import { defineRoute, type Api } from "./route.js";
 
-function intParam(value: unknown, name: string, fallback?: number): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== "string" || !/^(0|[1-9][0-9]{0,15})$/.test(value)) {
-    throw new RadledgerError("INPUT_INVALID", `query parameter ${name} must be a non-negative integer`, {
-      at: name,
-    });
+const uint = z.string().regex(/^(0|[1-9][0-9]{0,15})$/, "expected a non-negative integer");
+
+function intParam(value: string | undefined, name: string, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new RadledgerError("INPUT_INVALID", `query parameter ${name} is required`, { at: `query.${name}` });
   }
   const n = Number(value);
   if (!Number.isSafeInteger(n))
-    throw new RadledgerError("INPUT_INVALID", `query parameter ${name} is too large`, { at: name });
+    throw new RadledgerError("INPUT_INVALID", `query parameter ${name} is too large`, {
+      at: `query.${name}`,
+    });
   return n;
 }
 
-export function registerLogRoutes(app: FastifyInstance, node: RadledgerNode): void {
-  app.get("/api/v1/log/proofs/inclusion", async (req) => {
-    const q = req.query as Record<string, unknown>;
-    const size = intParam(q.size, "size", node.ledger.size);
-    const index = intParam(q.index, "index");
-    if (index >= size)
-      throw new RadledgerError("TREE_INDEX_OUT_OF_RANGE", `index ${index} is not below size ${size}`, {
-        at: "index",
-      });
-    const proof = node.ledger.tree.inclusionProof(index, size);
-    return { index, size, leafHash: toBase64(node.ledger.tree.node(0, index)), proof: proof.map(toBase64) };
+const entryResponse = z.object({
+  index: z.number().int(),
+  leafHash: z.string(),
+  entry: z.record(z.string(), z.unknown()),
+  inclusion: z.object({ size: z.number().int(), proof: z.array(z.string()) }),
+  checkpoint: z.string(),
+});
+
+export function registerLogRoutes(app: FastifyInstance, api: Api): void {
+  const node = api.node;
+
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/log/proofs/inclusion",
+    tag: "log",
+    summary: "RFC 9162 inclusion proof of the leaf at `index` in the tree of `size` (default: latest).",
+    auth: "public",
+    query: z.strictObject({ index: uint, size: uint.optional() }),
+    response: {
+      description: "the proof",
+      schema: z.object({
+        index: z.number(),
+        size: z.number(),
+        leafHash: z.string(),
+        proof: z.array(z.string()),
+      }),
+    },
+    errors: ["TREE_INDEX_OUT_OF_RANGE", "TREE_SIZE_INVALID"],
+    async handler({ query }) {
+      const size = intParam(query.size, "size", node.ledger.size);
+      const index = intParam(query.index, "index");
+      if (size > node.ledger.size)
+        throw new RadledgerError("TREE_SIZE_INVALID", `size ${size} is beyond the log`, { at: "query.size" });
+      if (index >= size)
+        throw new RadledgerError("TREE_INDEX_OUT_OF_RANGE", `index ${index} is not below size ${size}`, {
+          at: "query.index",
+        });
+      const proof = node.ledger.tree.inclusionProof(index, size);
+      return { index, size, leafHash: toBase64(node.ledger.tree.node(0, index)), proof: proof.map(toBase64) };
+    },
   });
 
-  app.get("/api/v1/log/proofs/consistency", async (req) => {
-    const q = req.query as Record<string, unknown>;
-    const to = intParam(q.to, "to", node.ledger.size);
-    const from = intParam(q.from, "from");
-    if (from > to)
-      throw new RadledgerError("TREE_SIZE_INVALID", `from ${from} is larger than to ${to}`, { at: "from" });
-    return { from, to, proof: node.ledger.tree.consistencyProof(from, to).map(toBase64) };
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/log/proofs/consistency",
+    tag: "log",
+    summary: "RFC 9162 consistency proof between tree sizes `from` and `to` (default: latest).",
+    auth: "public",
+    query: z.strictObject({ from: uint, to: uint.optional() }),
+    response: {
+      description: "the proof",
+      schema: z.object({ from: z.number(), to: z.number(), proof: z.array(z.string()) }),
+    },
+    errors: ["TREE_SIZE_INVALID"],
+    async handler({ query }) {
+      const to = intParam(query.to, "to", node.ledger.size);
+      const from = intParam(query.from, "from");
+      if (to > node.ledger.size)
+        throw new RadledgerError("TREE_SIZE_INVALID", `size ${to} is beyond the log`, { at: "query.to" });
+      if (from > to)
+        throw new RadledgerError("TREE_SIZE_INVALID", `from ${from} is larger than to ${to}`, {
+          at: "query.from",
+        });
+      return { from, to, proof: node.ledger.tree.consistencyProof(from, to).map(toBase64) };
+    },
   });
 
-  app.get("/api/v1/log", async () => {
-    const size = node.ledger.size;
-    return {
-      origin: node.config.origin,
-      size,
-      root: toBase64(node.ledger.tree.root(size)),
-      verifierKey: node.verifierKey,
-      checkpoint: node.ledger.latestCheckpoint,
-    };
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/log",
+    tag: "log",
+    summary: "The log's origin, size, root, verifier key and latest checkpoint.",
+    auth: "public",
+    response: {
+      description: "the log",
+      schema: z.object({
+        origin: z.string(),
+        size: z.number(),
+        root: z.string(),
+        verifierKey: z.string(),
+        checkpoint: z.string().optional(),
+      }),
+    },
+    async handler() {
+      const size = node.ledger.size;
+      return {
+        origin: node.config.origin,
+        size,
+        root: toBase64(node.ledger.tree.root(size)),
+        verifierKey: node.verifierKey,
+        checkpoint: node.ledger.latestCheckpoint,
+      };
+    },
   });
 
-  app.get("/api/v1/log/entries/:index", async (req) => {
-    const index = intParam((req.params as Record<string, unknown>).index, "index");
-    const stored = node.store.readEntry(index);
-    if (!stored) throw new RadledgerError("ENTRY_NOT_FOUND", `no entry at index ${index}`);
-    const size = node.ledger.size;
-    return {
-      index,
-      leafHash: toHex(node.ledger.tree.node(0, index)),
-      entry: JSON.parse(new TextDecoder().decode(stored.bytes)) as unknown,
-      inclusion: { size, proof: node.ledger.tree.inclusionProof(index, size).map(toBase64) },
-      checkpoint: node.ledger.latestCheckpoint,
-    };
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/log/entries/:ref",
+    tag: "log",
+    summary:
+      "One entry by log index or lowercase hex leaf hash, with its inclusion proof against the latest checkpoint.",
+    auth: "public",
+    params: z.strictObject({
+      ref: z.string().regex(/^([0-9]{1,16}|[0-9a-f]{64})$/, "expected an index or a leaf hash"),
+    }),
+    response: { description: "the entry and its proof", schema: entryResponse },
+    errors: ["ENTRY_NOT_FOUND"],
+    async handler({ params }) {
+      return entryWithProof(api, params.ref);
+    },
   });
 }

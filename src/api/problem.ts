@@ -15,6 +15,7 @@ export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   unprocessable: 422,
   verification: 422,
   too_large: 413,
+  headers_too_large: 431,
   unsupported_media: 415,
   rate_limited: 429,
   unavailable: 503,
@@ -39,7 +40,7 @@ export function problemOf(error: RadledgerError, instance?: string): Problem {
   const status = statusOf(error.code);
   const detail =
     status >= 500 && error.code === "INTERNAL" ? "internal error (see the node's log)" : error.message;
-  const { at, index } = error.details;
+  const { at, index, reason, access } = error.details;
   return {
     type: `https://radledger.dev/errors#${error.code}`,
     title: error.code.toLowerCase().replaceAll("_", " "),
@@ -49,6 +50,9 @@ export function problemOf(error: RadledgerError, instance?: string): Problem {
     ...(instance === undefined ? {} : { instance }),
     ...(typeof at === "string" ? { at } : {}),
     ...(typeof index === "number" ? { index } : {}),
+    // A denial's reason code and the access.recorded entry that put it on the log.
+    ...(typeof reason === "string" ? { reason } : {}),
+    ...(typeof access === "string" ? { access } : {}),
   };
 }
 

@@ -1,34 +1,187 @@
 /**
- * The node's HTTP server (fastify): tlog-tiles at the spec's paths, the JSON API under /api/v1,
- * health endpoints. Every error becomes an RFC 9457 problem; nothing hostile reaches a 5xx.
+ * The node's HTTP server (fastify), the assembly point of the API: tlog-tiles at the spec's paths, the
+ * JSON API under /api/v1 (auth, entries, queries, gatekeeper content, OpenAPI), health and metrics.
+ * Every error becomes an RFC 9457 problem; nothing hostile reaches a 5xx. Limits (body, headers,
+ * rates) are set here and documented in docs/api.md. Logs are structured JSON with request ids and the
+ * authenticated actor id; they carry no headers, bodies or query strings, hence no secrets or PHI.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { randomUUID } from "node:crypto";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
+import { parseStrictJson } from "../core/canonical-json.js";
 import type { RadledgerNode } from "../app/node.js";
-import { sendProblem } from "./problem.js";
+import { paths } from "../app/data-dir.js";
+import { createGatekeeper, type Gatekeeper } from "../app/gatekeeper.js";
+import { SqliteAuthStore, type AuthStoreOptions } from "../adapters/sqlite/auth-store.js";
+import type { AuthStore } from "../ports/auth.js";
+import { problemOf, sendProblem } from "./problem.js";
+import type { Socket } from "node:net";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
 import { registerWitnessRoutes } from "./witness.js";
 import { registerConsortiumRoutes } from "./consortium-routes.js";
 import type { ConsortiumService } from "../app/consortium.js";
+import { registerAuthRoutes } from "./auth.js";
+import { registerEntryRoutes } from "./entries.js";
+import { registerQueryRoutes } from "./queries.js";
+import { registerContentRoutes } from "./content.js";
+import { registerOpenApiRoutes } from "./openapi.js";
+import { Metrics } from "./metrics.js";
+import { TokenBuckets } from "./rate-limit.js";
+import { AppendBatcher } from "./append-batcher.js";
+import type { Api, ApiLimits } from "./route.js";
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  bodyBytes: 1024 * 1024,
+  headerBytes: 16 * 1024,
+  anonymous: { perSecond: 2000, burst: 4000 },
+  actor: { perSecond: 200, burst: 1000 },
+  login: { perSecond: 0.1, burst: 10 },
+  authFailures: { perSecond: 1, burst: 20 },
+};
 
 export interface ServerOptions {
-  readonly logger?: boolean;
+  /** true: JSON logs to stdout; or a destination stream (tests read it). */
+  readonly logger?: boolean | { readonly level?: string; readonly stream?: NodeJS.WritableStream };
   readonly bodyLimit?: number;
   /** The node's consortium side: witness endpoint, cosigned /checkpoint, consortium API. */
   readonly consortium?: ConsortiumService;
+  readonly limits?: Partial<ApiLimits>;
+  /** Credentials store; by default DIR/auth.sqlite, closed with the server. */
+  readonly auth?: AuthStore;
+  readonly authOptions?: AuthStoreOptions;
+  readonly metrics?: Metrics;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The API's parts, e.g. the gatekeeper for other HTTP edges (DICOMweb). */
+    radledger: Api;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Requests Node's HTTP parser rejects before fastify sees them (oversized headers, malformed request
+ * lines, timeouts) still get a problem document, then the connection is closed.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const error =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? new RadledgerError("HEADERS_TOO_LARGE", "the request headers exceed the limit")
+      : new RadledgerError(
+          "INPUT_INVALID",
+          err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "the request took too long" : "malformed HTTP request",
+        );
+  const problem = problemOf(error);
+  const body = JSON.stringify(problem);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(err);
+}
+
+function checkpointSize(note: string | undefined): number {
+  return note === undefined ? 0 : Number(note.split("\n")[1] ?? 0);
 }
 
 export function buildServer(node: RadledgerNode, options: ServerOptions = {}): FastifyInstance {
+  const limits: ApiLimits = {
+    ...DEFAULT_LIMITS,
+    ...(options.bodyLimit === undefined ? {} : { bodyBytes: options.bodyLimit }),
+    ...options.limits,
+  };
+  const logger =
+    options.logger === undefined || options.logger === false
+      ? false
+      : {
+          level: options.logger === true ? "info" : (options.logger.level ?? "info"),
+          ...(options.logger !== true && options.logger.stream ? { stream: options.logger.stream } : {}),
+          // Only what identifies a request; never headers (Authorization), bodies or query strings.
+          serializers: {
+            req: (r: { method: string; url: string; id: string }) => ({
+              method: r.method,
+              path: r.url.split("?")[0],
+              id: r.id,
+            }),
+            res: (r: { statusCode: number }) => ({ status: r.statusCode }),
+          },
+          redact: ["req.headers", "headers.authorization"],
+        };
   const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    maxParamLength: 200,
+    logger,
+    // Our own onResponse line (route template, actor, duration) replaces fastify's request logs.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.bodyBytes,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    http: { maxHeaderSize: limits.headerBytes },
+    requestTimeout: 30_000,
+    clientErrorHandler,
+    // URLs the router cannot decode (bad percent-encoding) or whose parameters are too long.
+    frameworkErrors: (error, req, reply) => {
+      const message = error.code === "FST_ERR_BAD_URL" ? "the URL is not validly encoded" : error.message;
+      void sendProblem(reply, new RadledgerError("INPUT_INVALID", message), req.url.split("?")[0]);
+    },
+    connectionTimeout: 60_000,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+
+  const ownAuth = options.auth === undefined;
+  const auth = options.auth ?? new SqliteAuthStore(paths(node.dir).auth, options.authOptions);
+  const metrics =
+    options.metrics ??
+    new Metrics({
+      logSize: () => node.ledger.size,
+      checkpointSize: () => checkpointSize(node.ledger.latestCheckpoint),
+    });
+  const unsubscribe = node.onCommit((info) => metrics.commit(info));
+  const gatekeeper: Gatekeeper = createGatekeeper(node, {
+    onDecision: (decision, basisOrReason) => metrics.accessDecisions.inc({ decision, basis: basisOrReason }),
+  });
+  const api: Api = {
+    node,
+    auth,
+    gatekeeper,
+    appender: new AppendBatcher(node.ledger),
+    metrics,
+    limits,
+    buckets: {
+      anonymous: new TokenBuckets(limits.anonymous),
+      actor: new TokenBuckets(limits.actor),
+      login: new TokenBuckets(limits.login),
+      authFailures: new TokenBuckets(limits.authFailures),
+    },
+    routes: [],
+  };
+  app.decorate("radledger", api);
+  app.addHook("onClose", async () => {
+    unsubscribe();
+    if (ownAuth) auth.close();
+  });
+
+  // One JSON parser for every body: strict RFC 8259 (no duplicate names, depth ≤ 32, no floats),
+  // so hostile nesting or ambiguous documents are a 400 before any handler runs.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, parseStrictJson(body as string, { allowNull: true }));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
 
   app.setErrorHandler((error, req, reply) => {
-    if (isRadledgerError(error)) return sendProblem(reply, error, req.url);
+    if (isRadledgerError(error)) {
+      if (error.category === "internal") req.log.error({ err: error }, "internal error");
+      return sendProblem(reply, error, req.url.split("?")[0]);
+    }
     const status =
       typeof (error as { statusCode?: unknown }).statusCode === "number"
         ? (error as { statusCode: number }).statusCode
@@ -42,29 +195,69 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
             ? "MEDIA_TYPE_UNSUPPORTED"
             : status === 404
               ? "ROUTE_NOT_FOUND"
-              : "INPUT_INVALID";
-      return sendProblem(reply, new RadledgerError(code, (error as Error).message), req.url);
+              : status === 429
+                ? "RATE_LIMITED"
+                : "INPUT_INVALID";
+      return sendProblem(reply, new RadledgerError(code, (error as Error).message), req.url.split("?")[0]);
     }
     req.log.error({ err: error }, "unhandled error");
-    return sendProblem(reply, new RadledgerError("INTERNAL", "internal error"), req.url);
+    return sendProblem(reply, new RadledgerError("INTERNAL", "internal error"), req.url.split("?")[0]);
   });
 
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, new RadledgerError("ROUTE_NOT_FOUND", "no such resource"), req.url),
+    sendProblem(reply, new RadledgerError("ROUTE_NOT_FOUND", "no such resource"), req.url.split("?")[0]),
   );
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
+  // Anonymous traffic (public routes, unknown routes) is limited per client address; authenticated
+  // routes are limited per actor once the token is checked (route.ts).
+  app.addHook("onRequest", async (req, reply) => {
+    void reply.header("x-request-id", req.id);
+    if (req.routeOptions.config.access === "authenticated") return;
+    const wait = api.buckets.anonymous.take(req.ip);
+    if (wait > 0) {
+      metrics.rateLimited.inc();
+      void reply.header("retry-after", String(wait));
+      throw new RadledgerError("RATE_LIMITED", `too many requests; retry in ${wait} s`);
+    }
+  });
+
+  app.addHook("onResponse", async (req, reply) => {
+    const route = req.routeOptions.url ?? "unmatched";
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.requestSeconds.observe(seconds, { route });
+    req.log.info(
+      {
+        req,
+        res: reply,
+        route,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(req.caller ? { actor: req.caller.actor.id, token: req.caller.token.id } : {}),
+      },
+      "request",
+    );
+  });
+
+  app.get("/healthz", { config: { access: "public" } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { config: { access: "public" } }, async (_req, reply) => {
     if (node.ledger.latestCheckpoint === undefined) return reply.code(503).send({ status: "starting" });
     return { status: "ready", size: node.ledger.size };
   });
+  app.get("/metrics", { config: { access: "public" } }, async (_req, reply) =>
+    reply.type("text/plain; version=0.0.4; charset=utf-8").send(metrics.text()),
+  );
 
   const consortium = options.consortium;
   registerTileRoutes(app, node, consortium ? () => consortium.servedCheckpoint() : undefined);
-  registerLogRoutes(app, node);
+  registerLogRoutes(app, api);
+  registerOpenApiRoutes(app, api);
+  registerAuthRoutes(app, api);
+  registerEntryRoutes(app, api);
+  registerQueryRoutes(app, api);
+  registerContentRoutes(app, api);
   if (consortium) {
     if (consortium.witness) registerWitnessRoutes(app, consortium.witness);
-    registerConsortiumRoutes(app, consortium);
+    registerConsortiumRoutes(app, api, consortium);
   }
   return app;
 }

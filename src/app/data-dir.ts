@@ -9,6 +9,7 @@
  *   DIR/keys/vault.master       AES-256 key wrapping the vault's per-patient data keys
  *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
  *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient
+ *   DIR/auth.sqlite             node-local API credentials: scrypt hashes of tokens and passwords (never on the log)
  *   DIR/writer.lock             PID of the process that appends (one writer at a time)
  */
 import {
@@ -42,6 +43,7 @@ export const paths = (dir: string) => ({
   vaultMasterKey: join(dir, "keys", "vault.master"),
   database: join(dir, "ledger.sqlite"),
   vault: join(dir, "vault.sqlite"),
+  auth: join(dir, "auth.sqlite"),
   lock: join(dir, "writer.lock"),
 });
 

@@ -43,6 +43,8 @@ export interface RadledgerNode {
   readonly vault: Vault;
   /** Keyed pseudonym of an identifier under this institution's secret (DESIGN §5). */
   pseudonym(kind: PseudonymKind, identifier: string, scope?: string): string;
+  /** Subscribes to batch commits (metrics, the API); returns the unsubscribe function. */
+  onCommit(listener: (info: CommitInfo) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
     const threads = options.verifyThreads;
     const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
     const clock = options.clock ?? systemClock;
+    const listeners = new Set<(info: CommitInfo) => void>();
     const ledger = new Ledger({
       origin: config.origin,
       crypto,
@@ -72,7 +75,10 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       clock,
       maxEntryAgeMs: options.maxEntryAgeMs ?? 15 * 60_000,
       ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
-      ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }),
+      onCommit: (info) => {
+        options.onCommit?.(info);
+        for (const listener of listeners) listener(info);
+      },
     });
     const openStore = store;
     const openVault = vault;
@@ -88,6 +94,10 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       clock,
       vault: openVault,
       pseudonym: (kind, identifier, scope) => pseudonym(crypto, pseudonymSecret, kind, identifier, scope),
+      onCommit(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
       async close() {
         try {
           await ledger.close();

@@ -62,7 +62,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Pre-signs the workload into a file of uint16 length-prefixed entries, on `threads` workers. */
-async function presign(
+export async function presign(
   file: string,
   workload: WorkloadName,
   setup: WorkloadSetup,
@@ -120,7 +120,7 @@ async function presign(
 }
 
 /** Reads the pre-signed file back in arrays of `batch` entries. */
-function* readEntries(file: string, batch: number): Generator<Uint8Array[]> {
+export function* readEntries(file: string, batch: number): Generator<Uint8Array[]> {
   const fd = openSync(file, "r");
   const buf = Buffer.alloc(4 << 20);
   let have = 0;

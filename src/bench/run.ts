@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one run, so that ratios compare figures measured side by side
  * on the same machine state. Writes bench-results/<timestamp>.json and bench-results/latest.json.
  *
- *   node dist/bench/run.js [--only append,mixed,consent,recall] [--scale 0.1]
+ *   node dist/bench/run.js [--only append,mixed,consent,recall,http] [--scale 0.1]
  *
  * --scale shrinks every size (for a quick look); the targets in docs/performance.md are stated at
  * scale 1 (1,000,000 entries, grants and reports).
@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchAppend } from "./append.js";
 import { benchAiRecall, benchConsentDecision } from "./queries.js";
+import { benchHttp } from "./http.js";
 
 const { values } = parseArgs({
   options: {
@@ -72,6 +73,11 @@ if (wanted("recall")) {
   const p = progress("recall");
   results.recall = benchAiRecall({ reports: n(1_000_000), progress: (d, t) => p("fill", d, t) });
   process.stderr.write(`recall: ${JSON.stringify(results.recall)}\n`);
+}
+
+if (wanted("http")) {
+  results.http = await benchHttp({ entries: n(100_000), progress: progress("http") });
+  process.stderr.write(`http: ${JSON.stringify(results.http)}\n`);
 }
 
 results.finishedAt = new Date().toISOString();

@@ -9,6 +9,7 @@ export const EXIT_BY_CATEGORY: Record<ErrorCategory, number> = {
   invalid: 2,
   unsupported_media: 2,
   too_large: 2,
+  headers_too_large: 2,
   not_found: 3,
   conflict: 4,
   unavailable: 5,

@@ -16,6 +16,7 @@ export type ErrorCategory =
   | "conflict" // the input is well-formed but contradicts the current state (409)
   | "unprocessable" // a rule of the ledger refuses the entry or proof (422)
   | "too_large" // size limits (413)
+  | "headers_too_large" // request header limits (431, RFC 6585)
   | "unsupported_media" // wrong Content-Type (415)
   | "rate_limited" // (429)
   | "verification" // a proof, signature or stored byte failed verification (422 over HTTP, exit 1 in the CLI)
@@ -177,6 +178,20 @@ export const ERROR_CODES = {
   EVM_INVALID_CONFIG: "invalid",
   EVM_INVALID_ARGUMENT: "invalid",
   EVM_REQUEST_FAILED: "unavailable",
+  // HTTP API: authentication, authorisation, limits
+  AUTH_REQUIRED: "unauthenticated",
+  AUTH_TOKEN_INVALID: "unauthenticated",
+  AUTH_TOKEN_EXPIRED: "unauthenticated",
+  AUTH_TOKEN_REVOKED: "unauthenticated",
+  AUTH_CREDENTIALS_INVALID: "unauthenticated",
+  AUTH_ACTOR_INACTIVE: "forbidden",
+  FORBIDDEN_ROLE: "forbidden",
+  FORBIDDEN_ACTOR_MISMATCH: "forbidden",
+  FORBIDDEN_NOT_OWN_RECORD: "forbidden",
+  ACCESS_DENIED: "forbidden",
+  SIGNING_KEY_NOT_HELD: "unprocessable",
+  RATE_LIMITED: "rate_limited",
+  HEADERS_TOO_LARGE: "headers_too_large",
   // CLI
   CLI_USAGE: "invalid",
   INTERNAL: "internal",

@@ -160,8 +160,9 @@ const finalNow = (x: Member): boolean => {
   return p?.final === true && p.size === x.node.ledger.size;
 };
 
-async function get(x: Member, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${x.url}${path}`);
+/** GETs a path; with `token`, as that bearer (the consortium queries need an admin or auditor). */
+async function get(x: Member, path: string, token?: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${x.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: res.status, body: await res.text() };
 }
 
@@ -340,7 +341,14 @@ describe("a consortium of three nodes", () => {
     await mirrorAll(m.a);
     await mirrorAll(m.b);
 
-    const grants = JSON.parse((await get(m.a, "/api/v1/consortium/grants")).body) as {
+    expect((await get(m.a, "/api/v1/consortium/grants")).status).toBe(401);
+    const { token } = await m.a.app.radledger.auth.issueToken({
+      actor: "admin",
+      kind: "api",
+      ttlMs: 3600_000,
+      createdBy: "test",
+    });
+    const grants = JSON.parse((await get(m.a, "/api/v1/consortium/grants", token)).body) as {
       items: { origin: string; grantee: unknown; status: string }[];
     };
     expect(grants.items).toEqual([
@@ -350,11 +358,13 @@ describe("a consortium of three nodes", () => {
         status: "active",
       }),
     ]);
-    const datasets = JSON.parse((await get(m.a, "/api/v1/consortium/datasets")).body) as {
+    const datasets = JSON.parse((await get(m.a, "/api/v1/consortium/datasets", token)).body) as {
       items: { origin: string; dataset: { id: string } }[];
     };
     expect(datasets.items.map((d) => [d.origin, d.dataset.id])).toEqual([[m.c.origin, dataset]]);
-    const history = JSON.parse((await get(m.a, `/api/v1/consortium/patients/${patientA}/access`)).body) as {
+    const history = JSON.parse(
+      (await get(m.a, `/api/v1/consortium/patients/${patientA}/access`, token)).body,
+    ) as {
       links: { origin: string; confirmed: boolean }[];
       logs: { origin: string; pseudonym: string; accesses: { who: { actor: string }; decision: string }[] }[];
     };

@@ -57,7 +57,7 @@ function pageOptions(o: { limit?: string; after?: string }): { limit?: number; a
 function printAccess(a: AccessView): void {
   const who = a.who.displayName ? `${a.who.actor} (${a.who.displayName})` : a.who.actor;
   const why = a.decision === "permit" ? `basis ${a.basis?.kind ?? "?"}` : `reason ${a.reason ?? "?"}`;
-  const part = `${a.part.kind} ${short(a.part.id)}`;
+  const part = a.part.kind === "record" ? "whole record" : `${a.part.kind} ${short(a.part.id)}`;
   out(
     `${a.time}  ${a.decision.padEnd(6)} ${who}  ${a.action} ${part}  purpose ${a.purpose}  ${why}${a.review?.open ? "  [break-glass: awaiting review]" : ""}`,
   );

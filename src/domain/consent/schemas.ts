@@ -58,6 +58,12 @@ export const part = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("report"), id: entryId, study: entryId }),
   z.strictObject({ kind: z.literal("report-section"), id: entryId, report: entryId, study: entryId }),
   z.strictObject({ kind: z.literal("dataset"), id: entryId }),
+  /**
+   * The patient's record as a whole: its index of studies and reports, grants, care relationships
+   * and access history (what the API's patient-scoped queries read). Only the patient's own actor
+   * and an all-imaging grant cover it; it is not a clinical part.
+   */
+  z.strictObject({ kind: z.literal("record") }),
 ]);
 export type Part = z.infer<typeof part>;
 export type PartKind = Part["kind"];
@@ -72,10 +78,10 @@ export const CLINICAL_PARTS: readonly PartKind[] = [
 ];
 export const REPORT_PARTS: readonly PartKind[] = ["report", "report-section"];
 
-/** The study a part belongs to (undefined for datasets). */
+/** The study a part belongs to (undefined for datasets and the whole record). */
 export function studyOfPart(p: Part): string | undefined {
   if (p.kind === "study") return p.id;
-  if (p.kind === "dataset") return undefined;
+  if (p.kind === "dataset" || p.kind === "record") return undefined;
   return p.study;
 }
 

@@ -1,0 +1,69 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { tempDir } from "../../../test/helpers/node.js";
+import { SqliteAuthStore } from "./auth-store.js";
+
+const cheap = { passwordCost: { logN: 10, r: 8, p: 1 }, tokenCost: { logN: 10, r: 8, p: 1 } };
+let dir: ReturnType<typeof tempDir>;
+let path: string;
+
+beforeEach(() => {
+  dir = tempDir();
+  path = join(dir.path, "auth.sqlite");
+});
+afterEach(() => dir.remove());
+
+test("only scrypt hashes are stored; a revocation by another process takes effect at once", async () => {
+  const server = new SqliteAuthStore(path, cheap);
+  const cli = new SqliteAuthStore(path, cheap);
+  try {
+    const { token, record } = await cli.issueToken({
+      actor: "rad-1",
+      kind: "api",
+      ttlMs: 60_000,
+      createdBy: "cli",
+    });
+    await server.setPassword("rad-1", "a long enough password", "admin");
+    const secret = token.split("_")[2]!;
+    const bytes = readFileSync(path).toString("latin1") + readFileSync(`${path}-wal`).toString("latin1");
+    expect(bytes).not.toContain(secret);
+    expect(bytes).not.toContain("a long enough password");
+    expect(bytes).toContain("scrypt$");
+
+    expect((await server.verifyToken(token)).actor).toBe("rad-1");
+    expect((await server.verifyToken(token)).id).toBe(record.id); // cached check, same answer
+    cli.revokeToken(record.id, "cli");
+    await expect(server.verifyToken(token)).rejects.toMatchObject({ code: "AUTH_TOKEN_REVOKED" });
+  } finally {
+    server.close();
+    cli.close();
+  }
+});
+
+test("expiry, wrong secrets and passwords", async () => {
+  const store = new SqliteAuthStore(path, cheap);
+  try {
+    const { token } = await store.issueToken({
+      actor: "a",
+      kind: "session",
+      ttlMs: 1000,
+      createdBy: "a",
+      now: 0,
+    });
+    await expect(store.verifyToken(token, 999)).resolves.toMatchObject({ actor: "a" });
+    await expect(store.verifyToken(token, 1000)).rejects.toMatchObject({ code: "AUTH_TOKEN_EXPIRED" });
+    const forged = token.slice(0, -2) + (token.endsWith("AA") ? "BB" : "AA");
+    await expect(store.verifyToken(forged, 10)).rejects.toMatchObject({ code: "AUTH_TOKEN_INVALID" });
+    await expect(store.verifyToken("rl_nothex_x", 10)).rejects.toMatchObject({ code: "AUTH_TOKEN_INVALID" });
+    await expect(store.setPassword("a", "short", "admin")).rejects.toMatchObject({ code: "INPUT_INVALID" });
+    await store.setPassword("a", "twelve chars!", "admin");
+    expect(await store.checkPassword("a", "twelve chars!")).toBe(true);
+    expect(await store.checkPassword("a", "twelve chars?")).toBe(false);
+    expect(await store.checkPassword("nobody", "twelve chars!")).toBe(false);
+    expect(store.revokeTokensOf("a", "admin", 10)).toBe(1);
+    await expect(store.verifyToken(token, 20)).rejects.toMatchObject({ code: "AUTH_TOKEN_REVOKED" });
+  } finally {
+    store.close();
+  }
+});

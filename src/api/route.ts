@@ -1,0 +1,245 @@
+/**
+ * How every /api/v1 endpoint is declared: one RouteSpec with zod schemas for path parameters, query
+ * and body. The same schemas validate each request (a failure is a 400 problem naming the field) and
+ * generate the OpenAPI 3.1 document (openapi.ts), so the document cannot drift from what the server
+ * enforces. The wrapper also authenticates the bearer token, checks roles, applies the per-actor rate
+ * limit and counts the request.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { RadledgerError, type ErrorCode } from "../core/errors.js";
+import type { ActorDoc } from "../domain/ledger/entry-types.js";
+import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import type { AuthStore, TokenRecord } from "../ports/auth.js";
+import type { RadledgerNode } from "../app/node.js";
+import type { Gatekeeper } from "../app/gatekeeper.js";
+import type { Metrics } from "./metrics.js";
+import type { AppendBatcher } from "./append-batcher.js";
+import type { TokenBuckets } from "./rate-limit.js";
+
+export interface Caller {
+  readonly actor: ActorDoc;
+  readonly token: TokenRecord;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** "public" routes skip authentication and are rate-limited per client address. */
+    access?: "public" | "authenticated";
+  }
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/** Who may call: anyone, any authenticated actor, or actors holding one of these roles. */
+export type RouteAuth = "public" | "any" | readonly string[];
+
+export interface ApiLimits {
+  readonly bodyBytes: number;
+  readonly headerBytes: number;
+  readonly anonymous: { perSecond: number; burst: number };
+  readonly actor: { perSecond: number; burst: number };
+  readonly login: { perSecond: number; burst: number };
+  readonly authFailures: { perSecond: number; burst: number };
+}
+
+export interface Api {
+  readonly node: RadledgerNode;
+  readonly auth: AuthStore;
+  readonly gatekeeper: Gatekeeper;
+  /** Appends of concurrent requests, coalesced into shared batches. */
+  readonly appender: AppendBatcher;
+  readonly metrics: Metrics;
+  readonly limits: ApiLimits;
+  readonly buckets: {
+    readonly anonymous: TokenBuckets;
+    readonly actor: TokenBuckets;
+    readonly login: TokenBuckets;
+    readonly authFailures: TokenBuckets;
+  };
+  /** Every declared route, for the OpenAPI document and the API page. */
+  readonly routes: RouteSpec[];
+}
+
+export interface HandlerContext<P, Q, B> {
+  readonly req: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  /** The authenticated caller (undefined only on public routes). */
+  readonly caller: Caller | undefined;
+}
+
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Fastify path, `:name` for parameters. */
+  readonly url: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  readonly auth: RouteAuth;
+  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodType<Q>;
+  readonly body?: z.ZodType<B>;
+  /** Extra request content types besides application/json (raw bodies). */
+  readonly rawBody?: { readonly contentType: string; readonly description: string };
+  /** Code for a body that fails its schema (default INPUT_INVALID). */
+  readonly bodyErrorCode?: ErrorCode;
+  readonly status?: number;
+  readonly response?: {
+    readonly description: string;
+    readonly schema?: z.ZodType;
+    readonly contentType?: string;
+  };
+  /** Problem codes this endpoint may answer with, besides the common ones (documentation). */
+  readonly errors?: readonly ErrorCode[];
+  handler(ctx: HandlerContext<P, Q, B>): Promise<unknown>;
+}
+
+/** Zod issues → one coded 400 naming the first failing field. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, code: ErrorCode, prefix: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  const at = `${prefix}${path}`;
+  throw new RadledgerError(code, `${at}: ${issue.message}`, { at });
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (h === undefined) return undefined;
+  const m = /^Bearer ([!-~]{1,200})$/i.exec(h);
+  if (!m) throw new RadledgerError("AUTH_TOKEN_INVALID", "the Authorization header must be 'Bearer <token>'");
+  return m[1];
+}
+
+function limited(api: Api, seconds: number, reply: FastifyReply): never {
+  api.metrics.rateLimited.inc();
+  void reply.header("retry-after", String(seconds));
+  throw new RadledgerError("RATE_LIMITED", `too many requests; retry in ${seconds} s`, {
+    retryAfter: seconds,
+  });
+}
+
+/** Authenticates the bearer token (if any); failures count against the client address. */
+export async function authenticate(
+  api: Api,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Caller | undefined> {
+  let token: string | undefined;
+  try {
+    token = bearer(req);
+  } catch (e) {
+    const wait = api.buckets.authFailures.take(req.ip);
+    if (wait > 0) limited(api, wait, reply);
+    throw e;
+  }
+  if (token === undefined) return undefined;
+  // A client that keeps presenting bad tokens is slowed down before any scrypt work is done.
+  const wait = api.buckets.authFailures.peek(req.ip);
+  if (wait > 0) limited(api, wait, reply);
+  let record: TokenRecord;
+  try {
+    record = await api.auth.verifyToken(token, api.node.clock.now());
+  } catch (e) {
+    api.buckets.authFailures.take(req.ip);
+    throw e;
+  }
+  const actor = getActor(api.node.store, record.actor);
+  if (!actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
+    throw new RadledgerError("AUTH_ACTOR_INACTIVE", `actor ${record.actor} is not an active enrolled actor`);
+  return { actor, token: record };
+}
+
+export function hasRole(caller: Caller, roles: readonly string[]): boolean {
+  return roles.some((r) => caller.actor.roles.includes(r));
+}
+
+export function requireRole(caller: Caller, roles: readonly string[]): void {
+  if (!hasRole(caller, roles))
+    throw new RadledgerError("FORBIDDEN_ROLE", `this needs one of the roles ${roles.join(", ")}`);
+}
+
+export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: RouteSpec<P, Q, B>): void {
+  api.routes.push(spec);
+  const isPublic = spec.auth === "public";
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    config: { access: isPublic ? "public" : "authenticated" },
+    // Authentication runs before the body is even parsed: an unauthenticated or unauthorised
+    // caller costs no parsing and gets its 401/403 whatever it sent.
+    ...(isPublic
+      ? {}
+      : {
+          onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+            const caller = await authenticate(api, req, reply);
+            if (!caller) {
+              void reply.header("www-authenticate", 'Bearer realm="radledger"');
+              throw new RadledgerError("AUTH_REQUIRED", "this endpoint needs a bearer token");
+            }
+            req.caller = caller;
+            const wait = api.buckets.actor.take(caller.actor.id);
+            if (wait > 0) limited(api, wait, reply);
+            if (spec.auth !== "any") requireRole(caller, spec.auth as readonly string[]);
+          },
+        }),
+    handler: async (req, reply) => {
+      const caller = req.caller;
+      const params = spec.params
+        ? parseWith(spec.params, req.params, "INPUT_INVALID", "path")
+        : (undefined as P);
+      const query = spec.query
+        ? parseWith(spec.query, req.query ?? {}, "INPUT_INVALID", "query")
+        : (undefined as Q);
+      let body = undefined as B;
+      if (spec.body && !(spec.rawBody && Buffer.isBuffer(req.body))) {
+        if (req.body === undefined)
+          throw new RadledgerError("INPUT_INVALID", "this endpoint needs a JSON request body", {
+            at: "body",
+          });
+        body = parseWith(spec.body, req.body, spec.bodyErrorCode ?? "INPUT_INVALID", "");
+      } else if (spec.rawBody) {
+        body = req.body as B;
+      }
+      const result = await spec.handler({ req, reply, params, query, body, caller });
+      if (result === reply) return reply;
+      if (spec.status !== undefined) void reply.code(spec.status);
+      return result;
+    },
+  });
+}
+
+/** Shared query pieces. */
+export const cursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, "expected a cursor (the `next` of the previous page)");
+export const pageLimit = z.string().regex(/^[1-9][0-9]{0,3}$/, "expected a page size 1..1000");
+export const pageQuery = z.strictObject({ after: cursor.optional(), limit: pageLimit.optional() });
+export type PageQuery = z.infer<typeof pageQuery>;
+
+/** A numeric cursor (a log index) and a page size from the query. */
+export function pageOptions(q: PageQuery | undefined): { after?: number; limit?: number } {
+  const out: { after?: number; limit?: number } = {};
+  if (q?.after !== undefined) {
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(q.after) || !Number.isSafeInteger(Number(q.after)))
+      throw new RadledgerError("INPUT_INVALID", "query.after: not a cursor of this list", {
+        at: "query.after",
+      });
+    out.after = Number(q.after);
+  }
+  if (q?.limit !== undefined) out.limit = Math.min(Number(q.limit), 1000);
+  return out;
+}
+
+/** A page with its cursor as an opaque string, the form every list endpoint answers with. */
+export function pageOut<T>(p: { items: T[]; next?: number | string }): { items: T[]; next?: string } {
+  return p.next === undefined ? { items: p.items } : { items: p.items, next: String(p.next) };
+}
+
+export const pageSchema = (item: z.ZodType = z.record(z.string(), z.unknown())) =>
+  z.object({ items: z.array(item), next: z.string().optional() });

@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { makeNode, type TestNode } from "../../test/helpers/node.js";
+import { fakePseudonym, studyBody } from "../../test/helpers/fixtures.js";
+import type { HeldKey } from "./keys.js";
+import { createGatekeeper } from "./gatekeeper.js";
+
+let t: TestNode;
+let patient: string;
+let pt: HeldKey;
+let study: string;
+
+beforeEach(async () => {
+  t = await makeNode();
+  patient = fakePseudonym();
+  pt = await t.enrol("pt-1", ["patient"], { patient });
+  await t.enrol("rad-1", ["radiologist"]);
+  study = (await t.node.ledger.appendOne(t.sign(t.institution, "study.registered", studyBody(patient))))
+    .leafHash;
+});
+afterEach(async () => t.close());
+
+const accesses = (): number => t.node.store.lookup("access.patient", patient).length;
+
+test("a grant revoked while the permit is being recorded: the access is denied, recorded once", async () => {
+  const grant = (
+    await t.node.ledger.appendOne(
+      t.sign(pt, "consent.granted", {
+        patient,
+        grantee: { kind: "actor", id: "rad-1" },
+        scope: { kind: "all-imaging" },
+        purposes: ["TREAT"],
+        period: { start: "2020-01-01T00:00:00.000Z" },
+      }),
+    )
+  ).leafHash;
+  const decisions: string[] = [];
+  const gatekeeper = createGatekeeper(t.node, { onDecision: (d, why) => decisions.push(`${d} ${why}`) });
+  const request = {
+    actor: "rad-1",
+    patient,
+    part: { kind: "study" as const, id: study },
+    action: "read" as const,
+    purpose: "TREAT" as const,
+  };
+  expect((await gatekeeper.authorize(request)).decision).toMatchObject({ decision: "permit" });
+
+  // The revocation is submitted first but not yet committed when the gatekeeper decides: decide()
+  // still sees the grant, the append path refuses the permit, and the gatekeeper records a deny.
+  let refused = 0;
+  t.node.onCommit((info) => (refused += info.refused));
+  const revocation = t.node.ledger.appendOne(t.sign(pt, "consent.revoked", {}, { grant }));
+  const before = accesses();
+  const outcome = await gatekeeper.authorize(request);
+  await revocation;
+  expect(outcome.decision).toEqual({ decision: "deny", reason: "revoked" });
+  expect(accesses()).toBe(before + 1);
+  expect(decisions).toEqual(["permit consent", "deny revoked"]);
+  expect(refused).toBe(1); // the stale permit, refused by the append path, never reached the log
+});
+
+test("recordDenial puts the API's own refusal on the patient's history", async () => {
+  const gatekeeper = createGatekeeper(t.node);
+  const { id } = await gatekeeper.recordDenial({
+    actor: "pt-2",
+    patient,
+    part: { kind: "record" },
+    action: "read",
+    purpose: "PATRQT",
+    reason: "not-own-record",
+  });
+  expect(t.node.store.getDoc("access", id)).toMatchObject({
+    decision: "deny",
+    reason: "not-own-record",
+    part: { kind: "record" },
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * The gatekeeper (DESIGN §2.6): before the node serves protected content — report text and other
+ * vault content behind commitments, DICOMweb retrieval — it asks the consent decision, records that
+ * decision (permit or deny, with its basis or reason) as an `access.recorded` entry signed by the
+ * institution's log key, waits until the entry is durable, and only then lets the caller serve. The
+ * access history is therefore complete: nothing is served whose access is not on the log.
+ *
+ * The decision is made on committed state and re-checked when the record is admitted
+ * (docs/families/access.md): if a grant is revoked or a care relationship ends between the two, the
+ * permit is refused by the append path, and the gatekeeper decides again — now on the state that
+ * includes the revocation — and records the resulting deny. So a revocation stops access at once.
+ *
+ * No HTTP here: the JSON API (src/api/gatekeeper-routes.ts) and DICOMweb both call `authorize`.
+ */
+import { actorKeyId, formatTime } from "../core/entry.js";
+import { isRadledgerError, RadledgerError } from "../core/errors.js";
+import { accessRecordFor } from "../domain/access/entries.js";
+import { decide, type AccessQuery, type Decision } from "../domain/consent/decide.js";
+import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/schemas.js";
+import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { signAs, type HeldKey } from "./keys.js";
+import type { RadledgerNode } from "./node.js";
+
+export interface AuthorizeRequest {
+  /** The authenticated accessing actor (never taken from the request body). */
+  readonly actor: string;
+  /** The patient pseudonym whose record the part belongs to. */
+  readonly patient: string;
+  readonly part: Part;
+  readonly action: AccessAction;
+  readonly purpose: PurposeOfUse;
+  /**
+   * An explicit break-glass request: an emergency reason code and, optionally, the free-text
+   * justification, which goes to the vault; the log carries only its commitment.
+   */
+  readonly breakGlass?: { readonly reason: string; readonly justification?: string };
+  readonly context?: AccessContext;
+}
+
+export interface AccessOutcome {
+  readonly decision: Decision;
+  /** The access.recorded entry: its id (leaf hash) and log index. */
+  readonly access: { readonly id: string; readonly index: number };
+}
+
+export interface DenialRequest {
+  readonly actor: string;
+  readonly patient: string;
+  readonly part: Part;
+  readonly action: AccessAction;
+  readonly purpose: PurposeOfUse;
+  /** The gatekeeper's own reason code, e.g. "role-not-permitted", "not-own-record". */
+  readonly reason: string;
+  readonly context?: AccessContext;
+}
+
+export interface Gatekeeper {
+  /** Decides, records the decision durably, and returns it; the caller serves only on permit. */
+  authorize(request: AuthorizeRequest): Promise<AccessOutcome>;
+  /** Records a denial decided outside decide() (an API authorisation rule about patient data). */
+  recordDenial(request: DenialRequest): Promise<{ id: string; index: number }>;
+}
+
+export interface GatekeeperOptions {
+  /** Told of every recorded decision (metrics). */
+  readonly onDecision?: (decision: "permit" | "deny", basisOrReason: string) => void;
+}
+
+/** How often a permit refused at admission (state changed underneath) is decided again. */
+const MAX_ATTEMPTS = 3;
+
+export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions = {}): Gatekeeper {
+  const institution: HeldKey = {
+    actor: INSTITUTION_ACTOR,
+    seed: node.logKey.seed,
+    publicKey: node.logKey.publicKey,
+    keyId: actorKeyId(node.crypto, node.logKey.publicKey),
+  };
+  const origin = node.config.origin;
+
+  async function record(
+    body: Parameters<typeof signAs>[4],
+    refs: Record<string, string | string[]>,
+    time: number,
+  ): Promise<{ index: number; leafHash: string }> {
+    const bytes = signAs(node.crypto, institution, origin, "access.recorded", body, { refs, time });
+    return node.ledger.appendOne(bytes);
+  }
+
+  return {
+    async authorize(r) {
+      let reasonCommitment: string | undefined;
+      if (r.breakGlass?.justification !== undefined)
+        reasonCommitment = node.vault.put(r.patient, {
+          justification: r.breakGlass.justification,
+        }).commitment;
+      for (let attempt = 1; ; attempt++) {
+        // One instant for the decision and the record: the append path re-checks the basis at the
+        // entry's time, which must be the time decided about.
+        const now = node.clock.now();
+        const q: AccessQuery = {
+          actor: r.actor,
+          patient: r.patient,
+          part: r.part,
+          purpose: r.purpose,
+          time: formatTime(now),
+          ...(r.breakGlass === undefined ? {} : { breakGlass: { reason: r.breakGlass.reason } }),
+          ...(r.context === undefined ? {} : { context: r.context }),
+        };
+        const decision = decide(node.store, q);
+        const { body, refs } = accessRecordFor(
+          q,
+          r.action,
+          decision,
+          reasonCommitment === undefined ? {} : { reasonCommitment },
+        );
+        try {
+          const { index, leafHash } = await record(body, refs, now);
+          options.onDecision?.(
+            decision.decision,
+            decision.decision === "permit" ? decision.basis.kind : decision.reason,
+          );
+          return { decision, access: { id: leafHash, index } };
+        } catch (e) {
+          // A permit whose basis vanished before admission (revocation, care ended): decide again.
+          const retry =
+            decision.decision === "permit" &&
+            attempt < MAX_ATTEMPTS &&
+            isRadledgerError(e) &&
+            (e.code === "ACCESS_BASIS_INVALID" || e.code === "ENTRY_TIME_OUT_OF_WINDOW");
+          if (!retry) throw e;
+        }
+      }
+    },
+
+    async recordDenial(r) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(r.reason))
+        throw new RadledgerError("INTERNAL", "a denial reason must be a short code");
+      const now = node.clock.now();
+      const body = {
+        actor: r.actor,
+        patient: r.patient,
+        part: r.part,
+        action: r.action,
+        purpose: r.purpose,
+        decision: "deny",
+        reason: r.reason,
+        ...(r.context === undefined ? {} : { context: r.context }),
+      };
+      const { index, leafHash } = await record(body, {}, now);
+      options.onDecision?.("deny", r.reason);
+      return { id: leafHash, index };
+    },
+  };
+}

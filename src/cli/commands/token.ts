@@ -1,0 +1,95 @@
+/**
+ * `radledger token create|list|revoke`: API tokens from the command line, for the first admin of a new
+ * node and for integrations. Works beside a running `radledger serve` (the credentials database is
+ * shared in WAL mode and revocations are read on every request). The secret is printed once.
+ */
+import type { Command } from "commander";
+import { readConfig, paths } from "../../app/data-dir.js";
+import { SqliteAuthStore } from "../../adapters/sqlite/auth-store.js";
+import { SqliteLogStore } from "../../adapters/sqlite/log-store.js";
+import { RadledgerError } from "../../core/errors.js";
+import { ACTOR_ID_PATTERN } from "../../core/entry.js";
+import { getActor, INSTITUTION_ACTOR } from "../../domain/identity/state.js";
+import { API_TOKEN_TTL_SECONDS, MAX_API_TOKEN_TTL_SECONDS, tokenView } from "../../api/auth.js";
+import { printJson } from "../output.js";
+
+function withStores<T>(
+  dir: string,
+  fn: (auth: SqliteAuthStore, log: SqliteLogStore) => Promise<T>,
+): Promise<T> {
+  readConfig(dir);
+  const log = new SqliteLogStore(paths(dir).database, { readonly: true });
+  const auth = new SqliteAuthStore(paths(dir).auth);
+  return fn(auth, log).finally(() => {
+    auth.close();
+    log.close();
+  });
+}
+
+export function registerToken(program: Command): void {
+  const token = program.command("token").description("issue, list and revoke API bearer tokens");
+
+  token
+    .command("create")
+    .description("issue an API token for an enrolled actor (printed once; only its scrypt hash is kept)")
+    .requiredOption("--data <dir>", "data directory")
+    .requiredOption("--actor <id>", "the enrolled actor the token authenticates")
+    .option("--ttl-days <days>", "lifetime in days", String(API_TOKEN_TTL_SECONDS / 86400))
+    .option("--label <label>", "what the token is for (shown in token lists)")
+    .option("--json", "print the token and its record as JSON")
+    .action(async (o: { data: string; actor: string; ttlDays: string; label?: string; json?: boolean }) => {
+      const days = Number(o.ttlDays);
+      if (!Number.isFinite(days) || days <= 0 || days * 86400 > MAX_API_TOKEN_TTL_SECONDS)
+        throw new RadledgerError(
+          "CLI_USAGE",
+          `--ttl-days must be more than 0 and at most ${MAX_API_TOKEN_TTL_SECONDS / 86400}`,
+        );
+      if (!ACTOR_ID_PATTERN.test(o.actor))
+        throw new RadledgerError("CLI_USAGE", "--actor is not an actor id");
+      if (o.label !== undefined && (o.label.length === 0 || o.label.length > 200))
+        throw new RadledgerError("CLI_USAGE", "--label has 1 to 200 characters");
+      await withStores(o.data, async (auth, log) => {
+        const actor = getActor(log, o.actor);
+        if (!actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
+          throw new RadledgerError("ACTOR_UNKNOWN", `no active enrolled actor ${o.actor}`);
+        const issued = await auth.issueToken({
+          actor: actor.id,
+          kind: "api",
+          ttlMs: Math.round(days * 86400_000),
+          createdBy: "cli",
+          ...(o.label === undefined ? {} : { label: o.label }),
+        });
+        if (o.json) printJson({ token: issued.token, record: tokenView(issued.record) });
+        else process.stdout.write(`${issued.token}\n`);
+        if (!o.json)
+          process.stderr.write(
+            `token ${issued.record.id} for ${actor.id}, expires ${new Date(issued.record.expiresAt).toISOString()}; it is shown only now\n`,
+          );
+      });
+    });
+
+  token
+    .command("list")
+    .description("list token records (never secrets)")
+    .requiredOption("--data <dir>", "data directory")
+    .option("--actor <id>", "only this actor's tokens")
+    .action(async (o: { data: string; actor?: string }) => {
+      await withStores(o.data, async (auth) => {
+        printJson({ items: auth.listTokens(o.actor).map(tokenView) });
+      });
+    });
+
+  token
+    .command("revoke")
+    .description("revoke a token at once (also in a running server)")
+    .requiredOption("--data <dir>", "data directory")
+    .requiredOption("--id <tokenId>", "the token id (16 hex digits; the part after rl_)")
+    .action(async (o: { data: string; id: string }) => {
+      if (!/^[0-9a-f]{16}$/.test(o.id)) throw new RadledgerError("CLI_USAGE", "--id is 16 hex digits");
+      await withStores(o.data, async (auth) => {
+        const r = auth.revokeToken(o.id, "cli");
+        if (!r) throw new RadledgerError("RECORD_NOT_FOUND", `no token ${o.id}`);
+        printJson(tokenView(r));
+      });
+    });
+}

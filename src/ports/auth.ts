@@ -1,0 +1,52 @@
+/**
+ * The authentication port: node-local operational state (API tokens and passwords), kept out of the
+ * log on purpose — credentials are secrets of this node, not statements anyone signs, and a token
+ * revocation must take effect without waiting for a batch. Only slow-KDF hashes are stored; a token's
+ * secret is shown once, when it is issued.
+ */
+
+export type TokenKind = "api" | "session";
+
+export interface TokenRecord {
+  /** Public token id (16 hex digits): the lookup key, safe to log and to show in lists. */
+  readonly id: string;
+  readonly actor: string;
+  readonly kind: TokenKind;
+  readonly label?: string;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly expiresAt: number;
+  readonly revokedAt?: number;
+  readonly revokedBy?: string;
+}
+
+export interface IssueTokenRequest {
+  readonly actor: string;
+  readonly kind: TokenKind;
+  readonly ttlMs: number;
+  readonly createdBy: string;
+  readonly label?: string;
+  readonly now?: number;
+}
+
+export interface AuthStore {
+  /** Issues a token; `token` (the secret) is returned once and never stored. */
+  issueToken(request: IssueTokenRequest): Promise<{ token: string; record: TokenRecord }>;
+  /**
+   * The record of a presented token, or a coded error: AUTH_TOKEN_INVALID (malformed, unknown, wrong
+   * secret), AUTH_TOKEN_EXPIRED, AUTH_TOKEN_REVOKED (the last two only once the secret matched).
+   */
+  verifyToken(token: string, now?: number): Promise<TokenRecord>;
+  getToken(id: string): TokenRecord | undefined;
+  listTokens(actor?: string): TokenRecord[];
+  /** Revokes at once; returns the updated record, or undefined if there is no such token. */
+  revokeToken(id: string, by: string, now?: number): TokenRecord | undefined;
+  /** Revokes every unexpired token of an actor (e.g. after a password change); returns how many. */
+  revokeTokensOf(actor: string, by: string, now?: number): number;
+  setPassword(actor: string, password: string, by: string, now?: number): Promise<void>;
+  /** Constant work whether or not the actor has a password, so timing tells nothing. */
+  checkPassword(actor: string, password: string): Promise<boolean>;
+  hasPassword(actor: string): boolean;
+  close(): void;
+}
