@@ -9,6 +9,8 @@
  *   DIR/keys/vault.master       AES-256 key wrapping the vault's per-patient data keys
  *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
  *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient
+ *   DIR/manifests.sqlite        per-instance DICOM hashes behind study manifest roots, de-identified
+ *                               copies, Orthanc feed cursors (node-local; never on the ledger)
  *   DIR/writer.lock             PID of the process that appends (one writer at a time)
  */
 import {
@@ -42,6 +44,7 @@ export const paths = (dir: string) => ({
   vaultMasterKey: join(dir, "keys", "vault.master"),
   database: join(dir, "ledger.sqlite"),
   vault: join(dir, "vault.sqlite"),
+  manifests: join(dir, "manifests.sqlite"),
   lock: join(dir, "writer.lock"),
 });
 
