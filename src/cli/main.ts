@@ -10,6 +10,7 @@ import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerIngest } from "./commands/ingest.js";
+import { registerOrthanc } from "./commands/orthanc.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -27,6 +28,7 @@ registerKey(program);
 registerVerify(program);
 registerDemo(program);
 registerIngest(program);
+registerOrthanc(program);
 
 try {
   await program.parseAsync(process.argv);
