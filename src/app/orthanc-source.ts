@@ -117,6 +117,7 @@ export class OrthancFollower {
       } catch (e) {
         onError?.(toRadledgerError(e));
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborted during the await
       if (signal.aborted) break;
       // The poll interval of the feed (Orthanc has no push notification in its REST API).
       await new Promise<void>((resolve) => {
