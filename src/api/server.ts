@@ -8,10 +8,13 @@ import type { RadledgerNode } from "../app/node.js";
 import { sendProblem } from "./problem.js";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
+import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
   readonly bodyLimit?: number;
+  /** DICOMweb through the gatekeeper (src/api/dicomweb.ts), when the node fronts an archive. */
+  readonly dicomweb?: DicomwebProxyOptions;
 }
 
 export function buildServer(node: RadledgerNode, options: ServerOptions = {}): FastifyInstance {
@@ -56,5 +59,6 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
 
   registerTileRoutes(app, node);
   registerLogRoutes(app, node);
+  if (options.dicomweb !== undefined) registerDicomwebRoutes(app, options.dicomweb);
   return app;
 }

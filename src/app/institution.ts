@@ -24,6 +24,10 @@ export function signAsInstitution(
   type: string,
   body: JsonObject,
   refs?: EntryRefs,
+  time?: number,
 ): Uint8Array {
-  return signAs(node.crypto, institutionKey(node), node.config.origin, type, body, refs ? { refs } : {});
+  return signAs(node.crypto, institutionKey(node), node.config.origin, type, body, {
+    ...(refs ? { refs } : {}),
+    ...(time === undefined ? {} : { time }),
+  });
 }
