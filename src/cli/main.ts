@@ -11,6 +11,7 @@ import { registerVerify } from "./commands/verify.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerOrthanc } from "./commands/orthanc.js";
+import { registerDeidentify } from "./commands/deidentify.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -29,6 +30,7 @@ registerVerify(program);
 registerDemo(program);
 registerIngest(program);
 registerOrthanc(program);
+registerDeidentify(program);
 
 try {
   await program.parseAsync(process.argv);
