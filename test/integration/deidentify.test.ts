@@ -171,7 +171,7 @@ describe("de-identification for trials and datasets", () => {
       study: studyId,
       out: join(dir.path, "trial-again"),
       target: { kind: "trial", subject, timepoint: "baseline" },
-    }).catch((e: { code: string }) => e.code);
+    }).catch((e: unknown) => (e as { code: string }).code);
     expect(again).toBe("TRIAL_TIMEPOINT_EXISTS");
   });
 
