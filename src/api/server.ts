@@ -9,12 +9,15 @@ import { sendProblem } from "./problem.js";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
 import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js";
+import { registerFhirRoutes, type FhirRouteOptions } from "./fhir-routes.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
   readonly bodyLimit?: number;
   /** DICOMweb through the gatekeeper (src/api/dicomweb.ts), when the node fronts an archive. */
   readonly dicomweb?: DicomwebProxyOptions;
+  /** FHIR R4 export at /api/v1/fhir (src/api/fhir-routes.ts). */
+  readonly fhir?: FhirRouteOptions;
 }
 
 export function buildServer(node: RadledgerNode, options: ServerOptions = {}): FastifyInstance {
@@ -60,5 +63,6 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
   registerTileRoutes(app, node);
   registerLogRoutes(app, node);
   if (options.dicomweb !== undefined) registerDicomwebRoutes(app, options.dicomweb);
+  if (options.fhir !== undefined) registerFhirRoutes(app, node, options.fhir);
   return app;
 }

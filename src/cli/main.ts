@@ -12,6 +12,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerOrthanc } from "./commands/orthanc.js";
 import { registerDeidentify } from "./commands/deidentify.js";
+import { registerExportFhir } from "./commands/export-fhir.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -31,6 +32,7 @@ registerDemo(program);
 registerIngest(program);
 registerOrthanc(program);
 registerDeidentify(program);
+registerExportFhir(program);
 
 try {
   await program.parseAsync(process.argv);
