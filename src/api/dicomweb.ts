@@ -56,12 +56,23 @@ export interface DicomwebAccessRequest {
 }
 
 export type DicomwebDecision =
-  | { readonly decision: "permit" }
+  | {
+      readonly decision: "permit";
+      /**
+       * When present, the permit's access entry is still being made durable: the proxy may already
+       * ask the archive (the decision is taken) but sends the client nothing until this resolves,
+       * and nothing at all if it rejects. Overlaps the commit with the archive's latency.
+       */
+      readonly recorded?: Promise<void>;
+    }
   | { readonly decision: "deny"; readonly reason: string }
   /** The study is not registered on this node: nothing to decide on, nothing served. */
   | { readonly decision: "unknown-study" };
 
-/** Decides an access and records it (permit or deny) before it returns. */
+/**
+ * Decides an access and records it (permit or deny). A deny is recorded before it returns; a permit
+ * either is too, or carries the pending record in `recorded`.
+ */
 export interface DicomwebAuthorizer {
   authorize(request: DicomwebAccessRequest): Promise<DicomwebDecision>;
 }
@@ -245,7 +256,15 @@ export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebPr
     req: FastifyRequest,
     reply: FastifyReply,
     res: IncomingMessage,
+    recorded: Promise<void> | undefined,
   ): Promise<FastifyReply> {
+    try {
+      // Decided, and now recorded: only from here on may anything reach the client (DESIGN §2.6).
+      await recorded;
+    } catch (e) {
+      res.destroy();
+      throw e;
+    }
     const status = res.statusCode ?? 502;
     if (status >= 400) {
       res.resume();
@@ -256,11 +275,25 @@ export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebPr
       const text = (await readBody(res)).toString("utf8").replace(upstreamUrls, nodeRoot(req));
       return reply.code(status).type(ct!).send(text);
     }
-    reply.code(status);
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k)) reply.header(k, v);
-    }
-    return reply.send(res);
+    // Bulk bytes (DICOM files, frames): piped straight to the socket, without fastify's stream
+    // handling in between — the proxy should cost little next to the archive itself.
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(res.headers))
+      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    reply.hijack();
+    reply.raw.writeHead(status, headers);
+    await new Promise<void>((resolve) => {
+      res.on("error", () => {
+        reply.raw.destroy();
+        resolve();
+      });
+      reply.raw.on("close", () => {
+        res.destroy();
+        resolve();
+      });
+      res.pipe(reply.raw);
+    });
+    return reply;
   }
 
   const nodeRoot = (req: FastifyRequest): string =>
@@ -289,7 +322,16 @@ export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebPr
           throw new RadledgerError("ACCESS_DENIED", `access denied (${d.reason}); the decision is recorded`, {
             reason: d.reason,
           });
-        return await relay(req, reply, await fetchUpstream(req, path, query));
+        // A rejected record must not leave an unhandled rejection while the archive answers.
+        d.recorded?.catch(() => undefined);
+        let res: IncomingMessage;
+        try {
+          res = await fetchUpstream(req, path, query);
+        } catch (e) {
+          await d.recorded; // a failed record is the error to report, if there is one
+          throw e;
+        }
+        return await relay(req, reply, res, d.recorded);
       }
       // Root search: run it, then keep only the matches the actor may see.
       const res = await fetchUpstream(req, path, query);
@@ -326,7 +368,9 @@ export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebPr
             ...(instanceUid === undefined ? {} : { instanceUid }),
           };
           const d = await options.authorizer.authorize({ actor: who.actor, target, action: "read", ...w });
-          return d.decision === "permit";
+          if (d.decision !== "permit") return false;
+          await d.recorded;
+          return true;
         }),
       );
       const kept = items.filter((_, i) => decisions[i]);

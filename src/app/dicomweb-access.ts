@@ -10,7 +10,7 @@
  * instances through node.pseudonym("series" | "instance", uid). Raw UIDs never leave this function.
  */
 import { formatTime } from "../core/entry.js";
-import { toRadledgerError } from "../core/errors.js";
+import { RadledgerError, toRadledgerError } from "../core/errors.js";
 import { accessRecordFor } from "../domain/access/entries.js";
 import { decide, type AccessQuery } from "../domain/consent/decide.js";
 import type { Part } from "../domain/consent/schemas.js";
@@ -50,17 +50,26 @@ export class LedgerDicomwebAuthorizer implements DicomwebAuthorizer {
     };
     const d = decide(node.store, q);
     const { body, refs } = accessRecordFor(q, r.action, d);
-    try {
-      await node.ledger.appendOne(signAsInstitution(node, "access.recorded", body, refs, now));
-    } catch (e) {
-      const err = toRadledgerError(e);
-      if (d.decision !== "permit" || err.code !== "ACCESS_BASIS_INVALID") throw err;
-      // The basis changed between decide() and the record (e.g. a revocation in the same batch):
-      // the permit is not on the log, so nothing is served; record the refusal instead.
-      const deny = accessRecordFor(q, r.action, { decision: "deny", reason: "revoked" });
-      await node.ledger.appendOne(signAsInstitution(node, "access.recorded", deny.body, deny.refs, now));
-      return { decision: "deny", reason: "revoked" };
+    const record = async (): Promise<void> => {
+      try {
+        await node.ledger.appendOne(signAsInstitution(node, "access.recorded", body, refs, now));
+      } catch (e) {
+        const err = toRadledgerError(e);
+        if (d.decision !== "permit" || err.code !== "ACCESS_BASIS_INVALID") throw err;
+        // The basis changed between decide() and the record (e.g. a revocation in the same batch):
+        // the permit is not on the log, so nothing may be served; record the refusal instead.
+        const deny = accessRecordFor(q, r.action, { decision: "deny", reason: "revoked" });
+        await node.ledger.appendOne(signAsInstitution(node, "access.recorded", deny.body, deny.refs, now));
+        throw new RadledgerError("ACCESS_DENIED", "access denied (revoked); the decision is recorded", {
+          reason: "revoked",
+        });
+      }
+    };
+    if (d.decision === "deny") {
+      await record();
+      return { decision: "deny", reason: d.reason };
     }
-    return d.decision === "permit" ? { decision: "permit" } : { decision: "deny", reason: d.reason };
+    // The permit is decided; its record becomes durable while the proxy asks the archive.
+    return { decision: "permit", recorded: record() };
   }
 }
