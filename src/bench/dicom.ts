@@ -15,7 +15,7 @@
  *
  * Library: runDicomRegistrationBench(opts), runDicomwebBench(opts). Command line (built):
  *   node dist/bench/dicom.js registration [--dir DIR] [--mb 1024] [--workers N]
- *   node dist/bench/dicom.js dicomweb [--instances 40] [--rounds 3] [--concurrency 4]
+ *   node dist/bench/dicom.js dicomweb [--instances 40] [--rounds 5] [--concurrency 4]
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
@@ -371,7 +371,7 @@ function clientPass(
 export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<DicomwebBenchResult> {
   const log = o.log ?? ((): void => undefined);
   const count = o.instances ?? 40;
-  const rounds = o.rounds ?? 3;
+  const rounds = o.rounds ?? 5;
   const concurrency = o.concurrency ?? 4;
   const service = await orthancService(log);
   const tmp = mkdtempSync(join(tmpdir(), "radledger-bench-dicomweb-"));
@@ -442,30 +442,40 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
       try {
         await pass(direct, { accept, authorization: auth }); // warm-up both paths
         await pass(gated, { accept, "x-radledger-actor": "rad-bench" });
-        let directMs = 0;
-        let gatedMs = 0;
+        // Alternating rounds, best of each side: on a shared 2-core machine the slowest rounds
+        // measure the neighbours' load, not the code.
+        let directMs = Infinity;
+        let gatedMs = Infinity;
         let bytes = 0;
         for (let r = 0; r < rounds; r++) {
           const d = await pass(direct, { accept, authorization: auth });
           const g = await pass(gated, { accept, "x-radledger-actor": "rad-bench" });
           if (d.bytes !== g.bytes)
             throw new Error(`the gatekeeper served ${g.bytes} bytes, Orthanc ${d.bytes}`);
-          directMs += d.ms;
-          gatedMs += g.ms;
+          directMs = Math.min(directMs, d.ms);
+          gatedMs = Math.min(gatedMs, g.ms);
           bytes = d.bytes;
         }
-        const mb = (bytes * rounds) / 1e6;
+        const mb = bytes / 1e6;
         // Study-level WADO-RS (one request for the whole study): the per-request cost amortised.
         const studyUrl = (root: string): string[] =>
           Array.from({ length: 2 * concurrency }, () => `${root}/studies/${studyUid}`);
-        const sd = await pass(studyUrl(`${service.url}/dicom-web`), { accept, authorization: auth });
-        const sg = await pass(studyUrl(`${base}/dicom-web`), { accept, "x-radledger-actor": "rad-bench" });
+        let sdMs = Infinity;
+        let sgMs = Infinity;
+        let studyBytes = 0;
+        for (let r = 0; r < rounds; r++) {
+          const sd = await pass(studyUrl(`${service.url}/dicom-web`), { accept, authorization: auth });
+          const sg = await pass(studyUrl(`${base}/dicom-web`), { accept, "x-radledger-actor": "rad-bench" });
+          sdMs = Math.min(sdMs, sd.ms);
+          sgMs = Math.min(sgMs, sg.ms);
+          studyBytes = sd.bytes;
+        }
         return {
           studyLevel: {
             requests: 2 * concurrency,
-            directMBps: Math.round(sd.bytes / 1e6 / (sd.ms / 1000)),
-            gatekeeperMBps: Math.round(sg.bytes / 1e6 / (sg.ms / 1000)),
-            ratio: round2(sd.ms / sg.ms),
+            directMBps: Math.round(studyBytes / 1e6 / (sdMs / 1000)),
+            gatekeeperMBps: Math.round(studyBytes / 1e6 / (sgMs / 1000)),
+            ratio: round2(sdMs / sgMs),
           },
           instances: count,
           requests: count * rounds,
@@ -497,7 +507,7 @@ async function main(argv: string[]): Promise<void> {
       mb: { type: "string", default: "1024" },
       workers: { type: "string" },
       instances: { type: "string", default: "40" },
-      rounds: { type: "string", default: "3" },
+      rounds: { type: "string", default: "5" },
       concurrency: { type: "string", default: "4" },
     },
   });
