@@ -529,7 +529,7 @@ async function main(argv: string[]): Promise<void> {
     });
   else {
     process.stderr.write(
-      "usage: dicom.js registration [--dir D] [--mb 1024] [--workers N] | dicomweb [--instances 40] [--rounds 3] [--concurrency 4]\n",
+      "usage: dicom.js registration [--dir D] [--mb 1024] [--workers N] | dicomweb [--instances 40] [--rounds 5] [--concurrency 4]\n",
     );
     process.exitCode = 2;
     return;
