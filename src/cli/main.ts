@@ -13,6 +13,9 @@ import { registerIngest } from "./commands/ingest.js";
 import { registerOrthanc } from "./commands/orthanc.js";
 import { registerDeidentify } from "./commands/deidentify.js";
 import { registerExportFhir } from "./commands/export-fhir.js";
+import { registerQuery } from "./commands/query.js";
+import { registerErase } from "./commands/erase.js";
+import { registerBench } from "./commands/bench.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -33,6 +36,9 @@ registerIngest(program);
 registerOrthanc(program);
 registerDeidentify(program);
 registerExportFhir(program);
+registerQuery(program);
+registerErase(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);
