@@ -155,6 +155,25 @@ export async function authenticate(
   return { actor, token: record };
 }
 
+/**
+ * The API's bearer authentication for edges that are not /api/v1 routes (DICOMweb, FHIR): the
+ * caller's actor id, or undefined without an Authorization header. Invalid, expired or revoked
+ * tokens, inactive actors and rate limits answer the same coded errors as the API; the caller is
+ * kept on the request so logs and metrics name it.
+ */
+export function bearerActor(
+  api: Api,
+): (req: FastifyRequest, reply: FastifyReply) => Promise<{ actor: string } | undefined> {
+  return async (req, reply) => {
+    const caller = await authenticate(api, req, reply);
+    if (!caller) return undefined;
+    req.caller = caller;
+    const wait = api.buckets.actor.take(caller.actor.id);
+    if (wait > 0) limited(api, wait, reply);
+    return { actor: caller.actor.id };
+  };
+}
+
 export function hasRole(caller: Caller, roles: readonly string[]): boolean {
   return roles.some((r) => caller.actor.roles.includes(r));
 }

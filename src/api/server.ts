@@ -29,7 +29,7 @@ import { registerOpenApiRoutes } from "./openapi.js";
 import { Metrics } from "./metrics.js";
 import { TokenBuckets } from "./rate-limit.js";
 import { AppendBatcher } from "./append-batcher.js";
-import type { Api, ApiLimits } from "./route.js";
+import { bearerActor, type Api, type ApiLimits } from "./route.js";
 
 export const DEFAULT_LIMITS: ApiLimits = {
   bodyBytes: 1024 * 1024,
@@ -39,6 +39,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   login: { perSecond: 0.1, burst: 10 },
   authFailures: { perSecond: 1, burst: 20 },
 };
+import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js";
+import { registerFhirRoutes } from "./fhir-routes.js";
 
 export interface ServerOptions {
   /** true: JSON logs to stdout; or a destination stream (tests read it). */
@@ -51,6 +53,13 @@ export interface ServerOptions {
   readonly auth?: AuthStore;
   readonly authOptions?: AuthStoreOptions;
   readonly metrics?: Metrics;
+  /**
+   * DICOMweb through the gatekeeper (src/api/dicomweb.ts), when the node fronts an archive. Callers
+   * authenticate with the API's bearer tokens unless `authenticate` is given.
+   */
+  readonly dicomweb?: Omit<DicomwebProxyOptions, "authenticate"> & {
+    readonly authenticate?: DicomwebProxyOptions["authenticate"];
+  };
 }
 
 declare module "fastify" {
@@ -259,5 +268,11 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     if (consortium.witness) registerWitnessRoutes(app, consortium.witness);
     registerConsortiumRoutes(app, api, consortium);
   }
+  // DICOMweb and FHIR speak their own standards' paths and media types, so they are plain routes
+  // that authenticate with the same bearer tokens (route.ts bearerActor).
+  const bearer = bearerActor(api);
+  if (options.dicomweb !== undefined)
+    registerDicomwebRoutes(app, { authenticate: bearer, ...options.dicomweb });
+  registerFhirRoutes(app, node, { authenticate: bearer });
   return app;
 }

@@ -10,6 +10,8 @@
  *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
  *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient
  *   DIR/auth.sqlite             node-local API credentials: scrypt hashes of tokens and passwords (never on the log)
+ *   DIR/manifests.sqlite        per-instance DICOM hashes behind study manifest roots, de-identified
+ *                               copies, Orthanc feed cursors (node-local; never on the ledger)
  *   DIR/writer.lock             PID of the process that appends (one writer at a time)
  */
 import {
@@ -44,6 +46,7 @@ export const paths = (dir: string) => ({
   database: join(dir, "ledger.sqlite"),
   vault: join(dir, "vault.sqlite"),
   auth: join(dir, "auth.sqlite"),
+  manifests: join(dir, "manifests.sqlite"),
   lock: join(dir, "writer.lock"),
 });
 

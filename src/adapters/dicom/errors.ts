@@ -6,8 +6,10 @@
  * read from a file (a Patient ID in an error message would leak PHI into logs, DESIGN §2.1 and
  * §5), only tags, offsets and lengths.
  *
- * Kept here for now; the lead moves them under the project-wide error base later.
+ * Both classes extend the project-wide RadledgerError, so the codes are in src/core/errors.ts
+ * (with their category: HTTP status and CLI exit code) and in docs/errors.md.
  */
+import { RadledgerError } from "../../core/errors.js";
 
 export type DicomErrorCode =
   /** No 128-byte preamble + "DICM" magic (PS3.10 §7.1): not a DICOM Part 10 file. */
@@ -23,17 +25,25 @@ export type DicomErrorCode =
   /** A limit meant to stop hostile input was hit (nesting depth, oversized header value). */
   | "DICOM_LIMIT_EXCEEDED"
   /** The file could not be read (permissions, vanished during the walk, …). */
-  | "DICOM_IO";
+  | "DICOM_IO"
+  /** Instances of one study disagree (Patient ID, or one SOP Instance UID with other bytes). */
+  | "DICOM_INCONSISTENT_STUDY"
+  /** The instance is a de-identified copy (Patient Identity Removed = YES). */
+  | "DICOM_DEIDENTIFIED";
 
-export class DicomError extends Error {
-  override readonly name = "DicomError";
-  readonly code: DicomErrorCode;
+export class DicomError extends RadledgerError {
+  declare readonly code: DicomErrorCode;
   /** Byte offset in the (decoded) stream where the problem was found, when known. */
   readonly offset: number | undefined;
 
   constructor(code: DicomErrorCode, message: string, options?: { offset?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(
+      code,
+      message,
+      options?.offset === undefined ? {} : { offset: options.offset },
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "DicomError";
     this.offset = options?.offset;
   }
 }
@@ -50,15 +60,19 @@ export type OrthancErrorCode =
   /** The answer did not have the documented shape. */
   | "ORTHANC_BAD_RESPONSE";
 
-export class OrthancError extends Error {
-  override readonly name = "OrthancError";
-  readonly code: OrthancErrorCode;
+export class OrthancError extends RadledgerError {
+  declare readonly code: OrthancErrorCode;
   /** HTTP status when Orthanc answered, undefined for network failures. */
   readonly status: number | undefined;
 
   constructor(code: OrthancErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(
+      code,
+      message,
+      options?.status === undefined ? {} : { orthancStatus: options.status },
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "OrthancError";
     this.status = options?.status;
   }
 }

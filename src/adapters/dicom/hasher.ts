@@ -73,6 +73,11 @@ export interface DicomInstanceHashes {
   patientId: string | null;
   /** Number of Frames (0028,0008), 1 when absent. */
   numberOfFrames: number;
+  /**
+   * Patient Identity Removed (0012,0062) is "YES": the instance is a de-identified copy (PS3.15
+   * E.1.1), e.g. one made for a trial or dataset, and is not registered as a clinical study.
+   */
+  patientIdentityRemoved: boolean;
 }
 
 export interface HashOptions {
@@ -99,6 +104,7 @@ const T = {
   SOPInstanceUID: tag(0x0008, 0x0018),
   Modality: tag(0x0008, 0x0060),
   PatientID: tag(0x0010, 0x0020),
+  PatientIdentityRemoved: tag(0x0012, 0x0062),
   BodyPartExamined: tag(0x0018, 0x0015),
   StudyInstanceUID: tag(0x0020, 0x000d),
   SeriesInstanceUID: tag(0x0020, 0x000e),
@@ -121,6 +127,7 @@ const KEPT = new Set<number>([
   T.SOPInstanceUID,
   T.Modality,
   T.PatientID,
+  T.PatientIdentityRemoved,
   T.BodyPartExamined,
   T.StudyInstanceUID,
   T.SeriesInstanceUID,
@@ -661,6 +668,7 @@ async function parse(hs: HashingSource): Promise<DicomInstanceHashes> {
     bodyPartExamined: textString(v.get(T.BodyPartExamined), false),
     patientId: textString(v.get(T.PatientID), utf8),
     numberOfFrames: parser.numberOfFrames(),
+    patientIdentityRemoved: textString(v.get(T.PatientIdentityRemoved), false) === "YES",
   };
 }
 

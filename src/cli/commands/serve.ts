@@ -2,12 +2,34 @@ import type { Command } from "commander";
 import { openNode } from "../../app/node.js";
 import { buildServer, DEFAULT_LIMITS } from "../../api/server.js";
 import { ConsortiumService } from "../../app/consortium.js";
+import { LedgerDicomwebAuthorizer } from "../../app/dicomweb-access.js";
+import { openManifestStore } from "../../app/ingest.js";
+import { OrthancFollower } from "../../app/orthanc-source.js";
 import { RadledgerError } from "../../core/errors.js";
+import { describeEvent, orthancClientFrom } from "./orthanc.js";
+
+interface ServeOptions {
+  data: string;
+  host: string;
+  port: string;
+  log?: boolean;
+  orthancUrl?: string;
+  orthancUser?: string;
+  orthancPassword?: string;
+  orthancDicomwebUrl?: string;
+  orthancFollow?: boolean;
+  orthancName: string;
+  orthancInterval: string;
+  actorRate: string;
+  anonymousRate: string;
+}
 
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .description("serve the log (tlog-tiles, checkpoint, JSON API) over HTTP")
+    .description(
+      "serve the log (tlog-tiles, checkpoint, JSON API) over HTTP; optionally front an Orthanc PACS",
+    )
     .requiredOption("--data <dir>", "data directory")
     .option("--host <host>", "address to listen on (loopback by default)", "127.0.0.1")
     .option("--port <port>", "TCP port (0 picks a free one)", "8080")
@@ -22,56 +44,99 @@ export function registerServe(program: Command): void {
       "requests per second per client address to public endpoints (bursts of 2x)",
       String(DEFAULT_LIMITS.anonymous.perSecond),
     )
-    .action(
-      async (o: {
-        data: string;
-        host: string;
-        port: string;
-        log?: boolean;
-        actorRate: string;
-        anonymousRate: string;
-      }) => {
-        const port = Number(o.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
-          throw new RadledgerError("CLI_USAGE", "--port must be 0..65535");
-        const rate = (v: string, name: string): number => {
-          const n = Number(v);
-          if (!Number.isFinite(n) || n <= 0)
-            throw new RadledgerError("CLI_USAGE", `${name} must be a positive number`);
-          return n;
-        };
-        const actorRate = rate(o.actorRate, "--actor-rate");
-        const anonymousRate = rate(o.anonymousRate, "--anonymous-rate");
-        // The consortium side learns of each commit through the ledger's hook (cosignature requests).
-        const hooks: { onCommit?: () => void } = {};
-        const node = openNode(o.data, { onCommit: () => hooks.onCommit?.() });
-        const consortium = await ConsortiumService.open(node).catch(async (e: unknown) => {
-          await node.close();
-          throw e;
-        });
-        hooks.onCommit = () => consortium.onCommit();
-        const app = buildServer(node, {
-          consortium,
-          logger: o.log ? { stream: process.stderr } : false,
-          limits: {
-            actor: { perSecond: actorRate, burst: actorRate * 5 },
-            anonymous: { perSecond: anonymousRate, burst: anonymousRate * 2 },
-          },
-        });
-        const address = await app.listen({ host: o.host, port });
-        process.stdout.write(
-          `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n`,
+    .option(
+      "--orthanc-url <url>",
+      "Orthanc base URL: enables DICOMweb through the gatekeeper at /dicom-web (bearer tokens)",
+    )
+    .option("--orthanc-user <name>", "Orthanc user (HTTP Basic)")
+    .option("--orthanc-password <password>", "Orthanc password (or $RADLEDGER_ORTHANC_PASSWORD)")
+    .option("--orthanc-dicomweb-url <url>", "Orthanc's DICOMweb root (default: <orthanc-url>/dicom-web)")
+    .option("--orthanc-follow", "follow Orthanc's /changes feed and register each stable study")
+    .option("--orthanc-name <label>", "source name recorded in study registrations", "orthanc")
+    .option("--orthanc-interval <seconds>", "poll interval of the /changes feed", "5")
+    .action(async (o: ServeOptions) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new RadledgerError("CLI_USAGE", "--port must be 0..65535");
+      const rate = (v: string, name: string): number => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0)
+          throw new RadledgerError("CLI_USAGE", `${name} must be a positive number`);
+        return n;
+      };
+      const actorRate = rate(o.actorRate, "--actor-rate");
+      const anonymousRate = rate(o.anonymousRate, "--anonymous-rate");
+      const interval = Number(o.orthancInterval);
+      if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600)
+        throw new RadledgerError("CLI_USAGE", "--orthanc-interval must be 0.1..3600 seconds");
+      if (o.orthancUrl === undefined && (o.orthancFollow || o.orthancDicomwebUrl !== undefined))
+        throw new RadledgerError(
+          "CLI_USAGE",
+          "--orthanc-follow and --orthanc-dicomweb-url need --orthanc-url",
         );
-        const shutdown = (signal: string): void => {
-          process.stderr.write(`radledger: ${signal}, closing\n`);
-          void app
-            .close()
-            .then(() => consortium.close())
-            .then(() => node.close())
-            .then(() => process.exit(0));
-        };
-        process.once("SIGINT", () => shutdown("SIGINT"));
-        process.once("SIGTERM", () => shutdown("SIGTERM"));
-      },
-    );
+      // The consortium side learns of each commit through the ledger's hook (cosignature requests).
+      const hooks: { onCommit?: () => void } = {};
+      const node = openNode(o.data, { onCommit: () => hooks.onCommit?.() });
+      const consortium = await ConsortiumService.open(node).catch(async (e: unknown) => {
+        await node.close();
+        throw e;
+      });
+      hooks.onCommit = () => consortium.onCommit();
+      const password = o.orthancPassword ?? process.env.RADLEDGER_ORTHANC_PASSWORD;
+      const app = buildServer(node, {
+        consortium,
+        logger: o.log ? { stream: process.stderr } : false,
+        limits: {
+          actor: { perSecond: actorRate, burst: actorRate * 5 },
+          anonymous: { perSecond: anonymousRate, burst: anonymousRate * 2 },
+        },
+        ...(o.orthancUrl === undefined
+          ? {}
+          : {
+              dicomweb: {
+                upstream: o.orthancDicomwebUrl ?? `${o.orthancUrl.replace(/\/+$/, "")}/dicom-web`,
+                ...(o.orthancUser === undefined ? {} : { username: o.orthancUser }),
+                ...(password === undefined ? {} : { password }),
+                authorizer: new LedgerDicomwebAuthorizer(node),
+              },
+            }),
+      });
+      const stop = new AbortController();
+      let following: Promise<void> | undefined;
+      let closeStore = (): void => undefined;
+      if (o.orthancUrl !== undefined && o.orthancFollow === true) {
+        const client = orthancClientFrom({
+          url: o.orthancUrl,
+          ...(o.orthancUser === undefined ? {} : { user: o.orthancUser }),
+          ...(password === undefined ? {} : { password }),
+        });
+        const store = openManifestStore(node);
+        closeStore = () => store.close();
+        const follower = new OrthancFollower(node, client, store, {
+          baseUrl: o.orthancUrl,
+          name: o.orthancName,
+          onEvent: (e) => process.stderr.write(`radledger: orthanc ${describeEvent(e)}\n`),
+        });
+        following = follower.run(stop.signal, interval * 1000, (e) =>
+          process.stderr.write(`radledger: orthanc: ${e.code}: ${e.message} (retrying)\n`),
+        );
+      }
+      const address = await app.listen({ host: o.host, port });
+      process.stdout.write(
+        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n`,
+      );
+      const shutdown = (signal: string): void => {
+        process.stderr.write(`radledger: ${signal}, closing\n`);
+        stop.abort();
+        void app
+          .close()
+          .then(() => following)
+          .then(() => closeStore())
+          .then(() => consortium.close())
+          .then(() => node.close())
+          .then(() => process.exit(0));
+      };
+      process.once("SIGINT", () => shutdown("SIGINT"));
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+    });
 }

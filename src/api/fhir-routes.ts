@@ -1,0 +1,121 @@
+/**
+ * FHIR R4 export over HTTP (issue 5 §6): `GET /api/v1/fhir?patient=P | report=R | since=T` answers a
+ * Bundle (collection), `GET /api/v1/fhir/{type}/{id}` one resource, as application/fhir+json. Only
+ * auditors and administrators may export (the audit trail and consents of every patient are in it);
+ * the caller authenticates with an API bearer token (route.ts bearerActor).
+ */
+import type { FastifyInstance } from "fastify";
+import type { FhirResource } from "fhir/r4.js";
+import { RadledgerError } from "../core/errors.js";
+import { formatTime } from "../core/entry.js";
+import type { RadledgerNode } from "../app/node.js";
+import { fhirExport, type FhirScope } from "../domain/fhir/export.js";
+import { activeActor } from "../domain/consent/decide.js";
+import { getGrant } from "../domain/consent/state.js";
+import { getActor } from "../domain/identity/state.js";
+import type { AccessDoc } from "../domain/access/entries.js";
+import type { ModelDoc } from "../domain/ai/entries.js";
+import type { ReportDoc } from "../domain/reports/entries.js";
+import {
+  auditEventOf,
+  consentOf,
+  deviceOf,
+  diagnosticReportOf,
+  inferenceProvenance,
+  type InferenceView,
+} from "../domain/fhir/resources.js";
+import type { DicomwebAuthenticator } from "./dicomweb.js";
+
+export interface FhirRouteOptions {
+  readonly authenticate: DicomwebAuthenticator;
+}
+
+const ENTRY_ID = /^[0-9a-f]{64}$/;
+const PSEUDONYM = /^pt_[A-Za-z0-9_-]{43}$/;
+const TYPES = new Set(["Device", "Provenance", "AuditEvent", "Consent", "DiagnosticReport"]);
+
+export function registerFhirRoutes(
+  app: FastifyInstance,
+  node: RadledgerNode,
+  options: FhirRouteOptions,
+): void {
+  const authorize = async (
+    req: Parameters<DicomwebAuthenticator>[0],
+    reply: Parameters<DicomwebAuthenticator>[1],
+  ): Promise<void> => {
+    const who = await options.authenticate(req, reply);
+    if (who === undefined) throw new RadledgerError("AUTH_REQUIRED", "the FHIR export needs credentials");
+    const actor = activeActor(node.store, who.actor);
+    if (
+      actor === undefined ||
+      !actor.roles.some((r) => r === "auditor" || r === "admin" || r === "institution")
+    )
+      throw new RadledgerError("ACCESS_DENIED", "the FHIR export is for auditors and administrators");
+  };
+  const scopeOf = (q: Record<string, string | undefined>): FhirScope => {
+    const given = (["patient", "report", "since"] as const).filter((k) => q[k] !== undefined);
+    if (given.length !== 1)
+      throw new RadledgerError("INPUT_INVALID", "give exactly one of patient, report or since", {
+        at: "query",
+      });
+    if (q.patient !== undefined) {
+      if (!PSEUDONYM.test(q.patient))
+        throw new RadledgerError("INPUT_INVALID", "patient must be a pt_ pseudonym", { at: "patient" });
+      return { patient: q.patient };
+    }
+    if (q.report !== undefined) {
+      if (!ENTRY_ID.test(q.report))
+        throw new RadledgerError("INPUT_INVALID", "report must be an entry id", { at: "report" });
+      return { report: q.report };
+    }
+    return { since: q.since! };
+  };
+  const bundle = (scope: FhirScope, base: string) =>
+    fhirExport(node.store, node.crypto, node.config.origin, scope, {
+      now: formatTime(node.clock.now()),
+      base,
+    });
+  const baseOf = (req: { protocol: string; headers: { host?: string | undefined } }): string =>
+    `${req.protocol}://${req.headers.host ?? "localhost"}/api/v1/fhir`;
+
+  app.get("/api/v1/fhir", async (req, reply) => {
+    await authorize(req, reply);
+    const b = bundle(scopeOf(req.query as Record<string, string | undefined>), baseOf(req));
+    return reply.type("application/fhir+json").send(b);
+  });
+
+  app.get("/api/v1/fhir/:type/:id", async (req, reply) => {
+    await authorize(req, reply);
+    const { type, id } = req.params as { type: string; id: string };
+    if (!TYPES.has(type)) throw new RadledgerError("ROUTE_NOT_FOUND", "no such FHIR resource type here");
+    if (!ENTRY_ID.test(id))
+      throw new RadledgerError("INPUT_INVALID", "a resource id is an entry id", { at: "id" });
+    const names = (actor: string): string | undefined => {
+      const d = getActor(node.store, actor);
+      return d !== undefined && d.kind !== "patient" && typeof d.displayName === "string"
+        ? d.displayName
+        : undefined;
+    };
+    const doc = (kind: string) => node.store.getDoc(kind, id);
+    let found: FhirResource | undefined;
+    if (type === "Device") {
+      const m = doc("ai.model") as ModelDoc | undefined;
+      found = m && deviceOf(m);
+    } else if (type === "Consent") {
+      const g = getGrant(node.store, id);
+      found = g && consentOf(g);
+    } else if (type === "AuditEvent") {
+      const a = doc("access") as AccessDoc | undefined;
+      found = a && auditEventOf(a, node.config.origin, names(a.actor));
+    } else if (type === "DiagnosticReport") {
+      const r = doc("report") as ReportDoc | undefined;
+      found = r && diagnosticReportOf(r, names);
+    } else {
+      // Provenance of an AI inference (contributions come with their report's bundle).
+      const i = doc("ai.inference") as InferenceView | undefined;
+      found = i && inferenceProvenance(i);
+    }
+    if (found === undefined) throw new RadledgerError("RECORD_NOT_FOUND", `no ${type} ${id}`);
+    return reply.type("application/fhir+json").send(found);
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * The DICOMweb gatekeeper's decision and record (DESIGN §2.6): for one request about a study,
+ * series or instance, find the registered study through its keyed pseudonym, ask decide()
+ * (src/domain/consent/decide.ts), and append the access.recorded entry signed by the institution —
+ * permit or deny — before the proxy serves anything. Implements the DicomwebAuthorizer interface of
+ * src/api/dicomweb.ts.
+ *
+ * Orthanc ↔ ledger: the Study Instance UID of the request maps to the ledger's study through
+ * node.pseudonym("study", uid) → index study.key → the study.registered entry id; series and
+ * instances through node.pseudonym("series" | "instance", uid). Raw UIDs never leave this function.
+ */
+import { formatTime } from "../core/entry.js";
+import { RadledgerError, toRadledgerError } from "../core/errors.js";
+import { accessRecordFor } from "../domain/access/entries.js";
+import { decide, type AccessQuery } from "../domain/consent/decide.js";
+import type { Part } from "../domain/consent/schemas.js";
+import { getStudy } from "../domain/imaging/queries.js";
+import type { DicomwebAccessRequest, DicomwebAuthorizer, DicomwebDecision } from "../api/dicomweb.js";
+import { signAsInstitution } from "./institution.js";
+import type { RadledgerNode } from "./node.js";
+import { registeredStudyId } from "./register-study.js";
+
+export class LedgerDicomwebAuthorizer implements DicomwebAuthorizer {
+  constructor(private readonly node: RadledgerNode) {}
+
+  async authorize(r: DicomwebAccessRequest): Promise<DicomwebDecision> {
+    const node = this.node;
+    const studyId = registeredStudyId(node, node.pseudonym("study", r.target.studyUid));
+    if (studyId === undefined) return { decision: "unknown-study" };
+    const study = getStudy(node.store, studyId)!;
+    let part: Part = { kind: "study", id: studyId };
+    if (r.target.instanceUid !== undefined) {
+      part = { kind: "instance", id: node.pseudonym("instance", r.target.instanceUid), study: studyId };
+    } else if (r.target.seriesUid !== undefined) {
+      const seriesKey = node.pseudonym("series", r.target.seriesUid);
+      // A series the registration does not list is decided as its study (access.recorded refuses
+      // a series part that is not in the study: ACCESS_PART_INVALID).
+      const listed = (study.seriesKeys as string[] | undefined)?.includes(seriesKey) === true;
+      if (listed) part = { kind: "series", id: seriesKey, study: studyId };
+    }
+    const now = node.clock.now();
+    const q: AccessQuery = {
+      actor: r.actor,
+      patient: study.patient,
+      part,
+      purpose: r.purpose,
+      time: formatTime(now),
+      ...(r.breakGlass === undefined ? {} : { breakGlass: r.breakGlass }),
+      ...(r.context === undefined ? {} : { context: r.context }),
+    };
+    const d = decide(node.store, q);
+    const { body, refs } = accessRecordFor(q, r.action, d);
+    const record = async (): Promise<void> => {
+      try {
+        await node.ledger.appendOne(signAsInstitution(node, "access.recorded", body, refs, now));
+      } catch (e) {
+        const err = toRadledgerError(e);
+        if (d.decision !== "permit" || err.code !== "ACCESS_BASIS_INVALID") throw err;
+        // The basis changed between decide() and the record (e.g. a revocation in the same batch):
+        // the permit is not on the log, so nothing may be served; record the refusal instead.
+        const deny = accessRecordFor(q, r.action, { decision: "deny", reason: "revoked" });
+        await node.ledger.appendOne(signAsInstitution(node, "access.recorded", deny.body, deny.refs, now));
+        throw new RadledgerError("ACCESS_DENIED", "access denied (revoked); the decision is recorded", {
+          reason: "revoked",
+        });
+      }
+    };
+    if (d.decision === "deny") {
+      await record();
+      return { decision: "deny", reason: d.reason };
+    }
+    // The permit is decided; its record becomes durable while the proxy asks the archive.
+    return { decision: "permit", recorded: record() };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The institution as a signer: the log key, actor "institution" (as in init.ts). The node signs with
+ * it only its own statements — study registrations from its PACS or folders, gatekeeper access
+ * records, de-identified copies it produced — never on behalf of a person (DESIGN §5).
+ */
+import type { JsonObject } from "../core/canonical-json.js";
+import { actorKeyId, type EntryRefs } from "../core/entry.js";
+import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { signAs, type HeldKey } from "./keys.js";
+import type { RadledgerNode } from "./node.js";
+
+export function institutionKey(node: RadledgerNode): HeldKey {
+  return {
+    actor: INSTITUTION_ACTOR,
+    seed: node.logKey.seed,
+    publicKey: node.logKey.publicKey,
+    keyId: actorKeyId(node.crypto, node.logKey.publicKey),
+  };
+}
+
+/** Signs an entry as the institution for this node's log. */
+export function signAsInstitution(
+  node: RadledgerNode,
+  type: string,
+  body: JsonObject,
+  refs?: EntryRefs,
+  time?: number,
+): Uint8Array {
+  return signAs(node.crypto, institutionKey(node), node.config.origin, type, body, {
+    ...(refs ? { refs } : {}),
+    ...(time === undefined ? {} : { time }),
+  });
+}
