@@ -8,13 +8,15 @@
  * Layout of a member: a 512-byte header, the content, zero padding to a multiple of 512. The archive
  * ends with two zero blocks and nothing after them. Header fields written:
  *
- *   name[100] @0     the path (≤ 100 bytes, ASCII [A-Za-z0-9._/-], no "..", no leading "/")
+ *   name[100] @0     the path (ASCII [A-Za-z0-9._/-], no "." or ".." parts, no leading "/"); a path
+ *                    longer than 100 bytes is split at the first "/" that leaves ≤ 100 bytes here
+ *                    and puts the part before it in prefix[155] @345 (POSIX ustar)
  *   mode[8]   @100   "0000644\0"          uid[8] @108, gid[8] @116: "0000000\0"
  *   size[12]  @124   11 octal digits "\0"  mtime[12] @136: "00000000000\0" (bundles are deterministic)
  *   chksum[8] @148   6 octal digits "\0 " (sum of header bytes with this field as spaces)
  *   typeflag  @156   "0" (regular file)   linkname[100] @157: zeros
  *   magic[6]  @257   "ustar\0"            version[2] @263: "00"
- *   uname, gname, devmajor, devminor, prefix, padding: zeros
+ *   uname, gname, devmajor, devminor, unused prefix bytes, padding: zeros
  *
  * Input comes from whoever handed over the bundle: the decoder never throws anything but a coded
  * BUNDLE_MALFORMED error naming the byte offset.
@@ -35,12 +37,21 @@ function malformed(message: string, offset: number): never {
   throw new RadledgerError("BUNDLE_MALFORMED", `tar: ${message} (byte ${offset})`, { at: `byte ${offset}` });
 }
 
+/** Where a path is split into ustar prefix and name: -1 for no prefix, undefined if it cannot be stored. */
+function splitPoint(path: string): number | undefined {
+  if (path.length <= 100) return -1;
+  for (let i = path.indexOf("/"); i >= 0 && i <= 155; i = path.indexOf("/", i + 1))
+    if (path.length - i - 1 <= 100) return i;
+  return undefined;
+}
+
 export function isValidTarPath(path: string): boolean {
   return (
     path.length > 0 &&
-    path.length <= 100 &&
+    path.length <= 256 &&
     NAME_PATTERN.test(path) &&
-    !path.split("/").some((p) => p === "." || p === "..")
+    !path.split("/").some((p) => p === "." || p === "..") &&
+    splitPoint(path) !== undefined
   );
 }
 
@@ -62,7 +73,12 @@ export function tarHeader(path: string, size: number): Uint8Array {
   if (!Number.isSafeInteger(size) || size < 0 || size > TAR_MAX_MEMBER_SIZE)
     throw new RadledgerError("INPUT_INVALID", `tar: member size ${size} out of range`);
   const h = new Uint8Array(TAR_BLOCK);
-  writeAscii(h, 0, path);
+  const split = splitPoint(path)!;
+  if (split < 0) writeAscii(h, 0, path);
+  else {
+    writeAscii(h, 0, path.slice(split + 1));
+    writeAscii(h, 345, path.slice(0, split));
+  }
   writeAscii(h, 100, "0000644\0");
   writeAscii(h, 108, "0000000\0");
   writeAscii(h, 116, "0000000\0");
@@ -111,10 +127,14 @@ export function parseTarHeader(
 ): { path: string; size: number } | undefined {
   if (block.length !== TAR_BLOCK) malformed("truncated header", offset);
   if (block.every((b) => b === 0)) return undefined;
-  let end = 0;
-  while (end < 100 && block[end] !== 0) end++;
-  let path = "";
-  for (let i = 0; i < end; i++) path += String.fromCharCode(block[i]!);
+  const field = (start: number, length: number): string => {
+    let out = "";
+    for (let i = start; i < start + length && block[i] !== 0; i++) out += String.fromCharCode(block[i]!);
+    return out;
+  };
+  const name = field(0, 100);
+  const prefix = field(345, 155);
+  const path = prefix.length > 0 ? `${prefix}/${name}` : name;
   if (!isValidTarPath(path))
     malformed(`member name ${JSON.stringify(path.slice(0, 100))} is not allowed`, offset);
   const sizeField = block.subarray(124, 136);
@@ -217,6 +237,7 @@ export class TarDecoder {
 
   /** Removes and returns the next n bytes (n ≤ #available), copying only when they span chunks. */
   private take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
     this.#available -= n;
     this.#offset += n;
     const first = this.#chunks[0]!;
@@ -255,7 +276,9 @@ export function decodeTar(bytes: Uint8Array): TarMember[] {
 }
 
 /** Members of an archive arriving as a stream of chunks, in archive order. */
-export async function* tarMembers(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<TarMember> {
+export async function* tarMembers(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): AsyncGenerator<TarMember> {
   const d = new TarDecoder();
   for await (const chunk of chunks) yield* d.push(chunk);
   d.finish();
