@@ -9,6 +9,7 @@ import { registerKey } from "./commands/key.js";
 import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerExport } from "./commands/export.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -25,6 +26,7 @@ registerServe(program);
 registerKey(program);
 registerVerify(program);
 registerDemo(program);
+registerExport(program);
 
 try {
   await program.parseAsync(process.argv);
