@@ -8,6 +8,7 @@ import type { RadledgerNode } from "../app/node.js";
 import { sendProblem } from "./problem.js";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
+import { registerVerifierPage } from "./bundle-routes.js";
 
 export interface ServerOptions {
   readonly logger?: boolean;
@@ -56,5 +57,6 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
 
   registerTileRoutes(app, node);
   registerLogRoutes(app, node);
+  registerVerifierPage(app);
   return app;
 }

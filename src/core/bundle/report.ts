@@ -5,7 +5,8 @@
  */
 import type { BundleReport } from "./verify.js";
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+const plural = (n: number, word: string): string =>
+  `${n} ${n === 1 ? word : word.endsWith("y") ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 
 export function formatBundleReport(r: BundleReport): string {
   const lines: string[] = [];
