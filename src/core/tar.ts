@@ -280,6 +280,6 @@ export async function* tarMembers(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): AsyncGenerator<TarMember> {
   const d = new TarDecoder();
-  for await (const chunk of chunks) yield* d.push(chunk);
+  for await (const chunk of chunks as AsyncIterable<Uint8Array>) yield* d.push(chunk);
   d.finish();
 }

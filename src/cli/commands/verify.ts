@@ -124,7 +124,7 @@ function parseProofFile(text: string): Uint8Array[] {
       const value = JSON.parse(trimmed) as { proof?: unknown };
       if (!Array.isArray(value.proof) || !value.proof.every((p) => typeof p === "string"))
         throw new Error("no proof array");
-      return (value.proof).map((p) => fromBase64(p));
+      return value.proof.map((p) => fromBase64(p));
     }
     return trimmed.length === 0 ? [] : trimmed.split("\n").map((l) => fromBase64(l.trim()));
   } catch {
