@@ -16,6 +16,7 @@ import { openNode, type RadledgerNode } from "../app/node.js";
 import { paths } from "../app/data-dir.js";
 import { startModuleWorker } from "../adapters/node-crypto/worker-start.js";
 import { RadledgerError } from "../core/errors.js";
+import { toBase64 } from "../core/bytes.js";
 import { measureVerifyCeiling } from "./ceiling.js";
 import { setupEntries, type WorkloadName, type WorkloadSetup } from "./workloads.js";
 
@@ -205,6 +206,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       onCommit: (c) => ((commits += 1), (batched += c.admitted)),
     });
     let result: AppendBenchResult;
+    let storageFile = "";
     try {
       const time = Date.now();
       const admin = readActorKey(node.crypto, dataDir, "admin");
@@ -219,7 +221,12 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
           "INTERNAL",
           `bench setup failed: ${setupResults.flatMap((r) => (r.ok ? [] : [r.error.code])).join(",")}`,
         );
-      const setup: WorkloadSetup = { origin: node.config.origin, time, model };
+      const setup: WorkloadSetup = {
+        origin: node.config.origin,
+        time,
+        model,
+        institutionSeed: toBase64(node.logKey.seed),
+      };
       const file = join(scratch, "entries.bin");
       const fileBytes = await presign(file, workload, setup, o.entries, threads, o.progress);
 
@@ -257,8 +264,9 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
 
       const proofs = proofLatencies(node, o.proofSamples ?? 10_000);
       const sqliteInsertPerSecond = sqliteBaseline(file, scratch, Math.max(1, meanBatch));
+      // Storage is measured on the closed database (closing checkpoints the WAL into it).
       const db = paths(dataDir).database;
-      const storage = statSync(db).size + (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0);
+      storageFile = db;
       result = {
         workload,
         entries: appended,
@@ -274,7 +282,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         meanBatch,
         refused,
         bytesPerEntry: Math.round(fileBytes / o.entries - 2),
-        storageBytesPerEntry: Math.round(storage / node.ledger.size),
+        storageBytesPerEntry: 0,
         finalSize: node.ledger.size,
         inclusionProofP50Micros: Math.round(percentile(proofs.inclusion, 50) * 10) / 10,
         inclusionProofP99Micros: Math.round(percentile(proofs.inclusion, 99) * 10) / 10,
@@ -284,7 +292,11 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
     } finally {
       await node.close();
     }
-    return result;
+    const walBytes = existsSync(`${storageFile}-wal`) ? statSync(`${storageFile}-wal`).size : 0;
+    return {
+      ...result,
+      storageBytesPerEntry: Math.round((statSync(storageFile).size + walBytes) / result.finalSize),
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

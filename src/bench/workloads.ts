@@ -19,6 +19,8 @@ export interface WorkloadSetup {
   readonly time: number;
   /** Leaf hash of the registered AI model (clinical workload). */
   readonly model?: string;
+  /** The log key's seed (base64): the gatekeeper's access records are signed with it. */
+  readonly institutionSeed?: string;
 }
 
 /** Deterministic benchmark key for an actor. */
@@ -55,6 +57,7 @@ export function setupEntries(
   for (let i = 0; i < BENCH_RADIOLOGISTS; i++) enrol(`bench-rad-${i}`, ["radiologist"]);
   for (let i = 0; i < BENCH_TECHNOLOGISTS; i++) enrol(`bench-tech-${i}`, ["technologist"]);
   enrol("bench-ai", ["ai-system"], "system");
+  enrol("bench-clin-0", ["clinician"]);
   out.push(
     signAs(
       crypto,
@@ -123,15 +126,33 @@ interface Draft {
   refs?: EntryRefs;
 }
 
-/** One clinical case: study, report, AI inference, contributions by several specialists, sign-off. */
-const CASE_SIZE = 8;
+/**
+ * One clinical case, ten entries: the study, the referring clinician's care assignment of the
+ * radiologist, the report, an AI inference, contributions by a technologist, the AI system and two
+ * radiologists (one editing the AI finding), sign-off, and the gatekeeper's access record for the
+ * radiologist's read.
+ */
+const CASE_SIZE = 10;
 
-function clinicalCase(crypto: CryptoSuite, c: number): Draft[] {
+function clinicalCase(crypto: CryptoSuite, setup: WorkloadSetup, c: number): Draft[] {
   const tech = benchKey(crypto, `bench-tech-${c % BENCH_TECHNOLOGISTS}`);
   const rad = benchKey(crypto, `bench-rad-${c % BENCH_RADIOLOGISTS}`);
   const second = benchKey(crypto, `bench-rad-${(c + 1) % BENCH_RADIOLOGISTS}`);
   const ai = benchKey(crypto, "bench-ai");
-  const drafts: Draft[] = [{ key: tech, type: "study.registered", body: study(crypto, c) }];
+  const clinician = benchKey(crypto, "bench-clin-0");
+  const studyBody = study(crypto, c);
+  const patient = studyBody.patient as string;
+  const drafts: Draft[] = [{ key: tech, type: "study.registered", body: studyBody }];
+  drafts.push({
+    key: clinician,
+    type: "care.assigned",
+    body: {
+      patient,
+      actor: rad.actor,
+      relationship: "attending",
+      period: { start: new Date(setup.time - 60_000).toISOString() },
+    },
+  });
   const content = (section: string, role: string, n: number, origin = "human"): JsonObject => ({
     section,
     role,
@@ -159,6 +180,32 @@ function clinicalCase(crypto: CryptoSuite, c: number): Draft[] {
   });
   drafts.push({ key: second, type: "report.contribution", body: content("impression", "radiologist", 3) });
   drafts.push({ key: rad, type: "report.signed", body: { attestation: "final" } });
+  const seed =
+    setup.institutionSeed === undefined
+      ? undefined
+      : Uint8Array.from(atob(setup.institutionSeed), (ch) => ch.charCodeAt(0));
+  if (seed) {
+    const publicKey = crypto.ed25519PublicKey(seed);
+    const institution: HeldKey = {
+      actor: "institution",
+      seed,
+      publicKey,
+      keyId: actorKeyId(crypto, publicKey),
+    };
+    drafts.push({
+      key: institution,
+      type: "access.recorded",
+      body: {
+        actor: rad.actor,
+        patient,
+        part: { kind: "study", id: "" },
+        action: "read",
+        purpose: "TREAT",
+        decision: "permit",
+        basis: { kind: "care" },
+      },
+    });
+  }
   return drafts;
 }
 
@@ -191,21 +238,23 @@ export function makeWorkloadRange(
   const firstCase = Math.floor(start / CASE_SIZE);
   const lastCase = Math.floor((start + count - 1) / CASE_SIZE);
   for (let c = firstCase; c <= lastCase; c++) {
-    const drafts = clinicalCase(crypto, c);
+    const drafts = clinicalCase(crypto, setup, c);
     const ids: string[] = [];
     const bytes: Uint8Array[] = [];
+    // Entry k's references, by position in the case: 0 study, 1 care, 2 report, 3 inference,
+    // 4–7 contributions (5 and 6 cite the inference), 8 sign-off, 9 access record.
+    const refsOf = (k: number): EntryRefs => {
+      if (k <= 1) return {};
+      if (k === 2) return { study: ids[0]! };
+      if (k === 3) return { model: setup.model!, study: ids[0]! };
+      if (k <= 7) return { report: ids[2]!, ...(k === 5 || k === 6 ? { inference: ids[3]! } : {}) };
+      if (k === 8) return { report: ids[2]!, contributions: [ids[4]!, ids[5]!, ids[6]!, ids[7]!] };
+      return { care: ids[1]! };
+    };
     drafts.forEach((d, k) => {
-      const refs: EntryRefs =
-        k === 0
-          ? {}
-          : k === 1
-            ? { study: ids[0]! }
-            : k === 2
-              ? { model: setup.model!, study: ids[0]! }
-              : k < 7
-                ? { report: ids[1]!, ...(k === 4 || k === 5 ? { inference: ids[2]! } : {}) }
-                : { report: ids[1]!, contributions: [ids[3]!, ids[4]!, ids[5]!, ids[6]!] };
-      const b = sign(Object.keys(refs).length > 0 ? { ...d, refs } : d);
+      const refs = refsOf(k);
+      const draft = k === 9 ? { ...d, body: { ...d.body, part: { kind: "study", id: ids[0]! } } } : d;
+      const b = sign(Object.keys(refs).length > 0 ? { ...draft, refs } : draft);
       ids.push(toHex(leafHash(crypto, b)));
       bytes.push(b);
     });

@@ -10,6 +10,9 @@ import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerExport } from "./commands/export.js";
+import { registerQuery } from "./commands/query.js";
+import { registerErase } from "./commands/erase.js";
+import { registerBench } from "./commands/bench.js";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
 
 const program = new Command()
@@ -27,6 +30,9 @@ registerKey(program);
 registerVerify(program);
 registerDemo(program);
 registerExport(program);
+registerQuery(program);
+registerErase(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);

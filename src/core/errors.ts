@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   // privacy
   COMMITMENT_MISMATCH: "verification",
   VAULT_ERASED: "conflict",
+  PATIENT_ALREADY_ERASED: "conflict",
   // consent and access rules
   CONSENT_NOT_PATIENT: "unprocessable",
   GRANT_ALREADY_REVOKED: "conflict",

@@ -8,6 +8,7 @@ import { consentEntryTypes } from "./consent/entries.js";
 import { accessEntryTypes } from "./access/entries.js";
 import { trialEntryTypes } from "./trials/entries.js";
 import { datasetEntryTypes } from "./datasets/entries.js";
+import { privacyEntryTypes } from "./privacy/entries.js";
 
 export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...identityEntryTypes,
@@ -18,6 +19,7 @@ export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...accessEntryTypes,
   ...trialEntryTypes,
   ...datasetEntryTypes,
+  ...privacyEntryTypes,
 ];
 
 export function createRegistry(): EntryTypeRegistry {

@@ -120,6 +120,7 @@ export class SqliteLogStore implements LogStore {
       refsTo: db.prepare(
         "SELECT source, name FROM entry_refs WHERE target = ? AND source > ? ORDER BY source",
       ),
+      docPrefix: db.prepare("SELECT id FROM docs WHERE kind = ? AND id >= ? AND id < ? ORDER BY id"),
       indexKeys: db.prepare("SELECT DISTINCT key FROM idx WHERE name = ? AND key > ? ORDER BY key"),
       latestCheckpoint: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
       ...(this.isReadonly()
@@ -199,6 +200,13 @@ export class SqliteLogStore implements LogStore {
       );
     }
     return firstRows(this.#s.lookupAsc, [name, key, options.after ?? -1], options.limit);
+  }
+
+  /** Ids of documents of `kind` starting with `prefix` (at most `limit`): lets people type short ids. */
+  docIdsWithPrefix(kind: string, prefix: string, limit = 2): string[] {
+    return firstRows<{ id: string }>(this.#s.docPrefix, [kind, prefix, `${prefix}\uffff`], limit).map(
+      (r) => r.id,
+    );
   }
 
   indexKeys(name: string, options: { after?: string; limit?: number } = {}): string[] {

@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { initDataDir } from "../../app/init.js";
-import { seedDemo } from "../../app/demo.js";
+
 import { paths } from "../../app/data-dir.js";
 import { openNode } from "../../app/node.js";
 import { buildServer } from "../../api/server.js";
 
-export const DEMO_ORIGIN = "radledger.demo-hospital.example/log";
+import { DEMO_ORIGIN, seedDemo } from "../../app/demo/index.js";
 
 export function registerDemo(program: Command): void {
   program

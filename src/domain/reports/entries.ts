@@ -159,14 +159,13 @@ function attribute(
   };
 }
 
+/** The ai.usage row of AI content in a report: what the recall query scans (src/domain/ai/queries.ts). */
+export function aiUsageRow(report: { id: string; study: string; patient: string }): string {
+  return `report ${report.id} ${report.study} ${report.patient}`;
+}
+
 function indexAiUse(ctx: ApplyContext<unknown>, report: ReportDoc, view: ContributionView): void {
-  if (view.model !== undefined)
-    ctx.state.addIndex(
-      "ai.usage",
-      view.model,
-      ctx.index,
-      `report ${report.id} ${report.study} ${report.patient}`,
-    );
+  if (view.model !== undefined) ctx.state.addIndex("ai.usage", view.model, ctx.index, aiUsageRow(report));
 }
 
 function openReport(ctx: ApplyContext<unknown>): ReportDoc {

@@ -1,0 +1,38 @@
+import type { Command } from "commander";
+import { openNode } from "../../app/node.js";
+import { erasePatient } from "../../app/erase.js";
+import { pseudonym as pseudonymSchema, code } from "../../domain/schemas.js";
+import { RadledgerError } from "../../core/errors.js";
+import { printJson } from "../output.js";
+
+export function registerErase(program: Command): void {
+  program
+    .command("erase")
+    .description("erase off-ledger data; the log records the erasure and still verifies")
+    .command("patient")
+    .description("destroy a patient's vault key, salts and content (crypto-shredding)")
+    .requiredOption("--data <dir>", "data directory")
+    .requiredOption("--patient <pseudonym>", "the patient's pseudonym (pt_…)")
+    .option("--reason <code>", "reason code, e.g. patient-request, retention-expired", "patient-request")
+    .option("--json", "print the result as JSON")
+    .action(async (o: { data: string; patient: string; reason: string; json?: boolean }) => {
+      if (!pseudonymSchema.safeParse(o.patient).success)
+        throw new RadledgerError(
+          "CLI_USAGE",
+          "--patient must be a patient pseudonym (pt_ followed by 43 base64url characters)",
+        );
+      if (!code.safeParse(o.reason).success)
+        throw new RadledgerError("CLI_USAGE", "--reason must be a short code");
+      const node = openNode(o.data);
+      try {
+        const result = await erasePatient(node, o.patient, o.reason);
+        if (o.json) printJson(result);
+        else
+          process.stdout.write(
+            `erased ${result.items} vault items of ${o.patient}${result.recorded ? "; erasure recorded on the log" : " (erasure was already recorded)"}\n`,
+          );
+      } finally {
+        await node.close();
+      }
+    });
+}

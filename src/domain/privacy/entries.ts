@@ -1,0 +1,31 @@
+/**
+ * Privacy family: erasure is recorded on the log (who erased which pseudonymous patient's
+ * off-ledger data, when, why) while the data itself — the patient's vault key, salts and content — is
+ * destroyed off-ledger (DESIGN §5, crypto-shredding). The log keeps verifying: it never held the
+ * content, only commitments that can no longer be opened.
+ */
+import { z } from "zod";
+import { defineEntryType } from "../ledger/entry-types.js";
+import { code, pseudonym } from "../schemas.js";
+
+export const patientDataErased = defineEntryType({
+  type: "patient.data.erased",
+  summary: "Records that a patient's off-ledger data (vault key, salts, content) was erased.",
+  body: z.strictObject({ patient: pseudonym, reason: code }),
+  refs: {},
+  signers: ["institution", "admin"],
+  apply(ctx) {
+    if (ctx.state.getDoc("erasure", ctx.body.patient))
+      ctx.reject("PATIENT_ALREADY_ERASED", "this patient's data is already erased");
+    ctx.state.putDoc("erasure", ctx.body.patient, {
+      id: ctx.leafHash,
+      index: ctx.index,
+      by: ctx.entry.actor,
+      at: ctx.entry.time,
+      reason: ctx.body.reason,
+    });
+    ctx.state.addIndex("erasure.all", "", ctx.index, ctx.body.patient);
+  },
+});
+
+export const privacyEntryTypes = [patientDataErased];
