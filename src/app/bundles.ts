@@ -10,7 +10,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { createHash } from "node:crypto";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import { SignaturePool } from "../adapters/node-crypto/signature-pool.js";
-import { toBase64, toHex } from "../core/bytes.js";
+import { fromBase64, toBase64, toHex } from "../core/bytes.js";
 import type { JsonValue } from "../core/canonical-json.js";
 import { openCheckpoint } from "../core/checkpoint.js";
 import { decodeEntry } from "../core/entry.js";
@@ -36,8 +36,17 @@ import {
   type VerifyBundleOptions,
 } from "../core/bundle/verify.js";
 import { bundleMembers, tarChunks } from "../core/bundle/writer.js";
-import { selectBundle, type BundleRequest } from "../domain/bundles/select.js";
+import { selectBundle, type BundleRequest, type SelectionSource } from "../domain/bundles/select.js";
+import { TreeReader } from "../domain/ledger/tree.js";
+import { SqliteVault } from "../adapters/sqlite/vault.js";
+import type { CryptoSuite } from "../core/crypto.js";
+import { formatVerifierKey } from "../core/note.js";
+import type { StoredEntry } from "../ports/storage.js";
+import type { Vault } from "../ports/vault.js";
+import { paths, readSecret } from "./data-dir.js";
+import { readLogKey } from "./keys.js";
 import type { RadledgerNode } from "./node.js";
+import { openReadOnly } from "./read-only.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -57,6 +66,69 @@ export interface ExportOptions {
   /** Files to match against the hashes and manifest roots the entries commit to. */
   readonly payload?: PayloadCatalog;
   readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * What an export reads: the log's store (entries, projections, references, tiles), its tree, its
+ * identity and, for disclosures, the vault. A running node provides it (exportSourceOf), and so does
+ * a read-only opening of a data directory (openExportSource), which needs no writer lock and so works
+ * beside `radledger serve`.
+ */
+export interface BundleExportSource {
+  readonly crypto: CryptoSuite;
+  readonly origin: string;
+  readonly verifierKey: string;
+  readonly logPublicKey: Uint8Array;
+  readonly store: SelectionSource & {
+    readEntry(index: number): StoredEntry | undefined;
+    latestCheckpoint(): { size: number; note: string } | undefined;
+    size(): number;
+  };
+  readonly tree: {
+    inclusionProof(index: number, size: number): Uint8Array[];
+    root(size: number): Uint8Array;
+  };
+  readonly vault?: Pick<Vault, "get">;
+}
+
+export function exportSourceOf(node: RadledgerNode): BundleExportSource {
+  return {
+    crypto: node.crypto,
+    origin: node.config.origin,
+    verifierKey: node.verifierKey,
+    logPublicKey: node.logKey.publicKey,
+    store: node.store,
+    tree: node.ledger.tree,
+    vault: node.vault,
+  };
+}
+
+/** Opens a data directory read-only for export (no writer lock: works while the node serves). */
+export function openExportSource(dir: string): BundleExportSource & { close(): void } {
+  const log = openReadOnly(dir);
+  let vault: SqliteVault | undefined;
+  try {
+    const logKey = readLogKey(nodeCrypto, dir);
+    vault = new SqliteVault(paths(dir).vault, nodeCrypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
+    const openVault = vault;
+    return {
+      crypto: nodeCrypto,
+      origin: log.config.origin,
+      verifierKey: formatVerifierKey(logKey),
+      logPublicKey: logKey.publicKey,
+      store: log.store,
+      tree: new TreeReader(nodeCrypto, log.store),
+      vault: openVault,
+      close() {
+        openVault.close();
+        log.close();
+      },
+    };
+  } catch (e) {
+    vault?.close();
+    log.close();
+    throw e;
+  }
 }
 
 export interface PreparedBundle {
@@ -106,17 +178,18 @@ export async function payloadCatalog(dir: string): Promise<PayloadCatalog> {
  * given). Entries and proofs are read as the members are consumed.
  */
 export function prepareBundle(
-  node: RadledgerNode,
+  from: RadledgerNode | BundleExportSource,
   request: BundleRequest,
   options: ExportOptions = {},
 ): PreparedBundle {
-  const crypto = node.crypto;
-  let checkpointNote = node.store.latestCheckpoint()?.note;
+  const src = "ledger" in from ? exportSourceOf(from) : from;
+  const crypto = src.crypto;
+  let checkpointNote = src.store.latestCheckpoint()?.note;
   if (options.checkpoint !== undefined) {
     // A caller-supplied checkpoint must be this log's, signed by its key, and a tree the log has.
-    const verifier = ed25519Verifier(crypto, node.config.origin, node.logKey.publicKey);
-    const cp = openCheckpoint(options.checkpoint, [verifier], node.config.origin).checkpoint;
-    if (cp.size > node.ledger.size || toHex(node.ledger.tree.root(cp.size)) !== toHex(cp.root))
+    const verifier = ed25519Verifier(crypto, src.origin, src.logPublicKey);
+    const cp = openCheckpoint(options.checkpoint, [verifier], src.origin).checkpoint;
+    if (cp.size > src.store.size() || toHex(src.tree.root(cp.size)) !== toHex(cp.root))
       throw new RadledgerError(
         "ROOT_MISMATCH",
         `the given checkpoint (size ${cp.size}) is not a tree of this log`,
@@ -126,9 +199,8 @@ export function prepareBundle(
   if (checkpointNote === undefined)
     throw new RadledgerError("STORE_NOT_FOUND", "the log has no checkpoint yet");
   const note = checkpointNote;
-  const size = openCheckpoint(note, [ed25519Verifier(crypto, node.config.origin, node.logKey.publicKey)])
-    .checkpoint.size;
-  const selection = selectBundle(node.store, request, size);
+  const size = openCheckpoint(note, [ed25519Verifier(crypto, src.origin, src.logPublicKey)]).checkpoint.size;
+  const selection = selectBundle(src.store, request, size);
 
   // Payloads: scan the selected entries' bodies for what they commit to.
   const disclosures = new Map<string, Uint8Array>();
@@ -136,14 +208,14 @@ export function prepareBundle(
   const images = new Map<string, readonly string[]>();
   const catalog = options.payload;
   for (const index of selection.entries) {
-    const entry = decodeEntry(node.store.readEntry(index)!.bytes);
+    const entry = decodeEntry(src.store.readEntry(index)!.bytes);
     walkHashes(entry.body, "body", (hash, field) => {
       if (
         (field.endsWith("Commitment") || field === "measurements") &&
         options.disclose !== false &&
         !disclosures.has(hash)
       ) {
-        const rec = node.vault.get(hash);
+        const rec = src.vault?.get(hash);
         if (rec) disclosures.set(hash, encodeDisclosure(rec.content, toBase64(rec.salt)));
       }
       if (!catalog) return;
@@ -165,8 +237,8 @@ export function prepareBundle(
     version: BUNDLE_VERSION,
     kind: selection.kind,
     subject: selection.subject,
-    origin: node.config.origin,
-    logKey: node.verifierKey,
+    origin: src.origin,
+    logKey: src.verifierKey,
     size,
     entries: selection.entries,
     disclosures: [...disclosures.keys()].sort(),
@@ -178,11 +250,11 @@ export function prepareBundle(
   const members = bundleMembers(manifest, {
     checkpoint: note,
     entry(index) {
-      const stored = node.store.readEntry(index);
+      const stored = src.store.readEntry(index);
       if (!stored) throw new RadledgerError("STORE_CORRUPT", `entry ${index} is missing`);
       done++;
       if (options.onProgress && (done % 1024 === 0 || done === total)) options.onProgress(done, total);
-      return { bytes: stored.bytes, proof: node.ledger.tree.inclusionProof(index, size) };
+      return { bytes: stored.bytes, proof: src.tree.inclusionProof(index, size) };
     },
     disclosure: (c) => disclosures.get(c)!,
     file: (h) => readFile(catalog!.files.get(h)!),

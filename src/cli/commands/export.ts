@@ -5,8 +5,13 @@
  */
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
-import { openNode } from "../../app/node.js";
-import { payloadCatalog, prepareBundle, writeBundleDirectory, writeBundleFile } from "../../app/bundles.js";
+import {
+  openExportSource,
+  payloadCatalog,
+  prepareBundle,
+  writeBundleDirectory,
+  writeBundleFile,
+} from "../../app/bundles.js";
 import { RadledgerError } from "../../core/errors.js";
 import { BUNDLE_KINDS } from "../../core/bundle/format.js";
 import { printJson, Progress } from "../output.js";
@@ -60,11 +65,12 @@ export function registerExport(program: Command): void {
       }
       const payload = o.files === undefined ? undefined : await payloadCatalog(o.files);
       const checkpoint = o.checkpoint === undefined ? undefined : readFileSync(o.checkpoint, "utf8");
-      const node = openNode(o.data, { verifyThreads: 0 });
+      // Read-only: no writer lock, so a bundle can be exported while the node serves.
+      const source = openExportSource(o.data);
       try {
         const progress = new Progress("export", "entries", !o.quiet && !o.json);
         const { manifest, members } = prepareBundle(
-          node,
+          source,
           { kind: o.kind, id: o.id, ...(version === undefined ? {} : { version }) },
           {
             disclose: o.disclose,
@@ -100,7 +106,7 @@ export function registerExport(program: Command): void {
               `verify with: radledger verify ${target} --log-key '${manifest.logKey}'\n`,
           );
       } finally {
-        await node.close();
+        source.close();
       }
     });
 }
