@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import { dirname, join, relative, sep } from "node:path";
 import { createHash } from "node:crypto";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
-import { SignaturePool } from "../adapters/node-crypto/signature-pool.js";
+import { BundleCheckPool } from "../adapters/node-crypto/bundle-check-pool.js";
 import { fromBase64, toBase64, toHex } from "../core/bytes.js";
 import type { JsonValue } from "../core/canonical-json.js";
 import { openCheckpoint } from "../core/checkpoint.js";
@@ -378,14 +378,12 @@ export async function verifyBundlePath(path: string, options: VerifyPathOptions 
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new RadledgerError("STORE_NOT_FOUND", `no bundle at ${path}`);
   const members = info.isDirectory() ? bundleDirectoryMembers(path) : bundleFileMembers(path);
-  const pool = options.threads === 0 ? undefined : new SignaturePool(options.threads);
-  try {
-    return await verifyBundle(members, {
-      ...options,
-      crypto: nodeCrypto,
-      signatures: pool ?? inlineSignatureVerifier(nodeCrypto),
-    });
-  } finally {
-    await pool?.close();
-  }
+  const threads = options.threads;
+  return verifyBundle(members, {
+    ...options,
+    crypto: nodeCrypto,
+    signatures: inlineSignatureVerifier(nodeCrypto),
+    // Leaf hashes, proofs and signatures on worker threads; the main thread decodes and keeps log order.
+    ...(threads === 0 ? {} : { entryChecker: (checkpoint) => new BundleCheckPool(checkpoint, threads) }),
+  });
 }

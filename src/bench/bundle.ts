@@ -11,7 +11,7 @@
  *
  * Entries are pre-signed in this process before anything is timed.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +38,8 @@ export interface BundleBenchOptions {
   readonly browser?: boolean;
   readonly chromium?: string;
   readonly progress?: (phase: string, done: number, total: number) => void;
+  /** Also copy the bundle file here (for profiling or for another verifier). */
+  readonly keepBundle?: string;
 }
 
 export interface BundleBenchResult {
@@ -156,12 +158,9 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
       }
       await append(annotationBytes);
       await append([
-        sign(
-          curator,
-          "dataset.version.sealed",
-          proposeSeal(node.store, crypto, dataset!),
-          { dataset: dataset! },
-        ),
+        sign(curator, "dataset.version.sealed", proposeSeal(node.store, crypto, dataset!), {
+          dataset: dataset!,
+        }),
       ]);
 
       // Export (timed, streaming to a file).
@@ -177,6 +176,7 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
       await writeBundleFile(members, bundlePath);
       exportSeconds = (performance.now() - started) / 1000;
       manifestEntries = manifest.entries.length;
+      if (options.keepBundle !== undefined) copyFileSync(bundlePath, options.keepBundle);
     } finally {
       await node.close();
     }

@@ -45,12 +45,14 @@ function splitPoint(path: string): number | undefined {
   return undefined;
 }
 
+const DOT_PART = /(^|\/)\.\.?(\/|$)/;
+
 export function isValidTarPath(path: string): boolean {
   return (
     path.length > 0 &&
     path.length <= 256 &&
     NAME_PATTERN.test(path) &&
-    !path.split("/").some((p) => p === "." || p === "..") &&
+    !DOT_PART.test(path) &&
     splitPoint(path) !== undefined
   );
 }
@@ -65,7 +67,11 @@ function octal(value: number, digits: number): string {
 
 /** The one header this format writes for a file of `size` bytes at `path`. */
 export function tarHeader(path: string, size: number): Uint8Array {
-  if (!isValidTarPath(path))
+  return encodeHeader(path, size, false);
+}
+
+function encodeHeader(path: string, size: number, validated: boolean): Uint8Array {
+  if (!validated && !isValidTarPath(path))
     throw new RadledgerError(
       "INPUT_INVALID",
       `tar: path ${JSON.stringify(path.slice(0, 120))} is not allowed`,
@@ -96,8 +102,12 @@ export function tarHeader(path: string, size: number): Uint8Array {
 
 /** Zero bytes that pad a member of `size` bytes to a whole block. */
 export function tarPadding(size: number): Uint8Array {
+  return new Uint8Array(paddingLength(size));
+}
+
+function paddingLength(size: number): number {
   const rest = size % TAR_BLOCK;
-  return new Uint8Array(rest === 0 ? 0 : TAR_BLOCK - rest);
+  return rest === 0 ? 0 : TAR_BLOCK - rest;
 }
 
 /** The end-of-archive marker: two zero blocks. */
@@ -108,14 +118,14 @@ export function tarEnd(): Uint8Array {
 /** Encodes members into one archive (for small bundles and tests; large ones stream header by header). */
 export function encodeTar(members: readonly TarMember[]): Uint8Array {
   let total = 2 * TAR_BLOCK;
-  for (const m of members) total += TAR_BLOCK + m.bytes.length + tarPadding(m.bytes.length).length;
+  for (const m of members) total += TAR_BLOCK + m.bytes.length + paddingLength(m.bytes.length);
   const out = new Uint8Array(total);
   let o = 0;
   for (const m of members) {
     out.set(tarHeader(m.path, m.bytes.length), o);
     o += TAR_BLOCK;
     out.set(m.bytes, o);
-    o += m.bytes.length + tarPadding(m.bytes.length).length;
+    o += m.bytes.length + paddingLength(m.bytes.length);
   }
   return out;
 }
@@ -144,7 +154,7 @@ export function parseTarHeader(
     if (c < 0x30 || c > 0x37) malformed(`size field of ${path} is not 11 octal digits`, offset + 124);
     size = size * 8 + (c - 0x30);
   }
-  const expected = tarHeader(path, size);
+  const expected = encodeHeader(path, size, true);
   for (let i = 0; i < TAR_BLOCK; i++) {
     if (block[i] !== expected[i]) {
       const field =
@@ -211,7 +221,7 @@ export class TarDecoder {
       }
       if (this.#pending) {
         const { path, size } = this.#pending;
-        const padded = size + tarPadding(size).length;
+        const padded = size + paddingLength(size);
         if (this.#available < padded) return out;
         const at = this.#offset;
         const all = this.take(padded);

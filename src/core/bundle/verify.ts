@@ -25,14 +25,7 @@ import type { CryptoSuite } from "../crypto.js";
 import { bytesEqual, fromBase64, fromHex, fromUtf8, toBase64, toHex, utf8 } from "../bytes.js";
 import { canonicalBytes, parseCanonicalText, type JsonObject, type JsonValue } from "../canonical-json.js";
 import { parseCheckpointText, type Checkpoint } from "../checkpoint.js";
-import {
-  actorKeyId,
-  decodeEntryWithText,
-  entryRefs,
-  signingMessage,
-  signingMessageFromText,
-  type Entry,
-} from "../entry.js";
+import { actorKeyId, decodeEntryWithText, entryRefs, type Entry } from "../entry.js";
 import { isRadledgerError, RadledgerError, type ErrorCode } from "../errors.js";
 import { CompactRange } from "../merkle/compact-range.js";
 import { leafHash } from "../merkle/hash.js";
@@ -45,7 +38,6 @@ import {
   type NoteSignature,
   type SignedNote,
 } from "../note.js";
-import { parseTlogProof } from "../tlog-proof.js";
 import {
   cosignatureMessage,
   cosignatureTimestamp,
@@ -67,8 +59,13 @@ import {
   type BundleManifest,
   type BundleSubject,
 } from "./format.js";
-import { InclusionVerifier } from "./inclusion.js";
-import { inlineSignatureVerifier, type BatchSignatureVerifier, type SignatureCheck } from "./signatures.js";
+import {
+  inlineEntryChecker,
+  type CheckpointContext,
+  type EntryChecker,
+  type EntryTask,
+} from "./entry-check.js";
+import { inlineSignatureVerifier, type BatchSignatureVerifier } from "./signatures.js";
 
 export interface BundleMember {
   readonly path: string;
@@ -86,8 +83,13 @@ export interface AgainstCheckpoint {
 
 export interface VerifyBundleOptions {
   readonly crypto: CryptoSuite;
-  /** Ed25519 verification engine; default: inline through `crypto`. */
+  /** Ed25519 verification engine for the inline entry checker; default: inline through `crypto`. */
   readonly signatures?: BatchSignatureVerifier;
+  /**
+   * Runs the per-entry checks (leaf hash, tlog-proof, signature) for the bundle's checkpoint, e.g. on
+   * worker threads; default: inline, with `signatures`. The verifier closes what this returns.
+   */
+  readonly entryChecker?: (checkpoint: CheckpointContext) => EntryChecker;
   /** Log verifier keys the user trusts. None: the bundle's own key is used and the report says so. */
   readonly logKeys?: readonly string[];
   readonly witnessKeys?: readonly string[];
@@ -95,7 +97,7 @@ export interface VerifyBundleOptions {
   readonly minWitnesses?: number;
   readonly against?: AgainstCheckpoint;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Signatures per batch (default 512). */
+  /** Entries per batch of entry checks (default 512). */
   readonly batchSize?: number;
 }
 
@@ -164,7 +166,8 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 interface Included {
   readonly index: number;
-  readonly leaf: string;
+  /** Hex leaf hash, filled in when the entry's batch of checks completes. */
+  leaf: string;
   readonly entry: Entry;
 }
 
@@ -253,7 +256,6 @@ export async function verifyBundle(
   const { crypto } = options;
   const failures = new Failures();
   const warnings: string[] = [];
-  const signatures = options.signatures ?? inlineSignatureVerifier(crypto);
   const batchSize = options.batchSize ?? 512;
 
   const iterator: AsyncIterator<BundleMember> | Iterator<BundleMember> =
@@ -302,32 +304,29 @@ export async function verifyBundle(
   const disclosed = new Set<string>();
   let againstReport: BundleReport["against"];
 
-  // Signature checks go out in batches; several may be in flight (worker threads, WebCrypto).
-  let batch: SignatureCheck[] = [];
-  let batchIndexes: number[] = [];
+  // Entry checks (leaf, proof, signature) go out in batches; several may be in flight.
+  let checker: EntryChecker | undefined;
+  let tasks: EntryTask[] = [];
+  let taskItems: (Included | undefined)[] = [];
   const inFlight: Promise<void>[] = [];
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const checks = batch;
-    const indexes = batchIndexes;
-    batch = [];
-    batchIndexes = [];
+    if (tasks.length === 0 || !checker) return;
+    const batch = tasks;
+    const items = taskItems;
+    tasks = [];
+    taskItems = [];
     inFlight.push(
-      signatures.verifyBatch(checks).then(
-        (verdicts) => {
-          verdicts.forEach((ok, i) => {
-            if (!ok)
-              failures.add(
-                "ENTRY_BAD_SIGNATURE",
-                `${entryPath(indexes[i]!)}: the signature does not verify with the key its enrolment binds`,
-                entryPath(indexes[i]!),
-              );
+      checker.check(batch).then(
+        (v) => {
+          items.forEach((it, i) => {
+            if (it) it.leaf = toHex(v.leafHashes.subarray(32 * i, 32 * i + 32));
           });
+          for (const f of v.failures) failures.add(f.code, f.message, f.at);
         },
-        (e: unknown) => failures.addError(e, "signature verification"),
+        (e: unknown) => failures.addError(e, "entry checks"),
       ),
     );
-    while (inFlight.length > Math.max(1, signatures.parallelism) * 2) await inFlight.shift();
+    while (inFlight.length > Math.max(1, checker.parallelism) * 2) await inFlight.shift();
   };
 
   try {
@@ -383,64 +382,46 @@ export async function verifyBundle(
       failures.addError(e, CHECKPOINT_PATH);
     }
     if (!checkpoint) throw new Fatal();
-    const inclusion = new InclusionVerifier(crypto, checkpoint.size, checkpoint.root);
+    const context: CheckpointContext = { text: checkpointText, size: checkpoint.size, root: checkpoint.root };
+    checker = options.entryChecker
+      ? options.entryChecker(context)
+      : inlineEntryChecker(crypto, context, options.signatures ?? inlineSignatureVerifier(crypto));
 
-    // 3. Entries and proofs, in log order.
+    // 3. Entries and proofs, in log order: decoding and key validity here, hashing, proofs and
+    // signatures in the entry checker.
     const total = m.entries.length;
     for (let n = 0; n < total; n++) {
       const index = m.entries[n]!;
       const ePath = entryPath(index);
-      const pPath = proofPath(index);
       const bytes = await next(ePath);
-      const proofBytes = await next(pPath);
-      let leaf: Uint8Array | undefined;
+      const proofBytes = await next(proofPath(index));
       let decoded: { entry: Entry; text: string } | undefined;
-      try {
-        leaf = leafHash(crypto, bytes);
-        const proof = parseTlogProof(proofBytes, pPath);
-        if (proof.index !== index)
-          failures.add("BUNDLE_MALFORMED", `${pPath}: proves index ${proof.index}, not ${index}`, pPath);
-        else if (proof.checkpoint !== checkpointText)
-          failures.add("BUNDLE_MALFORMED", `${pPath}: its checkpoint is not the bundle's checkpoint`, pPath);
-        else inclusion.verify(index, leaf, proof.proof);
-      } catch (e) {
-        failures.addError(e, pPath);
-      }
       try {
         decoded = decodeEntryWithText(bytes);
       } catch (e) {
         failures.addError(e, ePath);
       }
-      if (decoded && leaf) {
+      let publicKey: Uint8Array | undefined;
+      let item: Included | undefined;
+      if (decoded) {
         const entry = decoded.entry;
-        const item: Included = { index, leaf: toHex(leaf), entry };
+        item = { index, leaf: "", entry };
         included.push(item);
-        byLeaf.set(item.leaf, item);
         if (entry.origin !== m.origin)
           failures.add("ENTRY_WRONG_ORIGIN", `${ePath}: the entry is for another log`, ePath);
-        const publicKey = keyFor(crypto, item, keys, logKey, m, failures);
-        if (publicKey) {
-          let sig: Uint8Array | undefined;
-          try {
-            sig = fromBase64(entry.sig);
-          } catch {
-            failures.add("ENTRY_BAD_SIGNATURE", `${ePath}: sig is not canonical base64`, ePath);
-          }
-          if (sig) {
-            batch.push({
-              publicKey,
-              message: signingMessageFromText(decoded.text) ?? signingMessage(entry),
-              signature: sig,
-            });
-            batchIndexes.push(index);
-            if (batch.length >= batchSize) await flush();
-          }
-        }
+        publicKey = keyFor(crypto, item, keys, logKey, m, failures);
         applyIdentity(crypto, item, keys, actors, failures);
         collectHashes(entry.body, "body", (hash, field) => {
           if (!bound.has(hash)) bound.set(hash, { index, field, type: entry.type });
         });
       }
+      tasks.push(
+        publicKey
+          ? { index, entry: bytes, proof: proofBytes, publicKey }
+          : { index, entry: bytes, proof: proofBytes },
+      );
+      taskItems.push(item);
+      if (tasks.length >= batchSize) await flush();
       if (options.onProgress && (n % 1024 === 1023 || n === total - 1)) options.onProgress(n + 1, total);
     }
     await flush();
@@ -503,6 +484,7 @@ export async function verifyBundle(
         extra.value.path.slice(0, 120),
       );
     await Promise.all(inFlight);
+    for (const it of included) byLeaf.set(it.leaf, it);
 
     // 5. Log order, references and the kind's checks.
     if (m.entries[0] !== 0)
@@ -531,6 +513,7 @@ export async function verifyBundle(
       againstReport = await checkAgainst(crypto, options.against, checkpoint, logKey, m, failures);
     }
 
+    await checker.close?.();
     const byType: Record<string, number> = {};
     for (const it of included) byType[it.entry.type] = (byType[it.entry.type] ?? 0) + 1;
     return {
@@ -559,6 +542,7 @@ export async function verifyBundle(
   } catch (e) {
     if (!(e instanceof Fatal)) failures.addError(e, "bundle");
     await Promise.allSettled(inFlight);
+    await checker?.close?.();
     return {
       ok: false,
       ...(manifest ? { kind: manifest.kind, subject: manifest.subject } : {}),
