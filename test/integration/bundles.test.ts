@@ -9,7 +9,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { nobleCrypto } from "../../src/core/crypto-noble.js";
-import { decodeTar, encodeTar } from "../../src/core/tar.js";
+import { decodeTar, encodeTar, tarMembers } from "../../src/core/tar.js";
+import { RadledgerError } from "../../src/core/errors.js";
+import { buildServer } from "../../src/api/server.js";
+import { registerBundleRoutes } from "../../src/api/bundle-routes.js";
 import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
 import {
   bundleDirectoryMembers,
@@ -162,6 +165,56 @@ describe("bundles: round trip of every kind", () => {
       expect(wrong.failures[0]).toMatchObject({ code: "NOTE_NO_VALID_SIGNATURE", at: "bundle.json:logKey" });
     } finally {
       await other.close();
+    }
+  });
+
+  test("the API route streams a bundle that verifies; bad requests, unknown records and refusals are problems", async () => {
+    const app = buildServer(t.node);
+    registerBundleRoutes(app, t.node, {
+      authorize: (req) => {
+        if (req.headers["x-test-allow"] !== "yes")
+          throw new RadledgerError("ROLE_NOT_PERMITTED", "not yours");
+      },
+    });
+    try {
+      const allow = { "x-test-allow": "yes" };
+      const res = await app.inject({
+        url: `/api/v1/bundles/dataset/${fx.dataset}?version=1`,
+        headers: allow,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["content-type"]).toBe("application/x-tar");
+      expect(res.headers["content-disposition"]).toContain(".radledger.tar");
+      const report = await verifyBundle(tarMembers([new Uint8Array(res.rawPayload)]), {
+        crypto: t.node.crypto,
+        logKeys: [t.node.verifierKey],
+      });
+      expect(report.failures).toEqual([]);
+      expect(report.subject).toEqual({ id: fx.dataset, version: 1 });
+      const noText = await app.inject({
+        url: `/api/v1/bundles/report/${fx.report}?disclose=false`,
+        headers: allow,
+      });
+      expect(
+        decodeTar(new Uint8Array(noText.rawPayload)).some((m) => m.path.startsWith("disclosures/")),
+      ).toBe(false);
+      const problems = [
+        [`/api/v1/bundles/report/${fx.report}`, {}, 422, "ROLE_NOT_PERMITTED"],
+        [`/api/v1/bundles/nope/${fx.report}`, allow, 400, "BUNDLE_KIND_UNKNOWN"],
+        [`/api/v1/bundles/report/${"0".repeat(64)}`, allow, 404, "RECORD_NOT_FOUND"],
+        [`/api/v1/bundles/dataset/${fx.dataset}?version=x`, allow, 400, "INPUT_INVALID"],
+        [`/api/v1/bundles/access/${"%00".repeat(3)}`, allow, 404, "RECORD_NOT_FOUND"],
+      ] as const;
+      for (const [url, headers, status, code] of problems) {
+        const r = await app.inject({ url, headers });
+        expect(r.statusCode, url).toBe(status);
+        expect(r.json(), url).toMatchObject({ code });
+      }
+      const page = await app.inject({ url: "/verify" });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain("Verify a radledger bundle");
+    } finally {
+      await app.close();
     }
   });
 
