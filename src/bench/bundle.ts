@@ -213,7 +213,7 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
       cliSeconds: round(cliSeconds),
       cliEntriesPerSecond: cliRate,
       verifyCeilingPerSecond: ceiling,
-      verifyCeilingBeforeAfter: [ceilingBefore, ceilingAfter],
+      verifyCeilingBeforeAfter: [ceilingBefore, ceilingAfter] as const,
       cliRatioToCeiling: round(cliRate / ceiling),
     };
     const chromium = options.chromium ?? "/usr/bin/chromium";
