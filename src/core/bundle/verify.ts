@@ -210,6 +210,24 @@ class Failures {
   get count(): number {
     return this.list.length + this.more;
   }
+
+  /**
+   * The failures in archive order of the files they concern (checks that run in parallel report
+   * late), so that the first failure is the first place where the bundle is wrong.
+   */
+  ordered(positions: ReadonlyMap<string, number>): BundleFailure[] {
+    const rank = (f: BundleFailure): number => {
+      const at = f.at ?? "";
+      const p = positions.get(at) ?? positions.get(at.split(":")[0]!);
+      if (p !== undefined) return p;
+      if (at.startsWith("images/")) return positions.size + 1;
+      return at === "--against" ? positions.size + 3 : positions.size + 2;
+    };
+    return this.list
+      .map((f, i) => ({ f, i, r: rank(f) }))
+      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map((x) => x.f);
+  }
 }
 
 /** A stop after which nothing further can be checked meaningfully (the layout is broken). */
@@ -261,6 +279,7 @@ export async function verifyBundle(
   const iterator: AsyncIterator<BundleMember> | Iterator<BundleMember> =
     Symbol.asyncIterator in members ? members[Symbol.asyncIterator]() : members[Symbol.iterator]();
   let position = 0;
+  const positions = new Map<string, number>();
   /** The next member, which must be at `path`; a missing or different one is fatal. */
   const next = async (path: string): Promise<Uint8Array> => {
     let r: IteratorResult<BundleMember>;
@@ -271,6 +290,7 @@ export async function verifyBundle(
       throw new Fatal();
     }
     position++;
+    if (!r.done) positions.set(r.value.path, position);
     if (r.done) {
       failures.add(
         "BUNDLE_INCOMPLETE",
@@ -536,7 +556,7 @@ export async function verifyBundle(
       findings: kindResult.findings,
       record: kindResult.record,
       warnings,
-      failures: failures.list,
+      failures: failures.ordered(positions),
       moreFailures: failures.more,
     };
   } catch (e) {
@@ -568,7 +588,7 @@ export async function verifyBundle(
       warnings,
       failures:
         failures.list.length > 0
-          ? failures.list
+          ? failures.ordered(positions)
           : [{ code: "BUNDLE_MALFORMED", message: "the bundle could not be read" }],
       moreFailures: failures.more,
     };
