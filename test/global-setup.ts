@@ -1,6 +1,6 @@
 /**
  * Runs once before the suite: builds dist/ so that end-to-end tests exercise the same JavaScript a
- * user runs (`radledger` is dist/cli/main.js).
+ * user runs (`radledger` is dist/cli/main.js), and the browser verifier page.
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -12,4 +12,6 @@ export default function setup(): void {
     [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
     { stdio: "inherit" },
   );
+  // The browser verifier page (dist/web/verifier.html), served at /verify.
+  execFileSync(process.execPath, [join(root, "scripts/build-verifier.mjs")], { stdio: "inherit" });
 }

@@ -41,6 +41,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
 };
 import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js";
 import { registerFhirRoutes } from "./fhir-routes.js";
+import { apiBundleAuthorizer, registerBundleRoutes, registerVerifierPage } from "./bundle-routes.js";
 
 export interface ServerOptions {
   /** true: JSON logs to stdout; or a destination stream (tests read it). */
@@ -274,5 +275,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
   if (options.dicomweb !== undefined)
     registerDicomwebRoutes(app, { authenticate: bearer, ...options.dicomweb });
   registerFhirRoutes(app, node, { authenticate: bearer });
+  registerVerifierPage(app);
+  registerBundleRoutes(app, node, { authorize: apiBundleAuthorizer(api) });
   return app;
 }

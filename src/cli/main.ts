@@ -14,6 +14,7 @@ import { registerIngest } from "./commands/ingest.js";
 import { registerOrthanc } from "./commands/orthanc.js";
 import { registerDeidentify } from "./commands/deidentify.js";
 import { registerExportFhir } from "./commands/export-fhir.js";
+import { registerExport } from "./commands/export.js";
 import { registerQuery } from "./commands/query.js";
 import { registerErase } from "./commands/erase.js";
 import { registerBench } from "./commands/bench.js";
@@ -39,7 +40,9 @@ registerToken(program);
 registerIngest(program);
 registerOrthanc(program);
 registerDeidentify(program);
-registerExportFhir(program);
+
+registerExport(program);
+registerExportFhir(program); // attaches `export fhir` to the `export` verb above
 registerQuery(program);
 registerErase(program);
 registerBench(program);

@@ -140,6 +140,15 @@ export const ERROR_CODES = {
   // tiles
   TILE_PATH_INVALID: "invalid",
   TILE_NOT_FOUND: "not_found",
+  // bundles (docs/bundle-format.md)
+  BUNDLE_MALFORMED: "verification",
+  BUNDLE_VERSION_UNSUPPORTED: "verification",
+  BUNDLE_INCOMPLETE: "verification",
+  BUNDLE_KEY_INVALID: "verification",
+  BUNDLE_PAYLOAD_MISMATCH: "verification",
+  BUNDLE_WITNESS_QUORUM: "verification",
+  BUNDLE_KIND_UNKNOWN: "invalid",
+  BUNDLE_PAYLOAD_UNMATCHED: "invalid",
   // storage and verification of a whole log
   STORE_EXISTS: "conflict",
   STORE_NOT_FOUND: "not_found",

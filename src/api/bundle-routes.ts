@@ -1,0 +1,138 @@
+/**
+ * Bundles over HTTP (docs/bundle-format.md):
+ *
+ * - `GET /verify`: the browser verifier, one self-contained HTML page (built into dist/web by
+ *   scripts/build-verifier.mjs). Public: it holds no data and verifies in the visitor's browser.
+ * - `GET /api/v1/bundles/{kind}/{id}[?version=N&disclose=false]`: a record's bundle as a ustar
+ *   stream (application/x-tar). Bundles carry disclosed report text and access histories, so the
+ *   route needs a bearer token; `apiBundleAuthorizer` decides per kind (below) and buildServer
+ *   mounts it with that. Tests may mount it with their own `authorize`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { RadledgerError } from "../core/errors.js";
+import { BUNDLE_EXTENSION, BUNDLE_MEDIA_TYPE } from "../core/bundle/format.js";
+import { tarChunks } from "../core/bundle/writer.js";
+import { prepareBundle } from "../app/bundles.js";
+import type { RadledgerNode } from "../app/node.js";
+import { getReportDoc } from "../domain/reports/queries.js";
+import { defaultPurpose, requirePatientScope } from "./patient-access.js";
+import { bearerActor, requireRole, type Api } from "./route.js";
+
+const TRIAL_READERS = ["trial-coordinator", "sponsor", "radiologist", "technologist", "admin", "auditor"];
+const DATASET_READERS = ["curator", "annotator", "researcher", "vendor", "admin", "auditor"];
+
+/** Where the built page is: next to dist/api in a build, or in dist/ when running from sources. */
+function verifierPagePath(): string | undefined {
+  for (const rel of ["../web/verifier.html", "../../dist/web/verifier.html"]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export function registerVerifierPage(app: FastifyInstance): void {
+  let page: string | undefined;
+  app.get("/verify", async (_req, reply) => {
+    if (page === undefined) {
+      const path = verifierPagePath();
+      if (path === undefined)
+        throw new RadledgerError("ROUTE_NOT_FOUND", "the verifier page is not built (npm run build)");
+      page = readFileSync(path, "utf8");
+    }
+    return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page);
+  });
+}
+
+export interface BundleRouteOptions {
+  /** Decides whether the caller may have this bundle (throw a coded error to refuse). */
+  readonly authorize: (
+    req: FastifyRequest,
+    kind: string,
+    id: string,
+    reply: FastifyReply,
+  ) => Promise<void> | void;
+}
+
+/**
+ * Who may take a bundle home, by kind:
+ * - report: decided by the gatekeeper like reading the report (consent, care, break-glass, the
+ *   patient), recorded as an `export` access of the report before a byte is streamed;
+ * - access (a patient's access history): the patient, admins and auditors (a refusal is recorded);
+ * - trial, trial-subject: trial roles; dataset: dataset roles (their imaging is de-identified).
+ * An unknown kind or record passes here and is answered by prepareBundle (400/404).
+ */
+export function apiBundleAuthorizer(api: Api): BundleRouteOptions["authorize"] {
+  const authenticate = bearerActor(api);
+  return async (req, kind, id, reply) => {
+    if ((await authenticate(req, reply)) === undefined) {
+      void reply.header("www-authenticate", 'Bearer realm="radledger"');
+      throw new RadledgerError("AUTH_REQUIRED", "bundles need a bearer token");
+    }
+    const caller = req.caller!;
+    if (kind === "access") return requirePatientScope(api, caller, id, ["admin", "auditor"]);
+    if (kind === "trial" || kind === "trial-subject") {
+      requireRole(caller, TRIAL_READERS);
+      return;
+    }
+    if (kind === "dataset") {
+      requireRole(caller, DATASET_READERS);
+      return;
+    }
+    if (kind !== "report" || !/^[0-9a-f]{64}$/.test(id)) return;
+    let doc;
+    try {
+      doc = getReportDoc(api.node.store, id);
+    } catch {
+      return; // not a report: prepareBundle answers 404
+    }
+    const outcome = await api.gatekeeper.authorize({
+      actor: caller.actor.id,
+      patient: doc.patient,
+      part: { kind: "report", id: doc.id, study: doc.study },
+      action: "export",
+      purpose: defaultPurpose(caller),
+    });
+    if (outcome.decision.decision === "deny")
+      throw new RadledgerError("ACCESS_DENIED", `access denied: ${outcome.decision.reason}`, {
+        reason: outcome.decision.reason,
+        access: outcome.access.id,
+      });
+  };
+}
+
+export function registerBundleRoutes(
+  app: FastifyInstance,
+  node: RadledgerNode,
+  options: BundleRouteOptions,
+): void {
+  app.get("/api/v1/bundles/:kind/:id", async (req, reply) => {
+    const { kind, id } = req.params as { kind: string; id: string };
+    const q = req.query as Record<string, unknown>;
+    let version: number | undefined;
+    if (q.version !== undefined) {
+      if (typeof q.version !== "string" || !/^[1-9][0-9]{0,8}$/.test(q.version))
+        throw new RadledgerError("INPUT_INVALID", "version must be a positive integer", { at: "version" });
+      version = Number(q.version);
+    }
+    if (q.disclose !== undefined && q.disclose !== "true" && q.disclose !== "false")
+      throw new RadledgerError("INPUT_INVALID", "disclose is true or false", { at: "disclose" });
+    await options.authorize(req, kind, id, reply);
+    // Selection and payload discovery happen here, before the first byte: a missing record is a 404.
+    const { manifest, members } = prepareBundle(
+      node,
+      { kind, id, ...(version === undefined ? {} : { version }) },
+      {
+        disclose: q.disclose !== "false",
+      },
+    );
+    const name = `${manifest.kind}-${id.slice(0, 16)}${manifest.subject.version === undefined ? "" : `-v${manifest.subject.version}`}${BUNDLE_EXTENSION}`;
+    return reply
+      .type(BUNDLE_MEDIA_TYPE)
+      .header("content-disposition", `attachment; filename="${name}"`)
+      .header("cache-control", "no-store")
+      .send(Readable.from(tarChunks(members)));
+  });
+}

@@ -1,0 +1,389 @@
+/**
+ * Bundles on the node (docs/bundle-format.md): export of a record with its proofs and payloads as a
+ * tar file or a directory, and offline verification of a bundle file or directory with worker
+ * threads. The selection is the domain's (src/domain/bundles), the format and the verifier are the
+ * pure core's (src/core/bundle); this module adds storage, the vault, files and threads.
+ */
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+import { createHash } from "node:crypto";
+import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
+import { BundleCheckPool } from "../adapters/node-crypto/bundle-check-pool.js";
+import { fromBase64, toBase64, toHex } from "../core/bytes.js";
+import type { JsonValue } from "../core/canonical-json.js";
+import { openCheckpoint } from "../core/checkpoint.js";
+import { decodeEntry } from "../core/entry.js";
+import { RadledgerError } from "../core/errors.js";
+import { ed25519Verifier } from "../core/note.js";
+import { tarMembers } from "../core/tar.js";
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  encodeDisclosure,
+  expectedPaths,
+  MANIFEST_PATH,
+  parseManifest,
+  type BundleImageSet,
+  type BundleManifest,
+} from "../core/bundle/format.js";
+import { inlineSignatureVerifier } from "../core/bundle/signatures.js";
+import {
+  manifestRootOf,
+  verifyBundle,
+  type BundleMember,
+  type BundleReport,
+  type VerifyBundleOptions,
+} from "../core/bundle/verify.js";
+import { bundleMembers, tarChunks } from "../core/bundle/writer.js";
+import { selectBundle, type BundleRequest, type SelectionSource } from "../domain/bundles/select.js";
+import { TreeReader } from "../domain/ledger/tree.js";
+import { SqliteVault } from "../adapters/sqlite/vault.js";
+import type { CryptoSuite } from "../core/crypto.js";
+import { formatVerifierKey } from "../core/note.js";
+import type { StoredEntry } from "../ports/storage.js";
+import type { Vault } from "../ports/vault.js";
+import { paths, readSecret } from "./data-dir.js";
+import { readLogKey } from "./keys.js";
+import type { RadledgerNode } from "./node.js";
+import { openReadOnly } from "./read-only.js";
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Files offered for a bundle's payload: by SHA-256, and grouped by folder as DICOM image sets. */
+export interface PayloadCatalog {
+  /** SHA-256 (hex) → path. */
+  readonly files: ReadonlyMap<string, string>;
+  /** Manifest root (hex) of each folder's files (recursively) → their SHA-256s. */
+  readonly sets: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface ExportOptions {
+  /** A checkpoint note to prove against instead of the latest (e.g. one carrying witness cosignatures). */
+  readonly checkpoint?: string;
+  /** Disclose the content behind commitments that the vault holds (default true). */
+  readonly disclose?: boolean;
+  /** Files to match against the hashes and manifest roots the entries commit to. */
+  readonly payload?: PayloadCatalog;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * What an export reads: the log's store (entries, projections, references, tiles), its tree, its
+ * identity and, for disclosures, the vault. A running node provides it (exportSourceOf), and so does
+ * a read-only opening of a data directory (openExportSource), which needs no writer lock and so works
+ * beside `radledger serve`.
+ */
+export interface BundleExportSource {
+  readonly crypto: CryptoSuite;
+  readonly origin: string;
+  readonly verifierKey: string;
+  readonly logPublicKey: Uint8Array;
+  readonly store: SelectionSource & {
+    readEntry(index: number): StoredEntry | undefined;
+    latestCheckpoint(): { size: number; note: string } | undefined;
+    size(): number;
+  };
+  readonly tree: {
+    inclusionProof(index: number, size: number): Uint8Array[];
+    root(size: number): Uint8Array;
+  };
+  readonly vault?: Pick<Vault, "get">;
+}
+
+export function exportSourceOf(node: RadledgerNode): BundleExportSource {
+  return {
+    crypto: node.crypto,
+    origin: node.config.origin,
+    verifierKey: node.verifierKey,
+    logPublicKey: node.logKey.publicKey,
+    store: node.store,
+    tree: node.ledger.tree,
+    vault: node.vault,
+  };
+}
+
+/** Opens a data directory read-only for export (no writer lock: works while the node serves). */
+export function openExportSource(dir: string): BundleExportSource & { close(): void } {
+  const log = openReadOnly(dir);
+  let vault: SqliteVault | undefined;
+  try {
+    const logKey = readLogKey(nodeCrypto, dir);
+    vault = new SqliteVault(paths(dir).vault, nodeCrypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
+    const openVault = vault;
+    return {
+      crypto: nodeCrypto,
+      origin: log.config.origin,
+      verifierKey: formatVerifierKey(logKey),
+      logPublicKey: logKey.publicKey,
+      store: log.store,
+      tree: new TreeReader(nodeCrypto, log.store),
+      vault: openVault,
+      close() {
+        openVault.close();
+        log.close();
+      },
+    };
+  } catch (e) {
+    vault?.close();
+    log.close();
+    throw e;
+  }
+}
+
+export interface PreparedBundle {
+  readonly manifest: BundleManifest;
+  /** The bundle's files in archive order, produced as they are read (streaming). */
+  readonly members: AsyncGenerator<BundleMember>;
+}
+
+/** Hashes every file under dir (streaming) and forms one image set per folder, the top folder included. */
+export async function payloadCatalog(dir: string): Promise<PayloadCatalog> {
+  const files = new Map<string, string>();
+  const byFolder = new Map<string, string[]>();
+  const walk = async (d: string): Promise<void> => {
+    const items = await readdir(d, { withFileTypes: true });
+    items.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const it of items) {
+      const p = join(d, it.name);
+      if (it.isDirectory()) await walk(p);
+      else if (it.isFile()) {
+        const h = createHash("sha256");
+        for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+        const hex = h.digest("hex");
+        files.set(hex, p);
+        // Every ancestor folder up to dir holds this file.
+        for (let f = dirname(p); ; f = dirname(f)) {
+          const list = byFolder.get(f) ?? [];
+          list.push(hex);
+          byFolder.set(f, list);
+          if (f === dir || relative(dir, f).startsWith("..") || f === dirname(f)) break;
+        }
+      }
+    }
+  };
+  const top = (await stat(dir)).isDirectory();
+  if (!top) throw new RadledgerError("INPUT_INVALID", `${dir} is not a directory`, { at: "--files" });
+  await walk(dir);
+  const sets = new Map<string, string[]>();
+  for (const list of byFolder.values()) {
+    const unique = [...new Set(list)].sort();
+    sets.set(manifestRootOf(nodeCrypto, unique), unique);
+  }
+  return { files, sets };
+}
+
+/**
+ * Selects a record's entries and prepares its bundle against the latest checkpoint (or the one
+ * given). Entries and proofs are read as the members are consumed.
+ */
+export function prepareBundle(
+  from: RadledgerNode | BundleExportSource,
+  request: BundleRequest,
+  options: ExportOptions = {},
+): PreparedBundle {
+  const src = "ledger" in from ? exportSourceOf(from) : from;
+  const crypto = src.crypto;
+  let checkpointNote = src.store.latestCheckpoint()?.note;
+  if (options.checkpoint !== undefined) {
+    // A caller-supplied checkpoint must be this log's, signed by its key, and a tree the log has.
+    const verifier = ed25519Verifier(crypto, src.origin, src.logPublicKey);
+    const cp = openCheckpoint(options.checkpoint, [verifier], src.origin).checkpoint;
+    if (cp.size > src.store.size() || toHex(src.tree.root(cp.size)) !== toHex(cp.root))
+      throw new RadledgerError(
+        "ROOT_MISMATCH",
+        `the given checkpoint (size ${cp.size}) is not a tree of this log`,
+      );
+    checkpointNote = options.checkpoint;
+  }
+  if (checkpointNote === undefined)
+    throw new RadledgerError("STORE_NOT_FOUND", "the log has no checkpoint yet");
+  const note = checkpointNote;
+  const size = openCheckpoint(note, [ed25519Verifier(crypto, src.origin, src.logPublicKey)]).checkpoint.size;
+  const selection = selectBundle(src.store, request, size);
+
+  // Payloads: scan the selected entries' bodies for what they commit to.
+  const disclosures = new Map<string, Uint8Array>();
+  const files = new Set<string>();
+  const images = new Map<string, readonly string[]>();
+  const catalog = options.payload;
+  for (const index of selection.entries) {
+    const entry = decodeEntry(src.store.readEntry(index)!.bytes);
+    walkHashes(entry.body, "body", (hash, field) => {
+      if (
+        (field.endsWith("Commitment") || field === "measurements") &&
+        options.disclose !== false &&
+        !disclosures.has(hash)
+      ) {
+        const rec = src.vault?.get(hash);
+        if (rec) disclosures.set(hash, encodeDisclosure(rec.content, toBase64(rec.salt)));
+      }
+      if (!catalog) return;
+      if (field === "manifestRoot" && catalog.sets.has(hash)) images.set(hash, catalog.sets.get(hash)!);
+      else if (catalog.files.has(hash)) files.add(hash);
+    });
+  }
+  if (catalog && catalog.files.size > 0 && files.size === 0 && images.size === 0)
+    throw new RadledgerError(
+      "BUNDLE_PAYLOAD_UNMATCHED",
+      "none of the given files (or folders of DICOM instances) matches a hash or manifest root the bundle's entries commit to",
+      { at: "--files" },
+    );
+  const imageSets: BundleImageSet[] = [...images.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([root, instances]) => ({ root, instances: [...instances] }));
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    kind: selection.kind,
+    subject: selection.subject,
+    origin: src.origin,
+    logKey: src.verifierKey,
+    size,
+    entries: selection.entries,
+    disclosures: [...disclosures.keys()].sort(),
+    files: [...files].sort(),
+    images: imageSets,
+  };
+  const total = selection.entries.length;
+  let done = 0;
+  const members = bundleMembers(manifest, {
+    checkpoint: note,
+    entry(index) {
+      const stored = src.store.readEntry(index);
+      if (!stored) throw new RadledgerError("STORE_CORRUPT", `entry ${index} is missing`);
+      done++;
+      if (options.onProgress && (done % 1024 === 0 || done === total)) options.onProgress(done, total);
+      return { bytes: stored.bytes, proof: src.tree.inclusionProof(index, size) };
+    },
+    disclosure: (c) => disclosures.get(c)!,
+    file: (h) => readFile(catalog!.files.get(h)!),
+    image: (_root, h) => readFile(catalog!.files.get(h)!),
+  });
+  return { manifest, members };
+}
+
+function walkHashes(value: JsonValue, name: string, out: (hash: string, field: string) => void): void {
+  if (typeof value === "string") {
+    if (HEX64.test(value)) out(value, name);
+  } else if (Array.isArray(value)) for (const v of value) walkHashes(v, name, out);
+  else if (typeof value === "object") for (const [k, v] of Object.entries(value)) walkHashes(v, k, out);
+}
+
+async function writeChunk(stream: WriteStream, chunk: Uint8Array): Promise<void> {
+  if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once("drain", resolve));
+}
+
+/** Writes the bundle as a ustar file (atomically: a temporary file renamed when complete). */
+export async function writeBundleFile(
+  members: AsyncIterable<BundleMember>,
+  path: string,
+): Promise<{ bytes: number }> {
+  const tmp = `${path}.partial`;
+  const stream = createWriteStream(tmp);
+  let bytes = 0;
+  try {
+    for await (const chunk of tarChunks(members)) {
+      bytes += chunk.length;
+      await writeChunk(stream, chunk);
+    }
+    await new Promise<void>((resolve, reject) =>
+      stream.end((e?: Error | null) => (e ? reject(e) : resolve())),
+    );
+    await rename(tmp, path);
+  } catch (e) {
+    stream.destroy();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  return { bytes };
+}
+
+/** Writes the bundle as a directory with the same paths (refuses an existing directory). */
+export async function writeBundleDirectory(
+  members: AsyncIterable<BundleMember>,
+  dir: string,
+): Promise<{ bytes: number }> {
+  try {
+    await mkdir(dir, { recursive: false });
+  } catch {
+    throw new RadledgerError("STORE_EXISTS", `${dir} already exists or cannot be created`);
+  }
+  let bytes = 0;
+  for await (const m of members) {
+    const p = join(dir, ...m.path.split("/"));
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, m.bytes);
+    bytes += m.bytes.length;
+  }
+  return { bytes };
+}
+
+/** A bundle file's members, streamed from disk through the strict ustar decoder. */
+export async function* bundleFileMembers(path: string): AsyncGenerator<BundleMember> {
+  const stream = createReadStream(path, { highWaterMark: 4 * 1024 * 1024 });
+  try {
+    yield* tarMembers(
+      (async function* () {
+        for await (const chunk of stream) {
+          const b = chunk as Buffer;
+          yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        }
+      })(),
+    );
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * A bundle directory's members in the order the manifest implies, followed by any file the manifest
+ * does not list (which the verifier then reports).
+ */
+export async function* bundleDirectoryMembers(dir: string): AsyncGenerator<BundleMember> {
+  const manifestBytes = await readFile(join(dir, MANIFEST_PATH)).catch(() => undefined);
+  if (!manifestBytes) return;
+  yield { path: MANIFEST_PATH, bytes: manifestBytes };
+  let manifest: BundleManifest;
+  try {
+    manifest = parseManifest(manifestBytes);
+  } catch {
+    return; // the verifier reports the manifest; nothing else can be ordered
+  }
+  const expected = new Set<string>([MANIFEST_PATH]);
+  for (const path of expectedPaths(manifest)) {
+    expected.add(path);
+    const bytes = await readFile(join(dir, ...path.split("/"))).catch(() => undefined);
+    if (!bytes) return; // the verifier reports the first missing file
+    yield { path, bytes };
+  }
+  // Anything else in the directory is not part of the bundle.
+  const walk = async function* (d: string): AsyncGenerator<string> {
+    for (const it of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, it.name);
+      if (it.isDirectory()) yield* walk(p);
+      else yield relative(dir, p).split(sep).join("/");
+    }
+  };
+  for await (const rel of walk(dir)) if (!expected.has(rel)) yield { path: rel, bytes: new Uint8Array(0) };
+}
+
+export interface VerifyPathOptions extends Omit<VerifyBundleOptions, "crypto" | "signatures"> {
+  /** Worker threads for signatures (default: one per core; 0 verifies on the main thread). */
+  readonly threads?: number;
+}
+
+/** Verifies a bundle file or directory offline. */
+export async function verifyBundlePath(path: string, options: VerifyPathOptions = {}): Promise<BundleReport> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new RadledgerError("STORE_NOT_FOUND", `no bundle at ${path}`);
+  const members = info.isDirectory() ? bundleDirectoryMembers(path) : bundleFileMembers(path);
+  const threads = options.threads;
+  return verifyBundle(members, {
+    ...options,
+    crypto: nodeCrypto,
+    signatures: inlineSignatureVerifier(nodeCrypto),
+    // Leaf hashes, proofs and signatures on worker threads; the main thread decodes and keeps log order.
+    ...(threads === 0 ? {} : { entryChecker: (checkpoint) => new BundleCheckPool(checkpoint, threads) }),
+  });
+}

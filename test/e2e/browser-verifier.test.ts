@@ -1,0 +1,114 @@
+/**
+ * The browser verifier in a real Chromium: the node serves /verify; a valid and a tampered bundle are
+ * dropped onto the page (a drop event carrying the file, as a person's drag and drop does) and the
+ * verdicts are read from the page. The same page saved as a file verifies too. The page makes no
+ * request while verifying: the core runs in a Web Worker in the browser.
+ */
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { buildServer } from "../../src/api/server.js";
+import { prepareBundle, writeBundleFile } from "../../src/app/bundles.js";
+import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
+import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
+import { launchChromium } from "../helpers/chromium.js";
+
+let t: TestNode;
+let fx: BundleFixture;
+let work: { path: string; remove(): void };
+let valid: string;
+let tampered: string;
+
+beforeAll(async () => {
+  t = await makeNode();
+  work = tempDir("radledger-browser-");
+  fx = await seedBundleFixture(t, join(work.path, "files"));
+  valid = join(work.path, "report.radledger.tar");
+  await writeBundleFile(prepareBundle(t.node, { kind: "report", id: fx.report }).members, valid);
+  const bytes = readFileSync(valid);
+  const i = bytes.indexOf('"sig":"', bytes.indexOf("report.signed") - 600) + 10;
+  bytes[i] = bytes[i] === 0x41 ? 0x42 : 0x41; // another base64 letter in a signature
+  tampered = join(work.path, "tampered.radledger.tar");
+  writeFileSync(tampered, bytes);
+});
+afterAll(async () => {
+  await t.close();
+  work.remove();
+});
+
+async function dropFile(page: Page, path: string): Promise<void> {
+  const b64 = readFileSync(path).toString("base64");
+  const name = path.split("/").pop()!;
+  const dataTransfer = await page.evaluateHandle(
+    ({ b64, name }) => {
+      const bin = atob(b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: "application/x-tar" }));
+      return dt;
+    },
+    { b64, name },
+  );
+  await page.dispatchEvent("#drop", "drop", { dataTransfer });
+}
+
+async function verdictOf(page: Page): Promise<{ state: string; verdict: string; report: string }> {
+  await page.waitForSelector('#verdict[data-state="ok"], #verdict[data-state="failed"]', { timeout: 60_000 });
+  return {
+    state: (await page.getAttribute("#verdict", "data-state"))!,
+    verdict: await page.innerText("#verdict"),
+    report: await page.innerText("#report"),
+  };
+}
+
+test("served page: a dropped valid bundle verifies, a tampered one fails with what and where", async () => {
+  const app = buildServer(t.node);
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(r.url()));
+    await page.goto(`${url}/verify`);
+    expect(await page.title()).toContain("verify a bundle");
+    await page.fill("#log-keys", t.node.verifierKey);
+    const before = requests.length;
+
+    await dropFile(page, valid);
+    const ok = await verdictOf(page);
+    expect(ok.state).toBe("ok");
+    expect(ok.verdict).toContain("VERIFIED");
+    expect(ok.report).toContain(`VERIFIED: report bundle for ${fx.report}`);
+    expect(ok.report).toContain("key given by you");
+    expect(ok.report).toContain("Dr Neuro (rad-neuro) [radiologist]");
+
+    await dropFile(page, tampered);
+    const bad = await verdictOf(page);
+    expect(bad.state).toBe("failed");
+    expect(bad.report).toMatch(
+      /ENTRY_BAD_SIGNATURE: entries\/\d+\.json: the signature does not verify|ROOT_MISMATCH: proofs\/\d+/,
+    );
+    // Verification made no network request (blob: worker only).
+    expect(requests.slice(before).filter((u) => !u.startsWith("blob:"))).toEqual([]);
+  } finally {
+    await browser.close();
+    await app.close();
+  }
+});
+
+test("the page saved as a file verifies offline the same way", async () => {
+  const saved = join(work.path, "verify.html");
+  copyFileSync(join(import.meta.dirname, "../../dist/web/verifier.html"), saved);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`file://${saved}`);
+    await page.fill("#log-keys", t.node.verifierKey);
+    await page.setInputFiles("#file", valid);
+    expect((await verdictOf(page)).state).toBe("ok");
+  } finally {
+    await browser.close();
+  }
+});

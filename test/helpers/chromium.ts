@@ -1,0 +1,40 @@
+/**
+ * A real Chromium for end-to-end tests: Debian's `chromium` package (/usr/bin/chromium, installed by
+ * .ci/run) driven by playwright-core. `npx playwright install` cannot download browsers here, so the
+ * system binary is used, with a fresh profile directory per launch.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+
+export const CHROMIUM = process.env.RADLEDGER_CHROMIUM ?? "/usr/bin/chromium";
+
+export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} not found: install Debian's chromium package (.ci/run does) or set RADLEDGER_CHROMIUM`,
+    );
+  const profile = mkdtempSync(join(tmpdir(), "radledger-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

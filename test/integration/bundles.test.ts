@@ -1,0 +1,245 @@
+/**
+ * Bundles end to end in one process: every kind is exported from a fixture log (with payloads from
+ * the vault and from files on disk), written as a tar file and as a directory, and verified offline
+ * with the log key alone — by node:crypto on worker threads and by the pure-JS suite the browser
+ * uses. Tampering, later and forked checkpoints are in bundles-tamper.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { nobleCrypto } from "../../src/core/crypto-noble.js";
+import { decodeTar, encodeTar, tarMembers } from "../../src/core/tar.js";
+import { buildServer } from "../../src/api/server.js";
+import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
+import {
+  bundleDirectoryMembers,
+  payloadCatalog,
+  prepareBundle,
+  verifyBundlePath,
+  writeBundleDirectory,
+  writeBundleFile,
+} from "../../src/app/bundles.js";
+import type { BundleRequest } from "../../src/domain/bundles/select.js";
+import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
+import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
+
+let t: TestNode;
+let fx: BundleFixture;
+let work: { path: string; remove(): void };
+
+beforeAll(async () => {
+  t = await makeNode();
+  work = tempDir("radledger-bundles-");
+  fx = await seedBundleFixture(t, join(work.path, "files"));
+});
+afterAll(async () => {
+  await t.close();
+  work.remove();
+});
+
+async function collect(request: BundleRequest, withFiles = true): Promise<BundleMember[]> {
+  const payload = withFiles ? await payloadCatalog(fx.files) : undefined;
+  const { members } = prepareBundle(t.node, request, payload ? { payload } : {});
+  const out: BundleMember[] = [];
+  for await (const m of members) out.push(m);
+  return out;
+}
+
+describe("bundles: round trip of every kind", () => {
+  test("a signed report: contributions, consultation, AI inference and disposition, sign-off, addendum, texts", async () => {
+    const members = await collect({ kind: "report", id: fx.report }, false);
+    const paths = members.map((m) => m.path);
+    expect(paths[0]).toBe("bundle.json");
+    expect(paths[1]).toBe("checkpoint");
+    // Every text the report commits to is disclosed with its salt.
+    expect(paths.filter((p) => p.startsWith("disclosures/"))).toHaveLength(fx.texts.length);
+    const report = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [t.node.verifierKey] });
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.log).toMatchObject({ keyPinned: true });
+    expect(report.byType).toMatchObject({
+      "institution.genesis": 1,
+      "report.opened": 1,
+      "report.contribution": 3,
+      "consult.requested": 1,
+      "consult.answered": 1,
+      "report.signed": 1,
+      "report.amended": 1,
+      "ai.inference": 1,
+      "ai.model.registered": 1,
+      "ai.finding.disposition": 1,
+      "study.registered": 1,
+      "key.rotated": 1,
+      "key.revoked": 1,
+    });
+    expect(report.byType["access.recorded"]).toBeUndefined();
+    expect(report.findings.join(" ")).toContain("lists 4 contributions; all are in the bundle");
+    expect(report.record).toMatchObject({ signedBy: ["rad-neuro"], consultations: 1, inferences: 1 });
+    // The rotated key signed before the rotation, the new key after; the revoked key is shown as such.
+    const neuroKeys = report.signers.filter((s) => s.actor === "rad-neuro");
+    expect(neuroKeys.map((k) => k.status).sort()).toEqual(["active", "retired"]);
+    expect(report.signers.find((s) => s.actor === "tech-1")).toMatchObject({
+      status: "revoked",
+      reason: "left",
+    });
+  });
+
+  test("a whole trial and one subject: enrolment, timepoint with its de-identified instances, read and correction", async () => {
+    for (const kind of ["trial", "trial-subject"] as const) {
+      const members = await collect({ kind, id: kind === "trial" ? fx.trial : fx.subject });
+      const report = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [t.node.verifierKey] });
+      expect(report.failures).toEqual([]);
+      expect(report.record).toMatchObject({ subjects: 1, timepoints: 1, reads: 1, corrections: 1 });
+      expect(report.payloads).toMatchObject({ imageSets: 1, instances: 3 });
+      // A sponsor's bundle does not carry the source study (it would link the subject to the patient).
+      expect(report.byType["study.registered"]).toBeUndefined();
+      expect(report.externalRefs).toBe(1);
+    }
+  });
+
+  test("a sealed dataset version: items, annotation file, vendor work, credit list, shares; completeness is proven", async () => {
+    const members = await collect({ kind: "dataset", id: fx.dataset });
+    const report = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [t.node.verifierKey] });
+    expect(report.failures).toEqual([]);
+    expect(report.subject).toEqual({ id: fx.dataset, version: 1 });
+    expect(report.byType).toMatchObject({
+      "dataset.item.added": 2,
+      "dataset.annotation.added": 1,
+      "dataset.shared": 1,
+    });
+    expect(report.findings.join(" ")).toContain(
+      "is complete: its 2 items and 1 annotations hash to the sealed manifest root",
+    );
+    expect(report.payloads).toMatchObject({ files: 1, imageSets: 1, instances: 2 });
+    expect(report.record!.credit).toEqual([
+      { actor: "ann-1", name: "A. Notator (ann-1)", items: 0, annotations: 1, vendor: 0 },
+      { actor: "cur-1", name: "cur-1", items: 2, annotations: 0, vendor: 0 },
+      { actor: "ven-1", name: "ven-1", items: 0, annotations: 0, vendor: 1 },
+    ]);
+  });
+
+  test("a patient's access history: every decision, the grant and care behind permits, the break-glass review", async () => {
+    const members = await collect({ kind: "access", id: fx.patient }, false);
+    const report = await verifyBundle(members, { crypto: nobleCrypto, logKeys: [t.node.verifierKey] });
+    expect(report.failures).toEqual([]);
+    expect(report.record).toMatchObject({ accesses: 4, permits: 3, denies: 1, breakGlass: 1 });
+    expect(report.byType).toMatchObject({ "consent.granted": 1, "care.assigned": 1, "access.reviewed": 1 });
+  });
+
+  test("tar file and directory forms verify with worker threads; standard tar lists and extracts the file", async () => {
+    const { members } = prepareBundle(t.node, { kind: "report", id: fx.report });
+    const file = join(work.path, "report.radledger.tar");
+    await writeBundleFile(members, file);
+    const report = await verifyBundlePath(file, { logKeys: [t.node.verifierKey], threads: 2 });
+    expect(report.ok).toBe(true);
+    const listing = execFileSync("tar", ["-tf", file], { encoding: "utf8" }).trim().split("\n");
+    expect(listing.slice(0, 3)).toEqual(["bundle.json", "checkpoint", "entries/0.json"]);
+    const extracted = join(work.path, "extracted");
+    execFileSync("mkdir", [extracted]);
+    execFileSync("tar", ["-xf", file, "-C", extracted]);
+    expect((await verifyBundlePath(extracted, { logKeys: [t.node.verifierKey], threads: 0 })).ok).toBe(true);
+    // Our decoder reads the file byte for byte as written.
+    expect(decodeTar(readFileSync(file)).map((m) => m.path)).toEqual(listing);
+    // The directory writer gives the same verdict.
+    const dir = join(work.path, "report-dir");
+    await writeBundleDirectory(prepareBundle(t.node, { kind: "report", id: fx.report }).members, dir);
+    const members2: BundleMember[] = [];
+    for await (const m of bundleDirectoryMembers(dir)) members2.push(m);
+    expect(encodeTar(members2)).toEqual(new Uint8Array(readFileSync(file)));
+  });
+
+  test("without a pinned key the bundle verifies but says so; with another log's key it fails", async () => {
+    const members = await collect({ kind: "report", id: fx.report }, false);
+    const unpinned = await verifyBundle(members, { crypto: t.node.crypto });
+    expect(unpinned.ok).toBe(true);
+    expect(unpinned.log).toMatchObject({ keyPinned: false });
+    expect(unpinned.warnings[0]).toContain("--log-key");
+    const other = await makeNode();
+    try {
+      const wrong = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [other.node.verifierKey] });
+      expect(wrong.ok).toBe(false);
+      // Both test logs share an origin: the key is simply not the bundle's.
+      expect(wrong.failures[0]).toMatchObject({ code: "NOTE_NO_VALID_SIGNATURE", at: "bundle.json:logKey" });
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("the API route streams a bundle that verifies; bad requests, unknown records and refusals are problems", async () => {
+    const app = buildServer(t.node);
+    const bearer = async (actor: string): Promise<Record<string, string>> => ({
+      authorization: `Bearer ${(await app.radledger.auth.issueToken({ actor, kind: "api", ttlMs: 3600_000, createdBy: "test" })).token}`,
+    });
+    try {
+      const curator = await bearer("cur-1");
+      const patient = await bearer("pt-1");
+      const auditor = await bearer("aud-1");
+      const vendor = await bearer("ven-1");
+      const res = await app.inject({
+        url: `/api/v1/bundles/dataset/${fx.dataset}?version=1`,
+        headers: curator,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["content-type"]).toBe("application/x-tar");
+      expect(res.headers["content-disposition"]).toContain(".radledger.tar");
+      const report = await verifyBundle(tarMembers([new Uint8Array(res.rawPayload)]), {
+        crypto: t.node.crypto,
+        logKeys: [t.node.verifierKey],
+      });
+      expect(report.failures).toEqual([]);
+      expect(report.subject).toEqual({ id: fx.dataset, version: 1 });
+      // A report bundle is decided by the gatekeeper and recorded as an export (here: the patient).
+      const sizeBefore = t.node.ledger.size;
+      const noText = await app.inject({
+        url: `/api/v1/bundles/report/${fx.report}?disclose=false`,
+        headers: patient,
+      });
+      expect(noText.statusCode).toBe(200);
+      expect(t.node.ledger.size).toBe(sizeBefore + 1);
+      expect(
+        decodeTar(new Uint8Array(noText.rawPayload)).some((m) => m.path.startsWith("disclosures/")),
+      ).toBe(false);
+      const problems = [
+        [`/api/v1/bundles/report/${fx.report}`, {}, 401, "AUTH_REQUIRED"],
+        [`/api/v1/bundles/report/${fx.report}`, vendor, 403, "ACCESS_DENIED"],
+        [`/api/v1/bundles/dataset/${fx.dataset}`, patient, 403, "FORBIDDEN_ROLE"],
+        [`/api/v1/bundles/access/${fx.patient}`, vendor, 403, "FORBIDDEN_ROLE"],
+        [`/api/v1/bundles/nope/${fx.report}`, auditor, 400, "BUNDLE_KIND_UNKNOWN"],
+        [`/api/v1/bundles/report/${"0".repeat(64)}`, auditor, 404, "RECORD_NOT_FOUND"],
+        [`/api/v1/bundles/dataset/${fx.dataset}?version=x`, curator, 400, "INPUT_INVALID"],
+        [`/api/v1/bundles/access/${"%00".repeat(3)}`, auditor, 404, "RECORD_NOT_FOUND"],
+      ] as const;
+      const auditorRead = await app.inject({ url: `/api/v1/bundles/access/${fx.patient}`, headers: auditor });
+      expect(auditorRead.statusCode).toBe(200);
+      for (const [url, headers, status, code] of problems) {
+        const r = await app.inject({ url, headers });
+        expect(r.statusCode, url).toBe(status);
+        expect(r.json(), url).toMatchObject({ code });
+      }
+      const page = await app.inject({ url: "/verify" });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain("Verify a radledger bundle");
+    } finally {
+      await app.close();
+    }
+  });
+
+  test("files that match nothing the entries commit to are refused for export", async () => {
+    await expect(collect({ kind: "report", id: fx.report })).rejects.toMatchObject({
+      code: "BUNDLE_PAYLOAD_UNMATCHED",
+    });
+  });
+
+  test("unknown kinds and records are refused with codes", async () => {
+    expect(() => prepareBundle(t.node, { kind: "study", id: fx.report })).toThrow(
+      expect.objectContaining({ code: "BUNDLE_KIND_UNKNOWN" }),
+    );
+    expect(() => prepareBundle(t.node, { kind: "report", id: fx.trial })).toThrow(
+      expect.objectContaining({ code: "RECORD_NOT_FOUND" }),
+    );
+    expect(() => prepareBundle(t.node, { kind: "dataset", id: fx.dataset, version: 2 })).toThrow(
+      expect.objectContaining({ code: "RECORD_NOT_FOUND" }),
+    );
+  });
+});
