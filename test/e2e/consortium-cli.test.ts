@@ -112,7 +112,8 @@ describe("radledger consortium", () => {
     const file = join(tmp.path, "not-evidence.txt");
     writeFileSync(file, "hello\n");
     const notEvidence = await runCli(["verify", file]);
-    expect([notEvidence.code, notEvidence.stderr]).toEqual([2, expect.stringContaining("CLI_USAGE")]);
+    // Not an evidence file, so it is read as a bundle, which it is not either.
+    expect([notEvidence.code, notEvidence.stderr]).toEqual([1, expect.stringContaining("BUNDLE_MALFORMED")]);
     const malformed = join(tmp.path, "bad.evidence");
     writeFileSync(malformed, "radledger-equivocation-evidence/v1\nlog x\n");
     const bad = await runCli(["verify", malformed]);
