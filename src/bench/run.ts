@@ -2,10 +2,12 @@
  * `npm run bench`: every benchmark in one run, so that ratios compare figures measured side by side
  * on the same machine state. Writes bench-results/<timestamp>.json and bench-results/latest.json.
  *
- *   node dist/bench/run.js [--only append,mixed,consent,recall,http] [--scale 0.1]
+ *   node dist/bench/run.js [--only append,mixed,consent,recall,http,bundle,dicom,dicomweb,consortium,evm]
+ *                          [--scale 0.1]
  *
  * --scale shrinks every size (for a quick look); the targets in docs/performance.md are stated at
- * scale 1 (1,000,000 entries, grants and reports).
+ * scale 1 (1,000,000 entries, grants and reports). dicomweb starts a throwaway Orthanc (Debian
+ * `orthanc`, or the one named by ORTHANC_URL) and consortium/evm a local Hardhat node, as the tests do.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +15,11 @@ import { parseArgs } from "node:util";
 import { benchAppend } from "./append.js";
 import { benchAiRecall, benchConsentDecision } from "./queries.js";
 import { benchHttp } from "./http.js";
+import { benchBundle } from "./bundle.js";
+import { runDicomRegistrationBench, runDicomwebBench } from "./dicom.js";
+import { runConsortiumBench } from "./consortium.js";
+import { runEvmBaseline } from "./evm-baseline.js";
+import { startEvmService } from "../adapters/evm/dev-node.js";
 
 const { values } = parseArgs({
   options: {
@@ -78,6 +85,50 @@ if (wanted("recall")) {
 if (wanted("http")) {
   results.http = await benchHttp({ entries: n(100_000), progress: progress("http") });
   process.stderr.write(`http: ${JSON.stringify(results.http)}\n`);
+}
+
+if (wanted("bundle")) {
+  results.bundle = await benchBundle({ entries: n(100_000), progress: progress("bundle") });
+  process.stderr.write(`bundle: ${JSON.stringify(results.bundle)}\n`);
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+if (wanted("dicom")) {
+  results.dicom = await runDicomRegistrationBench({ mb: Math.max(64, Math.round(1024 * scale)), log });
+  process.stderr.write(`dicom: ${JSON.stringify(results.dicom)}\n`);
+}
+if (wanted("dicomweb")) {
+  results.dicomweb = await runDicomwebBench({ instances: Math.max(10, Math.round(40 * scale)), log });
+  process.stderr.write(`dicomweb: ${JSON.stringify(results.dicomweb)}\n`);
+}
+if (wanted("consortium")) {
+  results.consortium = await runConsortiumBench({
+    rounds: Math.max(20, Math.round(200 * scale)),
+    checkpoints: Math.max(100, Math.round(2000 * scale)),
+    progress: (phase) => log(`consortium: ${phase}`),
+  });
+  process.stderr.write(`consortium: ${JSON.stringify(results.consortium)}\n`);
+}
+if (wanted("evm")) {
+  // The MedRec-style baseline (DESIGN §8): the same events as transactions on a local EVM chain.
+  const service = await startEvmService();
+  try {
+    const evm = await runEvmBaseline(service.rpcUrl, {
+      txs: Math.max(200, Math.round(2000 * scale)),
+      accounts: 8,
+      firstAccount: 10,
+    });
+    const pure = results.append as { entriesPerSecond: number } | undefined;
+    results.evm = {
+      ...evm,
+      ...(pure
+        ? { appendToEvmRatio: Math.round((pure.entriesPerSecond / evm.evmEventsPerSecond) * 10) / 10 }
+        : {}),
+    };
+  } finally {
+    await service.stop();
+  }
+  process.stderr.write(`evm: ${JSON.stringify(results.evm)}\n`);
 }
 
 results.finishedAt = new Date().toISOString();
