@@ -33,8 +33,26 @@ export function registerDemo(program: Command): void {
       const node = openNode(o.data);
       const app = buildServer(node);
       const address = await app.listen({ host: o.host, port: Number(o.port) });
+      // A short-lived token for the demo's administrator, so the API can be tried at once; the
+      // demo is a local sandbox (loopback by default), so printing it is the point.
+      const { token } = await app.radledger.auth.issueToken({
+        actor: "admin",
+        kind: "api",
+        ttlMs: 8 * 3600_000,
+        createdBy: "demo",
+        label: "demo",
+      });
       process.stdout.write(
-        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  checkpoint: ${address}/checkpoint\n  verifier key: ${node.verifierKey}\n`,
+        [
+          `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}`,
+          `  checkpoint:      ${address}/checkpoint`,
+          `  verifier key:    ${node.verifierKey}`,
+          `  API docs:        ${address}/api/v1/docs`,
+          `  bundle verifier: ${address}/verify`,
+          `  admin token (8 h): ${token}`,
+          `  try: curl -H "Authorization: Bearer ${token}" ${address}/api/v1/reports`,
+          "",
+        ].join("\n"),
       );
       const shutdown = (): void => {
         void app
