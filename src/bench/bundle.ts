@@ -26,6 +26,7 @@ import { openNode } from "../app/node.js";
 import { prepareBundle, verifyBundlePath, writeBundleFile } from "../app/bundles.js";
 import { toBase64 } from "../core/bytes.js";
 import { actorKeyId } from "../core/entry.js";
+import { launchChromium } from "./chromium.js";
 import { RadledgerError } from "../core/errors.js";
 import { proposeSeal } from "../domain/datasets/queries.js";
 import { measureVerifyCeiling } from "./ceiling.js";
@@ -220,7 +221,7 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
     if (options.browser === false) return { ...base, browserSkipped: "disabled" };
     if (!existsSync(chromium)) return { ...base, browserSkipped: `${chromium} not found` };
     progress("browser", 0, 1);
-    const browser = await timeInBrowser(chromium, bundlePath, vkey, work);
+    const browser = await timeInBrowser(chromium, bundlePath, vkey);
     return {
       ...base,
       browser: { ...browser, entriesPerSecond: Math.round(manifestEntries / browser.seconds), chromium },
@@ -237,29 +238,14 @@ async function timeInBrowser(
   chromiumPath: string,
   bundle: string,
   vkey: string,
-  work: string,
 ): Promise<{ seconds: number; engine: string }> {
   const page = fileURLToPath(new URL("../web/verifier.html", import.meta.url));
   const built = existsSync(page)
     ? page
     : fileURLToPath(new URL("../../dist/web/verifier.html", import.meta.url));
-  const { chromium } = await import("playwright-core");
-  const context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium(chromiumPath);
   try {
-    const p = await context.newPage();
+    const p = await browser.context.newPage();
     await p.goto(`file://${built}`);
     await p.fill("#log-keys", vkey);
     await p.setInputFiles("#file", bundle);
@@ -278,6 +264,6 @@ async function timeInBrowser(
       engine: /WebCrypto/.test(verdict) ? "WebCrypto Ed25519" : "@noble Ed25519",
     };
   } finally {
-    await context.close();
+    await browser.close();
   }
 }

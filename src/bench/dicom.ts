@@ -20,15 +20,15 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { DicomHashPool } from "../adapters/dicom/hash-pool.js";
 import { hashDicomFolder, listFiles } from "../adapters/dicom/hasher.js";
 import { OrthancClient } from "../adapters/orthanc/client.js";
+import { startOrthancService } from "../adapters/orthanc/dev-service.js";
 import { buildServer } from "../api/server.js";
 import { LedgerDicomwebAuthorizer } from "../app/dicomweb-access.js";
 import { ingestPaths, openManifestStore } from "../app/ingest.js";
@@ -284,43 +284,6 @@ export interface DicomwebBenchResult {
   readonly studyLevel: { requests: number; directMBps: number; gatekeeperMBps: number; ratio: number };
 }
 
-interface Orthanc {
-  url: string;
-  username: string;
-  password: string;
-  stop(): Promise<void>;
-}
-
-async function orthancService(log: (l: string) => void): Promise<Orthanc> {
-  const e = process.env;
-  if (e.RADLEDGER_TEST_ORTHANC_URL !== undefined && e.RADLEDGER_TEST_ORTHANC_URL !== "")
-    return {
-      url: e.RADLEDGER_TEST_ORTHANC_URL,
-      username: e.RADLEDGER_TEST_ORTHANC_USER ?? "",
-      password: e.RADLEDGER_TEST_ORTHANC_PASSWORD ?? "",
-      stop: async () => undefined,
-    };
-  const scripts = fileURLToPath(new URL("../../scripts/services/", import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), "radledger-bench-orthanc-"));
-  log("starting Orthanc (scripts/services/orthanc.sh)");
-  await run("bash", [join(scripts, "orthanc.sh"), "--no-dicom", dir], { timeout: 180_000 });
-  const env = new Map(
-    (await readFile(join(dir, "env"), "utf8"))
-      .split("\n")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as const),
-  );
-  return {
-    url: env.get("RADLEDGER_TEST_ORTHANC_URL")!,
-    username: env.get("RADLEDGER_TEST_ORTHANC_USER")!,
-    password: env.get("RADLEDGER_TEST_ORTHANC_PASSWORD")!,
-    stop: async () => {
-      await run("bash", [join(scripts, "stop.sh"), dir], { timeout: 60_000 });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /**
  * The HTTP client of the benchmark, in a worker thread: a viewer is another process, and a client
  * on the node's own event loop would bill the node for the client's work. It GETs every URL with
@@ -372,7 +335,8 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
   const count = o.instances ?? 40;
   const rounds = o.rounds ?? 5;
   const concurrency = o.concurrency ?? 4;
-  const service = await orthancService(log);
+  log("starting Orthanc (unless RADLEDGER_TEST_ORTHANC_URL names one)");
+  const service = await startOrthancService();
   const tmp = mkdtempSync(join(tmpdir(), "radledger-bench-dicomweb-"));
   const orthanc = new OrthancClient({
     baseUrl: service.url,
