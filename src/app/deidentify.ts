@@ -269,18 +269,23 @@ async function viaFiles(originals: readonly InstanceRow[], out: string, label: s
   for (const [n, original] of originals.entries()) {
     const dst = join(out, `IMG${String(n + 1).padStart(5, "0")}.dcm`);
     await deidentifyFile(original.path!, dst, { uid, replace, method: DEID_METHOD });
-    const h = await hashDicomFile(dst);
-    const c = {
-      path: dst,
-      fileSha256: h.fileSha256,
-      pixelSha256: h.pixelDataSha256,
-      frameSha256: h.frameSha256,
-      transferSyntax: h.transferSyntaxUid,
-      bytes: h.bytes,
-    };
+    const c = await describeCopy(dst);
     copies.push({ ...c, original: checkPixels(c, original) });
   }
   return copies;
+}
+
+/** A written de-identified copy's hashes, as compared with its original and recorded. */
+async function describeCopy(path: string): Promise<Omit<Copy, "original">> {
+  const h = await hashDicomFile(path);
+  return {
+    path,
+    fileSha256: h.fileSha256,
+    pixelSha256: h.pixelDataSha256,
+    frameSha256: h.frameSha256,
+    transferSyntax: h.transferSyntaxUid,
+    bytes: h.bytes,
+  };
 }
 
 async function viaOrthanc(
@@ -313,15 +318,7 @@ async function viaOrthanc(
     for (const [n, inst] of instances.entries()) {
       const dst = join(out, `IMG${String(n + 1).padStart(5, "0")}.dcm`);
       await pipeline(await client.instanceFile(inst.ID), createWriteStream(dst, { flags: "wx" }));
-      const h = await hashDicomFile(dst);
-      const c = {
-        path: dst,
-        fileSha256: h.fileSha256,
-        pixelSha256: h.pixelDataSha256,
-        frameSha256: h.frameSha256,
-        transferSyntax: h.transferSyntaxUid,
-        bytes: h.bytes,
-      };
+      const c = await describeCopy(dst);
       // Matched by pixel hash: Orthanc lists the copies in its own order.
       const candidates = byPixel.get(c.pixelSha256) ?? [];
       copies.push({ ...c, original: checkPixels(c, candidates.shift()) });
