@@ -1,0 +1,268 @@
+/**
+ * The kind's own checks (docs/bundle-format.md §3, §4 step 6): the subject's entry is in the bundle;
+ * a report's sign-off lists only contributions the bundle carries; a sealed dataset version's items
+ * and annotations are as many as the seal states, hash to its manifest root, and their signers are
+ * its contributor list; an access history is about its patient. Also the findings and the record
+ * summary the report shows per kind. The manifest's kind and subject are the exporter's claim.
+ */
+import type { CryptoSuite } from "../crypto.js";
+import type { JsonObject } from "../canonical-json.js";
+import type { Failures } from "./failures.js";
+import { entryPath, MANIFEST_PATH, type BundleManifest } from "./format.js";
+import { refOf, str, type Included } from "./included.js";
+import { HEX64, manifestRootOf } from "./payloads.js";
+import type { ActorInfo } from "./signers.js";
+
+export interface KindResult {
+  readonly findings: string[];
+  readonly record: JsonObject;
+}
+
+const short = (id: string): string => id.slice(0, 12);
+
+export function checkKind(
+  crypto: CryptoSuite,
+  m: BundleManifest,
+  included: readonly Included[],
+  byLeaf: Map<string, Included>,
+  actors: Map<string, ActorInfo>,
+  disclosed: Set<string>,
+  failures: Failures,
+): KindResult {
+  const name = (actor: string): string => {
+    const d = actors.get(actor)?.displayName;
+    return d ? `${d} (${actor})` : actor;
+  };
+  const subjectOf = (type: string): Included | undefined => {
+    const s = byLeaf.get(m.subject.id);
+    if (!s || s.entry.type !== type) {
+      failures.add(
+        "BUNDLE_INCOMPLETE",
+        `the bundle does not carry the ${type} entry ${m.subject.id} it is about`,
+        MANIFEST_PATH,
+      );
+      return undefined;
+    }
+    return s;
+  };
+  const findings: string[] = [];
+  switch (m.kind) {
+    case "report": {
+      const opened = subjectOf("report.opened");
+      if (!opened) return { findings, record: {} };
+      const id = opened.leaf;
+      const consults = new Set(
+        included
+          .filter((i) => i.entry.type === "consult.requested" && refOf(i.entry, "report").includes(id))
+          .map((i) => i.leaf),
+      );
+      const sections = included.filter(
+        (i) =>
+          ((i.entry.type === "report.contribution" || i.entry.type === "report.amended") &&
+            refOf(i.entry, "report").includes(id)) ||
+          (i.entry.type === "consult.answered" && refOf(i.entry, "consult").some((c) => consults.has(c))),
+      );
+      const signed = included.filter(
+        (i) => i.entry.type === "report.signed" && refOf(i.entry, "report").includes(id),
+      );
+      const dispositions = included.filter((i) => i.entry.type === "ai.finding.disposition");
+      const inferences = included.filter((i) => i.entry.type === "ai.inference");
+      for (const s of signed) {
+        const listed = refOf(s.entry, "contributions");
+        const missing = listed.filter((c) => !byLeaf.has(c));
+        if (missing.length > 0)
+          failures.add(
+            "BUNDLE_INCOMPLETE",
+            `${entryPath(s.index)}: the sign-off lists ${listed.length} contributions; ${missing.length} are not in the bundle`,
+            entryPath(s.index),
+          );
+        else
+          findings.push(
+            `The sign-off by ${name(s.entry.actor)} lists ${listed.length} contributions; all are in the bundle and verified.`,
+          );
+      }
+      if (signed.length === 0) findings.push("The report is not signed as of this checkpoint.");
+      const rows: JsonObject[] = sections.map((s) => {
+        const b = s.entry.body;
+        const commitment = str(b, "contentCommitment");
+        return {
+          index: s.index,
+          type: s.entry.type,
+          section: str(b, "section") ?? "",
+          author: s.entry.actor,
+          role: str(b, "role") ?? "",
+          origin: str(b, "origin") ?? "",
+          time: s.entry.time,
+          disclosed: commitment !== undefined && disclosed.has(commitment),
+          ...(refOf(s.entry, "inference")[0] ? { inference: refOf(s.entry, "inference")[0]! } : {}),
+        };
+      });
+      findings.push(
+        `Report ${short(id)} opened by ${name(opened.entry.actor)}: ${sections.length} attributed section${sections.length === 1 ? "" : "s"} ` +
+          `(${sections.filter((s) => str(s.entry.body, "origin") !== "human").length} from AI), ${consults.size} consultation${consults.size === 1 ? "" : "s"}, ` +
+          `${inferences.length} AI inference${inferences.length === 1 ? "" : "s"}, ${dispositions.length} disposition${dispositions.length === 1 ? "" : "s"}, ` +
+          `${rows.filter((r) => r.disclosed === true).length} section text${rows.filter((r) => r.disclosed === true).length === 1 ? "" : "s"} disclosed.`,
+      );
+      return {
+        findings,
+        record: {
+          report: id,
+          sections: rows,
+          signedBy: signed.map((s) => s.entry.actor),
+          consultations: consults.size,
+          inferences: inferences.length,
+          dispositions: dispositions.length,
+        },
+      };
+    }
+    case "dataset":
+      return checkDataset(crypto, m, included, subjectOf, name, findings, failures);
+    case "trial":
+    case "trial-subject": {
+      const s = subjectOf(m.kind === "trial" ? "trial.registered" : "trial.subject.enrolled");
+      if (!s) return { findings, record: {} };
+      const count = (t: string): number => included.filter((i) => i.entry.type === t).length;
+      const record = {
+        subjects: count("trial.subject.enrolled"),
+        timepoints: count("trial.timepoint.imaged"),
+        reads: count("trial.read.recorded"),
+        corrections: count("trial.correction"),
+      };
+      findings.push(
+        `${m.kind === "trial" ? "Trial" : "Trial subject"} ${short(s.leaf)}: ${record.subjects} subject${record.subjects === 1 ? "" : "s"}, ` +
+          `${record.timepoints} timepoint${record.timepoints === 1 ? "" : "s"}, ${record.reads} read${record.reads === 1 ? "" : "s"}, ` +
+          `${record.corrections} correction${record.corrections === 1 ? "" : "s"} (every correction references the version it replaces).`,
+      );
+      return { findings, record: { id: s.leaf, ...record } };
+    }
+    case "access": {
+      const accesses = included.filter((i) => i.entry.type === "access.recorded");
+      for (const a of accesses)
+        if (str(a.entry.body, "patient") !== m.subject.id)
+          failures.add(
+            "BUNDLE_MALFORMED",
+            `${entryPath(a.index)}: an access to another patient's record`,
+            entryPath(a.index),
+          );
+      const permits = accesses.filter((a) => str(a.entry.body, "decision") === "permit").length;
+      const breakGlass = accesses.filter((a) => {
+        const basis = a.entry.body.basis;
+        return typeof basis === "object" && !Array.isArray(basis) && basis.kind === "break-glass";
+      }).length;
+      const who = new Set(accesses.map((a) => str(a.entry.body, "actor") ?? ""));
+      findings.push(
+        `Access history of ${m.subject.id}: ${accesses.length} recorded decision${accesses.length === 1 ? "" : "s"} ` +
+          `(${permits} permitted, ${accesses.length - permits} denied, ${breakGlass} break-glass) by ${who.size} actor${who.size === 1 ? "" : "s"}.`,
+      );
+      return {
+        findings,
+        record: {
+          patient: m.subject.id,
+          accesses: accesses.length,
+          permits,
+          denies: accesses.length - permits,
+          breakGlass,
+        },
+      };
+    }
+  }
+}
+
+function checkDataset(
+  crypto: CryptoSuite,
+  m: BundleManifest,
+  included: readonly Included[],
+  subjectOf: (type: string) => Included | undefined,
+  name: (actor: string) => string,
+  findings: string[],
+  failures: Failures,
+): KindResult {
+  const created = subjectOf("dataset.created");
+  if (!created) return { findings, record: {} };
+  const id = created.leaf;
+  const version = m.subject.version ?? 0;
+  const seal = included.find(
+    (i) =>
+      i.entry.type === "dataset.version.sealed" &&
+      refOf(i.entry, "dataset").includes(id) &&
+      i.entry.body.version === version,
+  );
+  if (!seal) {
+    failures.add(
+      "BUNDLE_INCOMPLETE",
+      `the seal of version ${version} of dataset ${short(id)} is not in the bundle`,
+      MANIFEST_PATH,
+    );
+    return { findings, record: {} };
+  }
+  const members = included.filter((i) => i.index < seal.index && refOf(i.entry, "dataset").includes(id));
+  const items = members.filter((i) => i.entry.type === "dataset.item.added");
+  const annotations = members.filter((i) => i.entry.type === "dataset.annotation.added");
+  const vendor = members.filter((i) => i.entry.type === "dataset.contribution.vendor");
+  const hashes = [
+    ...items.map((i) => str(i.entry.body, "manifestRoot") ?? ""),
+    ...annotations.map((i) => str(i.entry.body, "contentHash") ?? ""),
+  ];
+  const sb = seal.entry.body;
+  const at = entryPath(seal.index);
+  if (hashes.some((h) => !HEX64.test(h))) {
+    failures.add("ENTRY_MALFORMED", "an item or annotation carries no content hash", at);
+    return { findings, record: {} };
+  }
+  if (items.length !== sb.items || annotations.length !== sb.annotations)
+    failures.add(
+      "BUNDLE_INCOMPLETE",
+      `${at}: version ${version} has ${JSON.stringify(sb.items)} items and ${JSON.stringify(sb.annotations)} annotations; the bundle carries ${items.length} and ${annotations.length}`,
+      at,
+    );
+  else if (manifestRootOf(crypto, hashes) !== sb.manifestRoot)
+    failures.add(
+      "BUNDLE_INCOMPLETE",
+      `${at}: the bundle's items and annotations do not hash to the sealed manifest root`,
+      at,
+    );
+  else
+    findings.push(
+      `Version ${version} of dataset ${short(id)} is complete: its ${items.length} items and ${annotations.length} annotations hash to the sealed manifest root.`,
+    );
+  const credit = new Map<string, { items: number; annotations: number; vendor: number }>();
+  for (const [list, k] of [
+    [items, "items"],
+    [annotations, "annotations"],
+    [vendor, "vendor"],
+  ] as const) {
+    for (const i of list) {
+      const c = credit.get(i.entry.actor) ?? { items: 0, annotations: 0, vendor: 0 };
+      c[k]++;
+      credit.set(i.entry.actor, c);
+    }
+  }
+  const contributors = [...credit.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sealed = Array.isArray(sb.contributors) ? sb.contributors : [];
+  if (contributors.length !== sealed.length || contributors.some((c, i) => c !== sealed[i]))
+    failures.add(
+      "BUNDLE_INCOMPLETE",
+      `${at}: the sealed contributor list (${sealed.length}) is not the signers of the bundle's additions (${contributors.length})`,
+      at,
+    );
+  else
+    findings.push(
+      `The sealed contributor list (${contributors.length}) matches the signers of every addition.`,
+    );
+  const shares = included.filter((i) => i.entry.type === "dataset.shared").length;
+  const validations = included.filter((i) => i.entry.type === "model.validation.recorded").length;
+  if (shares + validations > 0)
+    findings.push(
+      `${shares} share${shares === 1 ? "" : "s"} and ${validations} model validation${validations === 1 ? "" : "s"} of this version.`,
+    );
+  return {
+    findings,
+    record: {
+      dataset: id,
+      version,
+      seal: seal.leaf,
+      manifestRoot: typeof sb.manifestRoot === "string" ? sb.manifestRoot : "",
+      credit: contributors.map((c) => ({ actor: c, name: name(c), ...credit.get(c)! })),
+    },
+  };
+}
