@@ -23,6 +23,12 @@ export interface LookupOptions {
 export interface StateReader {
   getDoc(kind: string, id: string): JsonObject | undefined;
   lookup(name: string, key: string, options?: LookupOptions): IndexRow[];
+  /**
+   * Just the values of every row under (name, key), in seq order: for whole-key scans (the AI
+   * recall reads 50,000 rows of one model version) where building a {seq, value} per row costs a
+   * third of the query.
+   */
+  lookupValues(name: string, key: string): string[];
 }
 
 export interface StoredEntry {

@@ -138,6 +138,8 @@ export function runLogStoreContract(name: string, factory: StoreFactory): void {
         { seq: 3, value: "v3" },
         { seq: 1, value: "v1" },
       ]);
+      expect(store.lookupValues("by-patient", "p1")).toEqual(["v1", "v3", "v5"]);
+      expect(store.lookupValues("by-patient", "nobody")).toEqual([]);
       expect(store.indexKeys("by-patient")).toEqual(["p1", "p2"]);
       expect(store.indexKeys("by-patient", { after: "p1" })).toEqual(["p2"]);
       expect(store.indexKeys("by-patient", { limit: 1 })).toEqual(["p1"]);

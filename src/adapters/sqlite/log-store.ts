@@ -114,6 +114,7 @@ export class SqliteLogStore implements LogStore {
       // No bound LIMIT: with "LIMIT ?" SQLite's plan costs several µs more per lookup here; callers
       // stop the cursor instead (lookups are on the append path of every projection).
       lookupAsc: db.prepare("SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq > ? ORDER BY seq"),
+      lookupValues: db.prepare("SELECT value FROM idx WHERE name = ? AND key = ? ORDER BY seq").pluck(),
       lookupDesc: db.prepare(
         "SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq < ? ORDER BY seq DESC",
       ),
@@ -200,6 +201,10 @@ export class SqliteLogStore implements LogStore {
       );
     }
     return firstRows(this.#s.lookupAsc, [name, key, options.after ?? -1], options.limit);
+  }
+
+  lookupValues(name: string, key: string): string[] {
+    return this.#s.lookupValues.all(name, key) as string[];
   }
 
   /** Ids of documents of `kind` starting with `prefix` (at most `limit`): lets people type short ids. */

@@ -49,6 +49,11 @@ export class StateLayer implements StateStore {
     return options.limit === undefined ? rows : rows.slice(0, options.limit);
   }
 
+  lookupValues(name: string, key: string): string[] {
+    if (!this.#indexes.has(indexKey(name, key))) return this.below.lookupValues(name, key);
+    return this.lookup(name, key).map((r) => r.value);
+  }
+
   putDoc(kind: string, id: string, doc: object): void {
     this.#docs.set(docKey(kind, id), { kind, id, doc: doc as JsonObject });
   }
@@ -142,6 +147,10 @@ export class DocCache implements StateReader {
 
   lookup(name: string, key: string, options?: LookupOptions): IndexRow[] {
     return this.below.lookup(name, key, options);
+  }
+
+  lookupValues(name: string, key: string): string[] {
+    return this.below.lookupValues(name, key);
   }
 
   /** Brings cached documents up to date with a committed batch. */
