@@ -6,7 +6,7 @@
  * - `GET /api/v1/bundles/{kind}/{id}[?version=N&disclose=false]`: a record's bundle as a ustar
  *   stream (application/x-tar). Bundles carry disclosed report text and access histories, so the
  *   route needs a bearer token; `apiBundleAuthorizer` decides per kind (below) and buildServer
- *   mounts it with that. Tests may mount it with their own `authorize`.
+ *   mounts it with that.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { Readable } from "node:stream";

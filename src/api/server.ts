@@ -56,11 +56,9 @@ export interface ServerOptions {
   readonly metrics?: Metrics;
   /**
    * DICOMweb through the gatekeeper (src/api/dicomweb.ts), when the node fronts an archive. Callers
-   * authenticate with the API's bearer tokens unless `authenticate` is given.
+   * authenticate with the API's bearer tokens.
    */
-  readonly dicomweb?: Omit<DicomwebProxyOptions, "authenticate"> & {
-    readonly authenticate?: DicomwebProxyOptions["authenticate"];
-  };
+  readonly dicomweb?: Omit<DicomwebProxyOptions, "authenticate">;
 }
 
 declare module "fastify" {
@@ -269,11 +267,11 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     if (consortium.witness) registerWitnessRoutes(app, consortium.witness);
     registerConsortiumRoutes(app, api, consortium);
   }
-  // DICOMweb and FHIR speak their own standards' paths and media types, so they are plain routes
-  // that authenticate with the same bearer tokens (route.ts bearerActor).
+  // DICOMweb, FHIR and bundles speak their own standards' paths and media types, so they are plain
+  // routes that authenticate with the same bearer tokens (route.ts bearerActor).
   const bearer = bearerActor(api);
   if (options.dicomweb !== undefined)
-    registerDicomwebRoutes(app, { authenticate: bearer, ...options.dicomweb });
+    registerDicomwebRoutes(app, { ...options.dicomweb, authenticate: bearer });
   registerFhirRoutes(app, node, { authenticate: bearer });
   registerVerifierPage(app);
   registerBundleRoutes(app, node, { authorize: apiBundleAuthorizer(api) });
