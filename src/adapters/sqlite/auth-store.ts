@@ -11,6 +11,7 @@
  * are read from the database on every request, so a revocation (even by another process, e.g. the
  * CLI) takes effect at once.
  */
+import { openSqlite } from "./open.js";
 import Database from "better-sqlite3";
 import { chmodSync } from "node:fs";
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
@@ -108,12 +109,9 @@ export class SqliteAuthStore implements AuthStore {
   constructor(path: string, options: AuthStoreOptions = {}) {
     this.#passwordCost = options.passwordCost ?? PASSWORD_COST;
     this.#tokenCost = options.tokenCost ?? TOKEN_COST;
-    this.#db = new Database(path);
-    if (path !== ":memory:") chmodSync(path, 0o600);
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = FULL");
-    this.#db.pragma("busy_timeout = 5000");
-    this.#db.exec(`
+    this.#db = openSqlite(path, {
+      what: "credentials",
+      schema: `
       CREATE TABLE IF NOT EXISTS tokens (
         id TEXT PRIMARY KEY, actor TEXT NOT NULL, kind TEXT NOT NULL, label TEXT, hash TEXT NOT NULL,
         created_at INTEGER NOT NULL, created_by TEXT NOT NULL, expires_at INTEGER NOT NULL,
@@ -121,7 +119,9 @@ export class SqliteAuthStore implements AuthStore {
       CREATE INDEX IF NOT EXISTS tokens_actor ON tokens (actor);
       CREATE TABLE IF NOT EXISTS passwords (
         actor TEXT PRIMARY KEY, hash TEXT NOT NULL, set_at INTEGER NOT NULL, set_by TEXT NOT NULL) WITHOUT ROWID;
-    `);
+    `,
+    });
+    if (path !== ":memory:") chmodSync(path, 0o600);
     this.#s = {
       insert: this.#db.prepare(
         "INSERT INTO tokens (id, actor, kind, label, hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -3,6 +3,7 @@
  * cosignatures (so a restart keeps serving them, and bundles can carry them), what the node knows
  * of each of its witnesses, and its anchoring transactions. Small rows, WAL, synchronous=FULL.
  */
+import { openSqlite } from "./open.js";
 import Database from "better-sqlite3";
 import { RadledgerError } from "../../core/errors.js";
 import type {
@@ -64,22 +65,7 @@ export class SqliteConsortiumStore implements CosignatureStore, AnchorStore {
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     this.#readonly = options.readonly ?? false;
-    try {
-      this.#db = new Database(path, { readonly: this.#readonly, fileMustExist: this.#readonly });
-    } catch (e) {
-      throw new RadledgerError(
-        "STORE_NOT_FOUND",
-        `cannot open the consortium database at ${path}`,
-        {},
-        { cause: e },
-      );
-    }
-    this.#db.pragma("busy_timeout = 5000");
-    if (!this.#readonly) {
-      this.#db.pragma("journal_mode = WAL");
-      this.#db.pragma("synchronous = FULL");
-      this.#db.exec(SCHEMA);
-    }
+    this.#db = openSqlite(path, { what: "consortium", schema: SCHEMA, readonly: this.#readonly });
   }
 
   saveCosigned(r: CosignedCheckpoint): void {

@@ -4,6 +4,7 @@
  * power loss; one transaction per append batch (entries, tiles, projection rows, checkpoint).
  * Schema: docs/log-format.md §Storage.
  */
+import { openSqlite } from "./open.js";
 import Database from "better-sqlite3";
 import type { JsonObject } from "../../core/canonical-json.js";
 import { RadledgerError } from "../../core/errors.js";
@@ -70,28 +71,16 @@ export class SqliteLogStore implements LogStore {
   readonly #s: ReturnType<SqliteLogStore["prepare"]>;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    try {
-      this.#db = new Database(path, {
-        readonly: options.readonly ?? false,
-        fileMustExist: options.readonly ?? false,
-      });
-    } catch (e) {
-      throw new RadledgerError(
-        "STORE_NOT_FOUND",
-        `cannot open the log database at ${path}`,
-        {},
-        { cause: e },
-      );
-    }
+    this.#db = openSqlite(path, {
+      what: "log",
+      schema: SCHEMA,
+      ...(options.readonly === undefined ? {} : { readonly: options.readonly }),
+    });
     const db = this.#db;
     db.pragma(`cache_size = -${(options.cacheMiB ?? 32) * 1024}`);
-    db.pragma("busy_timeout = 5000");
     // Checkpoint the WAL every ~16 MiB instead of 4 MiB: fewer, larger checkpoints per batch stream.
     db.pragma("wal_autocheckpoint = 4000");
     if (!options.readonly) {
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL");
-      db.exec(SCHEMA);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as
         string | undefined;
       if (version === undefined)

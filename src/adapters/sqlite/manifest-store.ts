@@ -19,6 +19,7 @@
  * node-local addresses that may identify a patient (Orthanc ids are SHA-1 of Patient ID and UIDs):
  * they never leave the node. No raw UID or Patient ID is stored.
  */
+import { openSqlite } from "./open.js";
 import Database from "better-sqlite3";
 
 export interface InstanceRow {
@@ -139,11 +140,10 @@ export class ManifestStore {
   readonly #db: Database.Database;
 
   constructor(path: string) {
-    this.#db = new Database(path);
-    this.#db.pragma("journal_mode = WAL");
     // FULL: a cursor or a manifest row must be durable before the feed moves on (see cursors).
-    this.#db.pragma("synchronous = FULL");
-    this.#db.exec(`
+    this.#db = openSqlite(path, {
+      what: "manifest",
+      schema: `
       CREATE TABLE IF NOT EXISTS studies (
         study_key TEXT PRIMARY KEY, study_id TEXT, patient TEXT NOT NULL, manifest_root TEXT NOT NULL,
         instance_count INTEGER NOT NULL, source_kind TEXT NOT NULL, source_name TEXT NOT NULL,
@@ -163,7 +163,8 @@ export class ManifestStore {
         pixel_sha256 TEXT, frame_sha256 TEXT, transfer_syntax TEXT NOT NULL, bytes INTEGER NOT NULL,
         path TEXT, PRIMARY KEY (derived_id, instance_key)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-    `);
+    `,
+    });
   }
 
   close(): void {

@@ -5,6 +5,7 @@
  * its commitment as associated data, so a ciphertext cannot be moved to another commitment or patient.
  * Erasure deletes the wrapped key and the items and leaves a tombstone, so later puts are refused.
  */
+import { openSqlite } from "./open.js";
 import Database from "better-sqlite3";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { CryptoSuite } from "../../core/crypto.js";
@@ -42,15 +43,15 @@ export class SqliteVault implements Vault {
   ) {
     if (masterKey.length !== 32)
       throw new RadledgerError("STORE_CORRUPT", "vault master key must be 32 bytes");
-    this.#db = new Database(path);
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = FULL");
-    this.#db.exec(`
+    this.#db = openSqlite(path, {
+      what: "vault",
+      schema: `
       CREATE TABLE IF NOT EXISTS patient_keys (patient TEXT PRIMARY KEY, wrapped BLOB NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS erased (patient TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS items (commitment TEXT PRIMARY KEY, patient TEXT NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS items_patient ON items (patient);
-    `);
+    `,
+    });
   }
 
   private dataKey(patient: string, create: boolean): Buffer | undefined {

@@ -5,6 +5,7 @@
  * `atomically` is a BEGIN IMMEDIATE transaction, so two requests (or two processes) can never
  * interleave between the old-size check and the update (tlog-witness §add-checkpoint).
  */
+import { openSqlite } from "./open.js";
 import Database from "better-sqlite3";
 import { RadledgerError } from "../../core/errors.js";
 import type {
@@ -67,26 +68,12 @@ export class SqliteWitnessStore implements WitnessStore {
   readonly #s;
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
-    try {
-      this.#db = new Database(path, {
-        readonly: options.readonly ?? false,
-        fileMustExist: options.readonly ?? false,
-      });
-    } catch (e) {
-      throw new RadledgerError(
-        "STORE_NOT_FOUND",
-        `cannot open the witness database at ${path}`,
-        {},
-        { cause: e },
-      );
-    }
+    this.#db = openSqlite(path, {
+      what: "witness",
+      schema: SCHEMA,
+      ...(options.readonly === undefined ? {} : { readonly: options.readonly }),
+    });
     const db = this.#db;
-    db.pragma("busy_timeout = 5000");
-    if (!options.readonly) {
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL");
-      db.exec(SCHEMA);
-    }
     this.#s = {
       latest: db.prepare("SELECT * FROM witness_logs WHERE origin = ?"),
       all: db.prepare("SELECT * FROM witness_logs ORDER BY origin"),
