@@ -33,6 +33,7 @@ import { Readable, pipeline } from "node:stream";
 import { createInflateRaw } from "node:zlib";
 import { annexEAction, type AnnexEAction } from "./annex-e.js";
 import { ChunkReader } from "./chunk-reader.js";
+import { elementHeader, hex, LONG_VRS, tagBytes, u32 } from "./element-encoding.js";
 import { DicomError } from "./errors.js";
 import { TS, transferSyntaxInfo } from "./transfer-syntax.js";
 import { standardVr } from "./vr-dictionary.js";
@@ -67,7 +68,6 @@ const UNDEFINED = 0xffffffff;
 const MAX_DEPTH = 64;
 /** Non-pixel values larger than this are refused rather than buffered (hostile input). */
 const MAX_VALUE = 64 * 1024 * 1024;
-const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
 const TEXT_VRS = new Set([
   "AE",
   "AS",
@@ -104,35 +104,6 @@ interface Elem {
   implicitItems?: boolean;
   /** Encapsulated pixel data below the top level (e.g. an icon): BOT + fragments, kept as items. */
   fragments?: Buffer[];
-}
-
-const hex = (t: number): string => {
-  const s = t.toString(16).toUpperCase().padStart(8, "0");
-  return `(${s.slice(0, 4)},${s.slice(4)})`;
-};
-
-function u16(v: number, le: boolean): Buffer {
-  const b = Buffer.alloc(2);
-  if (le) b.writeUInt16LE(v);
-  else b.writeUInt16BE(v);
-  return b;
-}
-function u32(v: number, le: boolean): Buffer {
-  const b = Buffer.alloc(4);
-  if (le) b.writeUInt32LE(v);
-  else b.writeUInt32BE(v);
-  return b;
-}
-function tagBytes(t: number, le: boolean): Buffer {
-  return Buffer.concat([u16(Math.floor(t / 0x10000), le), u16(t % 0x10000, le)]);
-}
-
-function header(t: number, vr: string, length: number, s: Syntax): Buffer {
-  const le = s.littleEndian;
-  if (!s.explicitVR) return Buffer.concat([tagBytes(t, le), u32(length, le)]);
-  if (LONG_VRS.has(vr))
-    return Buffer.concat([tagBytes(t, le), Buffer.from(vr, "latin1"), Buffer.alloc(2), u32(length, le)]);
-  return Buffer.concat([tagBytes(t, le), Buffer.from(vr, "latin1"), u16(length, le)]);
 }
 
 /** Text padded to even length (PS3.5 §6.2: UI with NUL, other text with a space). */
@@ -341,14 +312,14 @@ class Rewriter {
 function encode(el: Elem, s: Syntax, out: Buffer[]): void {
   const le = s.littleEndian;
   if (el.fragments !== undefined) {
-    out.push(header(el.tag, el.vr, UNDEFINED, s));
+    out.push(elementHeader(el.tag, el.vr, UNDEFINED, s));
     for (const f of el.fragments) out.push(tagBytes(T.Item, le), u32(f.length, le), f);
     out.push(tagBytes(T.SequenceDelimitation, le), u32(0, le));
     return;
   }
   if (el.items !== null) {
     const inner: Syntax = el.implicitItems === true ? { littleEndian: true, explicitVR: false } : s;
-    out.push(header(el.tag, el.vr, UNDEFINED, s));
+    out.push(elementHeader(el.tag, el.vr, UNDEFINED, s));
     for (const item of el.items) {
       out.push(tagBytes(T.Item, inner.littleEndian), u32(UNDEFINED, inner.littleEndian));
       for (const x of item) encode(x, inner, out);
@@ -360,7 +331,7 @@ function encode(el: Elem, s: Syntax, out: Buffer[]): void {
   const v = el.value ?? Buffer.alloc(0);
   if (s.explicitVR && !LONG_VRS.has(el.vr) && v.length > 0xffff)
     throw new DicomError("DICOM_LIMIT_EXCEEDED", `value of ${hex(el.tag)} too long for VR ${el.vr}`);
-  out.push(header(el.tag, el.vr, v.length, s), v);
+  out.push(elementHeader(el.tag, el.vr, v.length, s), v);
 }
 
 /** Buffered output with back-pressure: writes to the file once 4 MiB are pending. */
@@ -515,7 +486,7 @@ export async function deidentifyFile(input: string, output: string, o: Deidentif
       if (h.tag === T.PixelData) {
         // Copied through as stored: same bytes, same hashes (the point of DESIGN §6).
         const vr = h.vr ?? "OW";
-        out.push(header(h.tag, vr, h.length, syntax));
+        out.push(elementHeader(h.tag, vr, h.length, syntax));
         if (h.length !== UNDEFINED) {
           await reader.forEach(h.length, (b) => out.push(Buffer.from(b)));
         } else {

@@ -34,7 +34,8 @@ import { createInflateRaw } from "node:zlib";
 import { ChunkReader } from "./chunk-reader.js";
 import { DicomError } from "./errors.js";
 import { DicomHashPool } from "./hash-pool.js";
-import { hex, InstanceParser, T, UNDEFINED_LENGTH, type Syntax } from "./instance-parser.js";
+import { hex } from "./element-encoding.js";
+import { InstanceParser, T, UNDEFINED_LENGTH, type Syntax } from "./instance-parser.js";
 import { TS, transferSyntaxInfo } from "./transfer-syntax.js";
 
 export interface DicomInstanceHashes {

@@ -17,6 +17,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import type { ChunkReader } from "./chunk-reader.js";
+import { hex, LONG_VRS } from "./element-encoding.js";
 import { DicomError } from "./errors.js";
 import type { TransferSyntaxInfo } from "./transfer-syntax.js";
 
@@ -71,14 +72,6 @@ const KEPT = new Set<number>([
   T.Columns,
   T.BitsAllocated,
 ]);
-
-/** PS3.5 §7.1.2: VRs with a reserved 2 bytes and a 32-bit length in Explicit VR. */
-const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
-
-export const hex = (t: number): string => {
-  const s = t.toString(16).toUpperCase().padStart(8, "0");
-  return `(${s.slice(0, 4)},${s.slice(4)})`;
-};
 
 export interface Syntax {
   littleEndian: boolean;
