@@ -20,9 +20,7 @@ import type { RadledgerNode } from "../app/node.js";
 import { getReportDoc } from "../domain/reports/queries.js";
 import { defaultPurpose, requirePatientScope } from "./patient-access.js";
 import { bearerActor, requireRole, type Api } from "./route.js";
-
-const TRIAL_READERS = ["trial-coordinator", "sponsor", "radiologist", "technologist", "admin", "auditor"];
-const DATASET_READERS = ["curator", "annotator", "researcher", "vendor", "admin", "auditor"];
+import { DATASET_READERS, RECORD_READERS, TRIAL_READERS } from "./roles.js";
 
 /** Where the built page is: next to dist/api in a build, or in dist/ when running from sources. */
 function verifierPagePath(): string | undefined {
@@ -72,7 +70,7 @@ export function apiBundleAuthorizer(api: Api): BundleRouteOptions["authorize"] {
       throw new RadledgerError("AUTH_REQUIRED", "bundles need a bearer token");
     }
     const caller = req.caller!;
-    if (kind === "access") return requirePatientScope(api, caller, id, ["admin", "auditor"]);
+    if (kind === "access") return requirePatientScope(api, caller, id, RECORD_READERS);
     if (kind === "trial" || kind === "trial-subject") {
       requireRole(caller, TRIAL_READERS);
       return;

@@ -13,6 +13,7 @@ import { RadledgerError } from "../core/errors.js";
 import { pseudonym } from "../domain/schemas.js";
 import { defineRoute, type Api } from "./route.js";
 import { requirePatientScope } from "./patient-access.js";
+import { RECORD_READERS } from "./roles.js";
 import type { ConsortiumService } from "../app/consortium.js";
 import {
   consortiumAccessHistory,
@@ -21,7 +22,6 @@ import {
   linkedPseudonyms,
 } from "../domain/consortium/queries.js";
 
-const CONSORTIUM_READERS = ["admin", "auditor"];
 const json = z.record(z.string(), z.unknown());
 
 function metric(name: string, help: string, samples: readonly [labels: string, value: number][]): string {
@@ -123,7 +123,7 @@ export function registerConsortiumRoutes(
     url: "/api/v1/consortium/grants",
     tag,
     summary: "Consent grants in every mirrored log that name this institution (admins and auditors).",
-    auth: CONSORTIUM_READERS,
+    auth: RECORD_READERS,
     response: { description: "grants by origin", schema: json },
     handler: async () => {
       const { own, mirrors } = consortium.logViews();
@@ -136,7 +136,7 @@ export function registerConsortiumRoutes(
     url: "/api/v1/consortium/datasets",
     tag,
     summary: "Datasets other institutions shared with this one (admins and auditors).",
-    auth: CONSORTIUM_READERS,
+    auth: RECORD_READERS,
     response: { description: "datasets by origin", schema: json },
     handler: async () => {
       const { own, mirrors } = consortium.logViews();
@@ -154,7 +154,7 @@ export function registerConsortiumRoutes(
     params: z.strictObject({ patient: pseudonym }),
     response: { description: "links and per-log access history", schema: json },
     async handler({ params, caller }) {
-      await requirePatientScope(api, caller!, params.patient, CONSORTIUM_READERS);
+      await requirePatientScope(api, caller!, params.patient, RECORD_READERS);
       const { own, mirrors } = consortium.logViews();
       return {
         patient: params.patient,

@@ -23,7 +23,7 @@ import { registerConsortiumRoutes } from "./consortium-routes.js";
 import type { ConsortiumService } from "../app/consortium.js";
 import { registerAuthRoutes } from "./auth.js";
 import { registerEntryRoutes } from "./entries.js";
-import { registerQueryRoutes } from "./queries.js";
+import { registerQueryRoutes } from "./queries/index.js";
 import { registerContentRoutes } from "./content.js";
 import { registerOpenApiRoutes } from "./openapi.js";
 import { Metrics } from "./metrics.js";
