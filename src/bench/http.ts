@@ -4,8 +4,8 @@
  *
  * 1. N "studies" entries are pre-signed by their authors' keys (worker threads, before any clock).
  * 2. In-process: a fresh node appends them through Ledger.append, as `bench append` does.
- * 3. Over HTTP: another fresh node serves the API on 127.0.0.1; a second process (http-load.ts,
- *    autocannon) POSTs every entry once as its exact canonical bytes with the bearer token of the
+ * 3. Over HTTP: another fresh node serves the API on 127.0.0.1; a second process (http-load.ts, a
+ *    minimal keep-alive client) POSTs every entry once as its exact canonical bytes with the bearer token of the
  *    entry's actor, over 64 keep-alive connections. Each request is authenticated, checked (the
  *    token's actor must be the entry's actor and may sign the type), verified, admitted and answered
  *    only once durable. Appends/s = acknowledged entries / elapsed; p99 is per request.
@@ -133,8 +133,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
     const time = Date.now();
     const setup: WorkloadSetup = { origin: ORIGIN, time };
     const file = join(scratch, "entries.bin");
-    // Spare entries: the load generator builds each connection's first request ahead of time.
-    const total = entries + 2 * concurrency;
+    const total = entries;
     await presign(file, "studies", setup, total, threads, o.progress);
 
     // In process.
