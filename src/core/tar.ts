@@ -57,9 +57,32 @@ export function isValidTarPath(path: string): boolean {
   );
 }
 
-function writeAscii(block: Uint8Array, offset: number, text: string): void {
-  for (let i = 0; i < text.length; i++) block[offset + i] = text.charCodeAt(i);
+function writeAscii(block: Uint8Array, offset: number, text: string): number {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    block[offset + i] = c;
+    sum += c;
+  }
+  return sum;
 }
+
+/**
+ * The fields every header shares (mode, uid, gid, mtime, the checksum as spaces, type flag, magic,
+ * version), written once; a header is this template plus name, prefix and size. Bundles carry two
+ * members per entry, so header encoding (and the decoder's canonical-header check) is on the
+ * verifier's per-entry path.
+ */
+const TEMPLATE = new Uint8Array(TAR_BLOCK);
+const TEMPLATE_SUM =
+  writeAscii(TEMPLATE, 100, "0000644\0") +
+  writeAscii(TEMPLATE, 108, "0000000\0") +
+  writeAscii(TEMPLATE, 116, "0000000\0") +
+  writeAscii(TEMPLATE, 136, "00000000000\0") +
+  writeAscii(TEMPLATE, 148, "        ") +
+  writeAscii(TEMPLATE, 156, "0") +
+  writeAscii(TEMPLATE, 257, "ustar\0") +
+  writeAscii(TEMPLATE, 263, "00");
 
 function octal(value: number, digits: number): string {
   return value.toString(8).padStart(digits, "0");
@@ -78,24 +101,13 @@ function encodeHeader(path: string, size: number, validated: boolean): Uint8Arra
     );
   if (!Number.isSafeInteger(size) || size < 0 || size > TAR_MAX_MEMBER_SIZE)
     throw new RadledgerError("INPUT_INVALID", `tar: member size ${size} out of range`);
-  const h = new Uint8Array(TAR_BLOCK);
+  const h = TEMPLATE.slice();
+  let sum = TEMPLATE_SUM;
   const split = splitPoint(path)!;
-  if (split < 0) writeAscii(h, 0, path);
-  else {
-    writeAscii(h, 0, path.slice(split + 1));
-    writeAscii(h, 345, path.slice(0, split));
-  }
-  writeAscii(h, 100, "0000644\0");
-  writeAscii(h, 108, "0000000\0");
-  writeAscii(h, 116, "0000000\0");
-  writeAscii(h, 124, `${octal(size, 11)}\0`);
-  writeAscii(h, 136, "00000000000\0");
-  writeAscii(h, 148, "        ");
-  writeAscii(h, 156, "0");
-  writeAscii(h, 257, "ustar\0");
-  writeAscii(h, 263, "00");
-  let sum = 0;
-  for (const b of h) sum += b;
+  if (split < 0) sum += writeAscii(h, 0, path);
+  else sum += writeAscii(h, 0, path.slice(split + 1)) + writeAscii(h, 345, path.slice(0, split));
+  sum += writeAscii(h, 124, `${octal(size, 11)}\0`);
+  // The checksum counts its own field as eight spaces (already in the template and the sum).
   writeAscii(h, 148, `${octal(sum, 6)}\0 `);
   return h;
 }
@@ -136,11 +148,13 @@ export function parseTarHeader(
   offset: number,
 ): { path: string; size: number } | undefined {
   if (block.length !== TAR_BLOCK) malformed("truncated header", offset);
-  if (block.every((b) => b === 0)) return undefined;
+  let zero = true;
+  for (let i = 0; i < TAR_BLOCK && zero; i++) zero = block[i] === 0;
+  if (zero) return undefined;
   const field = (start: number, length: number): string => {
-    let out = "";
-    for (let i = start; i < start + length && block[i] !== 0; i++) out += String.fromCharCode(block[i]!);
-    return out;
+    let end = start;
+    while (end < start + length && block[end] !== 0) end++;
+    return String.fromCharCode(...block.subarray(start, end));
   };
   const name = field(0, 100);
   const prefix = field(345, 155);
