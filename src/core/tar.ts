@@ -142,6 +142,18 @@ export function encodeTar(members: readonly TarMember[]): Uint8Array {
   return out;
 }
 
+/** Whether two 512-byte blocks are equal: word by word when both are 4-byte aligned (the common case). */
+function sameBlock(a: Uint8Array, b: Uint8Array): boolean {
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+    const x = new Uint32Array(a.buffer, a.byteOffset, TAR_BLOCK / 4);
+    const y = new Uint32Array(b.buffer, b.byteOffset, TAR_BLOCK / 4);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < TAR_BLOCK; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Parses a header block strictly; returns the member's path and size, or undefined for a zero block. */
 export function parseTarHeader(
   block: Uint8Array,
@@ -169,6 +181,7 @@ export function parseTarHeader(
     size = size * 8 + (c - 0x30);
   }
   const expected = encodeHeader(path, size, true);
+  if (sameBlock(block, expected)) return { path, size };
   for (let i = 0; i < TAR_BLOCK; i++) {
     if (block[i] !== expected[i]) {
       const field =
