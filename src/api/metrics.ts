@@ -16,7 +16,12 @@ function labelText(labels: Labels): string {
   return `{${keys.map((k) => `${k}="${escape(labels[k]!)}"`).join(",")}}`;
 }
 
-const keyOf = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort());
+/** One string per label set, independent of key order (called on every request: no JSON, no arrays). */
+function keyOf(labels: Labels): string {
+  let key = "";
+  for (const name of Object.keys(labels).sort()) key += `${name}\u0000${labels[name]}\u0001`;
+  return key;
+}
 
 abstract class Metric {
   constructor(

@@ -181,8 +181,9 @@ export class SqliteAuthStore implements AuthStore {
           return good;
         });
     if (!ok) throw new RadledgerError("AUTH_TOKEN_INVALID", "unknown bearer token");
-    // Re-read: a revocation may have landed while scrypt ran.
-    const current = record((this.#s.get.get(id) as TokenRow | undefined) ?? row);
+    // Re-read only after scrypt ran (a revocation may have landed meanwhile); a cached secret was
+    // checked synchronously against the row just read.
+    const current = record(known ? row : ((this.#s.get.get(id) as TokenRow | undefined) ?? row));
     if (current.revokedAt !== undefined)
       throw new RadledgerError("AUTH_TOKEN_REVOKED", `token ${id} was revoked`);
     if (current.expiresAt <= now) throw new RadledgerError("AUTH_TOKEN_EXPIRED", `token ${id} has expired`);
