@@ -36,7 +36,9 @@ const get = (path: string): Buffer => Buffer.from(`GET ${path} HTTP/1.1\r\nHost:
 describe("runClients", () => {
   it("sends every request once over keep-alive connections and reads every answer whole", async () => {
     served = 0;
-    const paths = Array.from({ length: 300 }, (_, i) => (i % 10 === 0 ? "/missing" : i % 3 ? "/t" : "/empty"));
+    const paths = Array.from({ length: 300 }, (_, i) =>
+      i % 10 === 0 ? "/missing" : i % 3 ? "/t" : "/empty",
+    );
     let next = 0;
     const result = await runClients({
       host: "127.0.0.1",
