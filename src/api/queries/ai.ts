@@ -8,11 +8,12 @@ import { z } from "zod";
 import { aiRecall, listModels } from "../../domain/ai/queries.js";
 import { defineRoute, type Api } from "../route.js";
 import { RECALL_READERS } from "../roles.js";
-import { idParam, json, listRoutes } from "./shared.js";
+import { json, listRoutes, recordRoutes } from "./shared.js";
 
 export function registerAiQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
   const list = listRoutes(app, api);
+  const record = recordRoutes(app, api);
 
   // --- AI ------------------------------------------------------------------------------------
   list({
@@ -23,17 +24,14 @@ export function registerAiQueries(app: FastifyInstance, api: Api): void {
     run: (_p, o) => listModels(state, o),
   });
 
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/ai/models/:id/recall",
     tag: "ai",
     summary: "AI recall: every report, study and patient touched by this model version.",
     auth: RECALL_READERS,
-    params: idParam,
-    response: { description: "the recall result", schema: json },
-    errors: ["RECORD_NOT_FOUND"],
-    async handler({ params }) {
-      return aiRecall(state, { id: params.id });
+    what: "the recall result",
+    read(id) {
+      return aiRecall(state, { id: id });
     },
   });
 

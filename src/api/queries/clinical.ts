@@ -26,11 +26,12 @@ import { pseudonym, timestamp } from "../../domain/schemas.js";
 import { requirePatientScope } from "../patient-access.js";
 import { defineRoute, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS, STAFF_READERS } from "../roles.js";
-import { idParam, json, listRoutes, patientParam } from "./shared.js";
+import { idParam, json, listRoutes, patientParam, recordRoutes } from "./shared.js";
 
 export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
   const list = listRoutes(app, api);
+  const record = recordRoutes(app, api);
 
   // --- reports -------------------------------------------------------------------------------
   list({
@@ -41,22 +42,20 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     run: (_p, o) => listReports(state, o),
   });
 
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/reports/:id",
     tag: "reports",
     summary:
       "A report with per-section attribution (author, role, specialty, AI origin and model), consultations, sign-off and amendments. Content commitments only; the text is read through /content.",
     auth: "any",
-    params: idParam,
-    response: { description: "the report view", schema: json },
-    errors: ["RECORD_NOT_FOUND", "FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE"],
-    async handler({ params, caller }) {
-      const doc = getReportDoc(state, params.id);
+    what: "the report view",
+    errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE"],
+    async read(id, caller) {
+      const doc = getReportDoc(state, id);
       await requirePatientScope(api, caller!, doc.patient, STAFF_READERS, {
         part: { kind: "report", id: doc.id, study: doc.study },
       });
-      return reportView(state, params.id);
+      return reportView(state, id);
     },
   });
 
@@ -87,21 +86,18 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     run: (_p, o) => listStudies(state, o),
   });
 
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/studies/:id",
     tag: "imaging",
     summary: "A study's record and every entry that references it (type, index, actor, time).",
     auth: "any",
-    params: idParam,
-    response: { description: "the study record", schema: json },
-    errors: ["RECORD_NOT_FOUND"],
-    async handler({ params, caller }) {
-      const study = requireStudy(state, params.id);
+    what: "the study record",
+    async read(id, caller) {
+      const study = requireStudy(state, id);
       await requirePatientScope(api, caller!, study.patient, STAFF_READERS, {
         part: { kind: "study", id: study.id },
       });
-      return studyRecord(state, params.id);
+      return studyRecord(state, id);
     },
   });
 

@@ -14,24 +14,22 @@ import { actorId, code, pseudonym, timestamp } from "../../domain/schemas.js";
 import { isOwnPatient, requirePatientScope } from "../patient-access.js";
 import { defineRoute, hasRole, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS } from "../roles.js";
-import { idParam, json, listRoutes } from "./shared.js";
+import { json, listRoutes, recordRoutes } from "./shared.js";
 
 export function registerConsentAccessQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
   const list = listRoutes(app, api);
+  const record = recordRoutes(app, api);
 
   // --- consent -------------------------------------------------------------------------------
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/grants/:id",
     tag: "consent",
     summary: "One consent grant: its patient, the grantee, admins and auditors.",
     auth: "any",
-    params: idParam,
-    response: { description: "the grant", schema: json },
-    errors: ["RECORD_NOT_FOUND"],
-    async handler({ params, caller }) {
-      const grant = requireGrant(state, params.id);
+    what: "the grant",
+    async read(id, caller) {
+      const grant = requireGrant(state, id);
       const grantee = grant.grantee.kind === "actor" && grant.grantee.id === caller!.actor.id;
       if (!grantee) await requirePatientScope(api, caller!, grant.patient, RECORD_READERS);
       return grant;
@@ -103,17 +101,14 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     run: (_p, o) => breakGlassQueue(state, o),
   });
 
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/access/:id",
     tag: "access",
     summary: "One access record: auditors, admins, its patient and its accessing actor.",
     auth: "any",
-    params: idParam,
-    response: { description: "the access record", schema: json },
-    errors: ["RECORD_NOT_FOUND"],
-    async handler({ params, caller }) {
-      const access = requireAccess(state, params.id);
+    what: "the access record",
+    async read(id, caller) {
+      const access = requireAccess(state, id);
       if (access.actor !== caller!.actor.id)
         await requirePatientScope(api, caller!, access.patient, RECORD_READERS);
       return access;

@@ -30,11 +30,12 @@ import {
 import { entryId, keyedId } from "../../domain/schemas.js";
 import { defineRoute, pageOptions, pageOut, pageQuery, type Api } from "../route.js";
 import { DATASET_READERS, TRIAL_READERS } from "../roles.js";
-import { idParam, json, listRoutes, versionNumber } from "./shared.js";
+import { idParam, json, listRoutes, recordRoutes, versionNumber } from "./shared.js";
 
 export function registerResearchQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
   const list = listRoutes(app, api);
+  const record = recordRoutes(app, api);
 
   // --- trials --------------------------------------------------------------------------------
   list({
@@ -44,17 +45,14 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     auth: TRIAL_READERS,
     run: (_p, o) => listTrials(state, o),
   });
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/trials/:id",
     tag: "trials",
     summary: "One trial.",
     auth: TRIAL_READERS,
-    params: idParam,
-    response: { description: "the trial", schema: json },
-    errors: ["RECORD_NOT_FOUND"],
-    async handler({ params }) {
-      return requireTrial(state, params.id);
+    what: "the trial",
+    read(id) {
+      return requireTrial(state, id);
     },
   });
   list({
@@ -114,17 +112,14 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     auth: DATASET_READERS,
     run: (_p, o) => listDatasets(state, o),
   });
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/datasets/:id",
     tag: "datasets",
     summary: "One dataset with its counters and sealed versions.",
     auth: DATASET_READERS,
-    params: idParam,
-    response: { description: "the dataset", schema: json },
-    errors: ["RECORD_NOT_FOUND"],
-    async handler({ params }) {
-      return requireDataset(state, params.id);
+    what: "the dataset",
+    read(id) {
+      return requireDataset(state, id);
     },
   });
   type DatasetQuery = (
@@ -186,18 +181,15 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
       return creditReport(state, params.id, query.version === undefined ? undefined : Number(query.version));
     },
   });
-  defineRoute(app, api, {
-    method: "GET",
+  record({
     url: "/api/v1/datasets/:id/seal-proposal",
     tag: "datasets",
     summary:
       "The dataset.version.sealed body a curator would sign now (manifest root and contributors from the log).",
     auth: ["curator", "admin"],
-    params: idParam,
-    response: { description: "the proposed seal body", schema: json },
-    errors: ["RECORD_NOT_FOUND"],
-    async handler({ params }) {
-      return proposeSeal(state, api.node.crypto, params.id);
+    what: "the proposed seal body",
+    read(id) {
+      return proposeSeal(state, api.node.crypto, id);
     },
   });
 }

@@ -1,6 +1,7 @@
-/** Pieces every query module uses: path parameters and the paged list route. */
+/** Pieces every query module uses: path parameters, the one-record route and the paged list route. */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { ErrorCode } from "../../core/errors.js";
 import { entryId, pseudonym } from "../../domain/schemas.js";
 import {
   defineRoute,
@@ -9,6 +10,7 @@ import {
   pageQuery,
   pageSchema,
   type Api,
+  type Caller,
   type RouteAuth,
 } from "../route.js";
 
@@ -41,6 +43,38 @@ export function listRoutes(app: FastifyInstance, api: Api): ListRoute {
       errors: ["RECORD_NOT_FOUND"],
       async handler({ params, query }) {
         return pageOut(spec.run(params, pageOptions(query)));
+      },
+    });
+  };
+}
+
+export type RecordRoute = (spec: {
+  url: string;
+  tag: string;
+  summary: string;
+  auth: RouteAuth;
+  /** What the answer is, for the API document ("the trial"). */
+  what: string;
+  /** Codes besides RECORD_NOT_FOUND the reader may answer. */
+  errors?: readonly ErrorCode[];
+  /** Reads the record named by the path's `:id`; throws RECORD_NOT_FOUND or a denial. */
+  read(id: string, caller: Caller | undefined): unknown;
+}) => void;
+
+/** Declares endpoints that answer one record (or one computed view) named by the path's `:id`. */
+export function recordRoutes(app: FastifyInstance, api: Api): RecordRoute {
+  return (spec) => {
+    defineRoute(app, api, {
+      method: "GET",
+      url: spec.url,
+      tag: spec.tag,
+      summary: spec.summary,
+      auth: spec.auth,
+      params: idParam,
+      response: { description: spec.what, schema: json },
+      errors: ["RECORD_NOT_FOUND", ...(spec.errors ?? [])],
+      async handler({ params, caller }) {
+        return await spec.read(params.id, caller);
       },
     });
   };
