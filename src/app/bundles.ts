@@ -85,7 +85,7 @@ export interface BundleExportSource {
     size(): number;
   };
   readonly tree: {
-    inclusionProof(index: number, size: number): Uint8Array[];
+    multiInclusionProof(indexes: readonly number[], size: number): Uint8Array[];
     root(size: number): Uint8Array;
   };
   readonly vault?: Pick<Vault, "get">;
@@ -254,8 +254,9 @@ export function prepareBundle(
       if (!stored) throw new RadledgerError("STORE_CORRUPT", `entry ${index} is missing`);
       done++;
       if (options.onProgress && (done % 1024 === 0 || done === total)) options.onProgress(done, total);
-      return { bytes: stored.bytes, proof: src.tree.inclusionProof(index, size) };
+      return stored.bytes;
     },
+    inclusionProof: () => src.tree.multiInclusionProof(selection.entries, size),
     disclosure: (c) => disclosures.get(c)!,
     file: (h) => readFile(catalog!.files.get(h)!),
     image: (_root, h) => readFile(catalog!.files.get(h)!),
@@ -383,7 +384,7 @@ export async function verifyBundlePath(path: string, options: VerifyPathOptions 
     ...options,
     crypto: nodeCrypto,
     signatures: inlineSignatureVerifier(nodeCrypto),
-    // Leaf hashes, proofs and signatures on worker threads; the main thread decodes and keeps log order.
-    ...(threads === 0 ? {} : { entryChecker: (checkpoint) => new BundleCheckPool(checkpoint, threads) }),
+    // Leaf hashes and signatures on worker threads; the main thread decodes and keeps log order.
+    ...(threads === 0 ? {} : { entryChecker: () => new BundleCheckPool(threads) }),
   });
 }

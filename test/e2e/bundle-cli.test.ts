@@ -66,13 +66,13 @@ test("export bundle, verify offline, tampered copy fails, later checkpoint from 
   const failed = await runCli(["verify", bad, "--log-key", logKey, "--quiet"]);
   expect(failed.code).toBe(1);
   expect(failed.stdout).toContain("FAILED: report bundle");
-  // The changed byte breaks the entry's signature, its inclusion proof and its disclosure's binding;
+  // The changed byte breaks the entry's signature, the inclusion proof and its disclosure's binding;
   // the first failure in archive order is named.
   expect(failed.stderr).toMatch(
-    /^radledger: VERIFY_FAILED: the bundle does not verify: ENTRY_BAD_SIGNATURE: entries\/\d+\.json: the signature does not verify/,
+    /^radledger: VERIFY_FAILED: the bundle does not verify: ENTRY_BAD_SIGNATURE: entries\/0:\d+: the signature does not verify/,
   );
   expect(failed.stdout).toMatch(
-    /ROOT_MISMATCH: proofs\/\d+\.tlog-proof: inclusion proof for index \d+ does not lead to the root/,
+    /ROOT_MISMATCH: inclusion-proof: the leaves and the inclusion proof do not lead to the root of size \d+/,
   );
 
   const usage = await runCli(["verify"]);

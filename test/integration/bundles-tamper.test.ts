@@ -1,5 +1,5 @@
 /**
- * Bundles under attack: a single flipped byte anywhere — entries, proofs, checkpoint, log signature,
+ * Bundles under attack: a single flipped byte anywhere — entries, inclusion proof, checkpoint, log signature,
  * witness cosignature, manifest, disclosures, files, instances, tar headers, padding, end marker —
  * must fail verification with a failure that names where, never pass and never crash (DESIGN §8).
  * Then consistency: a bundle checked against a later checkpoint of its log passes; against a
@@ -139,11 +139,13 @@ function explains(r: Region, at: string | undefined, message: string): boolean {
   }
   if (r.kind === "bundle.json") return true; // any check may be the first to notice a changed manifest
   const related = [r.path];
-  const index = /^(?:entries|proofs)\/(\d+)\./.exec(r.path)?.[1];
-  if (index !== undefined) related.push(`entries/${index}.json`, `proofs/${index}.tlog-proof`);
-  if (r.path === "checkpoint") related.push("proofs/");
+  // A changed checkpoint body also changes the root the inclusion proof must lead to.
+  if (r.path === "checkpoint") related.push("inclusion-proof");
   if (r.path.startsWith("images/")) related.push(r.path.split("/").slice(0, 2).join("/") + "/");
-  return related.some((p) => at?.startsWith(p) === true || message.includes(p));
+  // "entries/1" must not match "entries/12:3000": a path ends where a digit does not follow.
+  const mentions = (s: string, p: string): boolean =>
+    new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(?![0-9])").test(s);
+  return related.some((p) => mentions(at ?? "", p) || mentions(message, p));
 }
 
 describe("bundles: tampering", () => {
@@ -205,7 +207,7 @@ describe("bundles: tampering", () => {
     expect(flips).toBeGreaterThanOrEqual(1000);
     for (const k of [
       "entries",
-      "proofs",
+      "inclusion-proof",
       "checkpoint-body",
       "log-signature",
       "cosignature",
@@ -224,7 +226,7 @@ describe("bundles: tampering", () => {
     const bytes = await bundleBytes({ kind: "report", id: fx.report }, false);
     const members: BundleMember[] = [];
     for await (const m of tarMembers([bytes])) members.push(m);
-    const drop = await verifyBytes(encodeTar(members.filter((m) => m.path !== "entries/3.json")));
+    const drop = await verifyBytes(encodeTar(members.filter((m) => m.path !== "inclusion-proof")));
     expect(drop.failures[0]!.code).toBe("BUNDLE_MALFORMED");
     const extra = await verifyBytes(
       encodeTar([...members, { path: "notes.txt", bytes: new Uint8Array([1]) }]),

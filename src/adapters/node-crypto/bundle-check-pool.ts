@@ -1,9 +1,8 @@
 /**
- * Bundle entry checks on worker threads (node:crypto): each worker hashes leaves, verifies the
- * tlog-proofs against the bundle's checkpoint (with its own memo of proven nodes) and the Ed25519
- * signatures, so that the verifier's main thread only decodes the archive and follows the log order.
- * A batch crosses threads as one transferred buffer; verdicts come back as packed leaf hashes plus
- * the (rare) failures. Batches go to the least busy worker.
+ * Bundle entry checks on worker threads (node:crypto): each worker hashes leaves and verifies the
+ * Ed25519 signatures, so that the verifier's main thread only decodes the archive and follows the
+ * log order. A batch crosses threads as one transferred buffer; verdicts come back as packed leaf
+ * hashes plus the (rare) positions of bad signatures. Batches go to the least busy worker.
  */
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
@@ -11,7 +10,6 @@ import { startModuleWorker } from "./worker-start.js";
 import { RadledgerError } from "../../core/errors.js";
 import {
   packTasks,
-  type CheckpointContext,
   type EntryChecker,
   type EntryTask,
   type EntryVerdicts,
@@ -28,10 +26,6 @@ export interface BundleCheckResult extends EntryVerdicts {
   readonly id: number;
 }
 
-export interface BundleCheckWorkerData {
-  readonly checkpoint: { text: string; size: number; root: Uint8Array };
-}
-
 interface Slot {
   readonly worker: Worker;
   outstanding: number;
@@ -46,19 +40,16 @@ export class BundleCheckPool implements EntryChecker {
   #nextId = 1;
   #closed = false;
 
-  constructor(checkpoint: CheckpointContext, threads = availableParallelism()) {
-    const workerData: BundleCheckWorkerData = {
-      checkpoint: { text: checkpoint.text, size: checkpoint.size, root: checkpoint.root },
-    };
+  constructor(threads = availableParallelism()) {
     for (let i = 0; i < Math.max(1, threads); i++) {
-      const worker = startModuleWorker("bundle-check-worker", import.meta.url, workerData);
+      const worker = startModuleWorker("bundle-check-worker", import.meta.url);
       const slot: Slot = { worker, outstanding: 0 };
       worker.on("message", (r: BundleCheckResult) => {
         const job = this.#jobs.get(r.id);
         if (!job) return;
         this.#jobs.delete(r.id);
         slot.outstanding -= job.n;
-        job.resolve({ leafHashes: r.leafHashes, failures: r.failures });
+        job.resolve({ leafHashes: r.leafHashes, badSignatures: r.badSignatures });
       });
       worker.on("error", (e) => this.failSlot(slot, e));
       worker.on("exit", (code) => {

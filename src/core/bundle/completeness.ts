@@ -8,7 +8,7 @@
 import type { CryptoSuite } from "../crypto.js";
 import type { JsonObject } from "../canonical-json.js";
 import type { Failures } from "./failures.js";
-import { entryPath, MANIFEST_PATH, type BundleManifest } from "./format.js";
+import { MANIFEST_PATH, type BundleManifest } from "./format.js";
 import { refOf, str, type Included } from "./included.js";
 import { HEX64, manifestRootOf } from "./payloads.js";
 import type { ActorInfo } from "./signers.js";
@@ -73,8 +73,8 @@ export function checkKind(
         if (missing.length > 0)
           failures.add(
             "BUNDLE_INCOMPLETE",
-            `${entryPath(s.index)}: the sign-off lists ${listed.length} contributions; ${missing.length} are not in the bundle`,
-            entryPath(s.index),
+            `${s.at}: the sign-off lists ${listed.length} contributions; ${missing.length} are not in the bundle`,
+            s.at,
           );
         else
           findings.push(
@@ -141,8 +141,8 @@ export function checkKind(
         if (str(a.entry.body, "patient") !== m.subject.id)
           failures.add(
             "BUNDLE_MALFORMED",
-            `${entryPath(a.index)}: an access to another patient's record`,
-            entryPath(a.index),
+            `${a.at}: an access to another patient's record`,
+            a.at,
           );
       const permits = accesses.filter((a) => str(a.entry.body, "decision") === "permit").length;
       const breakGlass = accesses.filter((a) => {
@@ -204,7 +204,7 @@ function checkDataset(
     ...annotations.map((i) => str(i.entry.body, "contentHash") ?? ""),
   ];
   const sb = seal.entry.body;
-  const at = entryPath(seal.index);
+  const at = seal.at;
   if (hashes.some((h) => !HEX64.test(h))) {
     failures.add("ENTRY_MALFORMED", "an item or annotation carries no content hash", at);
     return { findings, record: {} };

@@ -1,13 +1,14 @@
 /**
- * The radledger bundle format, version 1 (normative text: docs/bundle-format.md). A bundle is a
+ * The radledger bundle format, version 2 (normative text: docs/bundle-format.md). A bundle is a
  * sequence of files, as a POSIX ustar archive (src/core/tar.ts) or as a directory with the same
  * paths, in this order:
  *
  *   bundle.json                       the manifest (canonical JSON, below)
  *   checkpoint                        the signed checkpoint (C2SP signed note, cosignatures kept)
- *   entries/<i>.json, proofs/<i>.tlog-proof
- *                                     per entry, in ascending log index: its exact leaf bytes and its
- *                                     C2SP tlog-proof@v1 against the checkpoint
+ *   entries/<k>                       the manifest's entries 256·k … 256·k+255, in ascending log
+ *                                     index, framed as a C2SP tlog-tiles entry bundle
+ *   inclusion-proof                   the multi-leaf inclusion proof of all the entries against the
+ *                                     checkpoint (src/core/merkle/multiproof.ts): 32-byte hashes
  *   disclosures/<commitment>.json     disclosed content: canonical {"content":…,"salt":"<base64>"}
  *   files/<sha256>                    files an entry commits to by SHA-256 (annotations, …)
  *   images/<root>/<sha256>.dcm        de-identified DICOM instances of a manifest root
@@ -19,9 +20,12 @@ import { fromUtf8 } from "../bytes.js";
 import { RadledgerError } from "../errors.js";
 
 export const BUNDLE_FORMAT = "radledger-bundle";
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 export const MANIFEST_PATH = "bundle.json";
 export const CHECKPOINT_PATH = "checkpoint";
+export const PROOF_PATH = "inclusion-proof";
+/** Entries per entries/<k> file: a full tlog-tiles entry bundle. */
+export const ENTRIES_PER_FILE = 256;
 /** Media type of the tar form, and its usual file name extension. */
 export const BUNDLE_MEDIA_TYPE = "application/x-tar";
 export const BUNDLE_EXTENSION = ".radledger.tar";
@@ -67,8 +71,10 @@ export interface BundleManifest {
 const HEX64 = /^[0-9a-f]{64}$/;
 const SUBJECT_ID = /^[A-Za-z0-9_:.-]{1,128}$/;
 
-export const entryPath = (index: number): string => `entries/${index}.json`;
-export const proofPath = (index: number): string => `proofs/${index}.tlog-proof`;
+export const entriesPath = (k: number): string => `entries/${k}`;
+/** How many entries/<k> files a bundle of `count` entries has. */
+export const entryFileCount = (count: number): number => Math.ceil(count / ENTRIES_PER_FILE);
+
 export const disclosurePath = (commitment: string): string => `disclosures/${commitment}.json`;
 export const filePath = (sha256: string): string => `files/${sha256}`;
 export const imagePath = (root: string, sha256: string): string => `images/${root}/${sha256}.dcm`;
@@ -76,10 +82,8 @@ export const imagePath = (root: string, sha256: string): string => `images/${roo
 /** Every path after bundle.json, in the order the archive holds them. */
 export function* expectedPaths(m: BundleManifest): Generator<string> {
   yield CHECKPOINT_PATH;
-  for (const i of m.entries) {
-    yield entryPath(i);
-    yield proofPath(i);
-  }
+  for (let k = 0; k < entryFileCount(m.entries.length); k++) yield entriesPath(k);
+  yield PROOF_PATH;
   for (const c of m.disclosures) yield disclosurePath(c);
   for (const f of m.files) yield filePath(f);
   for (const set of m.images) for (const h of set.instances) yield imagePath(set.root, h);

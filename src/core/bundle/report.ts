@@ -32,7 +32,7 @@ export function formatBundleReport(r: BundleReport): string {
       `consistent with the later checkpoint of size ${r.against.size} (root ${r.against.root}): the records are still in the log's history`,
     );
   lines.push(
-    `${plural(r.entries, "entry")} verified: signature, enrolment of the signing key at signing time, inclusion proof (C2SP tlog-proof)`,
+    `${plural(r.entries, "entry")} verified: signature, enrolment of the signing key at signing time, inclusion in the checkpoint's tree (RFC 9162, one multi-leaf proof)`,
   );
   const types = Object.entries(r.byType).sort(([a], [b]) => (a < b ? -1 : 1));
   if (types.length > 0) lines.push(`  ${types.map(([t, n]) => `${t} ×${n}`).join(", ")}`);

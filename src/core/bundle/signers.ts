@@ -9,7 +9,7 @@ import type { CryptoSuite } from "../crypto.js";
 import { bytesEqual, fromBase64 } from "../bytes.js";
 import { actorKeyId } from "../entry.js";
 import type { Failures } from "./failures.js";
-import { entryPath, type BundleManifest } from "./format.js";
+import type { BundleManifest } from "./format.js";
 import { str, type Included } from "./included.js";
 import type { SignerSummary } from "./verify.js";
 
@@ -41,8 +41,7 @@ export function keyFor(
   m: BundleManifest,
   failures: Failures,
 ): Uint8Array | undefined {
-  const { entry, index } = item;
-  const at = entryPath(index);
+  const { entry, index, at } = item;
   if (index === 0) {
     if (entry.type !== "institution.genesis" || entry.actor !== "institution") {
       failures.add("BUNDLE_MALFORMED", `${at}: entry 0 of a log is institution.genesis`, at);
@@ -108,9 +107,8 @@ export function applyIdentity(
   actors: Map<string, ActorInfo>,
   failures: Failures,
 ): void {
-  const { entry, index } = item;
+  const { entry, index, at } = item;
   const b = entry.body;
-  const at = entryPath(index);
   const addKey = (actor: string, publicKeyB64: string | undefined): void => {
     let publicKey: Uint8Array | undefined;
     try {

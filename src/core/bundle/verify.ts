@@ -9,11 +9,12 @@
  *  2. the checkpoint: a C2SP signed note by the log key (its origin and size those of the manifest),
  *     cosignatures by the named witnesses (tlog-cosignature, type 0x04), the quorum
  *     (checkpoint-checks.ts);
- *  3. per entry, in log order: envelope, origin, an RFC 9162 inclusion proof in C2SP tlog-proof@v1
- *     form whose checkpoint is byte-for-byte the bundle's, the Ed25519 signature by the key the
+ *  3. per entry, in log order: framing, envelope, origin, the Ed25519 signature by the key the
  *     bundle's own earlier enrolment entries bind to the actor and that no earlier entry of the
  *     bundle retired or revoked (log order decides, as at admission: docs/log-format.md §1.3)
- *     (entry-check.ts for leaf, proof and signature; signers.ts for the keys);
+ *     (entry-check.ts for leaf hash and signature; signers.ts for the keys); then all the leaf
+ *     hashes at once against the checkpoint root with the multi-leaf inclusion proof
+ *     (src/core/merkle/multiproof.ts);
  *  4. per payload: disclosures against their commitments, files and DICOM instances against the
  *     hashes and manifest roots entries commit to (payloads.ts);
  *  5. the kind's own completeness checks (a signed report lists its contributions; a sealed dataset
@@ -33,6 +34,8 @@ import { fromUtf8, toBase64, toHex } from "../bytes.js";
 import type { JsonObject } from "../canonical-json.js";
 import { parseCheckpointText, type Checkpoint } from "../checkpoint.js";
 import { decodeEntryWithText, entryRefs, type Entry } from "../entry.js";
+import { verifyMultiInclusion } from "../merkle/multiproof.js";
+import { decodeEntryBundle } from "../tiles.js";
 import { isRadledgerError, type ErrorCode } from "../errors.js";
 import { parseSignedNote } from "../note.js";
 import { checkAgainst, checkCheckpointSignatures, chooseLogKey } from "./checkpoint-checks.js";
@@ -42,22 +45,19 @@ import { Failures, Fatal } from "./failures.js";
 import {
   CHECKPOINT_PATH,
   disclosurePath,
-  entryPath,
+  ENTRIES_PER_FILE,
+  entriesPath,
+  entryFileCount,
   filePath,
   imagePath,
   MANIFEST_PATH,
   parseManifest,
-  proofPath,
+  PROOF_PATH,
   type BundleKind,
   type BundleManifest,
   type BundleSubject,
 } from "./format.js";
-import {
-  inlineEntryChecker,
-  type CheckpointContext,
-  type EntryChecker,
-  type EntryTask,
-} from "./entry-check.js";
+import { inlineEntryChecker, type EntryChecker, type EntryTask } from "./entry-check.js";
 import type { Included } from "./included.js";
 import { checkDisclosure, collectHashes, isCommitmentField, manifestRootOf } from "./payloads.js";
 import { applyIdentity, keyFor, signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
@@ -85,10 +85,10 @@ export interface VerifyBundleOptions {
   /** Ed25519 verification engine for the inline entry checker; default: inline through `crypto`. */
   readonly signatures?: BatchSignatureVerifier;
   /**
-   * Runs the per-entry checks (leaf hash, tlog-proof, signature) for the bundle's checkpoint, e.g. on
-   * worker threads; default: inline, with `signatures`. The verifier closes what this returns.
+   * Runs the per-entry checks (leaf hash, signature), e.g. on worker threads; default: inline, with
+   * `signatures`. The verifier closes what this returns.
    */
-  readonly entryChecker?: (checkpoint: CheckpointContext) => EntryChecker;
+  readonly entryChecker?: () => EntryChecker;
   /** Log verifier keys the user trusts. None: the bundle's own key is used and the report says so. */
   readonly logKeys?: readonly string[];
   readonly witnessKeys?: readonly string[];
@@ -217,24 +217,37 @@ export async function verifyBundle(
   const disclosed = new Set<string>();
   let againstReport: BundleReport["against"];
 
-  // Entry checks (leaf, proof, signature) go out in batches; several may be in flight.
+  // Entry checks (leaf hash, signature) go out in batches; several may be in flight. Leaf hashes
+  // land at the entry's position in the manifest, for the inclusion proof.
   let checker: EntryChecker | undefined;
+  let leafHashes = new Uint8Array(0);
   let tasks: EntryTask[] = [];
   let taskItems: (Included | undefined)[] = [];
+  let taskStart = 0;
   const inFlight: Promise<void>[] = [];
   const flush = async (): Promise<void> => {
     if (tasks.length === 0 || !checker) return;
     const batch = tasks;
     const items = taskItems;
+    const start = taskStart;
+    taskStart += tasks.length;
     tasks = [];
     taskItems = [];
     inFlight.push(
       checker.check(batch).then(
         (v) => {
+          leafHashes.set(v.leafHashes, 32 * start);
           items.forEach((it, i) => {
             if (it) it.leaf = toHex(v.leafHashes.subarray(32 * i, 32 * i + 32));
           });
-          for (const f of v.failures) failures.add(f.code, f.message, f.at);
+          for (const i of v.badSignatures) {
+            const at = items[i]?.at ?? entriesPath(Math.floor((start + i) / ENTRIES_PER_FILE));
+            failures.add(
+              "ENTRY_BAD_SIGNATURE",
+              `${at}: the signature does not verify with the key its enrolment binds`,
+              at,
+            );
+          }
         },
         (e: unknown) => failures.addError(e, "entry checks"),
       ),
@@ -295,49 +308,82 @@ export async function verifyBundle(
       failures.addError(e, CHECKPOINT_PATH);
     }
     if (!checkpoint) throw new Fatal();
-    const context: CheckpointContext = { text: checkpointText, size: checkpoint.size, root: checkpoint.root };
     checker = options.entryChecker
-      ? options.entryChecker(context)
-      : inlineEntryChecker(crypto, context, options.signatures ?? inlineSignatureVerifier(crypto));
+      ? options.entryChecker()
+      : inlineEntryChecker(crypto, options.signatures ?? inlineSignatureVerifier(crypto));
 
-    // 3. Entries and proofs, in log order: decoding and key validity here, hashing, proofs and
-    // signatures in the entry checker.
+    // 3. The entries in log order, 256 to a file (decoding and key validity here, leaf hashes and
+    // signatures in the entry checker), then the inclusion proof of them all.
     const total = m.entries.length;
-    for (let n = 0; n < total; n++) {
-      const index = m.entries[n]!;
-      const ePath = entryPath(index);
-      const bytes = await next(ePath);
-      const proofBytes = await next(proofPath(index));
-      let decoded: { entry: Entry; text: string } | undefined;
+    leafHashes = new Uint8Array(32 * total);
+    let allRead = true;
+    for (let k = 0; k < entryFileCount(total); k++) {
+      const path = entriesPath(k);
+      const file = await next(path);
+      const first = k * ENTRIES_PER_FILE;
+      const count = Math.min(ENTRIES_PER_FILE, total - first);
+      let list: Uint8Array[] = [];
       try {
-        decoded = decodeEntryWithText(bytes);
+        list = decodeEntryBundle(file);
+        if (list.length !== count)
+          failures.add(
+            "BUNDLE_MALFORMED",
+            `${path}: holds ${list.length} entries where the manifest puts ${count}`,
+            path,
+          );
       } catch (e) {
-        failures.addError(e, ePath);
+        failures.add("BUNDLE_MALFORMED", `${path}: ${e instanceof Error ? e.message : String(e)}`, path);
       }
-      let publicKey: Uint8Array | undefined;
-      let item: Included | undefined;
-      if (decoded) {
-        const entry = decoded.entry;
-        item = { index, leaf: "", entry };
-        included.push(item);
-        if (entry.origin !== m.origin)
-          failures.add("ENTRY_WRONG_ORIGIN", `${ePath}: the entry is for another log`, ePath);
-        publicKey = keyFor(crypto, item, keys, logKey, m, failures);
-        applyIdentity(crypto, item, keys, actors, failures);
-        collectHashes(entry.body, "body", (hash, field) => {
-          if (!bound.has(hash)) bound.set(hash, { index, field, type: entry.type });
-        });
+      const readable = list.length === count;
+      if (!readable) {
+        // The entries of this file cannot be told apart: none is checked, and nor is the proof.
+        allRead = false;
+        list = Array.from({ length: count }, () => new Uint8Array(0));
       }
-      tasks.push(
-        publicKey
-          ? { index, entry: bytes, proof: proofBytes, publicKey }
-          : { index, entry: bytes, proof: proofBytes },
-      );
-      taskItems.push(item);
+      for (let j = 0; j < count; j++) {
+        const index = m.entries[first + j]!;
+        const bytes = list[j]!;
+        const at = `${path}:${index}`;
+        let decoded: { entry: Entry; text: string } | undefined;
+        if (readable)
+          try {
+            decoded = decodeEntryWithText(bytes);
+          } catch (e) {
+            failures.addError(e, at);
+          }
+        let publicKey: Uint8Array | undefined;
+        let item: Included | undefined;
+        if (decoded) {
+          const entry = decoded.entry;
+          item = { index, at, leaf: "", entry };
+          included.push(item);
+          if (entry.origin !== m.origin)
+            failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
+          publicKey = keyFor(crypto, item, keys, logKey, m, failures);
+          applyIdentity(crypto, item, keys, actors, failures);
+          collectHashes(entry.body, "body", (hash, field) => {
+            if (!bound.has(hash)) bound.set(hash, { index, field, type: entry.type });
+          });
+        }
+        tasks.push(publicKey ? { index, entry: bytes, publicKey } : { index, entry: bytes });
+        taskItems.push(item);
+      }
       if (tasks.length >= batchSize) await flush();
-      if (options.onProgress && (n % 1024 === 1023 || n === total - 1)) options.onProgress(n + 1, total);
+      if (options.onProgress) options.onProgress(first + count, total);
     }
     await flush();
+    const proofFile = await next(PROOF_PATH);
+    let proof: Uint8Array[] | undefined;
+    if (proofFile.length % 32 !== 0)
+      failures.add(
+        "BUNDLE_MALFORMED",
+        `${PROOF_PATH}: ${proofFile.length} bytes is not a whole number of 32-byte hashes`,
+        PROOF_PATH,
+      );
+    else {
+      proof = [];
+      for (let o = 0; o < proofFile.length; o += 32) proof.push(proofFile.subarray(o, o + 32));
+    }
 
     // 4. Payloads.
     for (const c of m.disclosures) {
@@ -398,13 +444,19 @@ export async function verifyBundle(
       );
     await Promise.all(inFlight);
     for (const it of included) byLeaf.set(it.leaf, it);
+    if (allRead && proof)
+      try {
+        verifyMultiInclusion(crypto, m.entries, m.size, leafHashes, proof, checkpoint.root);
+      } catch (e) {
+        failures.addError(e, PROOF_PATH);
+      }
 
     // 5. Log order, references and the kind's checks.
     if (m.entries[0] !== 0)
       failures.add(
         "BUNDLE_INCOMPLETE",
         "the bundle lacks entry 0 (institution.genesis), which binds the log key",
-        entryPath(0),
+        MANIFEST_PATH,
       );
     let externalRefs = 0;
     for (const it of included) {
@@ -414,8 +466,8 @@ export async function verifyBundle(
         else if (target.index >= it.index)
           failures.add(
             "BUNDLE_MALFORMED",
-            `${entryPath(it.index)}: refs.${r.name} names a later entry`,
-            entryPath(it.index),
+            `${it.at}: refs.${r.name} names a later entry`,
+            it.at,
           );
       }
     }

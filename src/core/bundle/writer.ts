@@ -1,34 +1,33 @@
 /**
- * Producing a bundle's files in archive order (docs/bundle-format.md §2) from a manifest and
- * callbacks that supply each part, so that an export streams: entries and proofs are read one at a
- * time and payloads are loaded when their turn comes. tarChunks() turns the members into the bytes
- * of the ustar archive.
+ * Producing a bundle's files in archive order (docs/bundle-format.md §1) from a manifest and
+ * callbacks that supply each part, so that an export streams: entries are read 256 at a time and
+ * payloads are loaded when their turn comes. tarChunks() turns the members into the bytes of the
+ * ustar archive.
  */
 import { utf8 } from "../bytes.js";
 import { tarEnd, tarHeader, tarPadding } from "../tar.js";
-import { formatTlogProof } from "../tlog-proof.js";
+import { encodeEntryBundle } from "../tiles.js";
 import {
   CHECKPOINT_PATH,
   disclosurePath,
   encodeManifest,
-  entryPath,
+  ENTRIES_PER_FILE,
+  entriesPath,
   filePath,
   imagePath,
   MANIFEST_PATH,
-  proofPath,
+  PROOF_PATH,
   type BundleManifest,
 } from "./format.js";
 import type { BundleMember } from "./verify.js";
 
 export interface BundleParts {
-  /** The signed checkpoint note (with any cosignatures) the proofs are against. */
+  /** The signed checkpoint note (with any cosignatures) the proof is against. */
   readonly checkpoint: string;
-  /** An entry's exact bytes and its RFC 9162 inclusion proof against the checkpoint. */
-  entry(
-    index: number,
-  ):
-    | Promise<{ bytes: Uint8Array; proof: readonly Uint8Array[] }>
-    | { bytes: Uint8Array; proof: readonly Uint8Array[] };
+  /** The multi-leaf inclusion proof of the manifest's entries against the checkpoint (src/core/merkle/multiproof.ts). */
+  inclusionProof(): Promise<readonly Uint8Array[]> | readonly Uint8Array[];
+  /** An entry's exact bytes. */
+  entry(index: number): Promise<Uint8Array> | Uint8Array;
   /** A disclosure file (disclosures/<commitment>.json). */
   disclosure(commitment: string): Promise<Uint8Array> | Uint8Array;
   /** A file by its SHA-256 (files/<sha256>). */
@@ -43,14 +42,16 @@ export async function* bundleMembers(
 ): AsyncGenerator<BundleMember> {
   yield { path: MANIFEST_PATH, bytes: encodeManifest(manifest) };
   yield { path: CHECKPOINT_PATH, bytes: utf8(parts.checkpoint) };
-  for (const index of manifest.entries) {
-    const { bytes, proof } = await parts.entry(index);
-    yield { path: entryPath(index), bytes };
-    yield {
-      path: proofPath(index),
-      bytes: utf8(formatTlogProof({ index, proof, checkpoint: parts.checkpoint })),
-    };
+  for (let start = 0; start < manifest.entries.length; start += ENTRIES_PER_FILE) {
+    const chunk: Uint8Array[] = [];
+    for (const index of manifest.entries.slice(start, start + ENTRIES_PER_FILE))
+      chunk.push(await parts.entry(index));
+    yield { path: entriesPath(start / ENTRIES_PER_FILE), bytes: encodeEntryBundle(chunk) };
   }
+  const proof = await parts.inclusionProof();
+  const proofBytes = new Uint8Array(32 * proof.length);
+  proof.forEach((h, i) => proofBytes.set(h, 32 * i));
+  yield { path: PROOF_PATH, bytes: proofBytes };
   for (const c of manifest.disclosures) yield { path: disclosurePath(c), bytes: await parts.disclosure(c) };
   for (const h of manifest.files) yield { path: filePath(h), bytes: await parts.file(h) };
   for (const set of manifest.images)

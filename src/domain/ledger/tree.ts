@@ -14,6 +14,7 @@ import { CompactRange } from "../../core/merkle/compact-range.js";
 import { HASH_SIZE } from "../../core/merkle/hash.js";
 import { bitSet } from "../../core/merkle/math.js";
 import { consistencyProof, inclusionProof, treeRoot, type NodeSource } from "../../core/merkle/prove.js";
+import { multiInclusionProof } from "../../core/merkle/multiproof.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "../../core/tiles.js";
 import type { LogStore, TileRecord } from "../../ports/storage.js";
 
@@ -84,6 +85,12 @@ export class TreeReader {
   inclusionProof(index: number, size: number): Uint8Array[] {
     this.checkSize(size);
     return inclusionProof(this.crypto, index, size, this.node);
+  }
+
+  /** The multi-leaf inclusion proof of `indexes` (sorted) in the tree of `size` (bundles). */
+  multiInclusionProof(indexes: readonly number[], size: number): Uint8Array[] {
+    this.checkSize(size);
+    return multiInclusionProof(this.crypto, indexes, size, this.node);
   }
 
   consistencyProof(first: number, second: number): Uint8Array[] {
