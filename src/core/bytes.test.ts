@@ -35,6 +35,10 @@ describe("bytes", () => {
   test("hex refuses odd lengths and non-hex", () => {
     expect(() => fromHex("abc")).toThrow(RadledgerError);
     expect(() => fromHex("zz")).toThrow(RadledgerError);
+    // The characters either side of each digit range, and one beyond ASCII.
+    for (const bad of ["/0", "0:", "@0", "0G", "`0", "0g", "\u01300", "0\u0000"])
+      expect(() => fromHex(bad), JSON.stringify(bad)).toThrow(RadledgerError);
+    expect(fromHex("0aFf")).toEqual(new Uint8Array([0x0a, 0xff]));
   });
 
   test("UTF-8 decoding is strict", () => {

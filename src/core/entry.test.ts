@@ -1,6 +1,14 @@
 import { describe, expect, test } from "vitest";
+import fc from "fast-check";
 import { nobleCrypto as crypto } from "./crypto-noble.js";
-import { actorKeyId, decodeEntry, signEntry, verifyEntrySignature, type UnsignedEntry } from "./entry.js";
+import {
+  actorKeyId,
+  decodeEntry,
+  isCanonicalTime,
+  signEntry,
+  verifyEntrySignature,
+  type UnsignedEntry,
+} from "./entry.js";
 import { RadledgerError } from "./errors.js";
 import { utf8 } from "./bytes.js";
 
@@ -93,5 +101,38 @@ describe("signing message from the canonical text", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("entry times", () => {
+  /** The definition: the string Date#toISOString gives back for the instant it parses to. */
+  const oracle = (t: string): boolean => {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(t)) return false;
+    const ms = Date.parse(t);
+    return Number.isFinite(ms) && new Date(ms).toISOString() === t;
+  };
+  const pad = (n: number, w: number): string => String(n).padStart(w, "0");
+
+  test("isCanonicalTime agrees with the Date round trip on every shape of date and time", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 999 }),
+        (y, mo, d, h, mi, s, ms) => {
+          const t = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`;
+          expect(isCanonicalTime(t), t).toBe(oracle(t));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    for (const t of ["2024-02-29T00:00:00.000Z", "2023-02-29T00:00:00.000Z", "1900-02-29T00:00:00.000Z"])
+      expect(isCanonicalTime(t), t).toBe(oracle(t));
+    for (const t of ["2026-11-27T21:00:00Z", "2026-11-27 21:00:00.000Z", "2026-11-27T21:00:00.000+00:00", ""])
+      expect(isCanonicalTime(t), t).toBe(false);
   });
 });

@@ -54,10 +54,28 @@ const REF_NAME_PATTERN = /^[a-z][A-Za-z0-9]{0,63}$/;
 const TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MAX_REFS = 256;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const digits = (s: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) n = 10 * n + (s.charCodeAt(i) - 48);
+  return n;
+};
+
+/**
+ * Whether `time` is the one text form of an instant: the pattern above, a real calendar date, hours
+ * 00–23, minutes and seconds 00–59 (no leap second) — exactly the strings Date#toISOString produces
+ * for years 0000–9999, checked by arithmetic since every entry's time is checked (a property test
+ * compares it with the Date round trip).
+ */
 export function isCanonicalTime(time: string): boolean {
   if (!TIME_PATTERN.test(time)) return false;
-  const ms = Date.parse(time);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === time;
+  const year = digits(time, 0, 4);
+  const month = digits(time, 5, 7);
+  const day = digits(time, 8, 10);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return false;
+  return digits(time, 11, 13) <= 23 && digits(time, 14, 16) <= 59 && digits(time, 17, 19) <= 59;
 }
 
 export function formatTime(ms: number): string {
@@ -73,11 +91,12 @@ function malformed(message: string, at?: string): never {
   throw new RadledgerError("ENTRY_MALFORMED", message, at === undefined ? {} : { at });
 }
 
+const ENVELOPE_FIELDS = new Set(["v", "type", "time", "origin", "actor", "key", "refs", "body", "sig"]);
+
 function checkEnvelope(value: JsonValue): Entry {
   if (typeof value !== "object" || Array.isArray(value)) return malformed("entry is not a JSON object");
-  const allowed = new Set(["v", "type", "time", "origin", "actor", "key", "refs", "body", "sig"]);
   for (const k of Object.keys(value))
-    if (!allowed.has(k)) malformed(`unknown envelope field ${JSON.stringify(k.slice(0, 40))}`, k);
+    if (!ENVELOPE_FIELDS.has(k)) malformed(`unknown envelope field ${JSON.stringify(k.slice(0, 40))}`, k);
   const { v, type, time, origin, actor, key, refs, body, sig } = value as Record<
     string,
     JsonValue | undefined
