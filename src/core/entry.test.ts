@@ -77,10 +77,11 @@ describe("entry envelope", () => {
   });
 });
 
-describe("signing message from the canonical text", () => {
+describe("signing message from the canonical text or bytes", () => {
   test("equals the re-serialised signing message for arbitrary bodies and refs", async () => {
     const fc = (await import("fast-check")).default;
-    const { signingMessage, signingMessageFromText, decodeEntryWithText } = await import("./entry.js");
+    const { signingMessage, signingMessageFromText, signingPartsFromBytes, decodeEntryWithText } =
+      await import("./entry.js");
     fc.assert(
       fc.property(
         fc.dictionary(
@@ -96,6 +97,7 @@ describe("signing message from the canonical text", () => {
           );
           const { entry, text } = decodeEntryWithText(bytes);
           expect(signingMessageFromText(text)).toEqual(signingMessage(entry));
+          expect(signingPartsFromBytes(bytes)).toEqual({ message: signingMessage(entry), signature: entry.sig });
           expect(verifyEntrySignature(crypto, entry, publicKey, text)).toBe(true);
         },
       ),

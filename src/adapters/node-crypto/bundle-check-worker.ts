@@ -1,14 +1,45 @@
-/** Worker thread of BundleCheckPool: leaf hashes and signatures of a batch of bundle entries. */
+/** Worker thread of BundleCheckPool: leaf hashes and signatures of a batch of bundle entries, and tree roots. */
 import { parentPort } from "node:worker_threads";
 import { nodeCrypto } from "./crypto.js";
 import { prepareEntryChecks, unpackTasks } from "../../core/bundle/entry-check.js";
+import { merkleRootOfHashes } from "../../core/bundle/payloads.js";
+import { isRadledgerError } from "../../core/errors.js";
+import { rootFromMultiInclusionProof } from "../../core/merkle/multiproof.js";
 import type { BundleCheckJob, BundleCheckResult } from "./bundle-check-pool.js";
 
+function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayBuffer[] } {
+  switch (job.kind) {
+    case "entries": {
+      const tasks = unpackTasks(new Uint8Array(job.data), job.offsets, job.indexes);
+      const { leafHashes, signatures, bad } = prepareEntryChecks(nodeCrypto, tasks);
+      for (const { i, check } of signatures)
+        if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
+      return {
+        result: { id: job.id, verdicts: { leafHashes, badSignatures: bad.sort((a, b) => a - b) } },
+        transfer: [leafHashes.buffer as ArrayBuffer],
+      };
+    }
+    case "multi-inclusion-root": {
+      const proof: Uint8Array[] = [];
+      for (let o = 0; o < job.proof.length; o += 32) proof.push(job.proof.subarray(o, o + 32));
+      const root = rootFromMultiInclusionProof(nodeCrypto, Array.from(job.indexes), job.size, job.leafHashes, proof);
+      return { result: { id: job.id, root }, transfer: [] };
+    }
+    case "merkle-root":
+      return { result: { id: job.id, root: merkleRootOfHashes(nodeCrypto, job.hashes) }, transfer: [] };
+  }
+}
+
 parentPort!.on("message", (job: BundleCheckJob) => {
-  const tasks = unpackTasks(new Uint8Array(job.data), job.offsets, job.indexes);
-  const { leafHashes, signatures, bad } = prepareEntryChecks(nodeCrypto, tasks);
-  for (const { i, check } of signatures)
-    if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
-  const result: BundleCheckResult = { id: job.id, leafHashes, badSignatures: bad.sort((a, b) => a - b) };
-  parentPort!.postMessage(result, [leafHashes.buffer as ArrayBuffer]);
+  let answer: { result: BundleCheckResult; transfer: ArrayBuffer[] };
+  try {
+    answer = run(job);
+  } catch (e) {
+    // Coded errors (a proof of the wrong length, …) are verdicts the verifier reports.
+    const error = isRadledgerError(e)
+      ? { code: e.code, message: e.message }
+      : { code: "INTERNAL" as const, message: e instanceof Error ? e.message : String(e) };
+    answer = { result: { id: job.id, error }, transfer: [] };
+  }
+  parentPort!.postMessage(answer.result, answer.transfer);
 });

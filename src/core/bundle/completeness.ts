@@ -5,12 +5,13 @@
  * its contributor list; an access history is about its patient. Also the findings and the record
  * summary the report shows per kind. The manifest's kind and subject are the exporter's claim.
  */
-import type { CryptoSuite } from "../crypto.js";
 import type { JsonObject } from "../canonical-json.js";
 import type { Failures } from "./failures.js";
 import { MANIFEST_PATH, type BundleManifest } from "./format.js";
 import { refOf, str, type Included } from "./included.js";
-import { HEX64, manifestRootOf } from "./payloads.js";
+import { toHex } from "../bytes.js";
+import type { TreeHasher } from "./entry-check.js";
+import { HEX64, manifestLeaves } from "./payloads.js";
 import type { ActorInfo } from "./signers.js";
 
 export interface KindResult {
@@ -20,15 +21,15 @@ export interface KindResult {
 
 const short = (id: string): string => id.slice(0, 12);
 
-export function checkKind(
-  crypto: CryptoSuite,
+export async function checkKind(
   m: BundleManifest,
   included: readonly Included[],
   byLeaf: Map<string, Included>,
   actors: Map<string, ActorInfo>,
   disclosed: Set<string>,
   failures: Failures,
-): KindResult {
+  trees: TreeHasher,
+): Promise<KindResult> {
   const name = (actor: string): string => {
     const d = actors.get(actor)?.displayName;
     return d ? `${d} (${actor})` : actor;
@@ -116,7 +117,7 @@ export function checkKind(
       };
     }
     case "dataset":
-      return checkDataset(crypto, m, included, subjectOf, name, findings, failures);
+      return checkDataset(m, included, subjectOf, name, findings, failures, trees);
     case "trial":
     case "trial-subject": {
       const s = subjectOf(m.kind === "trial" ? "trial.registered" : "trial.subject.enrolled");
@@ -168,15 +169,15 @@ export function checkKind(
   }
 }
 
-function checkDataset(
-  crypto: CryptoSuite,
+async function checkDataset(
   m: BundleManifest,
   included: readonly Included[],
   subjectOf: (type: string) => Included | undefined,
   name: (actor: string) => string,
   findings: string[],
   failures: Failures,
-): KindResult {
+  trees: TreeHasher,
+): Promise<KindResult> {
   const created = subjectOf("dataset.created");
   if (!created) return { findings, record: {} };
   const id = created.leaf;
@@ -215,7 +216,7 @@ function checkDataset(
       `${at}: version ${version} has ${JSON.stringify(sb.items)} items and ${JSON.stringify(sb.annotations)} annotations; the bundle carries ${items.length} and ${annotations.length}`,
       at,
     );
-  else if (manifestRootOf(crypto, hashes) !== sb.manifestRoot)
+  else if (toHex(await trees.merkleRootOfHashes(manifestLeaves(hashes))) !== sb.manifestRoot)
     failures.add(
       "BUNDLE_INCOMPLETE",
       `${at}: the bundle's items and annotations do not hash to the sealed manifest root`,

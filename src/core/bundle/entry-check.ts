@@ -7,9 +7,11 @@
  * inclusion proof (verify.ts).
  */
 import type { CryptoSuite } from "../crypto.js";
-import { fromBase64, fromUtf8 } from "../bytes.js";
-import { decodeEntryWithText, signingMessage, signingMessageFromText } from "../entry.js";
+import { fromBase64 } from "../bytes.js";
+import { decodeEntryWithText, signingMessage, signingPartsFromBytes } from "../entry.js";
 import { leafHash } from "../merkle/hash.js";
+import { rootFromMultiInclusionProof } from "../merkle/multiproof.js";
+import { merkleRootOfHashes } from "./payloads.js";
 import type { BatchSignatureVerifier, SignatureCheck } from "./signatures.js";
 
 export interface EntryTask {
@@ -31,17 +33,44 @@ export interface EntryVerdicts {
 export interface EntryChecker {
   readonly parallelism: number;
   check(tasks: readonly EntryTask[]): Promise<EntryVerdicts>;
+  /** Where the verifier's tree hashing runs; default inline. */
+  readonly trees?: TreeHasher;
   close?(): Promise<void>;
 }
 
-/** The signature of an entry and its signing message, from its text (canonical entries need no re-serialising). */
+/**
+ * The verifier's last hashing, once every entry is hashed: the root the multi-leaf inclusion proof
+ * implies, and manifest roots (a sealed dataset's 10^5 items). Both may run at once on other threads
+ * while the verifier's own thread follows references.
+ */
+export interface TreeHasher {
+  /** rootFromMultiInclusionProof (coded errors as it throws them). */
+  multiInclusionRoot(
+    indexes: readonly number[],
+    size: number,
+    leafHashes: Uint8Array,
+    proof: readonly Uint8Array[],
+  ): Promise<Uint8Array>;
+  /** merkleRootOfHashes: RFC 9162 MTH with each 32-byte hash as one leaf. */
+  merkleRootOfHashes(hashes: Uint8Array): Promise<Uint8Array>;
+}
+
+export function inlineTreeHasher(crypto: CryptoSuite): TreeHasher {
+  return {
+    async multiInclusionRoot(indexes, size, leafHashes, proof) {
+      return rootFromMultiInclusionProof(crypto, indexes, size, leafHashes, proof);
+    },
+    async merkleRootOfHashes(hashes) {
+      return merkleRootOfHashes(crypto, hashes);
+    },
+  };
+}
+
+/** The signature of an entry and its signing message, cut from its bytes (canonical entries need no re-serialising). */
 export function signatureOf(bytes: Uint8Array): { message: Uint8Array; signature: Uint8Array } | undefined {
   try {
-    const text = fromUtf8(bytes);
-    const start = text.lastIndexOf(',"sig":"');
-    const end = start < 0 ? -1 : text.indexOf('"', start + 8);
-    const fast = end < 0 ? undefined : signingMessageFromText(text);
-    if (fast) return { message: fast, signature: fromBase64(text.slice(start + 8, end)) };
+    const fast = signingPartsFromBytes(bytes);
+    if (fast) return { message: fast.message, signature: fromBase64(fast.signature) };
     const { entry } = decodeEntryWithText(bytes);
     return { message: signingMessage(entry), signature: fromBase64(entry.sig) };
   } catch {

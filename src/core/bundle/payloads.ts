@@ -21,7 +21,7 @@ export function collectHashes(
   out: (hash: string, field: string) => void,
 ): void {
   if (typeof value === "string") {
-    if (HEX64.test(value)) out(value, name);
+    if (value.length === 64 && HEX64.test(value)) out(value, name);
   } else if (Array.isArray(value)) {
     for (const v of value) collectHashes(v, name, out);
   } else if (typeof value === "object") {
@@ -37,9 +37,22 @@ export const isCommitmentField = (field: string): boolean =>
  * duplicates removed, each as one leaf (the construction of study, timepoint and dataset manifests).
  */
 export function manifestRootOf(crypto: CryptoSuite, hashes: readonly string[]): string {
+  return toHex(merkleRootOfHashes(crypto, manifestLeaves(hashes)));
+}
+
+/** The manifest's leaves: the hashes sorted bytewise (as lowercase hex sorts), unique, 32 bytes each. */
+export function manifestLeaves(hashes: readonly string[]): Uint8Array {
+  const sorted = [...new Set(hashes)].sort();
+  const out = new Uint8Array(32 * sorted.length);
+  sorted.forEach((h, i) => out.set(fromHex(h), 32 * i));
+  return out;
+}
+
+/** RFC 9162 MTH with each 32-byte hash of `hashes`, in order, as one leaf. */
+export function merkleRootOfHashes(crypto: CryptoSuite, hashes: Uint8Array): Uint8Array {
   const range = new CompactRange(crypto);
-  for (const h of [...new Set(hashes)].sort()) range.append(leafHash(crypto, fromHex(h)));
-  return toHex(range.root());
+  for (let o = 0; o < hashes.length; o += 32) range.append(leafHash(crypto, hashes.subarray(o, o + 32)));
+  return range.root();
 }
 
 export function checkDisclosure(

@@ -30,11 +30,10 @@
  * place, never an exception.
  */
 import type { CryptoSuite } from "../crypto.js";
-import { fromUtf8, toBase64, toHex } from "../bytes.js";
+import { bytesEqual, fromUtf8, toBase64, toHex } from "../bytes.js";
 import type { JsonObject } from "../canonical-json.js";
 import { parseCheckpointText, type Checkpoint } from "../checkpoint.js";
 import { decodeEntryWithText, entryRefs, type Entry } from "../entry.js";
-import { verifyMultiInclusion } from "../merkle/multiproof.js";
 import { decodeEntryBundle } from "../tiles.js";
 import { isRadledgerError, type ErrorCode } from "../errors.js";
 import { parseSignedNote } from "../note.js";
@@ -57,7 +56,12 @@ import {
   type BundleManifest,
   type BundleSubject,
 } from "./format.js";
-import { inlineEntryChecker, type EntryChecker, type EntryTask } from "./entry-check.js";
+import {
+  inlineEntryChecker,
+  inlineTreeHasher,
+  type EntryChecker,
+  type EntryTask,
+} from "./entry-check.js";
 import type { Included } from "./included.js";
 import { checkDisclosure, collectHashes, isCommitmentField, manifestRootOf } from "./payloads.js";
 import { applyIdentity, keyFor, signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
@@ -443,13 +447,25 @@ export async function verifyBundle(
         extra.value.path.slice(0, 120),
       );
     await Promise.all(inFlight);
+    // The proof's root is computed where the checker runs (another thread in the CLI) while this
+    // thread follows references and runs the kind's checks.
+    const trees = checker.trees ?? inlineTreeHasher(crypto);
+    const checkpointRoot = checkpoint.root;
+    const proofRoot =
+      allRead && proof
+        ? trees.multiInclusionRoot(m.entries, m.size, leafHashes, proof).then(
+            (root) => {
+              if (!bytesEqual(root, checkpointRoot))
+                failures.add(
+                  "ROOT_MISMATCH",
+                  `${PROOF_PATH}: the leaves and the inclusion proof do not lead to the root of size ${m.size}`,
+                  PROOF_PATH,
+                );
+            },
+            (e: unknown) => failures.addError(e, PROOF_PATH),
+          )
+        : undefined;
     for (const it of included) byLeaf.set(it.leaf, it);
-    if (allRead && proof)
-      try {
-        verifyMultiInclusion(crypto, m.entries, m.size, leafHashes, proof, checkpoint.root);
-      } catch (e) {
-        failures.addError(e, PROOF_PATH);
-      }
 
     // 5. Log order, references and the kind's checks.
     if (m.entries[0] !== 0)
@@ -471,7 +487,8 @@ export async function verifyBundle(
           );
       }
     }
-    const kindResult = checkKind(crypto, m, included, byLeaf, actors, disclosed, failures);
+    const kindResult = await checkKind(m, included, byLeaf, actors, disclosed, failures, trees);
+    await proofRoot;
 
     // 6. A later checkpoint.
     if (options.against && logKey) {
