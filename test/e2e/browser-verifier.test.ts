@@ -88,7 +88,7 @@ test("served page: a dropped valid bundle verifies, a tampered one fails with wh
     const bad = await verdictOf(page);
     expect(bad.state).toBe("failed");
     expect(bad.report).toMatch(
-      /ENTRY_BAD_SIGNATURE: entries\/\d+\.json: the signature does not verify|ROOT_MISMATCH: proofs\/\d+/,
+      /ENTRY_BAD_SIGNATURE: entries\/\d+:\d+: the signature does not verify|ROOT_MISMATCH: inclusion-proof:/,
     );
     // Verification made no network request (blob: worker only).
     expect(requests.slice(before).filter((u) => !u.startsWith("blob:"))).toEqual([]);

@@ -1,17 +1,25 @@
 /**
  * Bundle entry checks on worker threads (node:crypto): each worker hashes leaves and verifies the
- * Ed25519 signatures, so that the verifier's main thread only decodes the archive and follows the
- * log order. A batch crosses threads as one transferred buffer; verdicts come back as packed leaf
- * hashes plus the (rare) positions of bad signatures. Batches go to the least busy worker. The
- * verifier's closing tree hashing (the inclusion proof's root, manifest roots) runs here too, one
- * job per worker, beside the main thread's reference checks.
+ * Ed25519 signatures while the verifier's main thread decodes the archive and follows the log order.
+ * A batch crosses threads as one transferred buffer; verdicts come back as packed leaf hashes plus
+ * the (rare) positions of bad signatures. Batches go to the least busy worker.
+ *
+ * The main thread is a lane too: with `threads` lanes there are threads − 1 workers, and a batch
+ * that finds every worker with three batches, or a closing tree job that finds every worker busy,
+ * runs on the calling thread at once.
+ * Decoding leaves the main thread idle most of the time, and one more worker than cores only makes
+ * the operating system share the cores among three threads: measured on two cores, the same
+ * verification took ~0.6 s more CPU that way (docs/performance.md).
  */
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "./worker-start.js";
 import { RadledgerError, type ErrorCode } from "../../core/errors.js";
+import { nodeCrypto } from "./crypto.js";
 import {
+  inlineTreeHasher,
   packTasks,
+  prepareEntryChecks,
   type EntryChecker,
   type EntryTask,
   type EntryVerdicts,
@@ -43,12 +51,19 @@ export type BundleCheckResult =
 
 interface Slot {
   readonly worker: Worker;
-  outstanding: number;
+  /** Jobs posted to the worker. */
+  posted: number;
+  /** Jobs the worker has finished, counted by the worker itself (Atomics) so that it is current even
+   * while this thread is busy and the answers wait in its event queue. */
+  readonly finished: Int32Array;
+}
+
+export interface BundleCheckWorkerData {
+  readonly finished: SharedArrayBuffer;
 }
 
 interface Pending {
   readonly slot: Slot;
-  readonly n: number;
   resolve(r: BundleCheckResult): void;
   reject(e: Error): void;
 }
@@ -59,15 +74,19 @@ export class BundleCheckPool implements EntryChecker {
   #nextId = 1;
   #closed = false;
 
+  readonly #inlineTrees = inlineTreeHasher(nodeCrypto);
+
+  /** `threads` lanes, the calling thread included: at least one worker. */
   constructor(threads = availableParallelism()) {
-    for (let i = 0; i < Math.max(1, threads); i++) {
-      const worker = startModuleWorker("bundle-check-worker", import.meta.url);
-      const slot: Slot = { worker, outstanding: 0 };
+    for (let i = 0; i < Math.max(1, threads - 1); i++) {
+      const finished = new SharedArrayBuffer(4);
+      const workerData: BundleCheckWorkerData = { finished };
+      const worker = startModuleWorker("bundle-check-worker", import.meta.url, workerData);
+      const slot: Slot = { worker, posted: 0, finished: new Int32Array(finished) };
       worker.on("message", (r: BundleCheckResult) => {
         const job = this.#jobs.get(r.id);
         if (!job) return;
         this.#jobs.delete(r.id);
-        slot.outstanding -= job.n;
         job.resolve(r);
       });
       worker.on("error", (e) => this.failSlot(slot, e));
@@ -79,36 +98,58 @@ export class BundleCheckPool implements EntryChecker {
   }
 
   get parallelism(): number {
-    return this.#slots.length;
+    return this.#slots.length + 1;
+  }
+
+  /** Whether every worker already has more than `depth` jobs (the one it runs and those queued behind it). */
+  #busy(depth: number): boolean {
+    return this.#slots.every((s) => this.#queued(s) > depth);
+  }
+
+  #queued(slot: Slot): number {
+    return slot.posted - Atomics.load(slot.finished, 0);
   }
 
   async check(tasks: readonly EntryTask[]): Promise<EntryVerdicts> {
+    if (this.#closed) throw new RadledgerError("NODE_CLOSED", "the bundle check pool is closed");
+    // Three batches per worker keep it busy while this thread runs one.
+    if (this.#busy(2)) {
+      // The calling thread's lane: the same checks as a worker's.
+      const { leafHashes, signatures, bad } = prepareEntryChecks(nodeCrypto, tasks);
+      for (const { i, check } of signatures)
+        if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
+      return { leafHashes, badSignatures: bad.sort((a, b) => a - b) };
+    }
     const { data, offsets, indexes } = packTasks(tasks);
     const id = this.#nextId++;
-    const r = await this.post(
-      { kind: "entries", id, data: data.buffer as ArrayBuffer, offsets, indexes },
-      tasks.length,
-      [data.buffer as ArrayBuffer],
-    );
+    const r = await this.post({ kind: "entries", id, data: data.buffer as ArrayBuffer, offsets, indexes }, [
+      data.buffer as ArrayBuffer,
+    ]);
     if (!("verdicts" in r)) throw new RadledgerError("INTERNAL", "bundle check worker answered out of turn");
     return r.verdicts;
   }
 
   readonly trees: TreeHasher = {
     multiInclusionRoot: async (indexes, size, leafHashes, proof) => {
+      if (this.#busy(0)) return this.#inlineTrees.multiInclusionRoot(indexes, size, leafHashes, proof);
       const joined = new Uint8Array(32 * proof.length);
       proof.forEach((h, i) => joined.set(h, 32 * i));
       const id = this.#nextId++;
       return this.root(
-        await this.post(
-          { kind: "multi-inclusion-root", id, indexes: Float64Array.from(indexes), size, leafHashes, proof: joined },
-          indexes.length,
-        ),
+        await this.post({
+          kind: "multi-inclusion-root",
+          id,
+          indexes: Float64Array.from(indexes),
+          size,
+          leafHashes,
+          proof: joined,
+        }),
       );
     },
     merkleRootOfHashes: async (hashes) => {
+      if (this.#busy(0)) return this.#inlineTrees.merkleRootOfHashes(hashes);
       const id = this.#nextId++;
-      return this.root(await this.post({ kind: "merkle-root", id, hashes }, hashes.length / 32));
+      return this.root(await this.post({ kind: "merkle-root", id, hashes }));
     },
   };
 
@@ -123,13 +164,14 @@ export class BundleCheckPool implements EntryChecker {
     return r.root;
   }
 
-  /** Sends a job to the least busy worker (by entries outstanding). */
-  private post(job: BundleCheckJob, n: number, transfer: ArrayBuffer[] = []): Promise<BundleCheckResult> {
-    if (this.#closed) return Promise.reject(new RadledgerError("NODE_CLOSED", "the bundle check pool is closed"));
-    const slot = this.#slots.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
+  /** Sends a job to the worker with the fewest jobs unfinished. */
+  private post(job: BundleCheckJob, transfer: ArrayBuffer[] = []): Promise<BundleCheckResult> {
+    if (this.#closed)
+      return Promise.reject(new RadledgerError("NODE_CLOSED", "the bundle check pool is closed"));
+    const slot = this.#slots.reduce((a, b) => (this.#queued(b) < this.#queued(a) ? b : a));
     return new Promise<BundleCheckResult>((resolve, reject) => {
-      this.#jobs.set(job.id, { slot, n, resolve, reject });
-      slot.outstanding += n;
+      this.#jobs.set(job.id, { slot, resolve, reject });
+      slot.posted++;
       slot.worker.postMessage(job, transfer);
     });
   }

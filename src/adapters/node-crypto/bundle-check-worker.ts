@@ -1,11 +1,13 @@
 /** Worker thread of BundleCheckPool: leaf hashes and signatures of a batch of bundle entries, and tree roots. */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { nodeCrypto } from "./crypto.js";
 import { prepareEntryChecks, unpackTasks } from "../../core/bundle/entry-check.js";
 import { merkleRootOfHashes } from "../../core/bundle/payloads.js";
 import { isRadledgerError } from "../../core/errors.js";
 import { rootFromMultiInclusionProof } from "../../core/merkle/multiproof.js";
-import type { BundleCheckJob, BundleCheckResult } from "./bundle-check-pool.js";
+import type { BundleCheckJob, BundleCheckResult, BundleCheckWorkerData } from "./bundle-check-pool.js";
+
+const finished = new Int32Array((workerData as BundleCheckWorkerData).finished);
 
 function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayBuffer[] } {
   switch (job.kind) {
@@ -22,7 +24,13 @@ function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayB
     case "multi-inclusion-root": {
       const proof: Uint8Array[] = [];
       for (let o = 0; o < job.proof.length; o += 32) proof.push(job.proof.subarray(o, o + 32));
-      const root = rootFromMultiInclusionProof(nodeCrypto, Array.from(job.indexes), job.size, job.leafHashes, proof);
+      const root = rootFromMultiInclusionProof(
+        nodeCrypto,
+        Array.from(job.indexes),
+        job.size,
+        job.leafHashes,
+        proof,
+      );
       return { result: { id: job.id, root }, transfer: [] };
     }
     case "merkle-root":
@@ -42,4 +50,5 @@ parentPort!.on("message", (job: BundleCheckJob) => {
     answer = { result: { id: job.id, error }, transfer: [] };
   }
   parentPort!.postMessage(answer.result, answer.transfer);
+  Atomics.add(finished, 0, 1);
 });

@@ -56,12 +56,7 @@ import {
   type BundleManifest,
   type BundleSubject,
 } from "./format.js";
-import {
-  inlineEntryChecker,
-  inlineTreeHasher,
-  type EntryChecker,
-  type EntryTask,
-} from "./entry-check.js";
+import { inlineEntryChecker, inlineTreeHasher, type EntryChecker, type EntryTask } from "./entry-check.js";
 import type { Included } from "./included.js";
 import { checkDisclosure, collectHashes, isCommitmentField, manifestRootOf } from "./payloads.js";
 import { applyIdentity, keyFor, signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
@@ -229,6 +224,8 @@ export async function verifyBundle(
   let taskItems: (Included | undefined)[] = [];
   let taskStart = 0;
   const inFlight: Promise<void>[] = [];
+  /** Batches not yet answered (a checker may answer some at once, on this thread). */
+  const unanswered = new Set<Promise<void>>();
   const flush = async (): Promise<void> => {
     if (tasks.length === 0 || !checker) return;
     const batch = tasks;
@@ -237,26 +234,28 @@ export async function verifyBundle(
     taskStart += tasks.length;
     tasks = [];
     taskItems = [];
-    inFlight.push(
-      checker.check(batch).then(
-        (v) => {
-          leafHashes.set(v.leafHashes, 32 * start);
-          items.forEach((it, i) => {
-            if (it) it.leaf = toHex(v.leafHashes.subarray(32 * i, 32 * i + 32));
-          });
-          for (const i of v.badSignatures) {
-            const at = items[i]?.at ?? entriesPath(Math.floor((start + i) / ENTRIES_PER_FILE));
-            failures.add(
-              "ENTRY_BAD_SIGNATURE",
-              `${at}: the signature does not verify with the key its enrolment binds`,
-              at,
-            );
-          }
-        },
-        (e: unknown) => failures.addError(e, "entry checks"),
-      ),
+    const answered = checker.check(batch).then(
+      (v) => {
+        leafHashes.set(v.leafHashes, 32 * start);
+        items.forEach((it, i) => {
+          if (it) it.leaf = toHex(v.leafHashes.subarray(32 * i, 32 * i + 32));
+        });
+        for (const i of v.badSignatures) {
+          const at = items[i]?.at ?? entriesPath(Math.floor((start + i) / ENTRIES_PER_FILE));
+          failures.add(
+            "ENTRY_BAD_SIGNATURE",
+            `${at}: the signature does not verify with the key its enrolment binds`,
+            at,
+          );
+        }
+      },
+      (e: unknown) => failures.addError(e, "entry checks"),
     );
-    while (inFlight.length > Math.max(1, checker.parallelism) * 2) await inFlight.shift();
+    inFlight.push(answered);
+    unanswered.add(answered);
+    void answered.finally(() => unanswered.delete(answered));
+    // Bounded memory: at most two unanswered batches per lane.
+    while (unanswered.size > Math.max(1, checker.parallelism) * 2) await Promise.race(unanswered);
   };
 
   try {
@@ -480,11 +479,7 @@ export async function verifyBundle(
         const target = byLeaf.get(r.hash);
         if (!target) externalRefs++;
         else if (target.index >= it.index)
-          failures.add(
-            "BUNDLE_MALFORMED",
-            `${it.at}: refs.${r.name} names a later entry`,
-            it.at,
-          );
+          failures.add("BUNDLE_MALFORMED", `${it.at}: refs.${r.name} names a later entry`, it.at);
       }
     }
     const kindResult = await checkKind(m, included, byLeaf, actors, disclosed, failures, trees);
