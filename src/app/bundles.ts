@@ -370,7 +370,7 @@ export async function* bundleDirectoryMembers(dir: string): AsyncGenerator<Bundl
 }
 
 export interface VerifyPathOptions extends Omit<VerifyBundleOptions, "crypto" | "signatures"> {
-  /** Worker threads for signatures (default: one per core; 0 verifies on the main thread). */
+  /** Threads that check entries, the calling one included (default: one per core; 0 or 1: the calling thread alone). */
   readonly threads?: number;
 }
 
@@ -385,6 +385,6 @@ export async function verifyBundlePath(path: string, options: VerifyPathOptions 
     crypto: nodeCrypto,
     signatures: inlineSignatureVerifier(nodeCrypto),
     // Leaf hashes and signatures on worker threads; the main thread decodes and keeps log order.
-    ...(threads === 0 ? {} : { entryChecker: () => new BundleCheckPool(threads) }),
+    ...(threads !== undefined && threads <= 1 ? {} : { entryChecker: () => new BundleCheckPool(threads) }),
   });
 }

@@ -24,6 +24,7 @@ import type { JsonObject } from "../core/canonical-json.js";
 import { formatVerifierKey } from "../core/note.js";
 import { openNode } from "../app/node.js";
 import { prepareBundle, verifyBundlePath, writeBundleFile } from "../app/bundles.js";
+import { multiInclusionProofRanges } from "../core/merkle/multiproof.js";
 import { toBase64 } from "../core/bytes.js";
 import { actorKeyId } from "../core/entry.js";
 import { launchChromium } from "./chromium.js";
@@ -45,6 +46,10 @@ export interface BundleBenchOptions {
 
 export interface BundleBenchResult {
   readonly entries: number;
+  /** The checkpoint's tree size: the log also holds entries of other records. */
+  readonly logSize: number;
+  /** Hashes in the bundle's multi-leaf inclusion proof. */
+  readonly inclusionProofHashes: number;
   readonly bundleBytes: number;
   readonly threads: number;
   readonly exportSeconds: number;
@@ -84,6 +89,8 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
     const node = openNode(dir, { verifyThreads: threads });
     let bundlePath: string;
     let manifestEntries: number;
+    let logSize: number;
+    let inclusionProofHashes: number;
     let exportSeconds: number;
     try {
       const crypto = node.crypto;
@@ -118,31 +125,41 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
           }),
         ),
       );
-      const [dataset] = await append([
+      // A second dataset's items are interleaved with the bundle's, one to every four, so that the
+      // bundle is a sparse subset of the log as in a hospital's log, and its inclusion proof is not
+      // trivial (a bundle covering the whole tree needs no proof hashes at all).
+      const [dataset, otherDataset] = await append([
         sign(curator, "dataset.created", { name: "Bench nodules", purpose: "training" }),
+        sign(curator, "dataset.created", { name: "Other study", purpose: "research" }),
       ]);
       // Half items by the curator, half annotations by the annotators, each on an item.
       const additions = Math.max(2, target - 2 - (SIGNERS + 1) - 2); // genesis, admin, enrolments, created, seal
       const items = Math.ceil(additions / 2);
       const hash = (s: string): string => createHash("sha256").update(s).digest("hex");
       const itemBytes: Uint8Array[] = [];
-      for (let i = 0; i < items; i++) {
-        itemBytes.push(
-          sign(
-            curator,
-            "dataset.item.added",
-            {
-              manifestRoot: hash(`item ${i}`),
-              instanceCount: 64,
-              modality: "CT",
-              sourceInstitution: "hospital-a",
-            },
-            { dataset: dataset! },
-          ),
+      const ours: boolean[] = [];
+      const item = (i: number, of: string): Uint8Array =>
+        sign(
+          curator,
+          "dataset.item.added",
+          {
+            manifestRoot: hash(`item ${i} of ${of}`),
+            instanceCount: 64,
+            modality: "CT",
+            sourceInstitution: "hospital-a",
+          },
+          { dataset: of },
         );
+      for (let i = 0; i < items; i++) {
+        itemBytes.push(item(i, dataset!));
+        ours.push(true);
+        if (i % 4 === 3) {
+          itemBytes.push(item(i, otherDataset!));
+          ours.push(false);
+        }
         if (i % 4096 === 0) progress("sign", i, additions);
       }
-      const itemIds = await append(itemBytes);
+      const itemIds = (await append(itemBytes)).filter((_, k) => ours[k]);
       const annotationBytes: Uint8Array[] = [];
       for (let i = 0; i < additions - items; i++) {
         annotationBytes.push(
@@ -179,6 +196,8 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
       await writeBundleFile(members, bundlePath);
       exportSeconds = (performance.now() - started) / 1000;
       manifestEntries = manifest.entries.length;
+      logSize = manifest.size;
+      inclusionProofHashes = multiInclusionProofRanges(manifest.entries, manifest.size).length;
       if (options.keepBundle !== undefined) copyFileSync(bundlePath, options.keepBundle);
     } finally {
       await node.close();
@@ -207,6 +226,8 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
     const cliRate = Math.round(manifestEntries / cliSeconds);
     const base = {
       entries: manifestEntries,
+      logSize,
+      inclusionProofHashes,
       bundleBytes: statSync(bundlePath).size,
       threads,
       exportSeconds: round(exportSeconds),

@@ -67,7 +67,7 @@ export function registerVerify(program: Command): void {
       "--log-url <url>",
       "fetch the consistency proof for --against from this log's tiles (C2SP tlog-tiles)",
     )
-    .option("--threads <n>", "worker threads for signatures (default: one per core)")
+    .option("--threads <n>", "threads that check signatures, this one included (default: one per core)")
     .option("--json", "print the report as JSON")
     .option("--quiet", "no progress output")
     .action(async (bundle: string | undefined, o: VerifyOptions) => {
