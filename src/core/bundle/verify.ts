@@ -319,6 +319,7 @@ export async function verifyBundle(
     // signatures in the entry checker), then the inclusion proof of them all.
     const total = m.entries.length;
     leafHashes = new Uint8Array(32 * total);
+    const payloadNames = new Set([...m.disclosures, ...m.files, ...m.images.map((set) => set.root)]);
     let allRead = true;
     for (let k = 0; k < entryFileCount(total); k++) {
       const path = entriesPath(k);
@@ -364,9 +365,12 @@ export async function verifyBundle(
             failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
           publicKey = keyFor(crypto, item, keys, logKey, m, failures);
           applyIdentity(crypto, item, keys, actors, failures);
-          collectHashes(entry.body, "body", (hash, field) => {
-            if (!bound.has(hash)) bound.set(hash, { index, field, type: entry.type });
-          });
+          // Only the hashes the manifest's payloads are named by need remembering.
+          if (payloadNames.size > 0)
+            collectHashes(entry.body, "body", (hash, field) => {
+              if (payloadNames.has(hash) && !bound.has(hash))
+                bound.set(hash, { index, field, type: entry.type });
+            });
         }
         tasks.push(publicKey ? { index, entry: bytes, publicKey } : { index, entry: bytes });
         taskItems.push(item);
