@@ -28,7 +28,7 @@ import {
 } from "./cosignatures.js";
 import type { Failures } from "./failures.js";
 import { CHECKPOINT_PATH, MANIFEST_PATH, type BundleManifest } from "./format.js";
-import type { AgainstCheckpoint, BundleReport, VerifyBundleOptions } from "./verify.js";
+import type { AgainstCheckpoint, BundleReport, VerifyBundleOptions } from "./types.js";
 
 export function chooseLogKey(
   crypto: CryptoSuite,

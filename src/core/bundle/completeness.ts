@@ -140,11 +140,7 @@ export async function checkKind(
       const accesses = included.filter((i) => i.entry.type === "access.recorded");
       for (const a of accesses)
         if (str(a.entry.body, "patient") !== m.subject.id)
-          failures.add(
-            "BUNDLE_MALFORMED",
-            `${a.at}: an access to another patient's record`,
-            a.at,
-          );
+          failures.add("BUNDLE_MALFORMED", `${a.at}: an access to another patient's record`, a.at);
       const permits = accesses.filter((a) => str(a.entry.body, "decision") === "permit").length;
       const breakGlass = accesses.filter((a) => {
         const basis = a.entry.body.basis;

@@ -94,7 +94,8 @@ export function prepareEntryChecks(
     if (!t.publicKey) return;
     const s = signatureOf(t.entry);
     if (!s) bad.push(i);
-    else signatures.push({ i, check: { publicKey: t.publicKey, message: s.message, signature: s.signature } });
+    else
+      signatures.push({ i, check: { publicKey: t.publicKey, message: s.message, signature: s.signature } });
   });
   return { leafHashes, signatures, bad };
 }

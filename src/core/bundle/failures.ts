@@ -4,7 +4,7 @@
  * entry checks that run in parallel report late. Also the Fatal stop for a broken layout (§4 step 1).
  */
 import { isRadledgerError, type ErrorCode } from "../errors.js";
-import type { BundleFailure } from "./verify.js";
+import type { BundleFailure } from "./types.js";
 
 const MAX_FAILURES = 200;
 

@@ -3,7 +3,7 @@
  * verdict, what the bundle is about, by whom each statement was signed, as of which checkpoint (and
  * which witnesses), what payloads were checked — or every failure with its place.
  */
-import type { BundleReport } from "./verify.js";
+import type { BundleReport } from "./types.js";
 
 const plural = (n: number, word: string): string =>
   `${n} ${n === 1 ? word : word.endsWith("y") ? `${word.slice(0, -1)}ies` : `${word}s`}`;

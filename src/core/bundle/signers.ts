@@ -11,7 +11,7 @@ import { actorKeyId } from "../entry.js";
 import type { Failures } from "./failures.js";
 import type { BundleManifest } from "./format.js";
 import { str, type Included } from "./included.js";
-import type { SignerSummary } from "./verify.js";
+import type { SignerSummary } from "./types.js";
 
 export interface KeyState {
   readonly id: string;

@@ -23,19 +23,17 @@
  *  6. optionally, consistency of the checkpoint with a later one (RFC 9162 §2.1.4)
  *     (checkpoint-checks.ts).
  *
- * This file holds the public types and the orchestration: reading the archive in order, batching
- * entry checks, and assembling the report.
+ * This file holds the orchestration: reading the archive in order, batching entry checks, and
+ * assembling the report; the public types are in types.ts.
  *
  * Whatever the input, the result is a report; hostile bytes produce failures with a code and a
  * place, never an exception.
  */
-import type { CryptoSuite } from "../crypto.js";
 import { bytesEqual, fromUtf8, toBase64, toHex } from "../bytes.js";
-import type { JsonObject } from "../canonical-json.js";
 import { parseCheckpointText, type Checkpoint } from "../checkpoint.js";
 import { decodeEntryWithText, entryRefs, type Entry } from "../entry.js";
 import { decodeEntryBundle } from "../tiles.js";
-import { isRadledgerError, type ErrorCode } from "../errors.js";
+import { isRadledgerError } from "../errors.js";
 import { parseSignedNote } from "../note.js";
 import { checkAgainst, checkCheckpointSignatures, chooseLogKey } from "./checkpoint-checks.js";
 import { checkKind } from "./completeness.js";
@@ -52,112 +50,25 @@ import {
   MANIFEST_PATH,
   parseManifest,
   PROOF_PATH,
-  type BundleKind,
   type BundleManifest,
-  type BundleSubject,
 } from "./format.js";
 import { inlineEntryChecker, inlineTreeHasher, type EntryChecker, type EntryTask } from "./entry-check.js";
 import type { Included } from "./included.js";
 import { checkDisclosure, collectHashes, isCommitmentField, manifestRootOf } from "./payloads.js";
 import { applyIdentity, keyFor, signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
-import { inlineSignatureVerifier, type BatchSignatureVerifier } from "./signatures.js";
+import { inlineSignatureVerifier } from "./signatures.js";
+import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
 
 // Used by the exporter (src/app/bundles.ts) and the test fixtures, which build manifest roots.
 export { manifestRootOf };
-
-export interface BundleMember {
-  readonly path: string;
-  readonly bytes: Uint8Array;
-}
-
-export interface AgainstCheckpoint {
-  /** The later checkpoint (signed note text), e.g. a log's /checkpoint saved to a file. */
-  readonly checkpoint: string;
-  /** RFC 9162 consistency proof from the bundle's size to the later size, if the caller has one. */
-  readonly proof?: readonly Uint8Array[];
-  /** Otherwise, how to get one (from the log's API or its tiles); called only when sizes differ. */
-  readonly fetchProof?: (from: number, to: number) => Promise<readonly Uint8Array[]>;
-}
-
-export interface VerifyBundleOptions {
-  readonly crypto: CryptoSuite;
-  /** Ed25519 verification engine for the inline entry checker; default: inline through `crypto`. */
-  readonly signatures?: BatchSignatureVerifier;
-  /**
-   * Runs the per-entry checks (leaf hash, signature), e.g. on worker threads; default: inline, with
-   * `signatures`. The verifier closes what this returns.
-   */
-  readonly entryChecker?: () => EntryChecker;
-  /** Log verifier keys the user trusts. None: the bundle's own key is used and the report says so. */
-  readonly logKeys?: readonly string[];
-  readonly witnessKeys?: readonly string[];
-  /** Valid cosignatures by distinct named witnesses the checkpoint needs (default 0). */
-  readonly minWitnesses?: number;
-  readonly against?: AgainstCheckpoint;
-  readonly onProgress?: (done: number, total: number) => void;
-  /** Entries per batch of entry checks (default 512). */
-  readonly batchSize?: number;
-}
-
-export interface BundleFailure {
-  readonly code: ErrorCode;
-  readonly message: string;
-  /** The file (and line or byte) concerned. */
-  readonly at?: string;
-}
-
-export interface SignerSummary {
-  readonly actor: string;
-  readonly key: string;
-  readonly kind?: string;
-  readonly displayName?: string;
-  readonly roles?: readonly string[];
-  readonly specialty?: string;
-  /** Log index of the entry that enrolled the key (genesis, actor.enrolled or key.rotated). */
-  readonly enrolledAt: number;
-  readonly enrolledBy: string;
-  /** Entries of the bundle this key signed. */
-  readonly signed: number;
-  /** The key's state as far as the bundle shows: retired or revoked entries end it (after what it signed). */
-  readonly status: "active" | "retired" | "revoked";
-  readonly endedAt?: number;
-  readonly reason?: string;
-}
-
-export interface BundleReport {
-  readonly ok: boolean;
-  readonly kind?: BundleKind;
-  readonly subject?: BundleSubject;
-  readonly log?: { readonly origin: string; readonly key: string; readonly keyPinned: boolean };
-  readonly checkpoint?: {
-    readonly size: number;
-    readonly root: string;
-    readonly cosignatures: readonly CosignatureResult[];
-    /** Names on signature lines by keys the verifier was not given (not checked, not trusted). */
-    readonly unverifiedSignatures: readonly string[];
-  };
-  readonly against?: { readonly size: number; readonly root: string; readonly consistent: boolean };
-  readonly entries: number;
-  readonly byType: Readonly<Record<string, number>>;
-  readonly signers: readonly SignerSummary[];
-  readonly payloads: {
-    readonly disclosures: number;
-    readonly files: number;
-    readonly imageSets: number;
-    readonly instances: number;
-    readonly bytes: number;
-  };
-  /** References from the bundle's entries to entries it does not carry. */
-  readonly externalRefs: number;
-  /** What the kind's checks established, as sentences. */
-  readonly findings: readonly string[];
-  /** The record, summarised for display (per kind). */
-  readonly record?: JsonObject;
-  readonly warnings: readonly string[];
-  readonly failures: readonly BundleFailure[];
-  /** Failures beyond those listed (the list is capped). */
-  readonly moreFailures: number;
-}
+export type {
+  AgainstCheckpoint,
+  BundleFailure,
+  BundleMember,
+  BundleReport,
+  SignerSummary,
+  VerifyBundleOptions,
+} from "./types.js";
 
 export async function verifyBundle(
   members: AsyncIterable<BundleMember> | Iterable<BundleMember>,

@@ -19,7 +19,7 @@ import {
   PROOF_PATH,
   type BundleManifest,
 } from "./format.js";
-import type { BundleMember } from "./verify.js";
+import type { BundleMember } from "./types.js";
 
 export interface BundleParts {
   /** The signed checkpoint note (with any cosignatures) the proof is against. */

@@ -1,0 +1,107 @@
+/**
+ * The bundle verifier's public types (docs/bundle-format.md §4): what it reads (the bundle's files in
+ * archive order), what it is told to trust, and the report it returns. verify.ts is the verifier;
+ * these live apart so that its helpers (signers, failures, checkpoint checks, the report's text) and
+ * the writer can name them without importing the orchestration.
+ */
+import type { ErrorCode } from "../errors.js";
+import type { JsonObject } from "../canonical-json.js";
+import type { CryptoSuite } from "../crypto.js";
+import type { EntryChecker } from "./entry-check.js";
+import type { BundleKind, BundleSubject } from "./format.js";
+import type { BatchSignatureVerifier } from "./signatures.js";
+import type { CosignatureResult } from "./cosignatures.js";
+
+export interface BundleMember {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface AgainstCheckpoint {
+  /** The later checkpoint (signed note text), e.g. a log's /checkpoint saved to a file. */
+  readonly checkpoint: string;
+  /** RFC 9162 consistency proof from the bundle's size to the later size, if the caller has one. */
+  readonly proof?: readonly Uint8Array[];
+  /** Otherwise, how to get one (from the log's API or its tiles); called only when sizes differ. */
+  readonly fetchProof?: (from: number, to: number) => Promise<readonly Uint8Array[]>;
+}
+
+export interface VerifyBundleOptions {
+  readonly crypto: CryptoSuite;
+  /** Ed25519 verification engine for the inline entry checker; default: inline through `crypto`. */
+  readonly signatures?: BatchSignatureVerifier;
+  /**
+   * Runs the per-entry checks (leaf hash, signature), e.g. on worker threads; default: inline, with
+   * `signatures`. The verifier closes what this returns.
+   */
+  readonly entryChecker?: () => EntryChecker;
+  /** Log verifier keys the user trusts. None: the bundle's own key is used and the report says so. */
+  readonly logKeys?: readonly string[];
+  readonly witnessKeys?: readonly string[];
+  /** Valid cosignatures by distinct named witnesses the checkpoint needs (default 0). */
+  readonly minWitnesses?: number;
+  readonly against?: AgainstCheckpoint;
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Entries per batch of entry checks (default 512). */
+  readonly batchSize?: number;
+}
+
+export interface BundleFailure {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** The file (and line or byte) concerned. */
+  readonly at?: string;
+}
+
+export interface SignerSummary {
+  readonly actor: string;
+  readonly key: string;
+  readonly kind?: string;
+  readonly displayName?: string;
+  readonly roles?: readonly string[];
+  readonly specialty?: string;
+  /** Log index of the entry that enrolled the key (genesis, actor.enrolled or key.rotated). */
+  readonly enrolledAt: number;
+  readonly enrolledBy: string;
+  /** Entries of the bundle this key signed. */
+  readonly signed: number;
+  /** The key's state as far as the bundle shows: retired or revoked entries end it (after what it signed). */
+  readonly status: "active" | "retired" | "revoked";
+  readonly endedAt?: number;
+  readonly reason?: string;
+}
+
+export interface BundleReport {
+  readonly ok: boolean;
+  readonly kind?: BundleKind;
+  readonly subject?: BundleSubject;
+  readonly log?: { readonly origin: string; readonly key: string; readonly keyPinned: boolean };
+  readonly checkpoint?: {
+    readonly size: number;
+    readonly root: string;
+    readonly cosignatures: readonly CosignatureResult[];
+    /** Names on signature lines by keys the verifier was not given (not checked, not trusted). */
+    readonly unverifiedSignatures: readonly string[];
+  };
+  readonly against?: { readonly size: number; readonly root: string; readonly consistent: boolean };
+  readonly entries: number;
+  readonly byType: Readonly<Record<string, number>>;
+  readonly signers: readonly SignerSummary[];
+  readonly payloads: {
+    readonly disclosures: number;
+    readonly files: number;
+    readonly imageSets: number;
+    readonly instances: number;
+    readonly bytes: number;
+  };
+  /** References from the bundle's entries to entries it does not carry. */
+  readonly externalRefs: number;
+  /** What the kind's checks established, as sentences. */
+  readonly findings: readonly string[];
+  /** The record, summarised for display (per kind). */
+  readonly record?: JsonObject;
+  readonly warnings: readonly string[];
+  readonly failures: readonly BundleFailure[];
+  /** Failures beyond those listed (the list is capped). */
+  readonly moreFailures: number;
+}
