@@ -97,7 +97,10 @@ describe("signing message from the canonical text or bytes", () => {
           );
           const { entry, text } = decodeEntryWithText(bytes);
           expect(signingMessageFromText(text)).toEqual(signingMessage(entry));
-          expect(signingPartsFromBytes(bytes)).toEqual({ message: signingMessage(entry), signature: entry.sig });
+          expect(signingPartsFromBytes(bytes)).toEqual({
+            message: signingMessage(entry),
+            signature: entry.sig,
+          });
           expect(verifyEntrySignature(crypto, entry, publicKey, text)).toBe(true);
         },
       ),

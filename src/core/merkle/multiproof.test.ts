@@ -17,16 +17,14 @@ for (const l of leaves) range.append(l, (level, index, hash) => stored.set(`${le
 const nodes: NodeSource = (level, index) => stored.get(`${level}/${index}`)!;
 
 /** A tree size and a non-empty, strictly ascending set of its indexes. */
-const sizeAndIndexes = fc
-  .integer({ min: 1, max: MAX })
-  .chain((size) =>
-    fc.tuple(
-      fc.constant(size),
-      fc
-        .uniqueArray(fc.nat(size - 1), { minLength: 1, maxLength: Math.min(size, 40) })
-        .map((a) => a.sort((x, y) => x - y)),
-    ),
-  );
+const sizeAndIndexes = fc.integer({ min: 1, max: MAX }).chain((size) =>
+  fc.tuple(
+    fc.constant(size),
+    fc
+      .uniqueArray(fc.nat(size - 1), { minLength: 1, maxLength: Math.min(size, 40) })
+      .map((a) => a.sort((x, y) => x - y)),
+  ),
+);
 
 const leafBytes = (indexes: readonly number[]): Uint8Array => concatBytes(...indexes.map((i) => leaves[i]!));
 
@@ -46,9 +44,9 @@ describe("multi-leaf inclusion proofs (docs/bundle-format.md §2)", () => {
       fc.property(sizeAndIndexes, ([size, indexes]) => {
         const proof = multiInclusionProof(crypto, indexes, size, nodes);
         const root = treeRoot(crypto, size, nodes);
-        expect(codeOf(() => verifyMultiInclusion(crypto, indexes, size, leafBytes(indexes), proof, root))).toBe(
-          undefined,
-        );
+        expect(
+          codeOf(() => verifyMultiInclusion(crypto, indexes, size, leafBytes(indexes), proof, root)),
+        ).toBe(undefined);
       }),
       { numRuns: 400 },
     );
