@@ -2,8 +2,8 @@
  * The DICOMweb gatekeeper's decision and record (DESIGN §2.6): for one request about a study,
  * series or instance, find the registered study through its keyed pseudonym, ask decide()
  * (src/domain/consent/decide.ts), and append the access.recorded entry signed by the institution —
- * permit or deny — before the proxy serves anything. Implements the DicomwebAuthorizer interface of
- * src/api/dicomweb.ts.
+ * permit or deny — before the proxy serves anything (appendAccessRecord, shared with the JSON API's
+ * gatekeeper). Implements the DicomwebAuthorizer interface of src/api/dicomweb.ts.
  *
  * Orthanc ↔ ledger: the Study Instance UID of the request maps to the ledger's study through
  * node.pseudonym("study", uid) → index study.key → the study.registered entry id; series and
@@ -16,7 +16,7 @@ import { decide, type AccessQuery } from "../domain/consent/decide.js";
 import type { Part } from "../domain/consent/schemas.js";
 import { getStudy } from "../domain/imaging/queries.js";
 import type { DicomwebAccessRequest, DicomwebAuthorizer, DicomwebDecision } from "../api/dicomweb.js";
-import { signAsInstitution } from "./institution.js";
+import { appendAccessRecord } from "./gatekeeper.js";
 import type { RadledgerNode } from "./node.js";
 import { registeredStudyId } from "./register-study.js";
 
@@ -52,14 +52,14 @@ export class LedgerDicomwebAuthorizer implements DicomwebAuthorizer {
     const { body, refs } = accessRecordFor(q, r.action, d);
     const record = async (): Promise<void> => {
       try {
-        await node.ledger.appendOne(signAsInstitution(node, "access.recorded", body, refs, now));
+        await appendAccessRecord(node, body, refs, now);
       } catch (e) {
         const err = toRadledgerError(e);
         if (d.decision !== "permit" || err.code !== "ACCESS_BASIS_INVALID") throw err;
         // The basis changed between decide() and the record (e.g. a revocation in the same batch):
         // the permit is not on the log, so nothing may be served; record the refusal instead.
         const deny = accessRecordFor(q, r.action, { decision: "deny", reason: "revoked" });
-        await node.ledger.appendOne(signAsInstitution(node, "access.recorded", deny.body, deny.refs, now));
+        await appendAccessRecord(node, deny.body, deny.refs, now);
         throw new RadledgerError("ACCESS_DENIED", "access denied (revoked); the decision is recorded", {
           reason: "revoked",
         });

@@ -74,3 +74,26 @@ test("recordDenial puts the API's own refusal on the patient's history", async (
     part: { kind: "record" },
   });
 });
+
+test("identical accesses in the same millisecond are each recorded (repeat 1, 2, …)", async () => {
+  const frozen = Date.now();
+  await t.reopen({ verifyThreads: 0, clock: { now: () => frozen } });
+  const gatekeeper = createGatekeeper(t.node);
+  const request = {
+    actor: "rad-1",
+    patient,
+    part: { kind: "study" as const, id: study },
+    action: "read" as const,
+    purpose: "TREAT" as const,
+  };
+  const before = accesses();
+  // Concurrent, as a viewer fetching the same study twice at once: the same batch or the next.
+  const outcomes = await Promise.all([1, 2, 3].map(() => gatekeeper.authorize(request)));
+  expect(new Set(outcomes.map((o) => o.access.id)).size).toBe(3);
+  expect(accesses()).toBe(before + 3);
+  const repeats = outcomes.map((o) => {
+    const entry = t.node.store.readEntry(o.access.index)!;
+    return (JSON.parse(new TextDecoder().decode(entry.bytes)) as { body: { repeat?: number } }).body.repeat;
+  });
+  expect(repeats.sort()).toEqual([1, 2, undefined]);
+});

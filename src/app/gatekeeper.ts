@@ -10,15 +10,17 @@
  * permit is refused by the append path, and the gatekeeper decides again — now on the state that
  * includes the revocation — and records the resulting deny. So a revocation stops access at once.
  *
- * No HTTP here: the JSON API (src/api/gatekeeper-routes.ts) and DICOMweb both call `authorize`.
+ * No HTTP here: the JSON API (src/api/content.ts, bundle-routes.ts, patient-access.ts) calls it;
+ * DICOMweb decides per study, series or instance in src/app/dicomweb-access.ts and records through
+ * the same appendAccessRecord.
  */
-import { actorKeyId, formatTime } from "../core/entry.js";
+import type { JsonObject } from "../core/canonical-json.js";
+import { formatTime, type EntryRefs } from "../core/entry.js";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
-import { accessRecordFor } from "../domain/access/entries.js";
+import { accessRecordFor, MAX_REPEAT } from "../domain/access/entries.js";
 import { decide, type AccessQuery, type Decision } from "../domain/consent/decide.js";
 import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/schemas.js";
-import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
-import { signAs, type HeldKey } from "./keys.js";
+import { signAsInstitution } from "./institution.js";
 import type { RadledgerNode } from "./node.js";
 
 export interface AuthorizeRequest {
@@ -69,23 +71,41 @@ export interface GatekeeperOptions {
 /** How often a permit refused at admission (state changed underneath) is decided again. */
 const MAX_ATTEMPTS = 3;
 
-export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions = {}): Gatekeeper {
-  const institution: HeldKey = {
-    actor: INSTITUTION_ACTOR,
-    seed: node.logKey.seed,
-    publicKey: node.logKey.publicKey,
-    keyId: actorKeyId(node.crypto, node.logKey.publicKey),
-  };
-  const origin = node.config.origin;
+/**
+ * Signs an access.recorded body as the institution and appends it, durably. Two identical accesses
+ * in one millisecond (same actor, part, purpose, decision) would sign to the same bytes (RFC 8032
+ * signatures are deterministic) and the second be refused as ENTRY_DUPLICATE; every access is
+ * recorded, so the next one says it is a repeat (docs/families/access.md). Used by this gatekeeper
+ * and the DICOMweb one (src/app/dicomweb-access.ts).
+ */
+export async function appendAccessRecord(
+  node: RadledgerNode,
+  body: JsonObject,
+  refs: EntryRefs,
+  time: number,
+): Promise<{ index: number; leafHash: string }> {
+  for (let repeat = 0; ; repeat++) {
+    const bytes = signAsInstitution(
+      node,
+      "access.recorded",
+      repeat === 0 ? body : { ...body, repeat },
+      refs,
+      time,
+    );
+    try {
+      return await node.ledger.appendOne(bytes);
+    } catch (e) {
+      if (!(isRadledgerError(e) && e.code === "ENTRY_DUPLICATE" && repeat < MAX_REPEAT)) throw e;
+    }
+  }
+}
 
-  async function record(
-    body: Parameters<typeof signAs>[4],
+export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions = {}): Gatekeeper {
+  const record = (
+    body: JsonObject,
     refs: Record<string, string | string[]>,
     time: number,
-  ): Promise<{ index: number; leafHash: string }> {
-    const bytes = signAs(node.crypto, institution, origin, "access.recorded", body, { refs, time });
-    return node.ledger.appendOne(bytes);
-  }
+  ): Promise<{ index: number; leafHash: string }> => appendAccessRecord(node, body, refs, time);
 
   return {
     async authorize(r) {

@@ -54,7 +54,14 @@ const { urls, headers, concurrency } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const get = (url) => new Promise((resolve, reject) => {
   http.get(url, { agent, headers }, (res) => {
-    if (res.statusCode !== 200) { res.resume(); reject(new Error("HTTP " + res.statusCode)); return; }
+    if (res.statusCode !== 200) {
+      // The problem+json body names the code: a failed benchmark says why.
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => { if (body.length < 2000) body += c; });
+      res.on("end", () => reject(new Error("HTTP " + res.statusCode + " from " + url + ": " + body)));
+      return;
+    }
     let n = 0;
     res.on("data", (c) => { n += c.length; });
     res.on("end", () => resolve(n));

@@ -39,6 +39,8 @@ let patient = "";
 let orthancStudy = "";
 const dir = tempDir("radledger-dicomweb-");
 const tokens = new Map<string, string>();
+/** When set, the node's clock stands still (several requests "in the same millisecond"). */
+let frozenAt: number | undefined;
 
 beforeAll(async () => {
   ensureDicomTools();
@@ -48,7 +50,7 @@ beforeAll(async () => {
     username: service.username,
     password: service.password,
   });
-  t = await makeNode();
+  t = await makeNode({ verifyThreads: 0, clock: { now: () => frozenAt ?? Date.now() } });
   study = await writeStudy(join(dir.path, "study"), {
     seed: `dw-${randomUUID()}`,
     series: 2,
@@ -206,6 +208,24 @@ describe("DICOMweb through the gatekeeper", () => {
       ),
       study: studyId,
     });
+  });
+
+  it("a viewer fetching the same study several times at once: every retrieval served and recorded", async () => {
+    // Requests in the same millisecond decide identically; each is still its own access entry
+    // (`repeat`, docs/families/access.md), not a 409 for the second.
+    const accept = 'multipart/related; type="application/dicom"; transfer-syntax=*';
+    const before = accessHistory(t.node.store, patient, { limit: 1000 }).items.length;
+    const url = `${base}/dicom-web/studies/${study.studyInstanceUid}`;
+    frozenAt = Date.now();
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const res = await fetch(url, { headers: as("rad-care", { accept }) });
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    ).finally(() => (frozenAt = undefined));
+    expect(statuses).toEqual(Array(8).fill(200));
+    expect(accessHistory(t.node.store, patient, { limit: 1000 }).items.length).toBe(before + 8);
   });
 
   it("refuses unauthenticated, malformed, unknown and break-glass-without-clinical-role requests clearly", async () => {

@@ -30,6 +30,9 @@ import {
 } from "../consent/schemas.js";
 import { getCare, getGrant } from "../consent/state.js";
 
+/** Bound of `repeat`: more identical accesses within one millisecond is not a viewer but a loop. */
+export const MAX_REPEAT = 1000;
+
 /** The basis a permit records; consent and care name their grant or care relationship in `refs`. */
 export const accessBasis = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("patient") }),
@@ -57,6 +60,13 @@ export const accessRecordedBody = z.strictObject({
   reason: code.optional(),
   /** The trial or dataset the actor acted for. */
   context: accessContext.optional(),
+  /**
+   * 1, 2, …: another access identical to one already recorded in the same millisecond (a viewer
+   * fetching the same study twice at once). Signatures are deterministic (RFC 8032), so without it
+   * the second record would be the same entry and be refused as a duplicate; with it every access
+   * is its own entry. Set by the node's gatekeeper; absent on the first.
+   */
+  repeat: z.number().int().min(1).max(MAX_REPEAT).optional(),
 });
 export type AccessRecordedBody = z.infer<typeof accessRecordedBody>;
 
