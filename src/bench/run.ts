@@ -22,16 +22,57 @@ import { runConsortiumBench } from "./consortium.js";
 import { runEvmBaseline } from "./evm-baseline.js";
 import { startEvmService } from "../adapters/evm/dev-node.js";
 
-const { values } = parseArgs({
-  options: {
-    only: { type: "string" },
-    scale: { type: "string", default: "1" },
-    out: { type: "string", default: "bench-results" },
-  },
-});
+const BENCHMARKS = [
+  "append",
+  "mixed",
+  "consent",
+  "recall",
+  "http",
+  "bundle",
+  "dicom",
+  "dicomweb",
+  "consortium",
+  "evm",
+] as const;
+const USAGE = `Usage: node dist/bench/run.js [--only NAME,...] [--scale S] [--out DIR]
+
+Runs the benchmarks of docs/performance.md in one process run and writes DIR/<time>.json and
+DIR/latest.json (default DIR: bench-results).
+
+  --only NAME,...  a subset of: ${BENCHMARKS.join(", ")}
+  --scale S        shrink or grow every size, 0 < S <= 10 (default 1: the sizes the targets name)
+  --out DIR        where the JSON results go
+  -h, --help       this text
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      only: { type: "string" },
+      scale: { type: "string", default: "1" },
+      out: { type: "string", default: "bench-results" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+} catch (e) {
+  usageError((e as Error).message);
+}
+const { values } = parsed;
+if (values.help === true) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const scale = Number(values.scale);
-if (!(scale > 0 && scale <= 10)) throw new Error("--scale must be in (0, 10]");
+if (!(scale > 0 && scale <= 10)) usageError("--scale must be in (0, 10]");
 const only = values.only === undefined ? undefined : new Set(values.only.split(","));
+for (const name of only ?? [])
+  if (!(BENCHMARKS as readonly string[]).includes(name)) usageError(`--only: no benchmark named "${name}"`);
 const wanted = (name: string): boolean => only === undefined || only.has(name);
 const n = (full: number): number => Math.max(1000, Math.round(full * scale));
 
