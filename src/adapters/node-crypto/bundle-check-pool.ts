@@ -1,30 +1,33 @@
 /**
- * Bundle entry checks on worker threads (node:crypto): each worker hashes leaves and verifies the
- * Ed25519 signatures while the verifier's main thread decodes the archive and follows the log order.
- * A batch crosses threads as one transferred buffer; verdicts come back as packed leaf hashes plus
- * the (rare) positions of bad signatures. Batches go to the least busy worker.
+ * Bundle entry checks on worker threads (node:crypto): each worker verifies the Ed25519 signatures
+ * of a batch while the verifier's main thread decodes the archive, hashes the leaves and follows the
+ * log order. A batch crosses threads as one transferred buffer; verdicts come back as the (rare)
+ * positions of bad signatures. Batches go to the least busy worker.
  *
  * The main thread is a lane too: with `threads` lanes there are threads − 1 workers, and a batch
- * that finds every worker with three batches, or a closing tree job that finds every worker busy,
- * runs on the calling thread at once.
- * Decoding leaves the main thread idle most of the time, and one more worker than cores only makes
- * the operating system share the cores among three threads: measured on two cores, the same
- * verification took ~0.6 s more CPU that way (docs/performance.md).
- */
+ * that finds every worker with three batches runs on the calling thread at once. Of the closing tree
+ * hashing, the multi-leaf inclusion root goes to a worker, and a manifest root is shared out in
+ * aligned blocks, the calling thread taking the last run. One more worker than cores only makes the operating system
+ * share the cores among three threads: measured on two cores, the same verification took ~0.6 s
+ * more CPU that way (docs/performance.md). */
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "./worker-start.js";
 import { RadledgerError, type ErrorCode } from "../../core/errors.js";
 import { nodeCrypto } from "./crypto.js";
+import { merkleBlockRoots, merkleRootFromBlocks } from "../../core/bundle/payloads.js";
 import {
   inlineTreeHasher,
   packTasks,
-  prepareEntryChecks,
+  signatureChecks,
   type EntryChecker,
   type EntryTask,
   type EntryVerdicts,
   type TreeHasher,
 } from "../../core/bundle/entry-check.js";
+
+/** Below this many leaves a manifest root is hashed on the calling thread alone (a few ms). */
+const MIN_SPLIT_LEAVES = 8192;
 
 export type BundleCheckJob =
   | {
@@ -42,11 +45,17 @@ export type BundleCheckJob =
       readonly leafHashes: Uint8Array;
       readonly proof: Uint8Array;
     }
-  | { readonly kind: "merkle-root"; readonly id: number; readonly hashes: Uint8Array };
+  | {
+      readonly kind: "merkle-block-roots";
+      readonly id: number;
+      readonly hashes: Uint8Array;
+      readonly blockLeaves: number;
+    };
 
 export type BundleCheckResult =
   | { readonly id: number; readonly verdicts: EntryVerdicts }
   | { readonly id: number; readonly root: Uint8Array }
+  | { readonly id: number; readonly roots: Uint8Array }
   | { readonly id: number; readonly error: { readonly code: ErrorCode; readonly message: string } };
 
 interface Slot {
@@ -115,10 +124,10 @@ export class BundleCheckPool implements EntryChecker {
     // Three batches per worker keep it busy while this thread runs one.
     if (this.#busy(2)) {
       // The calling thread's lane: the same checks as a worker's.
-      const { leafHashes, signatures, bad } = prepareEntryChecks(nodeCrypto, tasks);
+      const { signatures, bad } = signatureChecks(tasks);
       for (const { i, check } of signatures)
         if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
-      return { leafHashes, badSignatures: bad.sort((a, b) => a - b) };
+      return { badSignatures: bad.sort((a, b) => a - b) };
     }
     const { data, offsets, indexes } = packTasks(tasks);
     const id = this.#nextId++;
@@ -131,7 +140,8 @@ export class BundleCheckPool implements EntryChecker {
 
   readonly trees: TreeHasher = {
     multiInclusionRoot: async (indexes, size, leafHashes, proof) => {
-      if (this.#busy(0)) return this.#inlineTrees.multiInclusionRoot(indexes, size, leafHashes, proof);
+      // Asked once the last entries are read: a worker has at most three small signature batches
+      // left, and this thread has the kind's checks and its share of a manifest root to do.
       const joined = new Uint8Array(32 * proof.length);
       proof.forEach((h, i) => joined.set(h, 32 * i));
       const id = this.#nextId++;
@@ -147,9 +157,39 @@ export class BundleCheckPool implements EntryChecker {
       );
     },
     merkleRootOfHashes: async (hashes) => {
-      if (this.#busy(0)) return this.#inlineTrees.merkleRootOfHashes(hashes);
-      const id = this.#nextId++;
-      return this.root(await this.post({ kind: "merkle-root", id, hashes }));
+      // Every lane takes a run of aligned blocks (perfect subtrees): the workers theirs, this
+      // thread the last run and the leaves after the last full block; then the block roots merge.
+      const leaves = hashes.length / 32;
+      const lanes = this.parallelism;
+      if (leaves < MIN_SPLIT_LEAVES) return this.#inlineTrees.merkleRootOfHashes(hashes);
+      let blockLeaves = 1;
+      while (blockLeaves * 2 * 4 * lanes <= leaves) blockLeaves *= 2; // ≥ 4 blocks per lane
+      const blocks = Math.floor(leaves / blockLeaves);
+      const perLane = Math.ceil(blocks / lanes);
+      const posted: Promise<BundleCheckResult>[] = [];
+      let b = 0;
+      for (; b + perLane < blocks; b += perLane)
+        posted.push(
+          this.post({
+            kind: "merkle-block-roots",
+            id: this.#nextId++,
+            hashes: hashes.slice(32 * b * blockLeaves, 32 * (b + perLane) * blockLeaves),
+            blockLeaves,
+          }),
+        );
+      const mine = merkleBlockRoots(
+        nodeCrypto,
+        hashes.subarray(32 * b * blockLeaves, 32 * blocks * blockLeaves),
+        blockLeaves,
+      );
+      const roots: Uint8Array[] = [];
+      for (const r of await Promise.all(posted)) {
+        if ("error" in r) throw new RadledgerError(r.error.code, r.error.message);
+        if (!("roots" in r)) throw new RadledgerError("INTERNAL", "bundle check worker answered out of turn");
+        for (let o = 0; o < r.roots.length; o += 32) roots.push(r.roots.subarray(o, o + 32));
+      }
+      for (let o = 0; o < mine.length; o += 32) roots.push(mine.subarray(o, o + 32));
+      return merkleRootFromBlocks(nodeCrypto, roots, hashes.subarray(32 * blocks * blockLeaves));
     },
   };
 

@@ -1,8 +1,8 @@
-/** Worker thread of BundleCheckPool: leaf hashes and signatures of a batch of bundle entries, and tree roots. */
+/** Worker thread of BundleCheckPool: the signatures of a batch of bundle entries, and tree roots. */
 import { parentPort, workerData } from "node:worker_threads";
 import { nodeCrypto } from "./crypto.js";
-import { prepareEntryChecks, unpackTasks } from "../../core/bundle/entry-check.js";
-import { merkleRootOfHashes } from "../../core/bundle/payloads.js";
+import { signatureChecks, unpackTasks } from "../../core/bundle/entry-check.js";
+import { merkleBlockRoots } from "../../core/bundle/payloads.js";
 import { isRadledgerError } from "../../core/errors.js";
 import { rootFromMultiInclusionProof } from "../../core/merkle/multiproof.js";
 import type { BundleCheckJob, BundleCheckResult, BundleCheckWorkerData } from "./bundle-check-pool.js";
@@ -13,13 +13,10 @@ function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayB
   switch (job.kind) {
     case "entries": {
       const tasks = unpackTasks(new Uint8Array(job.data), job.offsets, job.indexes);
-      const { leafHashes, signatures, bad } = prepareEntryChecks(nodeCrypto, tasks);
+      const { signatures, bad } = signatureChecks(tasks);
       for (const { i, check } of signatures)
         if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
-      return {
-        result: { id: job.id, verdicts: { leafHashes, badSignatures: bad.sort((a, b) => a - b) } },
-        transfer: [leafHashes.buffer as ArrayBuffer],
-      };
+      return { result: { id: job.id, verdicts: { badSignatures: bad.sort((a, b) => a - b) } }, transfer: [] };
     }
     case "multi-inclusion-root": {
       const proof: Uint8Array[] = [];
@@ -33,8 +30,10 @@ function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayB
       );
       return { result: { id: job.id, root }, transfer: [] };
     }
-    case "merkle-root":
-      return { result: { id: job.id, root: merkleRootOfHashes(nodeCrypto, job.hashes) }, transfer: [] };
+    case "merkle-block-roots": {
+      const roots = merkleBlockRoots(nodeCrypto, job.hashes, job.blockLeaves);
+      return { result: { id: job.id, roots }, transfer: [roots.buffer as ArrayBuffer] };
+    }
   }
 }
 

@@ -11,7 +11,7 @@ import { MANIFEST_PATH, type BundleManifest } from "./format.js";
 import { refOf, str, type Included } from "./included.js";
 import { toHex } from "../bytes.js";
 import type { TreeHasher } from "./entry-check.js";
-import { HEX64, manifestLeaves } from "./payloads.js";
+import { manifestLeaves } from "./payloads.js";
 import type { ActorInfo } from "./signers.js";
 
 export interface KindResult {
@@ -202,7 +202,8 @@ async function checkDataset(
   ];
   const sb = seal.entry.body;
   const at = seal.at;
-  if (hashes.some((h) => !HEX64.test(h))) {
+  const leaves = manifestLeaves(hashes);
+  if (!leaves) {
     failures.add("ENTRY_MALFORMED", "an item or annotation carries no content hash", at);
     return { findings, record: {} };
   }
@@ -212,7 +213,7 @@ async function checkDataset(
       `${at}: version ${version} has ${JSON.stringify(sb.items)} items and ${JSON.stringify(sb.annotations)} annotations; the bundle carries ${items.length} and ${annotations.length}`,
       at,
     );
-  else if (toHex(await trees.merkleRootOfHashes(manifestLeaves(hashes))) !== sb.manifestRoot)
+  else if (toHex(await trees.merkleRootOfHashes(leaves)) !== sb.manifestRoot)
     failures.add(
       "BUNDLE_INCOMPLETE",
       `${at}: the bundle's items and annotations do not hash to the sealed manifest root`,

@@ -1,15 +1,14 @@
 /**
- * The per-entry checks of bundle verification that need no log state — the leaf hash and the
- * Ed25519 signature with the key the caller resolved from the bundle's enrolments — so that they can
- * run beside the verifier's main loop: on worker threads in the CLI, inline with WebCrypto
- * signatures in the browser. The verdict is the same either way. The leaf hashes come back to the
- * verifier, which checks them all at once against the checkpoint with the bundle's multi-leaf
- * inclusion proof (verify.ts).
+ * The per-entry check of bundle verification that needs no log state — the Ed25519 signature with
+ * the key the caller resolved from the bundle's enrolments — so that it can run beside the
+ * verifier's main loop: on worker threads in the CLI, inline with WebCrypto signatures in the
+ * browser. The verdict is the same either way. Leaf hashes are the verifier's own (verify.ts): it
+ * needs them at once for references and the inclusion proof, and one SHA-256 of an entry costs a
+ * few hundredths of its signature check.
  */
 import type { CryptoSuite } from "../crypto.js";
 import { fromBase64 } from "../bytes.js";
 import { decodeEntryWithText, signingMessage, signingPartsFromBytes } from "../entry.js";
-import { leafHash } from "../merkle/hash.js";
 import { rootFromMultiInclusionProof } from "../merkle/multiproof.js";
 import { merkleRootOfHashes } from "./payloads.js";
 import type { BatchSignatureVerifier, SignatureCheck } from "./signatures.js";
@@ -18,13 +17,11 @@ export interface EntryTask {
   readonly index: number;
   /** The entry's exact bytes (its leaf). */
   readonly entry: Uint8Array;
-  /** The key that must have signed it; absent when the bundle does not bind one (already a failure). */
-  readonly publicKey?: Uint8Array;
+  /** The key that must have signed it (entries whose key the bundle does not bind are a failure already). */
+  readonly publicKey: Uint8Array;
 }
 
 export interface EntryVerdicts {
-  /** 32 bytes per task, in order. */
-  readonly leafHashes: Uint8Array;
   /** Positions (in the batch) of the tasks whose signature does not verify with their key. */
   readonly badSignatures: readonly number[];
 }
@@ -79,43 +76,40 @@ export function signatureOf(bytes: Uint8Array): { message: Uint8Array; signature
 }
 
 /**
- * Leaf hash of each task, and the signature checks still to do (with their task positions); tasks
- * whose signature cannot even be read go straight to `bad`.
+ * The signature checks of a batch (with their task positions); tasks whose signature cannot even be
+ * read go straight to `bad`.
  */
-export function prepareEntryChecks(
-  crypto: CryptoSuite,
-  tasks: readonly EntryTask[],
-): { leafHashes: Uint8Array; signatures: { i: number; check: SignatureCheck }[]; bad: number[] } {
-  const leafHashes = new Uint8Array(32 * tasks.length);
+export function signatureChecks(tasks: readonly EntryTask[]): {
+  signatures: { i: number; check: SignatureCheck }[];
+  bad: number[];
+} {
   const signatures: { i: number; check: SignatureCheck }[] = [];
   const bad: number[] = [];
   tasks.forEach((t, i) => {
-    leafHashes.set(leafHash(crypto, t.entry), 32 * i);
-    if (!t.publicKey) return;
     const s = signatureOf(t.entry);
     if (!s) bad.push(i);
     else
       signatures.push({ i, check: { publicKey: t.publicKey, message: s.message, signature: s.signature } });
   });
-  return { leafHashes, signatures, bad };
+  return { signatures, bad };
 }
 
-/** Leaf hashes on the calling thread, signatures through a (possibly asynchronous) batch verifier. */
-export function inlineEntryChecker(crypto: CryptoSuite, signatures: BatchSignatureVerifier): EntryChecker {
+/** Signatures through a (possibly asynchronous) batch verifier. */
+export function inlineEntryChecker(signatures: BatchSignatureVerifier): EntryChecker {
   return {
     parallelism: signatures.parallelism,
     async check(tasks) {
-      const { leafHashes, signatures: checks, bad } = prepareEntryChecks(crypto, tasks);
+      const { signatures: checks, bad } = signatureChecks(tasks);
       const verdicts = await signatures.verifyBatch(checks.map((c) => c.check));
       verdicts.forEach((ok, k) => {
         if (!ok) bad.push(checks[k]!.i);
       });
-      return { leafHashes, badSignatures: bad.sort((a, b) => a - b) };
+      return { badSignatures: bad.sort((a, b) => a - b) };
     },
   };
 }
 
-/** Packs tasks for another thread: one buffer, offsets, and which tasks carry a key. */
+/** Packs tasks for another thread: one buffer (per task its 32-byte key, then the entry), offsets, indexes. */
 export function packTasks(tasks: readonly EntryTask[]): {
   data: Uint8Array;
   offsets: Uint32Array;
@@ -124,13 +118,14 @@ export function packTasks(tasks: readonly EntryTask[]): {
   let total = 0;
   for (const t of tasks) total += 32 + t.entry.length;
   const data = new Uint8Array(total);
-  // Per task: [key or 32 zero bytes][entry]; offsets: each entry's start, then the end.
+  // offsets: each entry's start (after its key), then the end.
   const offsets = new Uint32Array(tasks.length + 1);
   const indexes = new Float64Array(tasks.length);
   let o = 0;
   tasks.forEach((t, i) => {
-    indexes[i] = t.publicKey ? t.index : -1 - t.index;
-    if (t.publicKey && t.publicKey.length === 32) data.set(t.publicKey, o);
+    indexes[i] = t.index;
+    // A key of another length is copied short: the signature check then fails, as it must.
+    data.set(t.publicKey.subarray(0, 32), o);
     o += 32;
     offsets[i] = o;
     data.set(t.entry, o);
@@ -146,10 +141,11 @@ export function unpackTasks(data: Uint8Array, offsets: Uint32Array, indexes: Flo
     const start = offsets[i]!;
     // The next task's 32-byte key slot follows this entry; the last offset is the end of the data.
     const end = i + 1 < indexes.length ? offsets[i + 1]! - 32 : offsets[i + 1]!;
-    const signed = indexes[i]! >= 0;
-    const index = signed ? indexes[i]! : -1 - indexes[i]!;
-    const entry = data.subarray(start, end);
-    out.push(signed ? { index, entry, publicKey: data.subarray(start - 32, start) } : { index, entry });
+    out.push({
+      index: indexes[i]!,
+      entry: data.subarray(start, end),
+      publicKey: data.subarray(start - 32, start),
+    });
   }
   return out;
 }

@@ -11,8 +11,8 @@ export interface Included {
   readonly index: number;
   /** Where it is, for failure reports: `entries/<k>:<index>` (format.ts entryPlace). */
   readonly at: string;
-  /** Hex leaf hash, filled in when the entry's batch of checks completes. */
-  leaf: string;
+  /** Hex leaf hash. */
+  readonly leaf: string;
   readonly entry: Entry;
 }
 

@@ -9,12 +9,12 @@
  *  2. the checkpoint: a C2SP signed note by the log key (its origin and size those of the manifest),
  *     cosignatures by the named witnesses (tlog-cosignature, type 0x04), the quorum
  *     (checkpoint-checks.ts);
- *  3. per entry, in log order: framing, envelope, origin, the Ed25519 signature by the key the
- *     bundle's own earlier enrolment entries bind to the actor and that no earlier entry of the
- *     bundle retired or revoked (log order decides, as at admission: docs/log-format.md §1.3)
- *     (entry-check.ts for leaf hash and signature; signers.ts for the keys); then all the leaf
- *     hashes at once against the checkpoint root with the multi-leaf inclusion proof
- *     (src/core/merkle/multiproof.ts);
+ *  3. per entry, in log order: framing, envelope, origin, leaf hash, references, the Ed25519
+ *     signature by the key the bundle's own earlier enrolment entries bind to the actor and that no
+ *     earlier entry of the bundle retired or revoked (log order decides, as at admission:
+ *     docs/log-format.md §1.3) (signers.ts for the keys; entry-check.ts runs the signature checks,
+ *     in batches, beside this loop); then all the leaf hashes at once against the checkpoint root
+ *     with the multi-leaf inclusion proof (src/core/merkle/multiproof.ts);
  *  4. per payload: disclosures against their commitments, files and DICOM instances against the
  *     hashes and manifest roots entries commit to (payloads.ts);
  *  5. the kind's own completeness checks (a signed report lists its contributions; a sealed dataset
@@ -31,9 +31,10 @@
  */
 import { bytesEqual, fromUtf8, toBase64, toHex } from "../bytes.js";
 import { parseCheckpointText, type Checkpoint } from "../checkpoint.js";
-import { decodeEntryWithText, entryRefs, type Entry } from "../entry.js";
+import { decodeEntry, entryRefs, type Entry } from "../entry.js";
 import { decodeEntryBundle } from "../tiles.js";
 import { isRadledgerError } from "../errors.js";
+import { leafHash } from "../merkle/hash.js";
 import { parseSignedNote } from "../note.js";
 import { checkAgainst, checkCheckpointSignatures, chooseLogKey } from "./checkpoint-checks.js";
 import { checkKind } from "./completeness.js";
@@ -127,13 +128,10 @@ export async function verifyBundle(
   const disclosed = new Set<string>();
   let againstReport: BundleReport["against"];
 
-  // Entry checks (leaf hash, signature) go out in batches; several may be in flight. Leaf hashes
-  // land at the entry's position in the manifest, for the inclusion proof.
+  // Signature checks go out in batches; several may be in flight.
   let checker: EntryChecker | undefined;
-  let leafHashes = new Uint8Array(0);
   let tasks: EntryTask[] = [];
-  let taskItems: (Included | undefined)[] = [];
-  let taskStart = 0;
+  let taskItems: Included[] = [];
   const inFlight: Promise<void>[] = [];
   /** Batches not yet answered (a checker may answer some at once, on this thread). */
   const unanswered = new Set<Promise<void>>();
@@ -141,18 +139,12 @@ export async function verifyBundle(
     if (tasks.length === 0 || !checker) return;
     const batch = tasks;
     const items = taskItems;
-    const start = taskStart;
-    taskStart += tasks.length;
     tasks = [];
     taskItems = [];
     const answered = checker.check(batch).then(
       (v) => {
-        leafHashes.set(v.leafHashes, 32 * start);
-        items.forEach((it, i) => {
-          if (it) it.leaf = toHex(v.leafHashes.subarray(32 * i, 32 * i + 32));
-        });
         for (const i of v.badSignatures) {
-          const at = items[i]?.at ?? entriesPath(Math.floor((start + i) / ENTRIES_PER_FILE));
+          const at = items[i]!.at;
           failures.add(
             "ENTRY_BAD_SIGNATURE",
             `${at}: the signature does not verify with the key its enrolment binds`,
@@ -224,14 +216,18 @@ export async function verifyBundle(
     if (!checkpoint) throw new Fatal();
     checker = options.entryChecker
       ? options.entryChecker()
-      : inlineEntryChecker(crypto, options.signatures ?? inlineSignatureVerifier(crypto));
+      : inlineEntryChecker(options.signatures ?? inlineSignatureVerifier(crypto));
 
-    // 3. The entries in log order, 256 to a file (decoding and key validity here, leaf hashes and
-    // signatures in the entry checker), then the inclusion proof of them all.
+    // 3. The entries in log order, 256 to a file (decoding, leaf hashes, references and key validity
+    // here, signatures in the entry checker), then the inclusion proof of them all.
     const total = m.entries.length;
-    leafHashes = new Uint8Array(32 * total);
+    // Leaf hashes are computed here, at the entry's position in the manifest, for references and
+    // the inclusion proof.
+    const leafHashes = new Uint8Array(32 * total);
     const payloadNames = new Set([...m.disclosures, ...m.files, ...m.images.map((set) => set.root)]);
     let allRead = true;
+    /** References not (yet) to an entry of the bundle: a later entry, or one outside the bundle. */
+    const forward: { at: string; index: number; name: string; hash: string }[] = [];
     for (let k = 0; k < entryFileCount(total); k++) {
       const path = entriesPath(k);
       const file = await next(path);
@@ -249,44 +245,52 @@ export async function verifyBundle(
       } catch (e) {
         failures.add("BUNDLE_MALFORMED", `${path}: ${e instanceof Error ? e.message : String(e)}`, path);
       }
-      const readable = list.length === count;
-      if (!readable) {
+      if (list.length !== count) {
         // The entries of this file cannot be told apart: none is checked, and nor is the proof.
         allRead = false;
-        list = Array.from({ length: count }, () => new Uint8Array(0));
+        list = [];
       }
-      for (let j = 0; j < count; j++) {
+      for (let j = 0; j < list.length; j++) {
         const index = m.entries[first + j]!;
         const bytes = list[j]!;
         const at = `${path}:${index}`;
-        let decoded: { entry: Entry; text: string } | undefined;
-        if (readable)
-          try {
-            decoded = decodeEntryWithText(bytes);
-          } catch (e) {
-            failures.addError(e, at);
-          }
-        let publicKey: Uint8Array | undefined;
-        let item: Included | undefined;
-        if (decoded) {
-          const entry = decoded.entry;
-          item = { index, at, leaf: "", entry };
-          included.push(item);
-          if (entry.origin !== m.origin)
-            failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
-          publicKey = keyFor(crypto, item, keys, logKey, m, failures);
-          applyIdentity(crypto, item, keys, actors, failures);
-          // Only the hashes the manifest's payloads are named by need remembering.
-          if (payloadNames.size > 0)
-            collectHashes(entry.body, "body", (hash, field) => {
-              if (payloadNames.has(hash) && !bound.has(hash))
-                bound.set(hash, { index, field, type: entry.type });
-            });
+        const leaf = leafHash(crypto, bytes);
+        leafHashes.set(leaf, 32 * (first + j));
+        let entry: Entry;
+        try {
+          entry = decodeEntry(bytes);
+        } catch (e) {
+          failures.addError(e, at);
+          continue;
         }
-        tasks.push(publicKey ? { index, entry: bytes, publicKey } : { index, entry: bytes });
-        taskItems.push(item);
+        const item: Included = { index, at, leaf: toHex(leaf), entry };
+        included.push(item);
+        byLeaf.set(item.leaf, item);
+        // An earlier entry of the bundle is known by now; anything else is looked up at the end.
+        for (const r of entryRefs(entry)) {
+          const target = byLeaf.get(r.hash);
+          if (!target) forward.push({ at, index, name: r.name, hash: r.hash });
+          else if (target.index >= index)
+            failures.add("BUNDLE_MALFORMED", `${at}: refs.${r.name} names a later entry`, at);
+        }
+        if (entry.origin !== m.origin)
+          failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
+        const publicKey = keyFor(crypto, item, keys, logKey, m, failures);
+        applyIdentity(crypto, item, keys, actors, failures);
+        // Only the hashes the manifest's payloads are named by need remembering.
+        if (payloadNames.size > 0)
+          collectHashes(entry.body, "body", (hash, field) => {
+            if (payloadNames.has(hash) && !bound.has(hash))
+              bound.set(hash, { index, field, type: entry.type });
+          });
+        if (publicKey) {
+          tasks.push({ index, entry: bytes, publicKey });
+          taskItems.push(item);
+          // Smaller batches towards the end, so that no lane is left with a long queue of
+          // signatures when the closing tree hashing starts.
+          if (tasks.length >= (total - first - j > 8 * batchSize ? batchSize : batchSize / 4)) await flush();
+        }
       }
-      if (tasks.length >= batchSize) await flush();
       if (options.onProgress) options.onProgress(first + count, total);
     }
     await flush();
@@ -360,9 +364,8 @@ export async function verifyBundle(
         `unexpected file ${JSON.stringify(extra.value.path.slice(0, 120))}: the manifest does not list it`,
         extra.value.path.slice(0, 120),
       );
-    await Promise.all(inFlight);
-    // The proof's root is computed where the checker runs (another thread in the CLI) while this
-    // thread follows references and runs the kind's checks.
+    // The last signature batches may still be running (on other threads in the CLI): the proof's
+    // root, the remaining references and the kind's checks go on meanwhile.
     const trees = checker.trees ?? inlineTreeHasher(crypto);
     const checkpointRoot = checkpoint.root;
     const proofRoot =
@@ -379,7 +382,6 @@ export async function verifyBundle(
             (e: unknown) => failures.addError(e, PROOF_PATH),
           )
         : undefined;
-    for (const it of included) byLeaf.set(it.leaf, it);
 
     // 5. Log order, references and the kind's checks.
     if (m.entries[0] !== 0)
@@ -389,16 +391,15 @@ export async function verifyBundle(
         MANIFEST_PATH,
       );
     let externalRefs = 0;
-    for (const it of included) {
-      for (const r of entryRefs(it.entry)) {
-        const target = byLeaf.get(r.hash);
-        if (!target) externalRefs++;
-        else if (target.index >= it.index)
-          failures.add("BUNDLE_MALFORMED", `${it.at}: refs.${r.name} names a later entry`, it.at);
-      }
+    for (const r of forward) {
+      const target = byLeaf.get(r.hash);
+      if (!target) externalRefs++;
+      else if (target.index >= r.index)
+        failures.add("BUNDLE_MALFORMED", `${r.at}: refs.${r.name} names a later entry`, r.at);
     }
     const kindResult = await checkKind(m, included, byLeaf, actors, disclosed, failures, trees);
     await proofRoot;
+    await Promise.all(inFlight);
 
     // 6. A later checkpoint.
     if (options.against && logKey) {
