@@ -15,7 +15,7 @@ import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "./worker-start.js";
 import { RadledgerError, type ErrorCode } from "../../core/errors.js";
 import { nodeCrypto } from "./crypto.js";
-import { merkleBlockRoots, merkleRootFromBlocks } from "../../core/bundle/payloads.js";
+import { merkleBlockRoots, merkleRootFromBlocks } from "../../core/merkle/manifest.js";
 import {
   inlineTreeHasher,
   packTasks,

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { nodeCrypto } from "./crypto.js";
 import { signatureChecks, unpackTasks } from "../../core/bundle/entry-check.js";
-import { merkleBlockRoots } from "../../core/bundle/payloads.js";
+import { merkleBlockRoots } from "../../core/merkle/manifest.js";
 import { isRadledgerError } from "../../core/errors.js";
 import { rootFromMultiInclusionProof } from "../../core/merkle/multiproof.js";
 import type { BundleCheckJob, BundleCheckResult, BundleCheckWorkerData } from "./bundle-check-pool.js";

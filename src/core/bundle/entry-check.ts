@@ -10,7 +10,7 @@ import type { CryptoSuite } from "../crypto.js";
 import { fromBase64 } from "../bytes.js";
 import { decodeEntryWithText, signingMessage, signingPartsFromBytes } from "../entry.js";
 import { rootFromMultiInclusionProof } from "../merkle/multiproof.js";
-import { merkleRootOfHashes } from "./payloads.js";
+import { merkleRootOfHashes } from "../merkle/manifest.js";
 import type { BatchSignatureVerifier, SignatureCheck } from "./signatures.js";
 
 export interface EntryTask {

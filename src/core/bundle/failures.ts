@@ -41,9 +41,16 @@ export class Failures {
       if (at.startsWith("images/")) return positions.size + 1;
       return at === "--against" ? positions.size + 3 : positions.size + 2;
     };
+    // Within an entries/<k> file, by log index (`entries/<k>:<index>`): a signature verdict that
+    // arrives after the kind's checks still comes before a failure it causes further on.
+    const entryIndex = (f: BundleFailure): number => {
+      const colon = f.at?.indexOf(":") ?? -1;
+      const index = colon < 0 ? NaN : Number(f.at!.slice(colon + 1));
+      return Number.isSafeInteger(index) ? index : -1;
+    };
     return this.list
-      .map((f, i) => ({ f, i, r: rank(f) }))
-      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map((f, i) => ({ f, i, r: rank(f), e: entryIndex(f) }))
+      .sort((a, b) => a.r - b.r || a.e - b.e || a.i - b.i)
       .map((x) => x.f);
   }
 }

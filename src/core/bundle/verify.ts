@@ -38,6 +38,7 @@ import { leafHash } from "../merkle/hash.js";
 import { parseSignedNote } from "../note.js";
 import { checkAgainst, checkCheckpointSignatures, chooseLogKey } from "./checkpoint-checks.js";
 import { checkKind } from "./completeness.js";
+import { DatasetCheck } from "./dataset-check.js";
 import type { CosignatureResult } from "./cosignatures.js";
 import { Failures, Fatal } from "./failures.js";
 import {
@@ -54,8 +55,9 @@ import {
   type BundleManifest,
 } from "./format.js";
 import { inlineEntryChecker, inlineTreeHasher, type EntryChecker, type EntryTask } from "./entry-check.js";
-import type { Included } from "./included.js";
-import { checkDisclosure, collectHashes, isCommitmentField, manifestRootOf } from "./payloads.js";
+import { LeafIndex, type Included } from "./included.js";
+import { checkDisclosure, collectHashes, isCommitmentField } from "./payloads.js";
+import { manifestRootOf } from "../merkle/manifest.js";
 import { applyIdentity, keyFor, signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
 import { inlineSignatureVerifier } from "./signatures.js";
 import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
@@ -120,7 +122,7 @@ export async function verifyBundle(
   const cosignatures: CosignatureResult[] = [];
   const unverifiedSignatures: string[] = [];
   const included: Included[] = [];
-  const byLeaf = new Map<string, Included>();
+  const byLeaf = new LeafIndex();
   const keys = new Map<string, KeyState>();
   const actors = new Map<string, ActorInfo>();
   const bound = new Map<string, { index: number; field: string; type: string }>();
@@ -224,6 +226,7 @@ export async function verifyBundle(
     // Leaf hashes are computed here, at the entry's position in the manifest, for references and
     // the inclusion proof.
     const leafHashes = new Uint8Array(32 * total);
+    const dataset = m.kind === "dataset" ? new DatasetCheck(m.subject.id, m.subject.version ?? 0) : undefined;
     const payloadNames = new Set([...m.disclosures, ...m.files, ...m.images.map((set) => set.root)]);
     let allRead = true;
     /** References not (yet) to an entry of the bundle: a later entry, or one outside the bundle. */
@@ -265,7 +268,7 @@ export async function verifyBundle(
         }
         const item: Included = { index, at, leaf: toHex(leaf), entry };
         included.push(item);
-        byLeaf.set(item.leaf, item);
+        byLeaf.set(item, leaf);
         // An earlier entry of the bundle is known by now; anything else is looked up at the end.
         for (const r of entryRefs(entry)) {
           const target = byLeaf.get(r.hash);
@@ -277,6 +280,7 @@ export async function verifyBundle(
           failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
         const publicKey = keyFor(crypto, item, keys, logKey, m, failures);
         applyIdentity(crypto, item, keys, actors, failures);
+        dataset?.observe(item);
         // Only the hashes the manifest's payloads are named by need remembering.
         if (payloadNames.size > 0)
           collectHashes(entry.body, "body", (hash, field) => {
@@ -397,7 +401,7 @@ export async function verifyBundle(
       else if (target.index >= r.index)
         failures.add("BUNDLE_MALFORMED", `${r.at}: refs.${r.name} names a later entry`, r.at);
     }
-    const kindResult = await checkKind(m, included, byLeaf, actors, disclosed, failures, trees);
+    const kindResult = await checkKind(m, included, byLeaf, actors, disclosed, failures, trees, dataset);
     await proofRoot;
     await Promise.all(inFlight);
 

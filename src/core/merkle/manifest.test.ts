@@ -3,7 +3,13 @@ import fc from "fast-check";
 import { nobleCrypto as crypto } from "../crypto-noble.js";
 import { refMth } from "../../../test/helpers/reference-merkle.js";
 import { toHex } from "../bytes.js";
-import { manifestLeaves, merkleBlockRoots, merkleRootFromBlocks, merkleRootOfHashes } from "./payloads.js";
+import {
+  manifestLeaves,
+  manifestRootOf,
+  merkleBlockRoots,
+  merkleRootFromBlocks,
+  merkleRootOfHashes,
+} from "./manifest.js";
 
 const hashesOf = (n: number, seed: number): Uint8Array => {
   const out = new Uint8Array(32 * n);
@@ -78,4 +84,5 @@ test("manifestLeaves: the hashes sorted bytewise and unique, as the string defin
   expect(manifestLeaves([ok, "ab".repeat(31)])).toBeUndefined();
   expect(manifestLeaves([ok, "zz".repeat(32)])).toBeUndefined();
   expect(manifestLeaves([])).toEqual(new Uint8Array(0));
+  expect(() => manifestRootOf(crypto, ["AB".repeat(32)])).toThrow(/lowercase hex/);
 });
