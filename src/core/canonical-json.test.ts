@@ -42,6 +42,29 @@ describe("canonical JSON (RFC 8785 rules)", () => {
     );
   });
 
+  test("accepts a text exactly when it is the canonical encoding of what it parses to", () => {
+    // Variants of one value: canonical, insertion order, whitespace, an escaped character.
+    const variant = fc.tuple(canonicalValue, fc.nat(3)).map(([v, k]) => {
+      const canonical = canonicalize(v);
+      if (k === 0) return canonical;
+      if (k === 1) return JSON.stringify(v);
+      if (k === 2) return JSON.stringify(v, null, 1);
+      return canonical.replace(/[a-z]/, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+    });
+    fc.assert(
+      fc.property(variant, (text) => {
+        let expected: boolean;
+        try {
+          expected = canonicalize(JSON.parse(text)) === text;
+        } catch {
+          expected = false;
+        }
+        expect(codeOf(() => parseCanonical(utf8(text))) === undefined).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test("matches RFC 8785 for member order by UTF-16 code units and string escapes", () => {
     // RFC 8785 §3.2.3 sorting example subset: "\u20ac" (€) sorts before "\ud83d\ude00" (😀) by UTF-16 code unit.
     expect(canonicalize({ "\u{1F600}": 1, "\u20ac": 2, "\r": 3, "1": 4, a: 5, A: 6 })).toBe(

@@ -126,42 +126,75 @@ export function parseCanonicalText(text: string): JsonValue {
 }
 
 /**
- * Accepts `text` as canonical without re-serialising it in JavaScript: the engine's JSON.stringify
- * reproduces the text exactly when member order is insertion order, and a walk checks what
- * JSON.stringify does not — members sorted by UTF-16 code units, safe integers only, no null, depth.
- * Texts with \u escapes of surrogates, or objects whose integer-like names V8 reorders, fall back to
- * the full check (returning false here never accepts anything).
+ * Accepts `text` as canonical when it is, character for character, the canonical encoding of the
+ * value JSON.parse made of it — compared while walking the value, without building that encoding:
+ * members sorted by UTF-16 code units, safe integers only, no null, depth. A string is compared as
+ * its characters between quotes: for text that parsed, that equality holds only when the string
+ * needed no escape, which is exactly when canonical JSON writes it so. Anything else — an escape,
+ * objects whose integer-like names V8 reorders, \u escapes of surrogates — returns false and falls
+ * back to the full check (returning false here never accepts anything).
  */
 function canonicalFastPath(value: unknown, text: string): boolean {
   if (text.includes("\\ud") || text.includes("\\uD")) return false;
-  return walkSorted(value, 0) && JSON.stringify(value) === text;
+  return matchCanonical(value, text, 0, 0) === text.length;
 }
 
-function walkSorted(value: unknown, depth: number): boolean {
-  if (depth > MAX_JSON_DEPTH) return false;
+/** The position after the canonical encoding of `value` if `text` has it at `pos`, else -1. */
+function matchCanonical(value: unknown, text: string, pos: number, depth: number): number {
+  if (depth > MAX_JSON_DEPTH) return -1;
   switch (typeof value) {
     case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isSafeInteger(value) && !Object.is(value, -0);
+      return matchString(value, text, pos);
+    case "boolean": {
+      const s = value ? "true" : "false";
+      return text.startsWith(s, pos) ? pos + s.length : -1;
+    }
+    case "number": {
+      if (!Number.isSafeInteger(value) || Object.is(value, -0)) return -1;
+      const s = String(value);
+      return text.startsWith(s, pos) ? pos + s.length : -1;
+    }
     case "object": {
-      if (value === null) return false;
+      if (value === null) return -1;
       if (Array.isArray(value)) {
-        for (const v of value) if (!walkSorted(v, depth + 1)) return false;
-        return true;
+        if (text.charCodeAt(pos) !== 0x5b) return -1; // [
+        pos++;
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) {
+            if (text.charCodeAt(pos) !== 0x2c) return -1; // ,
+            pos++;
+          }
+          pos = matchCanonical(value[i], text, pos, depth + 1);
+          if (pos < 0) return -1;
+        }
+        return text.charCodeAt(pos) === 0x5d ? pos + 1 : -1; // ]
       }
+      if (text.charCodeAt(pos) !== 0x7b) return -1; // {
+      pos++;
       let previous: string | undefined;
       for (const key in value) {
-        if (previous !== undefined && !(previous < key)) return false;
+        if (previous !== undefined) {
+          if (!(previous < key) || text.charCodeAt(pos) !== 0x2c) return -1;
+          pos++;
+        }
         previous = key;
-        if (!walkSorted((value as Record<string, unknown>)[key], depth + 1)) return false;
+        pos = matchString(key, text, pos);
+        if (pos < 0 || text.charCodeAt(pos) !== 0x3a) return -1; // :
+        pos = matchCanonical((value as Record<string, unknown>)[key], text, pos + 1, depth + 1);
+        if (pos < 0) return -1;
       }
-      return true;
+      return text.charCodeAt(pos) === 0x7d ? pos + 1 : -1; // }
     }
     default:
-      return false;
+      return -1;
   }
+}
+
+function matchString(s: string, text: string, pos: number): number {
+  const end = pos + 1 + s.length;
+  if (text.charCodeAt(pos) !== 0x22 || text.charCodeAt(end) !== 0x22 || !text.startsWith(s, pos + 1))
+    return -1;
+  return end + 1;
 }
 
 export interface StrictJsonOptions {
