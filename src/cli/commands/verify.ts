@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { verifyDataDir } from "../../app/verify.js";
 import { verifyBundlePath } from "../../app/bundles.js";
 import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
 import { fromBase64 } from "../../core/bytes.js";
@@ -124,6 +123,8 @@ function verifyEvidenceFile(file: string, o: VerifyOptions): void {
 
 async function verifyLog(data: string, o: VerifyOptions): Promise<void> {
   const progress = new Progress("verify", "entries", !o.quiet && !o.json);
+  // Loaded here: the whole node (storage, entry types) is not needed to verify a bundle.
+  const { verifyDataDir } = await import("../../app/verify.js");
   const report = await verifyDataDir(data, { onProgress: (d, t) => progress.update(d, t) });
   progress.done();
   if (o.json) printJson(report);
