@@ -232,6 +232,9 @@ test("refused entries leave no trace and the rebuilt projection equals the live 
       expect(admitted + refused).toBe(ops.length);
       totalAdmitted += admitted;
       totalRefused += refused;
+      // Each run's data directory goes with it (afterEach closes the one a failing run leaves).
+      await t.close();
+      t = undefined;
     }),
     { numRuns: 12 },
   );
