@@ -28,6 +28,8 @@ import {
 
 /** Below this many leaves a manifest root is hashed on the calling thread alone (a few ms). */
 const MIN_SPLIT_LEAVES = 8192;
+/** A manifest root is shared out in this many aligned blocks or more (finer: better balance). */
+const BLOCKS_PER_ROOT = 32;
 
 export type BundleCheckJob =
   | {
@@ -46,16 +48,19 @@ export type BundleCheckJob =
       readonly proof: Uint8Array;
     }
   | {
-      readonly kind: "merkle-block-roots";
+      /** Claim blocks from the front (claims[b] 0 → 1, claims[blocks] the next one) and write their roots. */
+      readonly kind: "merkle-blocks";
       readonly id: number;
       readonly hashes: Uint8Array;
       readonly blockLeaves: number;
+      readonly claims: Int32Array;
+      readonly roots: Uint8Array;
     };
 
 export type BundleCheckResult =
   | { readonly id: number; readonly verdicts: EntryVerdicts }
   | { readonly id: number; readonly root: Uint8Array }
-  | { readonly id: number; readonly roots: Uint8Array }
+  | { readonly id: number; readonly done: true }
   | { readonly id: number; readonly error: { readonly code: ErrorCode; readonly message: string } };
 
 interface Slot {
@@ -157,39 +162,36 @@ export class BundleCheckPool implements EntryChecker {
       );
     },
     merkleRootOfHashes: async (hashes) => {
-      // Every lane takes a run of aligned blocks (perfect subtrees): the workers theirs, this
-      // thread the last run and the leaves after the last full block; then the block roots merge.
+      // Aligned blocks of leaves (perfect subtrees) are claimed one at a time from a shared list:
+      // the workers from the front, this thread from the back, so that a worker still busy with the
+      // last signatures or the proof's root takes fewer. Then the block roots merge.
       const leaves = hashes.length / 32;
-      const lanes = this.parallelism;
       if (leaves < MIN_SPLIT_LEAVES) return this.#inlineTrees.merkleRootOfHashes(hashes);
       let blockLeaves = 1;
-      while (blockLeaves * 2 * 4 * lanes <= leaves) blockLeaves *= 2; // ≥ 4 blocks per lane
+      while (blockLeaves * 2 * BLOCKS_PER_ROOT <= leaves) blockLeaves *= 2;
       const blocks = Math.floor(leaves / blockLeaves);
-      const perLane = Math.ceil(blocks / lanes);
-      const posted: Promise<BundleCheckResult>[] = [];
-      let b = 0;
-      for (; b + perLane < blocks; b += perLane)
-        posted.push(
-          this.post({
-            kind: "merkle-block-roots",
-            id: this.#nextId++,
-            hashes: hashes.slice(32 * b * blockLeaves, 32 * (b + perLane) * blockLeaves),
-            blockLeaves,
-          }),
-        );
-      const mine = merkleBlockRoots(
-        nodeCrypto,
-        hashes.subarray(32 * b * blockLeaves, 32 * blocks * blockLeaves),
-        blockLeaves,
+      const shared = new Uint8Array(new SharedArrayBuffer(32 * blocks * blockLeaves));
+      shared.set(hashes.subarray(0, shared.length));
+      // One claim per block (0 free, 1 taken), then the next block the workers take from the front.
+      const claims = new Int32Array(new SharedArrayBuffer(4 * (blocks + 1)));
+      const roots = new Uint8Array(new SharedArrayBuffer(32 * blocks));
+      const posted = this.#slots.map(() =>
+        this.post({ kind: "merkle-blocks", id: this.#nextId++, hashes: shared, blockLeaves, claims, roots }),
       );
-      const roots: Uint8Array[] = [];
-      for (const r of await Promise.all(posted)) {
-        if ("error" in r) throw new RadledgerError(r.error.code, r.error.message);
-        if (!("roots" in r)) throw new RadledgerError("INTERNAL", "bundle check worker answered out of turn");
-        for (let o = 0; o < r.roots.length; o += 32) roots.push(r.roots.subarray(o, o + 32));
+      for (let b = blocks - 1; b >= 0; b--) {
+        // A claim lost at the back is a worker's: every block before it is the workers' too.
+        if (Atomics.compareExchange(claims, b, 0, 1) !== 0) break;
+        const at = 32 * b * blockLeaves;
+        roots.set(
+          merkleBlockRoots(nodeCrypto, shared.subarray(at, at + 32 * blockLeaves), blockLeaves),
+          32 * b,
+        );
       }
-      for (let o = 0; o < mine.length; o += 32) roots.push(mine.subarray(o, o + 32));
-      return merkleRootFromBlocks(nodeCrypto, roots, hashes.subarray(32 * blocks * blockLeaves));
+      for (const r of await Promise.all(posted))
+        if ("error" in r) throw new RadledgerError(r.error.code, r.error.message);
+      const list: Uint8Array[] = [];
+      for (let b = 0; b < blocks; b++) list.push(roots.slice(32 * b, 32 * b + 32));
+      return merkleRootFromBlocks(nodeCrypto, list, hashes.subarray(shared.length));
     },
   };
 

@@ -30,9 +30,20 @@ function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayB
       );
       return { result: { id: job.id, root }, transfer: [] };
     }
-    case "merkle-block-roots": {
-      const roots = merkleBlockRoots(nodeCrypto, job.hashes, job.blockLeaves);
-      return { result: { id: job.id, roots }, transfer: [roots.buffer as ArrayBuffer] };
+    case "merkle-blocks": {
+      const { hashes, blockLeaves, claims, roots } = job;
+      const blocks = claims.length - 1; // the last slot hands out the next block from the front
+      for (;;) {
+        const b = Atomics.add(claims, blocks, 1);
+        // A claim lost at the front is the calling thread's, which has every block after it too.
+        if (b >= blocks || Atomics.compareExchange(claims, b, 0, 1) !== 0) break;
+        const at = 32 * b * blockLeaves;
+        roots.set(
+          merkleBlockRoots(nodeCrypto, hashes.subarray(at, at + 32 * blockLeaves), blockLeaves),
+          32 * b,
+        );
+      }
+      return { result: { id: job.id, done: true }, transfer: [] };
     }
   }
 }
