@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test } from "vitest";
 import { makeNode, type TestNode } from "../../test/helpers/node.js";
 import { fakePseudonym, studyBody } from "../../test/helpers/fixtures.js";
 import type { HeldKey } from "./keys.js";
-import { createGatekeeper } from "./gatekeeper.js";
+import { createGatekeeper, type AuthorizeRequest } from "./gatekeeper.js";
 
 let t: TestNode;
 let patient: string;
@@ -20,6 +20,14 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 const accesses = (): number => t.node.store.lookup("access.patient", patient).length;
+/** rad-1 reads the patient's study for treatment. */
+const studyRead = (): AuthorizeRequest => ({
+  actor: "rad-1",
+  patient,
+  part: { kind: "study", id: study },
+  action: "read",
+  purpose: "TREAT",
+});
 
 test("a grant revoked while the permit is being recorded: the access is denied, recorded once", async () => {
   const grant = (
@@ -35,13 +43,7 @@ test("a grant revoked while the permit is being recorded: the access is denied, 
   ).leafHash;
   const decisions: string[] = [];
   const gatekeeper = createGatekeeper(t.node, { onDecision: (d, why) => decisions.push(`${d} ${why}`) });
-  const request = {
-    actor: "rad-1",
-    patient,
-    part: { kind: "study" as const, id: study },
-    action: "read" as const,
-    purpose: "TREAT" as const,
-  };
+  const request = studyRead();
   expect((await gatekeeper.authorize(request)).decision).toMatchObject({ decision: "permit" });
 
   // The revocation is submitted first but not yet committed when the gatekeeper decides: decide()
@@ -79,13 +81,7 @@ test("identical accesses in the same millisecond are each recorded (repeat 1, 2,
   const frozen = Date.now();
   await t.reopen({ verifyThreads: 0, clock: { now: () => frozen } });
   const gatekeeper = createGatekeeper(t.node);
-  const request = {
-    actor: "rad-1",
-    patient,
-    part: { kind: "study" as const, id: study },
-    action: "read" as const,
-    purpose: "TREAT" as const,
-  };
+  const request = studyRead();
   const before = accesses();
   // Concurrent, as a viewer fetching the same study twice at once: the same batch or the next.
   const outcomes = await Promise.all([1, 2, 3].map(() => gatekeeper.authorize(request)));

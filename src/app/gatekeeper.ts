@@ -101,12 +101,6 @@ export async function appendAccessRecord(
 }
 
 export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions = {}): Gatekeeper {
-  const record = (
-    body: JsonObject,
-    refs: Record<string, string | string[]>,
-    time: number,
-  ): Promise<{ index: number; leafHash: string }> => appendAccessRecord(node, body, refs, time);
-
   return {
     async authorize(r) {
       let reasonCommitment: string | undefined;
@@ -135,7 +129,7 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
           reasonCommitment === undefined ? {} : { reasonCommitment },
         );
         try {
-          const { index, leafHash } = await record(body, refs, now);
+          const { index, leafHash } = await appendAccessRecord(node, body, refs, now);
           options.onDecision?.(
             decision.decision,
             decision.decision === "permit" ? decision.basis.kind : decision.reason,
@@ -167,7 +161,7 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
         reason: r.reason,
         ...(r.context === undefined ? {} : { context: r.context }),
       };
-      const { index, leafHash } = await record(body, {}, now);
+      const { index, leafHash } = await appendAccessRecord(node, body, {}, now);
       options.onDecision?.("deny", r.reason);
       return { id: leafHash, index };
     },
