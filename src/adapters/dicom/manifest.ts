@@ -10,10 +10,12 @@
  * nor change when the same instance is stored twice (Orthanc ignores duplicate stores, DESIGN
  * §6). Which hash goes in (fileSha256 or pixelDataSha256) is the caller's choice.
  *
- * Self-contained for now; it will later delegate to the log's RFC 9162 core, which computes the
- * same function.
+ * The tree is the core's (src/core/merkle/manifest.ts, RFC 9162 = RFC 6962 §2.1): the same
+ * construction as the dataset and timepoint manifests a bundle verifier recomputes. This adapter adds
+ * the inputs a DICOM caller has: hashes as bytes or hex of either case.
  */
-import { createHash } from "node:crypto";
+import { nodeCrypto } from "../node-crypto/crypto.js";
+import { gather, merkleRootOfHashes, sortedUniqueOrder } from "../../core/merkle/manifest.js";
 
 export type InstanceHash = Uint8Array | string;
 
@@ -26,47 +28,22 @@ function toBytes(h: InstanceHash): Uint8Array {
   return Buffer.from(h, "hex");
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
+/** The hashes, 32 bytes each, concatenated in sorted order with duplicates removed. */
+function sortedUnique(instanceHashes: readonly InstanceHash[]): Uint8Array {
+  const raw = new Uint8Array(32 * instanceHashes.length);
+  instanceHashes.forEach((h, i) => raw.set(toBytes(h), 32 * i));
+  return gather(raw, sortedUniqueOrder(raw));
 }
-
-const LEAF = Buffer.from([0x00]);
-const NODE = Buffer.from([0x01]);
 
 /** The sorted, de-duplicated leaves of the manifest tree. */
 export function manifestLeaves(instanceHashes: readonly InstanceHash[]): Uint8Array[] {
-  const sorted = instanceHashes.map(toBytes).sort(compareBytes);
-  return sorted.filter((h, i) => i === 0 || compareBytes(h, sorted[i - 1]!) !== 0);
-}
-
-/**
- * RFC 6962 Merkle Tree Hash, computed bottom-up: pairing neighbours level by level and carrying
- * an unpaired last node up unchanged yields exactly the tree of the RFC's recursive definition
- * (split at the largest power of two smaller than n).
- */
-export function merkleTreeHash(leaves: readonly Uint8Array[]): Uint8Array {
-  if (leaves.length === 0) return createHash("sha256").digest();
-  let level: Uint8Array[] = leaves.map((l) => createHash("sha256").update(LEAF).update(l).digest());
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      next.push(
-        createHash("sha256")
-          .update(NODE)
-          .update(level[i]!)
-          .update(level[i + 1]!)
-          .digest(),
-      );
-    }
-    if (level.length % 2 === 1) next.push(level[level.length - 1]!);
-    level = next;
-  }
-  return level[0]!;
+  const joined = sortedUnique(instanceHashes);
+  return Array.from({ length: joined.length / 32 }, (_, k) => joined.slice(32 * k, 32 * k + 32));
 }
 
 /** Manifest root (32 bytes) of a study given its instances' SHA-256 hashes (bytes or hex). */
 export function studyManifestRoot(instanceHashes: readonly InstanceHash[]): Uint8Array {
-  return merkleTreeHash(manifestLeaves(instanceHashes));
+  return merkleRootOfHashes(nodeCrypto, sortedUnique(instanceHashes));
 }
 
 export function studyManifestRootHex(instanceHashes: readonly InstanceHash[]): string {
