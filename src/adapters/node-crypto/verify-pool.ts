@@ -24,6 +24,9 @@ export interface VerifyJobResult {
   readonly errors: { i: number; code: ErrorCode; message: string; at?: string }[];
 }
 
+/** Fewest entries worth a job of their own: below it, a message costs more than it shares out. */
+const MIN_PART = 4;
+
 interface WorkerSlot {
   readonly worker: Worker;
   outstanding: number;
@@ -64,6 +67,20 @@ export class WorkerVerifier implements EntryVerifier {
   async verify(requests: readonly VerifyRequest[]): Promise<VerifyOutcome[]> {
     if (this.#closed) throw new RadledgerError("NODE_CLOSED", "the verifier is closed");
     if (requests.length === 0) return [];
+    // A small request (the entries of one wave of API calls) is shared out between the workers:
+    // sent whole to one of them, it would verify on one core while the other waits, and every
+    // caller of the wave would wait for the slower half.
+    const parts = Math.min(this.#slots.length, Math.ceil(requests.length / MIN_PART));
+    if (parts <= 1) return this.verifyOn(requests);
+    const size = Math.ceil(requests.length / parts);
+    const answers = await Promise.all(
+      Array.from({ length: parts }, (_, k) => this.verifyOn(requests.slice(k * size, (k + 1) * size))),
+    );
+    return answers.flat();
+  }
+
+  /** One job to the worker with the fewest outstanding entries. */
+  private async verifyOn(requests: readonly VerifyRequest[]): Promise<VerifyOutcome[]> {
     let total = 0;
     for (const r of requests) total += r.bytes.length;
     const data = new Uint8Array(total);
