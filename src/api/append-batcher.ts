@@ -8,6 +8,8 @@ import type { Ledger } from "../domain/ledger/ledger.js";
 
 interface Waiting {
   readonly bytes: Uint8Array;
+  /** JSON.parse of bytes when the caller has it (see Ledger.append). */
+  readonly parsed: unknown;
   resolve(result: { index: number; leafHash: string }): void;
   reject(error: unknown): void;
 }
@@ -18,9 +20,9 @@ export class AppendBatcher {
 
   constructor(private readonly ledger: Ledger) {}
 
-  append(bytes: Uint8Array): Promise<{ index: number; leafHash: string }> {
+  append(bytes: Uint8Array, parsed?: unknown): Promise<{ index: number; leafHash: string }> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ bytes, resolve, reject });
+      this.#queue.push({ bytes, parsed, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.flush());
@@ -32,15 +34,20 @@ export class AppendBatcher {
     this.#scheduled = false;
     const batch = this.#queue;
     this.#queue = [];
-    this.ledger.append(batch.map((w) => w.bytes)).then(
-      (results) =>
-        results.forEach((r, i) => {
-          if (r.ok) batch[i]!.resolve({ index: r.index, leafHash: r.leafHash });
-          else batch[i]!.reject(r.error);
-        }),
-      (e: unknown) => {
-        for (const w of batch) w.reject(e);
-      },
-    );
+    this.ledger
+      .append(
+        batch.map((w) => w.bytes),
+        batch.map((w) => w.parsed),
+      )
+      .then(
+        (results) =>
+          results.forEach((r, i) => {
+            if (r.ok) batch[i]!.resolve({ index: r.index, leafHash: r.leafHash });
+            else batch[i]!.reject(r.error);
+          }),
+        (e: unknown) => {
+          for (const w of batch) w.reject(e);
+        },
+      );
   }
 }

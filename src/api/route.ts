@@ -149,7 +149,7 @@ export async function authenticate(
     api.buckets.authFailures.take(req.ip);
     throw e;
   }
-  const actor = getActor(api.node.store, record.actor);
+  const actor = getActor(api.node.ledger.state, record.actor);
   if (!actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
     throw new RadledgerError("AUTH_ACTOR_INACTIVE", `actor ${record.actor} is not an active enrolled actor`);
   return { actor, token: record };

@@ -16,7 +16,7 @@ import { verifyEntrySignature, type Entry } from "../../core/entry.js";
 import { RadledgerError, toRadledgerError, type ErrorCode, type ErrorDetails } from "../../core/errors.js";
 import type { NoteSigner } from "../../core/note.js";
 import type { Clock } from "../../ports/clock.js";
-import type { EntryRef, LogStore, NewEntry } from "../../ports/storage.js";
+import type { EntryRef, LogStore, NewEntry, StateReader } from "../../ports/storage.js";
 import type { EntryVerifier, VerifyOutcome, VerifyRequest } from "../../ports/verifier.js";
 import { getActor, getKey, INSTITUTION_ACTOR } from "../identity/state.js";
 import type { ActorDoc, ApplyContext, EntryTypeRegistry, ResolvedRef } from "./entry-types.js";
@@ -78,6 +78,13 @@ interface PendingChunk {
 const DEFAULT_MAX_AGE = 15 * 60_000;
 const DEFAULT_FUTURE_SKEW = 2 * 60_000;
 
+/** A parsed value that can be admitted once verified: an object with a key id. */
+function asEntry(value: unknown): Entry | undefined {
+  return typeof value === "object" && value !== null && typeof (value as Entry).key === "string"
+    ? (value as Entry)
+    : undefined;
+}
+
 function refusal(code: ErrorCode, message: string, details?: ErrorDetails): never {
   throw new RadledgerError(code, message, details);
 }
@@ -123,12 +130,24 @@ export class Ledger {
     return this.#latestCheckpoint;
   }
 
+  /**
+   * Committed projection state, with keys and actors cached (they change only through commits of
+   * this ledger): for readers on every request, such as the API's bearer authentication.
+   */
+  get state(): StateReader {
+    return this.#state;
+  }
+
   get pending(): number {
     return this.#pendingCount;
   }
 
-  /** Appends entries (their exact signed bytes); resolves per entry once durable or refused. */
-  async append(entries: readonly Uint8Array[]): Promise<AppendResult[]> {
+  /**
+   * Appends entries (their exact signed bytes); resolves per entry once durable or refused.
+   * `parsed[i]`, when given, must be JSON.parse of entries[i] (a caller that parsed them already,
+   * such as the API, saves the parse here; the verifier still checks the bytes themselves).
+   */
+  async append(entries: readonly Uint8Array[], parsed?: readonly unknown[]): Promise<AppendResult[]> {
     if (this.#closed) throw new RadledgerError("NODE_CLOSED", "the ledger is closed");
     const maxPending = this.#o.maxPending ?? 8192;
     while (this.#pendingCount > 0 && this.#pendingCount + entries.length > maxPending) {
@@ -141,8 +160,10 @@ export class Ledger {
       const slice = entries.slice(start, start + chunkSize);
       const items: PendingItem[] = [];
       const requests: VerifyRequest[] = [];
-      for (const bytes of slice) {
-        const entry = this.preParse(bytes);
+      for (let i = 0; i < slice.length; i++) {
+        const bytes = slice[i]!;
+        const given = parsed?.[start + i];
+        const entry = given === undefined ? this.preParse(bytes) : asEntry(given);
         const publicKey = entry ? this.knownKey(entry.key) : undefined;
         requests.push(publicKey ? { bytes, publicKey } : { bytes });
         results.push(new Promise<AppendResult>((resolve) => items.push({ bytes, entry, resolve })));
@@ -191,10 +212,7 @@ export class Ledger {
 
   private preParse(bytes: Uint8Array): Entry | undefined {
     try {
-      const value: unknown = JSON.parse(fromUtf8(bytes));
-      return typeof value === "object" && value !== null && typeof (value as Entry).key === "string"
-        ? (value as Entry)
-        : undefined;
+      return asEntry(JSON.parse(fromUtf8(bytes)));
     } catch {
       return undefined; // the verifier reports the precise decoding error
     }
