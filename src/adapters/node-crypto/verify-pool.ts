@@ -13,7 +13,9 @@ export interface VerifyJob {
   readonly id: number;
   readonly data: ArrayBuffer;
   readonly offsets: Uint32Array;
-  readonly keys: (Uint8Array | null)[];
+  /** Per entry its 32-byte enrolled key, where `known[i]` is 1 (zeros otherwise). */
+  readonly keys: Uint8Array;
+  readonly known: Uint8Array;
 }
 
 export interface VerifyJobResult {
@@ -94,11 +96,22 @@ export class WorkerVerifier implements EntryVerifier {
     offsets[requests.length] = o;
     const slot = this.#slots.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
     const id = this.#nextId++;
-    const job: VerifyJob = { id, data: data.buffer, offsets, keys: requests.map((r) => r.publicKey ?? null) };
+    // Keys packed into one buffer: a list of small typed arrays costs a structured clone each.
+    const keys = new Uint8Array(32 * requests.length);
+    const known = new Uint8Array(requests.length);
+    requests.forEach((r, i) => {
+      // A key of another length cannot verify: the worker is told there is none, and the entry
+      // is then checked at admission against the enrolled key, which refuses it.
+      if (r.publicKey?.length === 32) {
+        keys.set(r.publicKey, 32 * i);
+        known[i] = 1;
+      }
+    });
+    const job: VerifyJob = { id, data: data.buffer, offsets, keys, known };
     const result = await new Promise<VerifyJobResult>((resolve, reject) => {
       this.#jobs.set(id, { slot, n: requests.length, resolve, reject });
       slot.outstanding += requests.length;
-      slot.worker.postMessage(job, [data.buffer]);
+      slot.worker.postMessage(job, [data.buffer, keys.buffer, known.buffer]);
     });
     const outcomes: VerifyOutcome[] = new Array<VerifyOutcome>(requests.length);
     for (let i = 0; i < requests.length; i++) {

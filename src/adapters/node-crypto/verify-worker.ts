@@ -19,7 +19,7 @@ parentPort!.on("message", (job: VerifyJob) => {
   const errors: VerifyJobResult["errors"] = [];
   for (let i = 0; i < n; i++) {
     const bytes = data.subarray(job.offsets[i], job.offsets[i + 1]);
-    const key = job.keys[i] ?? undefined;
+    const key = job.known[i] === 1 ? job.keys.subarray(32 * i, 32 * i + 32) : undefined;
     const outcome = verifyEntryBytes(nodeCrypto, registry, bytes, key);
     if (outcome.ok) {
       status[i] = outcome.signatureChecked ? 2 : 1;
