@@ -2,7 +2,10 @@
  * DICOMweb benchmark (issue 5, DESIGN §8): WADO-RS retrieval of whole instances (transfer-syntax=*,
  * as stored) through the node's gatekeeper (decide + access.recorded + proxy) and directly from
  * Orthanc's DICOMweb plugin, same requests and concurrency, in alternating rounds: MB/s each and the
- * ratio (target ≥ 0.8), and the same with one request per study. Needs Orthanc + orthanc-dicomweb
+ * ratio (target ≥ 0.8), and the same with one request per study. A third side, in the same rounds,
+ * is the node's proxy alone (the same route code on a bare server, every request permitted, nothing
+ * decided or recorded): how much of the gap any proxy in between costs on this machine, where the
+ * archive, the proxy and the client share the cores. Needs Orthanc + orthanc-dicomweb
  * (RADLEDGER_TEST_ORTHANC_* or started by the dev service). Command line: dicom.ts.
  */
 import { randomBytes } from "node:crypto";
@@ -10,8 +13,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import Fastify from "fastify";
 import { OrthancClient } from "../adapters/orthanc/client.js";
 import { startOrthancService } from "../adapters/orthanc/dev-service.js";
+import { registerDicomwebRoutes } from "../api/dicomweb.js";
 import { buildServer } from "../api/server.js";
 import { LedgerDicomwebAuthorizer } from "../app/dicomweb-access.js";
 import { ingestPaths } from "../app/ingest.js";
@@ -37,9 +42,19 @@ export interface DicomwebBenchResult {
   readonly gatekeeperMBps: number;
   /** gatekeeper ÷ direct, instance by instance: target ≥ 0.8. */
   readonly ratio: number;
+  /** The proxy alone (no decision, no record) ÷ direct: the floor any proxy sets here. */
+  readonly bareProxyMBps: number;
+  readonly bareProxyRatio: number;
   readonly accessEntries: number;
   /** The same through study-level retrievals (one request per study). */
-  readonly studyLevel: { requests: number; directMBps: number; gatekeeperMBps: number; ratio: number };
+  readonly studyLevel: {
+    requests: number;
+    directMBps: number;
+    gatekeeperMBps: number;
+    ratio: number;
+    bareProxyMBps: number;
+    bareProxyRatio: number;
+  };
 }
 
 /**
@@ -157,6 +172,17 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
         limits: { actor: { perSecond: 1e9, burst: 1e9 } },
       });
       const base = await app.listen({ host: "127.0.0.1", port: 0 });
+      // The proxy alone: the node's DICOMweb route on a bare server, everything permitted, nothing
+      // decided or recorded.
+      const bare = Fastify();
+      registerDicomwebRoutes(bare, {
+        upstream: `${service.url}/dicom-web`,
+        username: service.username,
+        password: service.password,
+        authorizer: { authorize: () => Promise.resolve({ decision: "permit" }) },
+        authenticate: () => Promise.resolve({ actor: "bench" }),
+      });
+      const bareBase = await bare.listen({ host: "127.0.0.1", port: 0 });
       // The gated side authenticates like any client: a bearer token (scrypt once, then cached).
       const { token } = await app.radledger.auth.issueToken({
         actor: "rad-bench",
@@ -175,6 +201,7 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
       ): Promise<{ ms: number; bytes: number }> => clientPass(list, headers, concurrency);
       const direct = urls(`${service.url}/dicom-web`);
       const gated = urls(`${base}/dicom-web`);
+      const proxied = urls(`${bareBase}/dicom-web`);
       const before = node.ledger.size;
       try {
         await pass(direct, { accept, authorization: auth }); // warm-up both paths
@@ -183,14 +210,20 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
         // measure the neighbours' load, not the code.
         let directMs = Infinity;
         let gatedMs = Infinity;
+        let bareMs = Infinity;
         let bytes = 0;
+        await pass(proxied, { accept });
         for (let r = 0; r < rounds; r++) {
           const d = await pass(direct, { accept, authorization: auth });
           const g = await pass(gated, { accept, authorization: bearer });
-          if (d.bytes !== g.bytes)
-            throw new Error(`the gatekeeper served ${g.bytes} bytes, Orthanc ${d.bytes}`);
+          const b = await pass(proxied, { accept });
+          if (d.bytes !== g.bytes || d.bytes !== b.bytes)
+            throw new Error(
+              `the gatekeeper served ${g.bytes} bytes, the bare proxy ${b.bytes}, Orthanc ${d.bytes}`,
+            );
           directMs = Math.min(directMs, d.ms);
           gatedMs = Math.min(gatedMs, g.ms);
+          bareMs = Math.min(bareMs, b.ms);
           bytes = d.bytes;
         }
         const mb = bytes / 1e6;
@@ -199,20 +232,26 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
           Array.from({ length: 2 * concurrency }, () => `${root}/studies/${studyUid}`);
         let sdMs = Infinity;
         let sgMs = Infinity;
+        let sbMs = Infinity;
         let studyBytes = 0;
         for (let r = 0; r < rounds; r++) {
           const sd = await pass(studyUrl(`${service.url}/dicom-web`), { accept, authorization: auth });
           const sg = await pass(studyUrl(`${base}/dicom-web`), { accept, authorization: bearer });
+          const sb = await pass(studyUrl(`${bareBase}/dicom-web`), { accept });
           sdMs = Math.min(sdMs, sd.ms);
           sgMs = Math.min(sgMs, sg.ms);
+          sbMs = Math.min(sbMs, sb.ms);
           studyBytes = sd.bytes;
         }
+        const mbps = (b: number, ms: number): number => Math.round(b / 1e6 / (ms / 1000));
         return {
           studyLevel: {
             requests: 2 * concurrency,
-            directMBps: Math.round(studyBytes / 1e6 / (sdMs / 1000)),
-            gatekeeperMBps: Math.round(studyBytes / 1e6 / (sgMs / 1000)),
+            directMBps: mbps(studyBytes, sdMs),
+            gatekeeperMBps: mbps(studyBytes, sgMs),
             ratio: round2(sdMs / sgMs),
+            bareProxyMBps: mbps(studyBytes, sbMs),
+            bareProxyRatio: round2(sdMs / sbMs),
           },
           instances: count,
           requests: count * rounds,
@@ -220,9 +259,12 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
           directMBps: Math.round(mb / (directMs / 1000)),
           gatekeeperMBps: Math.round(mb / (gatedMs / 1000)),
           ratio: round2(directMs / gatedMs),
+          bareProxyMBps: Math.round(mb / (bareMs / 1000)),
+          bareProxyRatio: round2(directMs / bareMs),
           accessEntries: node.ledger.size - before,
         };
       } finally {
+        await bare.close();
         await app.close();
       }
     } finally {
