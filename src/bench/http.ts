@@ -17,6 +17,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Fastify from "fastify";
+import { ENTRY_MEDIA_TYPE } from "../api/entries.js";
 import { initDataDir } from "../app/init.js";
 import { readActorKey } from "../app/keys.js";
 import { openNode } from "../app/node.js";
@@ -60,6 +62,16 @@ export interface HttpBenchResult {
   readonly tileFailures: number;
   readonly entryBundleRequestsPerSecond: number;
   readonly entryBundleFailures: number;
+  /**
+   * The same requests, client and connections against a bare server whose POST /api/v1/entries
+   * reads the body and answers 201 at once: what HTTP alone costs on this machine (server CPU per
+   * request, client CPU per request), the part of an HTTP append no node code can remove.
+   */
+  readonly bareHttp: {
+    readonly requestsPerSecond: number;
+    readonly serverCpuMicrosPerRequest: number;
+    readonly clientCpuMicrosPerRequest: number;
+  };
 }
 
 const ORIGIN = "radledger.bench.example/log";
@@ -217,6 +229,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
         seconds,
       });
       o.progress?.("http tiles", 1, 1);
+      const bareHttp = await bareHttpFloor(file, tokens, concurrency);
       return {
         entries: appended,
         concurrency,
@@ -239,6 +252,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
         tileFailures: tiles.non2xx + tiles.errors + tiles.timeouts,
         entryBundleRequestsPerSecond: Math.round(bundles.ok / bundles.seconds),
         entryBundleFailures: bundles.non2xx + bundles.errors + bundles.timeouts,
+        bareHttp,
       };
     } finally {
       await app.close();
@@ -246,5 +260,36 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** HttpBenchResult.bareHttp: the append requests against a server that does nothing with them. */
+async function bareHttpFloor(
+  entriesFile: string,
+  tokens: Record<string, string>,
+  connections: number,
+): Promise<HttpBenchResult["bareHttp"]> {
+  const bare = Fastify({ bodyLimit: 64 * 1024 });
+  bare.addContentTypeParser(ENTRY_MEDIA_TYPE, { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  // An answer of the size the node gives (index, leaf hash, size, the entry, the checkpoint).
+  const answer = JSON.stringify({ index: 1, leafHash: "0".repeat(64), size: 2, checkpoint: "x".repeat(200) });
+  bare.post("/api/v1/entries", async (req, reply) => {
+    const entry = (req.body as Buffer).toString("utf8");
+    return reply
+      .code(201)
+      .type("application/json; charset=utf-8")
+      .send(answer.slice(0, -1) + `,"entry":${entry}}`);
+  });
+  try {
+    const url = await bare.listen({ host: "127.0.0.1", port: 0 });
+    const cpuBefore = process.cpuUsage();
+    const load = await runLoad({ url, mode: "append", connections, entriesFile, tokens });
+    return {
+      requestsPerSecond: Math.round(load.ok / load.seconds),
+      serverCpuMicrosPerRequest: cpuPerEntry(process.cpuUsage(cpuBefore), load.ok),
+      clientCpuMicrosPerRequest: Math.round(load.cpuMicros / Math.max(1, load.ok)),
+    };
+  } finally {
+    await bare.close();
   }
 }
