@@ -87,10 +87,20 @@ export interface Appended {
   readonly checkpoint: string;
 }
 
-async function append(api: Api, bytes: Uint8Array): Promise<Appended> {
+/** Appends through the request batcher; resolves once durable, and times it for /metrics. */
+async function appendDurable(
+  api: Api,
+  bytes: Uint8Array,
+  parsed?: unknown,
+): Promise<{ index: number; leafHash: string }> {
   const started = performance.now();
-  const { index, leafHash } = await api.appender.append(bytes);
+  const appended = await api.appender.append(bytes, parsed);
   api.metrics.apiAppendSeconds.observe((performance.now() - started) / 1000);
+  return appended;
+}
+
+async function append(api: Api, bytes: Uint8Array): Promise<Appended> {
+  const { index, leafHash } = await appendDurable(api, bytes);
   return {
     index,
     leafHash,
@@ -230,9 +240,7 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
           at: "entry.type",
         });
       mayDefine(caller!, def);
-      const started = performance.now();
-      const { index, leafHash } = await api.appender.append(bytes, entry.parsed);
-      api.metrics.apiAppendSeconds.observe((performance.now() - started) / 1000);
+      const { index, leafHash } = await appendDurable(api, bytes, entry.parsed);
       void reply.type("application/json; charset=utf-8");
       return appendedText(bytes, index, leafHash);
     },
