@@ -10,6 +10,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSyn
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomInt } from "node:crypto";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { initDataDir } from "../app/init.js";
 import { readActorKey } from "../app/keys.js";
 import { openNode, type RadledgerNode } from "../app/node.js";
@@ -117,6 +119,43 @@ export async function presign(
   closeSync(fd);
   if (next !== count) throw new RadledgerError("INTERNAL", `pre-signing wrote ${next} of ${count} entries`);
   return bytes;
+}
+
+/**
+ * presign() in a child process (presign-main.ts), so that the pre-signer's memory is not counted in
+ * the node's peak RSS measured afterwards in this process.
+ */
+export function presignInChild(
+  file: string,
+  workload: WorkloadName,
+  setup: WorkloadSetup,
+  count: number,
+  threads: number,
+  progress?: AppendBenchOptions["progress"],
+): Promise<number> {
+  const script = fileURLToPath(new URL("./presign-main.js", import.meta.url));
+  const job = JSON.stringify({ file, workload, setup, count, threads });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, job], { stdio: ["ignore", "pipe", "inherit"] });
+    let bytes: number | undefined;
+    let buffered = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (text: string) => {
+      buffered += text;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const [what, a, b] = line.split(" ");
+        if (what === "progress") progress?.("presign", Number(a), Number(b));
+        else if (what === "done") bytes = Number(a);
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0 && bytes !== undefined) resolve(bytes);
+      else reject(new RadledgerError("INTERNAL", `the pre-signing process exited with ${code}`));
+    });
+  });
 }
 
 /** Reads the pre-signed file back in arrays of `batch` entries. */
@@ -228,7 +267,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         institutionSeed: toBase64(node.logKey.seed),
       };
       const file = join(scratch, "entries.bin");
-      const fileBytes = await presign(file, workload, setup, o.entries, threads, o.progress);
+      const fileBytes = await presignInChild(file, workload, setup, o.entries, threads, o.progress);
 
       const verifyCeilingPerSecond = await measureVerifyCeiling(threads);
 
