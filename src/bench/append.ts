@@ -136,7 +136,10 @@ export function presignInChild(
   const script = fileURLToPath(new URL("./presign-main.js", import.meta.url));
   const job = JSON.stringify({ file, workload, setup, count, threads });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, job], { stdio: ["ignore", "pipe", "inherit"] });
+    // The job goes through stdin, not argv: it holds the institution's key seed (workloads that
+    // sign as the institution), which a command line would show to every local user.
+    const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
+    child.stdin.end(job);
     let bytes: number | undefined;
     let buffered = "";
     child.stdout.setEncoding("utf8");

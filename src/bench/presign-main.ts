@@ -3,8 +3,8 @@
  * generator's memory — its worker threads' heaps, which the allocator keeps after they end
  * (≈ 85 MB for 100,000 entries) — must not count in the node's peak RSS.
  *
- * Reads its job as JSON from argv[2]; prints `progress <done> <total>` lines while signing and
- * `done <bytes>` at the end.
+ * Reads its job as JSON from stdin (it holds a key seed: not for the command line); prints
+ * `progress <done> <total>` lines while signing and `done <bytes>` at the end.
  */
 import { presign } from "./append.js";
 import type { WorkloadName, WorkloadSetup } from "./workloads.js";
@@ -17,7 +17,9 @@ interface Job {
   readonly threads: number;
 }
 
-const job = JSON.parse(process.argv[2]!) as Job;
+let input = "";
+for await (const chunk of process.stdin) input += (chunk as Buffer).toString("utf8");
+const job = JSON.parse(input) as Job;
 let reported = 0;
 const bytes = await presign(
   job.file,
