@@ -121,25 +121,26 @@ export async function presign(
   return bytes;
 }
 
+/** presign()'s arguments as one value, for the pre-signing process (presign-main.ts). */
+export interface PresignJob {
+  readonly file: string;
+  readonly workload: WorkloadName;
+  readonly setup: WorkloadSetup;
+  readonly count: number;
+  readonly threads: number;
+}
+
 /**
  * presign() in a child process (presign-main.ts), so that the pre-signer's memory is not counted in
  * the node's peak RSS measured afterwards in this process.
  */
-export function presignInChild(
-  file: string,
-  workload: WorkloadName,
-  setup: WorkloadSetup,
-  count: number,
-  threads: number,
-  progress?: AppendBenchOptions["progress"],
-): Promise<number> {
+export function presignInChild(job: PresignJob, progress?: AppendBenchOptions["progress"]): Promise<number> {
   const script = fileURLToPath(new URL("./presign-main.js", import.meta.url));
-  const job = JSON.stringify({ file, workload, setup, count, threads });
   return new Promise((resolve, reject) => {
     // The job goes through stdin, not argv: it holds the institution's key seed (workloads that
     // sign as the institution), which a command line would show to every local user.
     const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
-    child.stdin.end(job);
+    child.stdin.end(JSON.stringify(job));
     let bytes: number | undefined;
     let buffered = "";
     child.stdout.setEncoding("utf8");
@@ -270,7 +271,10 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         institutionSeed: toBase64(node.logKey.seed),
       };
       const file = join(scratch, "entries.bin");
-      const fileBytes = await presignInChild(file, workload, setup, o.entries, threads, o.progress);
+      const fileBytes = await presignInChild(
+        { file, workload, setup, count: o.entries, threads },
+        o.progress,
+      );
 
       const verifyCeilingPerSecond = await measureVerifyCeiling(threads);
 

@@ -6,20 +6,11 @@
  * Reads its job as JSON from stdin (it holds a key seed: not for the command line); prints
  * `progress <done> <total>` lines while signing and `done <bytes>` at the end.
  */
-import { presign } from "./append.js";
-import type { WorkloadName, WorkloadSetup } from "./workloads.js";
-
-interface Job {
-  readonly file: string;
-  readonly workload: WorkloadName;
-  readonly setup: WorkloadSetup;
-  readonly count: number;
-  readonly threads: number;
-}
+import { presign, type PresignJob } from "./append.js";
 
 let input = "";
 for await (const chunk of process.stdin) input += (chunk as Buffer).toString("utf8");
-const job = JSON.parse(input) as Job;
+const job = JSON.parse(input) as PresignJob;
 let reported = 0;
 const bytes = await presign(
   job.file,
