@@ -46,4 +46,19 @@ describe("node:crypto and @noble agree (the node and the browser must give the s
     expect(nodeCrypto.ed25519Verify(pub, msg, highS)).toBe(false);
     expect(nobleCrypto.ed25519Verify(pub, msg, highS)).toBe(false);
   });
+
+  test("verdicts stay right when a caller reuses one buffer for successive keys", () => {
+    // Verification threads read keys out of transfer buffers; the key object cache (by a hash of the
+    // bytes) must answer by the bytes as they are at the call.
+    const seeds = [1, 2, 3].map((b) => new Uint8Array(32).fill(b));
+    const msg = new Uint8Array([9, 9]);
+    const buffer = new Uint8Array(32);
+    for (const seed of seeds) {
+      buffer.set(nodeCrypto.ed25519PublicKey(seed));
+      expect(nodeCrypto.ed25519Verify(buffer, msg, nodeCrypto.ed25519Sign(seed, msg))).toBe(true);
+    }
+    buffer.set(nodeCrypto.ed25519PublicKey(seeds[0]!));
+    expect(nodeCrypto.ed25519Verify(buffer, msg, nodeCrypto.ed25519Sign(seeds[0]!, msg))).toBe(true);
+    expect(nodeCrypto.ed25519Verify(buffer, msg, nodeCrypto.ed25519Sign(seeds[1]!, msg))).toBe(false);
+  });
 });

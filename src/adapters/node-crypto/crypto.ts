@@ -15,38 +15,60 @@ import {
   type KeyObject,
 } from "node:crypto";
 import type { CryptoSuite } from "../../core/crypto.js";
-import { toHex } from "../../core/bytes.js";
 
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 const MAX_CACHED_KEYS = 10_000;
 const SCRATCH = Buffer.allocUnsafe(16 * 1024);
 
-const publicKeys = new Map<string, KeyObject>();
-const privateKeys = new Map<string, KeyObject>();
+/**
+ * Key objects by their raw bytes. Verification looks one up per signature (10^5 per bundle, over a
+ * handful of signers' keys): a 32-bit FNV-1a hash of the bytes, compared in full on a hit, costs a
+ * tenth of a hex string as Map key. The hash starts from a random per-process offset, so that keys
+ * chosen by a caller (a bundle's enrolments are) cannot be made to collide on purpose.
+ */
+class KeyObjectCache {
+  readonly #buckets = new Map<number, { raw: Uint8Array; key: KeyObject }[]>();
+  #size = 0;
 
-function cached(cache: Map<string, KeyObject>, raw: Uint8Array, make: () => KeyObject): KeyObject {
-  const id = toHex(raw);
-  let key = cache.get(id);
-  if (!key) {
-    key = make();
-    if (cache.size >= MAX_CACHED_KEYS) cache.clear();
-    cache.set(id, key);
+  constructor(private readonly make: (raw: Uint8Array) => KeyObject) {}
+
+  get(raw: Uint8Array): KeyObject {
+    let h = FNV_OFFSET;
+    for (let i = 0; i < raw.length; i++) h = Math.imul(h ^ raw[i]!, 0x01000193);
+    const bucket = this.#buckets.get(h);
+    if (bucket) for (const e of bucket) if (sameBytes(e.raw, raw)) return e.key;
+    const key = this.make(raw);
+    if (this.#size >= MAX_CACHED_KEYS) {
+      this.#buckets.clear();
+      this.#size = 0;
+    }
+    const entry = { raw: raw.slice(), key };
+    const existing = this.#buckets.get(h);
+    if (existing) existing.push(entry);
+    else this.#buckets.set(h, [entry]);
+    this.#size++;
+    return key;
   }
-  return key;
 }
 
-function publicKeyObject(raw: Uint8Array): KeyObject {
-  return cached(publicKeys, raw, () =>
-    createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: "der", type: "spki" }),
-  );
+const FNV_OFFSET = randomBytes(4).readUInt32LE(0) | 0;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
-function privateKeyObject(seed: Uint8Array): KeyObject {
-  return cached(privateKeys, seed, () =>
-    createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" }),
-  );
-}
+const publicKeys = new KeyObjectCache((raw) =>
+  createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: "der", type: "spki" }),
+);
+const privateKeys = new KeyObjectCache((seed) =>
+  createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" }),
+);
+
+const publicKeyObject = (raw: Uint8Array): KeyObject => publicKeys.get(raw);
+const privateKeyObject = (seed: Uint8Array): KeyObject => privateKeys.get(seed);
 
 function asBytes(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
