@@ -124,23 +124,28 @@ export class BundleCheckPool implements EntryChecker {
     return slot.posted - Atomics.load(slot.finished, 0);
   }
 
-  async check(tasks: readonly EntryTask[]): Promise<EntryVerdicts> {
-    if (this.#closed) throw new RadledgerError("NODE_CLOSED", "the bundle check pool is closed");
+  // Not an async function: its frame would keep `tasks` (and the entries they view) alive until the
+  // worker answers; packed, they are garbage at once.
+  check(tasks: readonly EntryTask[]): Promise<EntryVerdicts> {
+    if (this.#closed)
+      return Promise.reject(new RadledgerError("NODE_CLOSED", "the bundle check pool is closed"));
     // Three batches per worker keep it busy while this thread runs one.
     if (this.#busy(2)) {
       // The calling thread's lane: the same checks as a worker's.
       const { signatures, bad } = signatureChecks(tasks);
       for (const { i, check } of signatures)
         if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
-      return { badSignatures: bad.sort((a, b) => a - b) };
+      return Promise.resolve({ badSignatures: bad.sort((a, b) => a - b) });
     }
     const { data, offsets, indexes } = packTasks(tasks);
     const id = this.#nextId++;
-    const r = await this.post({ kind: "entries", id, data: data.buffer as ArrayBuffer, offsets, indexes }, [
+    return this.post({ kind: "entries", id, data: data.buffer as ArrayBuffer, offsets, indexes }, [
       data.buffer as ArrayBuffer,
-    ]);
-    if (!("verdicts" in r)) throw new RadledgerError("INTERNAL", "bundle check worker answered out of turn");
-    return r.verdicts;
+    ]).then((r) => {
+      if (!("verdicts" in r))
+        throw new RadledgerError("INTERNAL", "bundle check worker answered out of turn");
+      return r.verdicts;
+    });
   }
 
   readonly trees: TreeHasher = {

@@ -9,10 +9,16 @@
 import type { JsonObject } from "../canonical-json.js";
 import type { Failures } from "./failures.js";
 import { MANIFEST_PATH, type BundleManifest } from "./format.js";
-import { refOf, str, type Included, type LeafIndex } from "./included.js";
+import { refOf, str, type Included } from "./included.js";
 import type { DatasetCheck } from "./dataset-check.js";
 import type { TreeHasher } from "./entry-check.js";
 import type { ActorInfo } from "./signers.js";
+
+/** The bundle's entries by leaf hash (hex): all of them, and those the verifier kept (verify.ts). */
+export interface BundleEntries {
+  has(leaf: string): boolean;
+  kept(leaf: string): Included | undefined;
+}
 
 export interface KindResult {
   readonly findings: string[];
@@ -24,7 +30,7 @@ const short = (id: string): string => id.slice(0, 12);
 export async function checkKind(
   m: BundleManifest,
   included: readonly Included[],
-  byLeaf: LeafIndex,
+  byLeaf: BundleEntries,
   actors: Map<string, ActorInfo>,
   disclosed: Set<string>,
   failures: Failures,
@@ -36,7 +42,7 @@ export async function checkKind(
     return d ? `${d} (${actor})` : actor;
   };
   const subjectOf = (type: string): Included | undefined => {
-    const s = byLeaf.get(m.subject.id);
+    const s = byLeaf.kept(m.subject.id);
     if (!s || s.entry.type !== type) {
       failures.add(
         "BUNDLE_INCOMPLETE",

@@ -18,9 +18,11 @@ import type { KindResult } from "./completeness.js";
 const short = (id: string): string => id.slice(0, 12);
 
 export class DatasetCheck {
-  readonly #items: Included[] = [];
-  readonly #annotations: Included[] = [];
-  readonly #vendor: Included[] = [];
+  /** The version's members counted by signer and kind: all the check needs of the members' entries
+   * once read (the verifier keeps no member entry, so that 10^5 parsed entries are not held to the end). */
+  readonly #credit = new Map<string, { items: number; annotations: number; vendor: number }>();
+  #items = 0;
+  #annotations = 0;
   #seal: Included | undefined;
   #shares = 0;
   #validations = 0;
@@ -35,41 +37,49 @@ export class DatasetCheck {
     private readonly version: number,
   ) {}
 
-  /** Each entry of the bundle, in log order. */
-  observe(it: Included): void {
+  /**
+   * Each entry of the bundle, in log order. True when the entry is a member of the version: the
+   * check has taken what it needs of it, and the verifier need not keep it.
+   */
+  observe(it: Included): boolean {
     const e = it.entry;
-    let list: Included[];
+    let kind: "items" | "annotations" | "vendor";
     let field: string | undefined;
     switch (e.type) {
       case "dataset.shared":
         this.#shares++;
-        return;
+        return false;
       case "model.validation.recorded":
         this.#validations++;
-        return;
+        return false;
       case "dataset.version.sealed":
         if (!this.#seal && e.body.version === this.version && refOf(e, "dataset").includes(this.dataset))
           this.#seal = it;
-        return;
+        return false;
       case "dataset.item.added":
-        [list, field] = [this.#items, "manifestRoot"];
+        [kind, field] = ["items", "manifestRoot"];
         break;
       case "dataset.annotation.added":
-        [list, field] = [this.#annotations, "contentHash"];
+        [kind, field] = ["annotations", "contentHash"];
         break;
       case "dataset.contribution.vendor":
-        list = this.#vendor;
+        kind = "vendor";
         break;
       default:
-        return;
+        return false;
     }
     // Members of the version: this dataset's additions logged before its seal.
-    if (this.#seal || !refOf(e, "dataset").includes(this.dataset)) return;
-    list.push(it);
-    if (field === undefined) return;
+    if (this.#seal || !refOf(e, "dataset").includes(this.dataset)) return false;
+    const c = this.#credit.get(e.actor) ?? { items: 0, annotations: 0, vendor: 0 };
+    c[kind]++;
+    this.#credit.set(e.actor, c);
+    if (kind === "items") this.#items++;
+    else if (kind === "annotations") this.#annotations++;
+    if (field === undefined) return true;
     if (32 * (this.#count + 1) > this.#values.length) this.#values = grow(this.#values);
     if (decodeHash(str(e.body, field) ?? "", this.#values, 32 * this.#count)) this.#count++;
     else this.#malformed = true;
+    return true;
   }
 
   async finish(
@@ -98,10 +108,10 @@ export class DatasetCheck {
       failures.add("ENTRY_MALFORMED", "an item or annotation carries no content hash", at);
       return { findings, record: {} };
     }
-    if (items.length !== sb.items || annotations.length !== sb.annotations)
+    if (items !== sb.items || annotations !== sb.annotations)
       failures.add(
         "BUNDLE_INCOMPLETE",
-        `${at}: version ${this.version} has ${JSON.stringify(sb.items)} items and ${JSON.stringify(sb.annotations)} annotations; the bundle carries ${items.length} and ${annotations.length}`,
+        `${at}: version ${this.version} has ${JSON.stringify(sb.items)} items and ${JSON.stringify(sb.annotations)} annotations; the bundle carries ${items} and ${annotations}`,
         at,
       );
     else {
@@ -116,21 +126,10 @@ export class DatasetCheck {
         );
       else
         findings.push(
-          `Version ${this.version} of dataset ${short(id)} is complete: its ${items.length} items and ${annotations.length} annotations hash to the sealed manifest root.`,
+          `Version ${this.version} of dataset ${short(id)} is complete: its ${items} items and ${annotations} annotations hash to the sealed manifest root.`,
         );
     }
-    const credit = new Map<string, { items: number; annotations: number; vendor: number }>();
-    for (const [list, k] of [
-      [items, "items"],
-      [annotations, "annotations"],
-      [this.#vendor, "vendor"],
-    ] as const) {
-      for (const i of list) {
-        const c = credit.get(i.entry.actor) ?? { items: 0, annotations: 0, vendor: 0 };
-        c[k]++;
-        credit.set(i.entry.actor, c);
-      }
-    }
+    const credit = this.#credit;
     const contributors = [...credit.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const sealed = Array.isArray(sb.contributors) ? sb.contributors : [];
     if (contributors.length !== sealed.length || contributors.some((c, i) => c !== sealed[i]))

@@ -31,28 +31,36 @@ const HEX_DIGIT = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_DIGIT["0123456789abcdef".charCodeAt(i)] = i;
 
 /**
- * The bundle's entries by leaf hash (hex), for references. Keyed by the hash's first 30 bits as a
- * small integer: a Map keyed by the 64-character strings costs about a microsecond per insert and per
- * lookup, 10^5 times each per bundle. Entries whose hashes share those bits (rare, or crafted) chain,
- * and every hit is confirmed on the whole hash.
+ * The bundle's entries by leaf hash, for references: a leaf hash (hex, as references name it) to the
+ * entry's position in the manifest. The hashes themselves stay in the verifier's one buffer of leaf
+ * hashes (32 bytes per position): the index holds small integers only, keyed by the hash's first 30
+ * bits — a Map keyed by 64-character strings costs about a microsecond per insert and per lookup,
+ * 10^5 times each per bundle, and keeps 10^5 strings alive. Positions whose hashes share those bits
+ * (rare, or crafted) chain, and every hit is confirmed on the whole hash.
  */
 export class LeafIndex {
-  readonly #map = new Map<number, Included | Included[]>();
+  readonly #map = new Map<number, number | number[]>();
 
-  /** Adds `item` under its leaf hash `leaf` (the bytes of item.leaf); a later equal leaf replaces it. */
-  set(item: Included, leaf: Uint8Array): void {
-    const key = (leaf[0]! << 22) | (leaf[1]! << 14) | (leaf[2]! << 6) | (leaf[3]! >> 2);
+  /** `leafHashes`: 32 bytes per manifest position, filled before the position is `set`. */
+  constructor(private readonly leafHashes: Uint8Array) {}
+
+  /** Adds the entry at `position`; a later equal leaf replaces an earlier one (as Map.set does). */
+  set(position: number): void {
+    const h = this.leafHashes;
+    const o = 32 * position;
+    const key = (h[o]! << 22) | (h[o + 1]! << 14) | (h[o + 2]! << 6) | (h[o + 3]! >> 2);
     const found = this.#map.get(key);
-    if (found === undefined || (!Array.isArray(found) && found.leaf === item.leaf)) this.#map.set(key, item);
-    else if (!Array.isArray(found)) this.#map.set(key, [found, item]);
+    if (found === undefined || (!Array.isArray(found) && this.#same(found, o))) this.#map.set(key, position);
+    else if (!Array.isArray(found)) this.#map.set(key, [found, position]);
     else {
-      const i = found.findIndex((f) => f.leaf === item.leaf);
-      if (i >= 0) found[i] = item;
-      else found.push(item);
+      const i = found.findIndex((f) => this.#same(f, o));
+      if (i >= 0) found[i] = position;
+      else found.push(position);
     }
   }
 
-  get(hex: string): Included | undefined {
+  /** The position of the entry whose leaf hash is `hex` (lowercase), if the bundle has one. */
+  get(hex: string): number | undefined {
     if (hex.length !== 64) return undefined;
     let v = 0;
     for (let i = 0; i < 8; i++) {
@@ -63,11 +71,32 @@ export class LeafIndex {
     }
     const found = this.#map.get(Math.floor(v / 4));
     if (found === undefined) return undefined;
-    if (!Array.isArray(found)) return found.leaf === hex ? found : undefined;
-    return found.find((f) => f.leaf === hex);
+    if (!Array.isArray(found)) return this.#isHex(found, hex) ? found : undefined;
+    return found.find((f) => this.#isHex(f, hex));
   }
 
   has(hex: string): boolean {
     return this.get(hex) !== undefined;
+  }
+
+  /** Whether the leaf at `position` equals the one at byte offset `o`. */
+  #same(position: number, o: number): boolean {
+    const h = this.leafHashes;
+    const p = 32 * position;
+    for (let i = 0; i < 32; i++) if (h[p + i] !== h[o + i]) return false;
+    return true;
+  }
+
+  /** Whether the leaf at `position` is `hex` (64 characters, lowercase digits only). */
+  #isHex(position: number, hex: string): boolean {
+    const h = this.leafHashes;
+    const p = 32 * position;
+    for (let i = 0; i < 32; i++) {
+      const hi = hex.charCodeAt(2 * i);
+      const lo = hex.charCodeAt(2 * i + 1);
+      const b = h[p + i]!;
+      if (hi >= 128 || lo >= 128 || HEX_DIGIT[hi] !== b >> 4 || HEX_DIGIT[lo] !== (b & 15)) return false;
+    }
+    return true;
   }
 }

@@ -121,8 +121,12 @@ export async function verifyBundle(
   let logKey: { text: string; publicKey: Uint8Array; pinned: boolean } | undefined;
   const cosignatures: CosignatureResult[] = [];
   const unverifiedSignatures: string[] = [];
+  /** The entries the closing checks may read (for a dataset, all but the version's members). */
   const included: Included[] = [];
-  const byLeaf = new LeafIndex();
+  /** Per manifest position, the kept entry, if any. */
+  const kept: (Included | undefined)[] = [];
+  let decoded = 0;
+  const byType: Record<string, number> = {};
   const keys = new Map<string, KeyState>();
   const actors = new Map<string, ActorInfo>();
   const bound = new Map<string, { index: number; field: string; type: string }>();
@@ -133,20 +137,22 @@ export async function verifyBundle(
   // Signature checks go out in batches; several may be in flight.
   let checker: EntryChecker | undefined;
   let tasks: EntryTask[] = [];
-  let taskItems: Included[] = [];
+  /** Where each task's entry is (for a failure): only the place is kept while a batch is out, not
+   * the decoded entry, so that a batch in flight holds no parsed JSON. */
+  let taskPlaces: string[] = [];
   const inFlight: Promise<void>[] = [];
   /** Batches not yet answered (a checker may answer some at once, on this thread). */
   const unanswered = new Set<Promise<void>>();
   const flush = async (): Promise<void> => {
     if (tasks.length === 0 || !checker) return;
     const batch = tasks;
-    const items = taskItems;
+    const places = taskPlaces;
     tasks = [];
-    taskItems = [];
+    taskPlaces = [];
     const answered = checker.check(batch).then(
       (v) => {
         for (const i of v.badSignatures) {
-          const at = items[i]!.at;
+          const at = places[i]!;
           failures.add(
             "ENTRY_BAD_SIGNATURE",
             `${at}: the signature does not verify with the key its enrolment binds`,
@@ -226,6 +232,7 @@ export async function verifyBundle(
     // Leaf hashes are computed here, at the entry's position in the manifest, for references and
     // the inclusion proof.
     const leafHashes = new Uint8Array(32 * total);
+    const byLeaf = new LeafIndex(leafHashes);
     const dataset = m.kind === "dataset" ? new DatasetCheck(m.subject.id, m.subject.version ?? 0) : undefined;
     const payloadNames = new Set([...m.disclosures, ...m.files, ...m.images.map((set) => set.root)]);
     let allRead = true;
@@ -267,20 +274,26 @@ export async function verifyBundle(
           continue;
         }
         const item: Included = { index, at, leaf: toHex(leaf), entry };
-        included.push(item);
-        byLeaf.set(item, leaf);
+        decoded++;
+        byType[entry.type] = (byType[entry.type] ?? 0) + 1;
+        byLeaf.set(first + j);
         // An earlier entry of the bundle is known by now; anything else is looked up at the end.
         for (const r of entryRefs(entry)) {
           const target = byLeaf.get(r.hash);
-          if (!target) forward.push({ at, index, name: r.name, hash: r.hash });
-          else if (target.index >= index)
+          if (target === undefined) forward.push({ at, index, name: r.name, hash: r.hash });
+          else if (m.entries[target]! >= index)
             failures.add("BUNDLE_MALFORMED", `${at}: refs.${r.name} names a later entry`, at);
         }
         if (entry.origin !== m.origin)
           failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
         const publicKey = keyFor(crypto, item, keys, logKey, m, failures);
         applyIdentity(crypto, item, keys, actors, failures);
-        dataset?.observe(item);
+        // A dataset version's members are counted and hashed by the dataset check as they pass;
+        // every other entry is kept for the closing checks.
+        if (!dataset?.observe(item)) {
+          included.push(item);
+          kept[first + j] = item;
+        }
         // Only the hashes the manifest's payloads are named by need remembering.
         if (payloadNames.size > 0)
           collectHashes(entry.body, "body", (hash, field) => {
@@ -289,7 +302,7 @@ export async function verifyBundle(
           });
         if (publicKey) {
           tasks.push({ index, entry: bytes, publicKey });
-          taskItems.push(item);
+          taskPlaces.push(at);
           // Smaller batches towards the end, so that no lane is left with a long queue of
           // signatures when the closing tree hashing starts.
           if (tasks.length >= (total - first - j > 8 * batchSize ? batchSize : batchSize / 4)) await flush();
@@ -397,11 +410,18 @@ export async function verifyBundle(
     let externalRefs = 0;
     for (const r of forward) {
       const target = byLeaf.get(r.hash);
-      if (!target) externalRefs++;
-      else if (target.index >= r.index)
+      if (target === undefined) externalRefs++;
+      else if (m.entries[target]! >= r.index)
         failures.add("BUNDLE_MALFORMED", `${r.at}: refs.${r.name} names a later entry`, r.at);
     }
-    const kindResult = await checkKind(m, included, byLeaf, actors, disclosed, failures, trees, dataset);
+    const entries = {
+      has: (leaf: string): boolean => byLeaf.has(leaf),
+      kept: (leaf: string): Included | undefined => {
+        const position = byLeaf.get(leaf);
+        return position === undefined ? undefined : kept[position];
+      },
+    };
+    const kindResult = await checkKind(m, included, entries, actors, disclosed, failures, trees, dataset);
     await proofRoot;
     await Promise.all(inFlight);
 
@@ -411,8 +431,6 @@ export async function verifyBundle(
     }
 
     await checker.close?.();
-    const byType: Record<string, number> = {};
-    for (const it of included) byType[it.entry.type] = (byType[it.entry.type] ?? 0) + 1;
     return {
       ok: failures.count === 0,
       kind: m.kind,
@@ -425,7 +443,7 @@ export async function verifyBundle(
         unverifiedSignatures,
       },
       ...(againstReport ? { against: againstReport } : {}),
-      entries: included.length,
+      entries: decoded,
       byType,
       signers: signerSummaries(keys, actors),
       payloads,
@@ -456,7 +474,7 @@ export async function verifyBundle(
             },
           }
         : {}),
-      entries: included.length,
+      entries: decoded,
       byType: {},
       signers: [],
       payloads,
