@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { RadledgerError } from "../core/errors.js";
 import { BUNDLE_EXTENSION, BUNDLE_MEDIA_TYPE } from "../core/bundle/format.js";
 import { tarChunks } from "../core/bundle/writer.js";
-import { prepareBundle } from "../app/bundles.js";
+import { prepareBundle } from "../app/bundle-export.js";
 import type { RadledgerNode } from "../app/node.js";
 import { getReportDoc } from "../domain/reports/queries.js";
 import { defaultPurpose, requirePatientScope } from "./patient-access.js";

@@ -24,7 +24,7 @@ import type { CryptoSuite } from "../core/crypto.js";
 import type { JsonObject } from "../core/canonical-json.js";
 import { formatVerifierKey } from "../core/note.js";
 import { openNode } from "../app/node.js";
-import { prepareBundle, writeBundleFile } from "../app/bundles.js";
+import { prepareBundle, writeBundleFile } from "../app/bundle-export.js";
 import type { BundleReport } from "../core/bundle/types.js";
 import { multiInclusionProofRanges } from "../core/merkle/multiproof.js";
 import { toBase64 } from "../core/bytes.js";

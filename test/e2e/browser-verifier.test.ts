@@ -9,7 +9,7 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { buildServer } from "../../src/api/server.js";
-import { prepareBundle, writeBundleFile } from "../../src/app/bundles.js";
+import { prepareBundle, writeBundleFile } from "../../src/app/bundle-export.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
 import { launchChromium } from "../helpers/chromium.js";

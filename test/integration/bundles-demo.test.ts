@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { initDataDir } from "../../src/app/init.js";
 import { DEMO_ORIGIN, seedDemo } from "../../src/app/demo/index.js";
 import { openNode } from "../../src/app/node.js";
-import { openExportSource, prepareBundle, type BundleExportSource } from "../../src/app/bundles.js";
+import { openExportSource, prepareBundle, type BundleExportSource } from "../../src/app/bundle-export.js";
 import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
 import type { BundleRequest } from "../../src/domain/bundles/select.js";
 import type { DatasetDoc } from "../../src/domain/datasets/state.js";

@@ -22,7 +22,7 @@ import { TAR_BLOCK, encodeTar, tarPadding } from "../../src/core/tar.js";
 import { tarMembers } from "../../src/core/tar.js";
 import { cosignatureMessage } from "../../src/core/bundle/cosignatures.js";
 import { verifyBundle, type BundleMember, type BundleReport } from "../../src/core/bundle/verify.js";
-import { payloadCatalog, prepareBundle } from "../../src/app/bundles.js";
+import { payloadCatalog, prepareBundle } from "../../src/app/bundle-export.js";
 import type { BundleRequest } from "../../src/domain/bundles/select.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";

@@ -13,13 +13,12 @@ import { decodeTar, encodeTar, tarMembers } from "../../src/core/tar.js";
 import { buildServer } from "../../src/api/server.js";
 import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
 import {
-  bundleDirectoryMembers,
   payloadCatalog,
   prepareBundle,
-  verifyBundlePath,
   writeBundleDirectory,
   writeBundleFile,
-} from "../../src/app/bundles.js";
+} from "../../src/app/bundle-export.js";
+import { bundleDirectoryMembers, verifyBundlePath } from "../../src/app/bundle-verify.js";
 import type { BundleRequest } from "../../src/domain/bundles/select.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";

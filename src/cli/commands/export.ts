@@ -11,7 +11,7 @@ import {
   prepareBundle,
   writeBundleDirectory,
   writeBundleFile,
-} from "../../app/bundles.js";
+} from "../../app/bundle-export.js";
 import { RadledgerError } from "../../core/errors.js";
 import { BUNDLE_KINDS } from "../../core/bundle/format.js";
 import { printJson, Progress } from "../output.js";

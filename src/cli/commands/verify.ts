@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { verifyBundlePath } from "../../app/bundles.js";
+import { verifyBundlePath } from "../../app/bundle-verify.js";
 import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
 import { fromBase64 } from "../../core/bytes.js";
 import { parseCheckpointText } from "../../core/checkpoint.js";

@@ -62,7 +62,7 @@ import { applyIdentity, keyFor, signerSummaries, type ActorInfo, type KeyState }
 import { inlineSignatureVerifier } from "./signatures.js";
 import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
 
-// Used by the exporter (src/app/bundles.ts) and the test fixtures, which build manifest roots.
+// Used by the exporter (src/app/bundle-export.ts) and the test fixtures, which build manifest roots.
 export { manifestRootOf };
 export type {
   AgainstCheckpoint,

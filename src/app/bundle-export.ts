@@ -1,40 +1,28 @@
 /**
- * Bundles on the node (docs/bundle-format.md): export of a record with its proofs and payloads as a
- * tar file or a directory, and offline verification of a bundle file or directory with worker
- * threads. The selection is the domain's (src/domain/bundles), the format and the verifier are the
- * pure core's (src/core/bundle); this module adds storage, the vault, files and threads.
+ * Bundle export on the node (docs/bundle-format.md): a record with its proofs and payloads as a tar
+ * file or a directory. The selection is the domain's (src/domain/bundles), the format is the pure
+ * core's (src/core/bundle); this module adds storage, the vault and files. Offline verification of a
+ * bundle is bundle-verify.ts, which loads none of this.
  */
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
-import { BundleCheckPool } from "../adapters/node-crypto/bundle-check-pool.js";
 import { fromBase64, toBase64, toHex } from "../core/bytes.js";
 import type { JsonValue } from "../core/canonical-json.js";
 import { openCheckpoint } from "../core/checkpoint.js";
 import { decodeEntry } from "../core/entry.js";
 import { RadledgerError } from "../core/errors.js";
 import { ed25519Verifier } from "../core/note.js";
-import { tarMembers } from "../core/tar.js";
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
   encodeDisclosure,
-  expectedPaths,
-  MANIFEST_PATH,
-  parseManifest,
   type BundleImageSet,
   type BundleManifest,
 } from "../core/bundle/format.js";
-import { inlineSignatureVerifier } from "../core/bundle/signatures.js";
-import {
-  manifestRootOf,
-  verifyBundle,
-  type BundleMember,
-  type BundleReport,
-  type VerifyBundleOptions,
-} from "../core/bundle/verify.js";
+import { manifestRootOf, type BundleMember } from "../core/bundle/verify.js";
 import { bundleMembers, tarChunks } from "../core/bundle/writer.js";
 import { selectBundle, type BundleRequest, type SelectionSource } from "../domain/bundles/select.js";
 import { TreeReader } from "../domain/ledger/tree.js";
@@ -318,80 +306,4 @@ export async function writeBundleDirectory(
     bytes += m.bytes.length;
   }
   return { bytes };
-}
-
-/** A bundle file's members, streamed from disk through the strict ustar decoder. */
-export async function* bundleFileMembers(path: string): AsyncGenerator<BundleMember> {
-  const stream = createReadStream(path, { highWaterMark: 4 * 1024 * 1024 });
-  try {
-    yield* tarMembers(
-      (async function* () {
-        for await (const chunk of stream) {
-          const b = chunk as Buffer;
-          yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-        }
-      })(),
-    );
-  } finally {
-    stream.destroy();
-  }
-}
-
-/**
- * A bundle directory's members in the order the manifest implies, followed by any file the manifest
- * does not list (which the verifier then reports).
- */
-export async function* bundleDirectoryMembers(dir: string): AsyncGenerator<BundleMember> {
-  const manifestBytes = await readFile(join(dir, MANIFEST_PATH)).catch(() => undefined);
-  if (!manifestBytes) return;
-  yield { path: MANIFEST_PATH, bytes: manifestBytes };
-  let manifest: BundleManifest;
-  try {
-    manifest = parseManifest(manifestBytes);
-  } catch {
-    return; // the verifier reports the manifest; nothing else can be ordered
-  }
-  const expected = new Set<string>([MANIFEST_PATH]);
-  for (const path of expectedPaths(manifest)) {
-    expected.add(path);
-    const bytes = await readFile(join(dir, ...path.split("/"))).catch(() => undefined);
-    if (!bytes) return; // the verifier reports the first missing file
-    yield { path, bytes };
-  }
-  // Anything else in the directory is not part of the bundle.
-  const walk = async function* (d: string): AsyncGenerator<string> {
-    for (const it of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, it.name);
-      if (it.isDirectory()) yield* walk(p);
-      else yield relative(dir, p).split(sep).join("/");
-    }
-  };
-  for await (const rel of walk(dir)) if (!expected.has(rel)) yield { path: rel, bytes: new Uint8Array(0) };
-}
-
-export interface VerifyPathOptions extends Omit<VerifyBundleOptions, "crypto" | "signatures"> {
-  /** Threads that check entries, the calling one included (default: one per core; 0 or 1: the calling thread alone). */
-  readonly threads?: number;
-}
-
-/** Verifies a bundle file or directory offline. */
-export async function verifyBundlePath(path: string, options: VerifyPathOptions = {}): Promise<BundleReport> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info) throw new RadledgerError("STORE_NOT_FOUND", `no bundle at ${path}`);
-  const members = info.isDirectory() ? bundleDirectoryMembers(path) : bundleFileMembers(path);
-  const threads = options.threads;
-  // Leaf hashes and signatures on worker threads; the main thread decodes and keeps log order. The
-  // workers start now, so that they have loaded their modules (≈ 0.1 s) by the time the manifest
-  // and checkpoint are read and the first entries are ready for them.
-  const pool = threads !== undefined && threads <= 1 ? undefined : new BundleCheckPool(threads);
-  try {
-    return await verifyBundle(members, {
-      ...options,
-      crypto: nodeCrypto,
-      signatures: inlineSignatureVerifier(nodeCrypto),
-      ...(pool ? { entryChecker: () => pool } : {}),
-    });
-  } finally {
-    await pool?.close();
-  }
 }
