@@ -25,6 +25,17 @@ describe("node:crypto and @noble agree (the node and the browser must give the s
     );
   });
 
+  test("SHA-256 of every byte value and of inputs beyond the joining buffer (16 KiB)", () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(nodeCrypto.sha256(all)).toEqual(nobleCrypto.sha256(all));
+    const big = new Uint8Array(20_000).map((_, i) => (i * 31) & 255);
+    expect(nodeCrypto.sha256Parts(all, big)).toEqual(nobleCrypto.sha256Parts(all, big));
+    // A known answer: SHA-256("abc"), FIPS 180-4 example B.1.
+    expect(Buffer.from(nodeCrypto.sha256(new TextEncoder().encode("abc"))).toString("hex")).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+
   test("mutated signatures and keys get the same verdict from both", () => {
     const seed = new Uint8Array(32).fill(3);
     const msg = new Uint8Array([1, 2, 3]);
