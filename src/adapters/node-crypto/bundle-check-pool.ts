@@ -14,12 +14,12 @@ import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { startModuleWorker } from "./worker-start.js";
 import { RadledgerError, type ErrorCode } from "../../core/errors.js";
-import { nodeCrypto } from "./crypto.js";
+import { ed25519Verify, nodeCrypto } from "./crypto.js";
 import { merkleBlockRoots, merkleRootFromBlocks } from "../../core/merkle/manifest.js";
 import {
   inlineTreeHasher,
   packTasks,
-  signatureChecks,
+  badSignatures,
   type EntryChecker,
   type EntryTask,
   type EntryVerdicts,
@@ -132,10 +132,9 @@ export class BundleCheckPool implements EntryChecker {
     // Three batches per worker keep it busy while this thread runs one.
     if (this.#busy(2)) {
       // The calling thread's lane: the same checks as a worker's.
-      const { signatures, bad } = signatureChecks(tasks);
-      for (const { i, check } of signatures)
-        if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
-      return Promise.resolve({ badSignatures: bad.sort((a, b) => a - b) });
+      return Promise.resolve({
+        badSignatures: badSignatures(tasks, ed25519Verify),
+      });
     }
     const { data, offsets, indexes } = packTasks(tasks);
     const id = this.#nextId++;

@@ -1,7 +1,7 @@
 /** Worker thread of BundleCheckPool: the signatures of a batch of bundle entries, and tree roots. */
 import { parentPort, workerData } from "node:worker_threads";
-import { nodeCrypto } from "./crypto.js";
-import { signatureChecks, unpackTasks } from "../../core/bundle/entry-check.js";
+import { ed25519Verify, nodeCrypto } from "./crypto.js";
+import { badSignatures, unpackTasks } from "../../core/bundle/entry-check.js";
 import { merkleBlockRoots } from "../../core/merkle/manifest.js";
 import { isRadledgerError } from "../../core/errors.js";
 import { rootFromMultiInclusionProof } from "../../core/merkle/multiproof.js";
@@ -13,10 +13,8 @@ function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayB
   switch (job.kind) {
     case "entries": {
       const tasks = unpackTasks(new Uint8Array(job.data), job.offsets, job.indexes);
-      const { signatures, bad } = signatureChecks(tasks);
-      for (const { i, check } of signatures)
-        if (!nodeCrypto.ed25519Verify(check.publicKey, check.message, check.signature)) bad.push(i);
-      return { result: { id: job.id, verdicts: { badSignatures: bad.sort((a, b) => a - b) } }, transfer: [] };
+      const bad = badSignatures(tasks, ed25519Verify);
+      return { result: { id: job.id, verdicts: { badSignatures: bad } }, transfer: [] };
     }
     case "multi-inclusion-root": {
       const proof: Uint8Array[] = [];

@@ -89,6 +89,17 @@ function sha256Bytes(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Ed25519 verification (RFC 8032 §5.1.7) of `signature` on `message` by the raw 32-byte `publicKey`. */
+export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    return verify(null, message, publicKeyObject(publicKey), signature);
+  } catch {
+    // OpenSSL refuses some invalid point encodings at key import: that is a failed verification.
+    return false;
+  }
+}
+
 export const nodeCrypto: CryptoSuite = {
   sha256: sha256Bytes,
   sha256Parts: (...parts) => {
@@ -110,14 +121,6 @@ export const nodeCrypto: CryptoSuite = {
     return new Uint8Array(spki.subarray(spki.length - 32));
   },
   ed25519Sign: (seed, message) => asBytes(sign(null, message, privateKeyObject(seed))),
-  ed25519Verify: (publicKey, message, signature) => {
-    if (publicKey.length !== 32 || signature.length !== 64) return false;
-    try {
-      return verify(null, message, publicKeyObject(publicKey), signature);
-    } catch {
-      // OpenSSL refuses some invalid point encodings at key import: that is a failed verification.
-      return false;
-    }
-  },
+  ed25519Verify,
   randomBytes: (length) => asBytes(randomBytes(length)),
 };

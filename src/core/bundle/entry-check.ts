@@ -63,10 +63,16 @@ export function inlineTreeHasher(crypto: CryptoSuite): TreeHasher {
   };
 }
 
-/** The signature of an entry and its signing message, cut from its bytes (canonical entries need no re-serialising). */
-export function signatureOf(bytes: Uint8Array): { message: Uint8Array; signature: Uint8Array } | undefined {
+/**
+ * The signature of an entry and its signing message, cut from its bytes (canonical entries need no
+ * re-serialising); with `scratch`, the message may be a view of it (signingPartsFromBytes).
+ */
+export function signatureOf(
+  bytes: Uint8Array,
+  scratch?: Uint8Array,
+): { message: Uint8Array; signature: Uint8Array } | undefined {
   try {
-    const fast = signingPartsFromBytes(bytes);
+    const fast = signingPartsFromBytes(bytes, scratch);
     if (fast) return { message: fast.message, signature: fromBase64(fast.signature) };
     const { entry } = decodeEntryWithText(bytes);
     return { message: signingMessage(entry), signature: fromBase64(entry.sig) };
@@ -92,6 +98,28 @@ export function signatureChecks(tasks: readonly EntryTask[]): {
       signatures.push({ i, check: { publicKey: t.publicKey, message: s.message, signature: s.signature } });
   });
   return { signatures, bad };
+}
+
+/** The signing message buffer of badSignatures, grown to the largest entry seen. */
+let scratch = new Uint8Array(4096);
+
+/**
+ * The positions (ascending) of the tasks whose signature cannot be read or does not verify, checked
+ * one after another by a synchronous `verify` (node:crypto on a verification lane): each signing
+ * message is cut into one reused buffer instead of an array of its own.
+ */
+export function badSignatures(
+  tasks: readonly EntryTask[],
+  verify: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean,
+): number[] {
+  const bad: number[] = [];
+  tasks.forEach((t, i) => {
+    // The prefix is a few bytes; twice the entry always has room.
+    if (scratch.length < 2 * t.entry.length) scratch = new Uint8Array(2 * t.entry.length);
+    const s = signatureOf(t.entry, scratch);
+    if (!s || !verify(t.publicKey, s.message, s.signature)) bad.push(i);
+  });
+  return bad;
 }
 
 /** Signatures through a (possibly asynchronous) batch verifier. */
