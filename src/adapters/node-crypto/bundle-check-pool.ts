@@ -199,7 +199,9 @@ export class BundleCheckPool implements EntryChecker {
     },
   };
 
+  /** Ends the workers; again is a no-op (the verifier and its caller may both close the pool). */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }

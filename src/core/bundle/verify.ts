@@ -121,9 +121,8 @@ export async function verifyBundle(
   let logKey: { text: string; publicKey: Uint8Array; pinned: boolean } | undefined;
   const cosignatures: CosignatureResult[] = [];
   const unverifiedSignatures: string[] = [];
-  /** The entries the closing checks may read (for a dataset, all but the version's members). */
-  const included: Included[] = [];
-  /** Per manifest position, the kept entry, if any. */
+  /** Per manifest position, the entry as the closing checks may read it (for a dataset, every entry
+   * but the version's members, which the dataset check counts as they pass). */
   const kept: (Included | undefined)[] = [];
   let decoded = 0;
   const byType: Record<string, number> = {};
@@ -290,10 +289,7 @@ export async function verifyBundle(
         applyIdentity(crypto, item, keys, actors, failures);
         // A dataset version's members are counted and hashed by the dataset check as they pass;
         // every other entry is kept for the closing checks.
-        if (!dataset?.observe(item)) {
-          included.push(item);
-          kept[first + j] = item;
-        }
+        if (!dataset?.observe(item)) kept[first + j] = item;
         // Only the hashes the manifest's payloads are named by need remembering.
         if (payloadNames.size > 0)
           collectHashes(entry.body, "body", (hash, field) => {
@@ -421,6 +417,8 @@ export async function verifyBundle(
         return position === undefined ? undefined : kept[position];
       },
     };
+    // In log order (a sparse array's filter skips the holes).
+    const included = kept.filter((it): it is Included => it !== undefined);
     const kindResult = await checkKind(m, included, entries, actors, disclosed, failures, trees, dataset);
     await proofRoot;
     await Promise.all(inFlight);
