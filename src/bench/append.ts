@@ -11,6 +11,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomInt } from "node:crypto";
 import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { initDataDir } from "../app/init.js";
 import { readActorKey } from "../app/keys.js";
@@ -142,17 +143,11 @@ export function presignInChild(job: PresignJob, progress?: AppendBenchOptions["p
     const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
     child.stdin.end(JSON.stringify(job));
     let bytes: number | undefined;
-    let buffered = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (text: string) => {
-      buffered += text;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const [what, a, b] = line.split(" ");
-        if (what === "progress") progress?.("presign", Number(a), Number(b));
-        else if (what === "done") bytes = Number(a);
-      }
+    // Lines are read before the child's "close": its stdout has ended by then.
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const [what, a, b] = line.split(" ");
+      if (what === "progress") progress?.("presign", Number(a), Number(b));
+      else if (what === "done") bytes = Number(a);
     });
     child.on("error", reject);
     child.on("close", (code) => {
