@@ -6,6 +6,9 @@ import { RadledgerError } from "../core/errors.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { paths, readConfig, type NodeConfig } from "./data-dir.js";
 
+/** Records kept as their entry alone, with no document: their id is the entry's leaf hash. */
+const RECORDS_THAT_ARE_ENTRIES: Readonly<Record<string, string>> = { study: "study.registered" };
+
 export interface ReadOnlyLog {
   readonly config: NodeConfig;
   readonly store: SqliteLogStore;
@@ -27,7 +30,11 @@ export function openReadOnly(dir: string): ReadOnlyLog {
           "INPUT_INVALID",
           `not a ${kind} id (hex, at least 6 digits): ${idOrPrefix.slice(0, 80)}`,
         );
-      const matches = store.docIdsWithPrefix(kind, id, 2);
+      const entryType = RECORDS_THAT_ARE_ENTRIES[kind];
+      const matches =
+        entryType === undefined
+          ? store.docIdsWithPrefix(kind, id, 2)
+          : store.entryIdsWithPrefix(entryType, id, 2);
       if (matches.length === 0) throw new RadledgerError("RECORD_NOT_FOUND", `no ${kind} with id ${id}`);
       if (matches.length > 1)
         throw new RadledgerError(

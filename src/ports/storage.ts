@@ -29,6 +29,13 @@ export interface StateReader {
    * third of the query.
    */
   lookupValues(name: string, key: string): string[];
+  /**
+   * The entry whose leaf hash is `leafHash` (64 lowercase hex digits; anything else finds nothing),
+   * as committed, or admitted earlier in the same batch when read through the batch's state layer.
+   * Projections whose document would only repeat an entry's own fields (a registered study) read
+   * the entry instead of storing a copy: docs/log-format.md §Storage.
+   */
+  entryByLeafHash(leafHash: string): StoredEntry | undefined;
 }
 
 export interface StoredEntry {
@@ -98,6 +105,11 @@ export interface LogStore extends StateReader {
    * that a rebuild can be compared with the live state without loading either into memory.
    */
   stateRows(): IterableIterator<string>;
+  /**
+   * Leaf hashes (hex) of entries of `type` whose hash starts with `prefix` (hex digits), at most
+   * `limit`: lets people type short ids of records that are entries themselves (a study).
+   */
+  entryIdsWithPrefix(type: string, prefix: string, limit?: number): string[];
   /** Distinct keys of a secondary index in ascending order, after `after` (e.g. every patient with a study). */
   indexKeys(name: string, options?: { after?: string; limit?: number }): string[];
   /** Applies a whole batch atomically and durably; after it returns, the batch survives kill -9. */

@@ -87,6 +87,37 @@ export function runLogStoreContract(name: string, factory: StoreFactory): void {
       expect(store.checkpoints().map((c) => c.size)).toEqual([3, 5]);
     });
 
+    test("entries by leaf hash, and leaf hashes of one type by prefix", () => {
+      store = factory.create();
+      store.commit(batch(0, 11));
+      const hex = (n: number): string => Buffer.from(hash(n)).toString("hex");
+      expect(store.entryByLeafHash(hex(3))).toMatchObject({ index: 2, type: "test.even" });
+      expect(new TextDecoder().decode(store.entryByLeafHash(hex(3))!.bytes)).toBe('{"n":2}');
+      expect(store.entryByLeafHash(hex(99))).toBeUndefined();
+      // Only exact lowercase hex names an entry: ids come from requests.
+      expect(store.entryByLeafHash(hex(10))).toMatchObject({ index: 9, type: "test.odd" });
+      for (const bad of [hex(10).toUpperCase(), hex(3).slice(1), `${hex(3)}0`, "", "../x", "zz".repeat(32)])
+        expect(store.entryByLeafHash(bad)).toBeUndefined();
+      // hash(n) is n/256 then 31 bytes of n%256: 000101…, 000202…, …, 000b0b…; odd indexes hold
+      // the even n.
+      expect(store.entryIdsWithPrefix("test.odd", "0002")).toEqual([hex(2)]);
+      expect(store.entryIdsWithPrefix("test.odd", "000", 10)).toEqual([
+        hex(2),
+        hex(4),
+        hex(6),
+        hex(8),
+        hex(10),
+      ]);
+      expect(store.entryIdsWithPrefix("test.odd", "000")).toEqual([hex(2), hex(4)]);
+      expect(store.entryIdsWithPrefix("test.odd", "000", 1)).toEqual([hex(2)]);
+      expect(store.entryIdsWithPrefix("test.odd", "000a")).toEqual([hex(10)]);
+      expect(store.entryIdsWithPrefix("test.even", "0003")).toEqual([hex(3)]);
+      expect(store.entryIdsWithPrefix("test.even", "0002")).toEqual([]);
+      expect(store.entryIdsWithPrefix("test.odd", hex(4))).toEqual([hex(4)]);
+      expect(store.entryIdsWithPrefix("test.odd", "00g")).toEqual([]);
+      expect(store.entryIdsWithPrefix("test.odd", "FF")).toEqual([]);
+    });
+
     test("a tile is replaced when it grows", () => {
       store = factory.create();
       store.commit({

@@ -159,6 +159,12 @@ describe("the demo scenario", () => {
       (await runCli(["query", "list", "studies", "--data", dir, "--json"])).stdout,
     ) as { id: string; patient: string }[];
     const own = studies.find((s) => s.patient === patientA)!;
+    // A study is its registration entry: a short id resolves through the leaf hashes.
+    const record = JSON.parse(
+      (await runCli(["query", "study", own.id.slice(0, 9), "--data", dir, "--json"])).stdout,
+    ) as { study: { id: string; patient: string; index: number } };
+    expect(record.study).toMatchObject({ id: own.id, patient: patientA });
+    expect(record.study.index).toBeGreaterThan(0);
     expect(
       JSON.parse(
         (

@@ -17,7 +17,7 @@ import type {
   TileRecord,
 } from "../../ports/storage.js";
 
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS idx (name TEXT NOT NULL, key TEXT NOT NULL, seq INTEG
 `;
 
 const TILE_LEVEL_FACTOR = 2 ** 47;
+const LEAF_HASH_HEX = /^[0-9a-f]{64}$/;
 
 function blob(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -69,6 +70,7 @@ export class SqliteLogStore implements LogStore {
   readonly #db: Database.Database;
   #size: number;
   readonly #s: ReturnType<SqliteLogStore["prepare"]>;
+  readonly #legacyStudyDocs: boolean;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#db = openSqlite(path, {
@@ -80,14 +82,25 @@ export class SqliteLogStore implements LogStore {
     db.pragma(`cache_size = -${(options.cacheMiB ?? 32) * 1024}`);
     // Checkpoint the WAL every ~16 MiB instead of 4 MiB: fewer, larger checkpoints per batch stream.
     db.pragma("wal_autocheckpoint = 4000");
+    const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as
+      string | undefined;
+    if (version !== undefined && version !== SCHEMA_VERSION && version !== "1")
+      throw new RadledgerError("STORE_CORRUPT", `unsupported storage schema version ${version}`);
     if (!options.readonly) {
-      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as
-        string | undefined;
       if (version === undefined)
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
-      else if (version !== SCHEMA_VERSION)
-        throw new RadledgerError("STORE_CORRUPT", `unsupported storage schema version ${version}`);
+      else if (version === "1") {
+        // Version 1 kept a "study" document per registered study, a copy of the entry's own
+        // fields; version 2 reads the entry instead. Dropping the copies loses nothing.
+        db.transaction(() => {
+          db.prepare("DELETE FROM docs WHERE kind = 'study'").run();
+          db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SCHEMA_VERSION);
+        })();
+      }
     }
+    // A read-only view of a version-1 file (not yet opened by a writer) still holds the copies;
+    // its state rows leave them out, so that `radledger verify` compares like with like.
+    this.#legacyStudyDocs = version === "1" && options.readonly === true;
     this.#s = this.prepare();
     this.#size = ((db.prepare("SELECT max(idx) FROM entries").pluck().get() as number | null) ?? -1) + 1;
   }
@@ -98,6 +111,9 @@ export class SqliteLogStore implements LogStore {
       entry: db.prepare("SELECT idx, type, data FROM entries WHERE idx = ?"),
       entries: db.prepare("SELECT idx, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"),
       leaf: db.prepare("SELECT idx FROM leaf_index WHERE hash = ?").pluck(),
+      entryIdsInRange: db.prepare(
+        "SELECT l.hash AS hash FROM leaf_index l JOIN entries e ON e.idx = l.idx WHERE l.hash BETWEEN ? AND ? AND e.type = ? ORDER BY l.hash",
+      ),
       tile: db.prepare("SELECT width, nodes FROM tiles WHERE tile = ?"),
       doc: db.prepare("SELECT body FROM docs WHERE kind = ? AND id = ?").pluck(),
       // No bound LIMIT: with "LIMIT ?" SQLite's plan costs several µs more per lookup here; callers
@@ -166,6 +182,23 @@ export class SqliteLogStore implements LogStore {
     return this.#s.leaf.get(blob(leafHash)) as number | undefined;
   }
 
+  entryByLeafHash(leafHash: string): StoredEntry | undefined {
+    // Who controls it: callers pass ids from requests and entries; only exact lowercase hex is a key.
+    if (!LEAF_HASH_HEX.test(leafHash)) return undefined;
+    const index = this.#s.leaf.get(Buffer.from(leafHash, "hex")) as number | undefined;
+    return index === undefined ? undefined : this.readEntry(index);
+  }
+
+  entryIdsWithPrefix(type: string, prefix: string, limit = 2): string[] {
+    if (!/^[0-9a-f]{0,64}$/.test(prefix)) return [];
+    // The prefix may end in half a byte: every hash from prefix‖0…0 to prefix‖f…f.
+    const low = Buffer.from(prefix.padEnd(64, "0"), "hex");
+    const high = Buffer.from(prefix.padEnd(64, "f"), "hex");
+    return firstRows<{ hash: Buffer }>(this.#s.entryIdsInRange, [low, high, type], limit).map((r) =>
+      r.hash.toString("hex"),
+    );
+  }
+
   readTile(level: number, index: number): TileRecord | undefined {
     const row = this.#s.tile.get(level * TILE_LEVEL_FACTOR + index) as
       { width: number; nodes: Buffer } | undefined;
@@ -222,7 +255,9 @@ export class SqliteLogStore implements LogStore {
 
   *stateRows(): IterableIterator<string> {
     for (const r of this.#db
-      .prepare("SELECT kind, id, body FROM docs ORDER BY kind, id")
+      .prepare(
+        `SELECT kind, id, body FROM docs ${this.#legacyStudyDocs ? "WHERE kind <> 'study'" : ""} ORDER BY kind, id`,
+      )
       .iterate() as IterableIterator<{ kind: string; id: string; body: string }>) {
       yield `doc ${r.kind} ${r.id} ${r.body}`;
     }

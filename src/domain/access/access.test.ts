@@ -6,6 +6,9 @@ import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
 import type { HeldKey } from "../../app/keys.js";
 import { verifyDataDir } from "../../app/verify.js";
+import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
+import { toHex } from "../../core/bytes.js";
+import { leafHash } from "../../core/merkle/hash.js";
 import { decide, type AccessQuery } from "../consent/decide.js";
 import { accessRecordFor } from "./entries.js";
 import { accessesByActor, accessHistory, breakGlassQueue, requireAccess } from "./queries.js";
@@ -252,6 +255,19 @@ describe("access.recorded", () => {
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");
     await admit(record(recordBody({ ...deny, part: { kind: "report", id: fakeHash(), study } })));
+  });
+
+  test("a study registered earlier in the same batch is checked like a committed one", async () => {
+    await grantTo("rad-1");
+    const registration = t.sign(t.institution, "study.registered", studyBody());
+    const strangers = toHex(leafHash(nodeCrypto, registration));
+    const deny = { decision: "deny", reason: "part-not-of-patient" };
+    const [registered, recorded] = await t.node.ledger.append([
+      registration,
+      record(recordBody({ ...deny, part: { kind: "study", id: strangers } })),
+    ]);
+    expect(registered).toMatchObject({ ok: true, leafHash: strangers });
+    expect(recorded).toMatchObject({ ok: false, error: { code: "PATIENT_MISMATCH" } });
   });
 });
 

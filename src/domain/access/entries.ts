@@ -29,6 +29,7 @@ import {
   type AccessAction,
 } from "../consent/schemas.js";
 import { getCare, getGrant } from "../consent/state.js";
+import { getStudy } from "../imaging/queries.js";
 
 /** Bound of `repeat`: more identical accesses within one millisecond is not a viewer but a loop. */
 export const MAX_REPEAT = 1000;
@@ -115,11 +116,11 @@ function basisInvalid(ctx: Ctx, reason: string, message: string): never {
 function checkPart(ctx: Ctx): void {
   const b = ctx.body;
   const studyId = studyOfPart(b.part);
-  const study = studyId === undefined ? undefined : ctx.state.getDoc("study", studyId);
+  const study = studyId === undefined ? undefined : getStudy(ctx.state, studyId);
   if (study && study.patient !== b.patient)
     ctx.reject("PATIENT_MISMATCH", "the accessed study belongs to another patient", { at: "body.part" });
   if (study && b.part.kind === "series") {
-    const series = (study.seriesKeys as string[] | undefined) ?? [];
+    const series = study.seriesKeys;
     const key = b.part.id;
     if (!series.includes(key))
       ctx.reject("ACCESS_PART_INVALID", "the series is not part of the named study", { at: "body.part.id" });

@@ -26,6 +26,7 @@ import { RadledgerError } from "../../core/errors.js";
 import type { StateReader } from "../../ports/storage.js";
 import { CLINICAL_ROLES, type Role } from "../identity/roles.js";
 import { getActor } from "../identity/state.js";
+import { getStudy } from "../imaging/queries.js";
 import type { ActorDoc } from "../ledger/entry-types.js";
 import { actorId, code, pseudonym, timestamp } from "../schemas.js";
 import {
@@ -206,7 +207,7 @@ export function isOwnRecord(actor: ActorDoc, patient: string): boolean {
 export function partOfOtherPatient(state: StateReader, q: AccessQuery): boolean {
   const study = studyOfPart(q.part);
   if (study !== undefined) {
-    const doc = state.getDoc("study", study);
+    const doc = getStudy(state, study);
     if (doc !== undefined && doc.patient !== q.patient) return true;
   }
   const report = q.part.kind === "report" ? q.part.id : q.part.kind === "report-section" ? q.part.report : "";

@@ -22,22 +22,26 @@ export const seriesSummary = z.strictObject({
   manifestRoot: sha256Hex,
 });
 
+export const studyRegisteredBody = z.strictObject({
+  studyKey: keyedId("st_"),
+  patient: pseudonym,
+  modalities: z.array(modality).min(1).max(16),
+  bodyPart: code.optional(),
+  series: z.array(seriesSummary).min(1).max(200),
+  instanceCount: positiveInt,
+  /** RFC 9162 Merkle root over the study's instance hashes sorted bytewise (docs/families/imaging.md). */
+  manifestRoot: sha256Hex,
+  /** Which archive the study came from (e.g. "orthanc-main", "folder"). */
+  source: z.strictObject({ kind: z.enum(["pacs", "folder", "modality"]), name: label }),
+});
+
+export type StudyRegisteredBody = z.infer<typeof studyRegisteredBody>;
+
 export const studyRegistered = defineEntryType({
   type: "study.registered",
   summary:
     "Registers an imaging study: pseudonymous patient, modalities, body part, series, and the Merkle root of its instance hashes.",
-  body: z.strictObject({
-    studyKey: keyedId("st_"),
-    patient: pseudonym,
-    modalities: z.array(modality).min(1).max(16),
-    bodyPart: code.optional(),
-    series: z.array(seriesSummary).min(1).max(200),
-    instanceCount: positiveInt,
-    /** RFC 9162 Merkle root over the study's instance hashes sorted bytewise (docs/families/imaging.md). */
-    manifestRoot: sha256Hex,
-    /** Which archive the study came from (e.g. "orthanc-main", "folder"). */
-    source: z.strictObject({ kind: z.enum(["pacs", "folder", "modality"]), name: label }),
-  }),
+  body: studyRegisteredBody,
   refs: {},
   signers: ["institution", "admin", "technologist"],
   apply(ctx) {
@@ -54,19 +58,8 @@ export const studyRegistered = defineEntryType({
       });
     if (new Set(b.series.map((s) => s.seriesKey)).size !== b.series.length)
       ctx.reject("ENTRY_SCHEMA_INVALID", "series keys must be unique", { at: "body.series" });
-    // The document keeps what queries filter and show; series details stay in the entry itself.
-    ctx.state.putDoc("study", ctx.leafHash, {
-      id: ctx.leafHash,
-      index: ctx.index,
-      patient: b.patient,
-      modalities: b.modalities,
-      ...(b.bodyPart === undefined ? {} : { bodyPart: b.bodyPart }),
-      seriesKeys: b.series.map((s) => s.seriesKey),
-      instanceCount: b.instanceCount,
-      manifestRoot: b.manifestRoot,
-      source: b.source.name,
-      registeredBy: ctx.entry.actor,
-    });
+    // No document: the entry itself is the study's record (getStudy in queries.ts reads it), so
+    // each registration stores its fields once and touches no (kind, id) B-tree at a random place.
     ctx.state.addIndex("study.key", b.studyKey, ctx.index, ctx.leafHash);
     ctx.state.addIndex("study.patient", b.patient, ctx.index, ctx.leafHash);
     ctx.state.addIndex("study.all", "", ctx.index, ctx.leafHash);

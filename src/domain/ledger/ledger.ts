@@ -447,8 +447,10 @@ export class Ledger {
     };
     def.apply(ctx);
 
-    // Admitted: its projection changes join the batch, its leaf joins the tree.
+    // Admitted: its projection changes join the batch, its leaf joins the tree, and later entries of
+    // the batch can read it as they could a committed one.
     entryLayer.mergeInto(layer);
+    layer.addEntry(leafHex, { index, type: entry.type, bytes: item.bytes });
     this.#writer.append(outcome.leafHash);
     return { index, leafHash: outcome.leafHash, type: entry.type, bytes: item.bytes, refs };
   }

@@ -29,3 +29,20 @@ test("lookupValues through a layer: committed rows, minus removed, plus added, i
   expect(layer.lookupValues("ai.usage", "m")).toEqual(layer.lookup("ai.usage", "m").map((r) => r.value));
   expect(layer.lookupValues("ai.usage", "other")).toEqual([]);
 });
+
+test("entries admitted earlier in a batch are readable through its layer, committed ones below it", () => {
+  const bytes = new TextEncoder().encode('{"n":1}');
+  store.commit({
+    entries: [{ index: 0, leafHash: new Uint8Array(32).fill(0xab), type: "t.committed", bytes, refs: [] }],
+    tiles: [],
+    mutations: [],
+  });
+  const batch = new StateLayer(new DocCache(store, new Set(["actor"])));
+  const entry = new StateLayer(batch);
+  batch.addEntry("cd".repeat(32), { index: 1, type: "t.batch", bytes });
+  expect(entry.entryByLeafHash("cd".repeat(32))).toMatchObject({ index: 1, type: "t.batch" });
+  expect(entry.entryByLeafHash("ab".repeat(32))).toMatchObject({ index: 0, type: "t.committed" });
+  expect(entry.entryByLeafHash("ef".repeat(32))).toBeUndefined();
+  batch.clear();
+  expect(entry.entryByLeafHash("cd".repeat(32))).toBeUndefined();
+});

@@ -5,7 +5,13 @@
  * committed with the entries in one transaction (DESIGN §2.4: state is a projection of the log).
  */
 import type { JsonObject } from "../../core/canonical-json.js";
-import type { IndexRow, LookupOptions, StateMutation, StateReader } from "../../ports/storage.js";
+import type {
+  IndexRow,
+  LookupOptions,
+  StateMutation,
+  StateReader,
+  StoredEntry,
+} from "../../ports/storage.js";
 
 export interface StateStore extends StateReader {
   /** Documents are plain JSON-serialisable objects (no floats needed: projections count in integers). */
@@ -21,8 +27,19 @@ const indexKey = (name: string, key: string): string => `${name}\u0000${key}`;
 export class StateLayer implements StateStore {
   readonly #docs = new Map<string, { kind: string; id: string; doc: JsonObject | undefined }>();
   readonly #indexes = new Map<string, { name: string; key: string; rows: Map<number, string | undefined> }>();
+  /** Entries admitted in this batch, by leaf hash: later entries of the batch may read them. */
+  readonly #entries = new Map<string, StoredEntry>();
 
   constructor(private readonly below: StateReader) {}
+
+  entryByLeafHash(leafHash: string): StoredEntry | undefined {
+    return this.#entries.get(leafHash) ?? this.below.entryByLeafHash(leafHash);
+  }
+
+  /** Records an entry admitted in this batch (not a mutation: the entry itself is committed). */
+  addEntry(leafHash: string, entry: StoredEntry): void {
+    this.#entries.set(leafHash, entry);
+  }
 
   getDoc(kind: string, id: string): JsonObject | undefined {
     const hit = this.#docs.get(docKey(kind, id));
@@ -104,6 +121,7 @@ export class StateLayer implements StateStore {
   clear(): void {
     this.#docs.clear();
     this.#indexes.clear();
+    this.#entries.clear();
   }
 
   private indexLayer(
@@ -151,6 +169,10 @@ export class DocCache implements StateReader {
 
   lookupValues(name: string, key: string): string[] {
     return this.below.lookupValues(name, key);
+  }
+
+  entryByLeafHash(leafHash: string): StoredEntry | undefined {
+    return this.below.entryByLeafHash(leafHash);
   }
 
   /** Brings cached documents up to date with a committed batch. */
