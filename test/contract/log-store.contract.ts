@@ -180,6 +180,22 @@ export function runLogStoreContract(name: string, factory: StoreFactory): void {
       expect(rows.filter((r) => r.startsWith("doc "))).toHaveLength(1);
     });
 
+    test("index values round-trip exactly, entry ids as well as other text", () => {
+      store = factory.create();
+      const id = "0123456789abcdef".repeat(4);
+      const values = [id, id.toUpperCase(), `${id}0`, "", "x y", "ü"];
+      store.commit({
+        ...batch(0, 1),
+        mutations: values.map((value, seq) => ({ op: "index" as const, name: "n", key: "k", seq, value })),
+      });
+      expect(store.lookup("n", "k").map((r) => r.value)).toEqual(values);
+      expect(store.lookup("n", "k", { reverse: true, limit: 1 })).toEqual([{ seq: 5, value: "ü" }]);
+      expect(store.lookupValues("n", "k")).toEqual(values);
+      expect([...store.stateRows()]).toContain(`idx n k 0 ${id}`);
+      store.commit({ ...batch(1, 1), mutations: [{ op: "unindex", name: "n", key: "k", seq: 0 }] });
+      expect(store.lookupValues("n", "k")).toEqual(values.slice(1));
+    });
+
     test("a failing batch changes nothing (atomicity)", () => {
       store = factory.create();
       store.commit(batch(0, 2));

@@ -36,6 +36,16 @@ CREATE TABLE IF NOT EXISTS idx (name TEXT NOT NULL, key TEXT NOT NULL, seq INTEG
 const TILE_LEVEL_FACTOR = 2 ** 47;
 const LEAF_HASH_HEX = /^[0-9a-f]{64}$/;
 
+/**
+ * Index values are mostly entry ids (64 hex digits): stored as their 32 bytes, a third of the index
+ * rows' size (three rows per registered study). Rows read back as text through INDEX_VALUE, in
+ * SQLite itself, so that a 50,000-row scan builds no Buffers. Any other value stays text.
+ */
+function indexValue(value: string): string | Buffer {
+  return LEAF_HASH_HEX.test(value) ? Buffer.from(value, "hex") : value;
+}
+const INDEX_VALUE = "CASE typeof(value) WHEN 'blob' THEN lower(hex(value)) ELSE value END";
+
 function blob(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -118,10 +128,14 @@ export class SqliteLogStore implements LogStore {
       doc: db.prepare("SELECT body FROM docs WHERE kind = ? AND id = ?").pluck(),
       // No bound LIMIT: with "LIMIT ?" SQLite's plan costs several µs more per lookup here; callers
       // stop the cursor instead (lookups are on the append path of every projection).
-      lookupAsc: db.prepare("SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq > ? ORDER BY seq"),
-      lookupValues: db.prepare("SELECT value FROM idx WHERE name = ? AND key = ? ORDER BY seq").pluck(),
+      lookupAsc: db.prepare(
+        `SELECT seq, ${INDEX_VALUE} AS value FROM idx WHERE name = ? AND key = ? AND seq > ? ORDER BY seq`,
+      ),
+      lookupValues: db
+        .prepare(`SELECT ${INDEX_VALUE} FROM idx WHERE name = ? AND key = ? ORDER BY seq`)
+        .pluck(),
       lookupDesc: db.prepare(
-        "SELECT seq, value FROM idx WHERE name = ? AND key = ? AND seq < ? ORDER BY seq DESC",
+        `SELECT seq, ${INDEX_VALUE} AS value FROM idx WHERE name = ? AND key = ? AND seq < ? ORDER BY seq DESC`,
       ),
       refsTo: db.prepare(
         "SELECT source, name FROM entry_refs WHERE target = ? AND source > ? ORDER BY source",
@@ -262,7 +276,7 @@ export class SqliteLogStore implements LogStore {
       yield `doc ${r.kind} ${r.id} ${r.body}`;
     }
     for (const r of this.#db
-      .prepare("SELECT name, key, seq, value FROM idx ORDER BY name, key, seq")
+      .prepare(`SELECT name, key, seq, ${INDEX_VALUE} AS value FROM idx ORDER BY name, key, seq`)
       .iterate() as IterableIterator<{ name: string; key: string; seq: number; value: string }>) {
       yield `idx ${r.name} ${r.key} ${r.seq} ${r.value}`;
     }
@@ -296,7 +310,7 @@ export class SqliteLogStore implements LogStore {
             s.delDoc!.run(m.kind, m.id);
             break;
           case "index":
-            s.putIdx!.run(m.name, m.key, m.seq, m.value);
+            s.putIdx!.run(m.name, m.key, m.seq, indexValue(m.value));
             break;
           case "unindex":
             s.delIdx!.run(m.name, m.key, m.seq);
