@@ -42,7 +42,7 @@ export function tileHashes(tile: TileRecord, width = tile.width): Uint8Array {
   return tile.nodes.subarray(0, width * HASH_SIZE);
 }
 
-/** Reads perfect nodes of the committed tree from the store, caching full tiles (immutable) in an LRU. */
+/** Reads perfect nodes of the committed tree from the store, caching tiles in an LRU. */
 export class TreeReader {
   readonly #cache = new Map<string, TileRecord>();
 
@@ -61,8 +61,12 @@ export class TreeReader {
       return hit;
     }
     const tile = this.store.readTile(level, index);
-    if (tile && tile.width === TILE_WIDTH) {
-      if (this.#cache.size >= this.cacheTiles) this.#cache.delete(this.#cache.keys().next().value!);
+    // Partial tiles are cached too: a tile only ever grows and a node never changes once it exists,
+    // so a tile of width w answers every read that needs no more than w (the check above). The right
+    // edge of the tree, in partial tiles at every tile level, is part of nearly every proof.
+    if (tile && this.cacheTiles > 0) {
+      if (hit) this.#cache.delete(key);
+      else if (this.#cache.size >= this.cacheTiles) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(key, tile);
     }
     return tile;
