@@ -18,6 +18,7 @@ import { readActorKey } from "../app/keys.js";
 import { openNode, type RadledgerNode } from "../app/node.js";
 import { paths } from "../app/data-dir.js";
 import { startModuleWorker } from "../adapters/node-crypto/worker-start.js";
+import { NODE_FLAGS } from "../cli/node-flags.js";
 import { RadledgerError } from "../core/errors.js";
 import { toBase64 } from "../core/bytes.js";
 import { measureVerifyCeiling } from "./ceiling.js";
@@ -155,6 +156,34 @@ export function presignInChild(job: PresignJob, progress?: AppendBenchOptions["p
       else reject(new RadledgerError("INTERNAL", `the pre-signing process exited with ${code}`));
     });
   });
+}
+
+/**
+ * `radledger bench append --json` as its own process, started as the `radledger` command starts
+ * (NODE_FLAGS, src/cli/node-flags.ts): the peak RSS is then that of the process an operator runs,
+ * with nothing of the benchmark runner in it. Progress goes to this process's stderr.
+ */
+export async function benchAppendInChild(o: {
+  readonly entries: number;
+  readonly workload: WorkloadName;
+}): Promise<AppendBenchResult> {
+  const scratch = mkdtempSync(join(tmpdir(), "radledger-bench-append-"));
+  try {
+    const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+    const args = [...NODE_FLAGS, cli, "bench", "append", "--data", join(scratch, "data")];
+    args.push("--entries", String(o.entries), "--workload", o.workload, "--json");
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    if (code !== 0) throw new RadledgerError("INTERNAL", `radledger bench append exited with ${code}`);
+    return JSON.parse(out) as AppendBenchResult;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Reads the pre-signed file back in arrays of `batch` entries. */

@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchAppend } from "./append.js";
+import { benchAppendInChild } from "./append.js";
 import { benchAiRecall, benchConsentDecision } from "./queries.js";
 import { benchHttp } from "./http.js";
 import { benchBundle } from "./bundle.js";
@@ -95,15 +95,11 @@ const results: Record<string, unknown> = {
 };
 
 if (wanted("append")) {
-  results.append = await benchAppend({
-    entries: n(1_000_000),
-    workload: "studies",
-    progress: progress("append"),
-  });
+  results.append = await benchAppendInChild({ entries: n(1_000_000), workload: "studies" });
   process.stderr.write(`append: ${JSON.stringify(results.append)}\n`);
 }
 if (wanted("mixed")) {
-  const mixed = await benchAppend({ entries: n(200_000), workload: "clinical", progress: progress("mixed") });
+  const mixed = await benchAppendInChild({ entries: n(200_000), workload: "clinical" });
   const pure = results.append as { entriesPerSecond: number } | undefined;
   results.mixed = {
     ...mixed,

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=10
 /**
  * The radledger command line: one verb per task, `--help` on each, JSON with --json, exit codes by
  * error category (docs/errors.md).

@@ -42,7 +42,8 @@ export function registerBench(program: Command): void {
           ...(threads === undefined ? {} : { threads }),
           progress: (phase, done, total) => {
             let bar = bars.get(phase);
-            if (!bar) bars.set(phase, (bar = new Progress(phase, "entries", !o.json)));
+            // On stderr, with --json too: stdout carries only the result.
+            if (!bar) bars.set(phase, (bar = new Progress(phase, "entries")));
             bar.update(done, total);
             if (done === total) bar.done();
           },
