@@ -22,6 +22,7 @@ import { NODE_FLAGS } from "../cli/node-flags.js";
 import { RadledgerError } from "../core/errors.js";
 import { toBase64 } from "../core/bytes.js";
 import { measureVerifyCeiling } from "./ceiling.js";
+import { runNode } from "./child.js";
 import { setupEntries, type WorkloadName, type WorkloadSetup } from "./workloads.js";
 
 export interface AppendBenchOptions {
@@ -172,15 +173,10 @@ export async function benchAppendInChild(o: {
     const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
     const args = [...NODE_FLAGS, cli, "bench", "append", "--data", join(scratch, "data")];
     args.push("--entries", String(o.entries), "--workload", o.workload, "--json");
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", resolve);
-    });
-    if (code !== 0) throw new RadledgerError("INTERNAL", `radledger bench append exited with ${code}`);
-    return JSON.parse(out) as AppendBenchResult;
+    const run = await runNode(args);
+    if (run.code !== 0)
+      throw new RadledgerError("INTERNAL", `radledger bench append exited with ${run.code}`);
+    return JSON.parse(run.stdout) as AppendBenchResult;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -16,7 +16,6 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
-import { spawn } from "node:child_process";
 import { initDataDir } from "../app/init.js";
 import { readActorKey, readLogKey, signAs, type HeldKey } from "../app/keys.js";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
@@ -33,6 +32,7 @@ import { launchChromium } from "./chromium.js";
 import { RadledgerError } from "../core/errors.js";
 import { proposeSeal } from "../domain/datasets/queries.js";
 import { measureVerifyCeiling } from "./ceiling.js";
+import { runNode } from "./child.js";
 
 export interface BundleBenchOptions {
   /** Entries in the dataset bundle (additions + identity + dataset entries); default 100,000. */
@@ -299,23 +299,14 @@ async function timeCli(
   const cli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
   const args = [cli, "verify", bundlePath, "--log-key", logKey, "--threads", String(threads), "--json"];
   const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on("data", (c: Buffer) => out.push(c));
-  child.stderr.on("data", (c: Buffer) => err.push(c));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", resolve);
-  });
+  const run = await runNode(args, "pipe");
   const seconds = (performance.now() - started) / 1000;
-  const stdout = Buffer.concat(out).toString("utf8");
   try {
-    return { seconds, report: JSON.parse(stdout) as BundleReport };
+    return { seconds, report: JSON.parse(run.stdout) as BundleReport };
   } catch {
     throw new RadledgerError(
       "INTERNAL",
-      `radledger verify exited ${code} without a JSON report: ${Buffer.concat(err).toString("utf8").slice(0, 400)}`,
+      `radledger verify exited ${run.code} without a JSON report: ${run.stderr.slice(0, 400)}`,
     );
   }
 }

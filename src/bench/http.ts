@@ -12,7 +12,6 @@
  * 4. Tiles: the same second process GETs full level-0 and level-1 tiles and entry bundles of the
  *    filled log for a few seconds.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +25,7 @@ import { buildServer } from "../api/server.js";
 import { RadledgerError } from "../core/errors.js";
 import { tilePath, TILE_WIDTH } from "../core/tiles.js";
 import { presign, readEntries } from "./append.js";
+import { runNode } from "./child.js";
 import { BENCH_TECHNOLOGISTS, setupEntries, type WorkloadSetup } from "./workloads.js";
 
 export interface HttpBenchOptions {
@@ -91,20 +91,11 @@ function cpuPerEntry(usage: NodeJS.CpuUsage, entries: number): number {
   return Math.round((usage.user + usage.system) / Math.max(1, entries));
 }
 
-function runLoad(job: Record<string, unknown>): Promise<LoadResult> {
+async function runLoad(job: Record<string, unknown>): Promise<LoadResult> {
   const script = fileURLToPath(new URL("./http-load.js", import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, JSON.stringify(job)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) reject(new RadledgerError("INTERNAL", `the load generator exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult);
-    });
-  });
+  const run = await runNode([script, JSON.stringify(job)]);
+  if (run.code !== 0) throw new RadledgerError("INTERNAL", `the load generator exited with ${run.code}`);
+  return JSON.parse(run.stdout.trim().split("\n").at(-1)!) as LoadResult;
 }
 
 /** Commits seen by a node: how many, entries admitted, and time spent committing. */
