@@ -2,18 +2,11 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import { layerBoundaries, NO_ONLY } from "./eslint.boundaries.js";
 
 export default tseslint.config(
   {
-    ignores: [
-      ".tmp/",
-      "dist/",
-      "dist-typecheck/",
-      "node_modules/",
-      "coverage/",
-      "bench-results/",
-      "src/web/static/vendor/",
-    ],
+    ignores: [".tmp/", "dist/", "dist-typecheck/", "node_modules/", "coverage/", "bench-results/"],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -35,30 +28,11 @@ export default tseslint.config(
       "@typescript-eslint/require-await": "off",
       "@typescript-eslint/no-confusing-void-expression": ["error", { ignoreArrowShorthand: true }],
       "@typescript-eslint/no-unnecessary-condition": ["error", { allowConstantLoopConditions: true }],
-      "no-restricted-syntax": [
-        "error",
-        { selector: "CallExpression[callee.property.name='only']", message: "no .only in tests" },
-      ],
+      "no-restricted-syntax": ["error", NO_ONLY],
     },
   },
-  {
-    // The pure core runs in browsers too: no Node built-ins there (DESIGN §2, docs/architecture.md).
-    files: ["src/core/**/*.ts"],
-    ignores: ["src/core/**/*.test.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            {
-              group: ["node:*", "fs", "path", "crypto", "better-sqlite3", "fastify"],
-              message: "src/core is pure: inject I/O and crypto through its interfaces.",
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // The layers and what each may import (docs/architecture.md): CI fails on a wrong-way import.
+  ...layerBoundaries,
   {
     files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,

@@ -12,9 +12,6 @@ import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { actorId, code, label, publicKey, pseudonym } from "../domain/schemas.js";
 import { lookupOptions, page } from "../domain/paging.js";
-import { writeActorKey } from "../app/keys.js";
-import { paths } from "../app/data-dir.js";
-import { existsSync } from "node:fs";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../adapters/sqlite/auth-store.js";
 import type { TokenRecord } from "../ports/auth.js";
 import { appendSigned, heldKey } from "./entries.js";
@@ -316,7 +313,7 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
       const admin = heldKey(api, caller!);
       if (getActor(api.node.store, body.actorId))
         throw new RadledgerError("ACTOR_ALREADY_ENROLLED", `actor ${body.actorId} is already enrolled`);
-      if (body.publicKey === undefined && existsSync(paths(api.node.dir).actorKey(body.actorId)))
+      if (body.publicKey === undefined && api.node.heldKeys.has(body.actorId))
         throw new RadledgerError(
           "ACTOR_ALREADY_ENROLLED",
           `the node already holds a key file for ${body.actorId}; enrol with a publicKey or remove the stale file`,
@@ -344,7 +341,7 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
         });
       // The key file is written only once the enrolment is durable, and never overwritten.
       const result = await appendSigned(api, admin, "actor.enrolled", enrolment, {});
-      if (seed) writeActorKey(api.node.dir, body.actorId, seed);
+      if (seed) api.node.heldKeys.put(body.actorId, seed);
       if (body.password !== undefined)
         await api.auth.setPassword(body.actorId, body.password, caller!.actor.id, api.node.clock.now());
       let token;

@@ -14,7 +14,7 @@ import { pseudonym } from "../domain/schemas.js";
 import { defineRoute, type Api } from "./route.js";
 import { requirePatientScope } from "./patient-access.js";
 import { RECORD_READERS } from "./roles.js";
-import type { ConsortiumService } from "../app/consortium.js";
+import type { ConsortiumService } from "../app/consortium/service.js";
 import {
   consortiumAccessHistory,
   datasetsSharedWith,

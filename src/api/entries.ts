@@ -9,9 +9,10 @@
  *   value, so the signature still covers exactly those bytes) or as the exact canonical bytes with
  *   Content-Type `application/vnd.radledger.entry+json`.
  *
- * Either way the entry's actor must be the authenticated actor (no one signs as someone else), the
- * actor must hold a role that may sign the type, and the answer — entry, index, leaf hash — comes
- * only once the entry is durable (Ledger.appendOne resolves after the commit).
+ * Either way the entry's actor must be the authenticated actor (no one signs as someone else), and
+ * the entry goes through the node's one appender (src/domain/ledger/appender.ts), whose ledger checks
+ * everything else — among it that the actor holds a role that may sign the type (ROLE_NOT_PERMITTED,
+ * the one role check). The answer — entry, index, leaf hash — comes only once the entry is durable.
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -20,10 +21,11 @@ import { canonicalBytes, type JsonObject } from "../core/canonical-json.js";
 import { decodeEntry, type EntryRefs } from "../core/entry.js";
 import { RadledgerError } from "../core/errors.js";
 import { MAX_ENTRY_SIZE } from "../core/tiles.js";
+import type { HeldKey } from "../ports/keys.js";
 import type { AnyEntryTypeDef } from "../domain/ledger/entry-types.js";
 import { entryId, actorId, keyId, timestamp } from "../domain/schemas.js";
-import { readActorKey, signAs, type HeldKey } from "../app/keys.js";
-import { defineRoute, requireRole, type Api, type Caller } from "./route.js";
+import { signAs } from "../app/keys.js";
+import { defineRoute, type Api, type Caller } from "./route.js";
 
 export const ENTRY_MEDIA_TYPE = "application/vnd.radledger.entry+json";
 
@@ -59,23 +61,15 @@ function refsSchema(def: AnyEntryTypeDef): z.ZodType<EntryRefs | undefined> {
   return (required ? obj : obj.optional()) as z.ZodType<EntryRefs | undefined>;
 }
 
-const heldKeys = new WeakMap<Api, Map<string, HeldKey>>();
-
 /** The key the node holds for the caller (SIGNING_KEY_NOT_HELD when it holds none). */
 export function heldKey(api: Api, caller: Caller): HeldKey {
-  let cache = heldKeys.get(api);
-  if (!cache) heldKeys.set(api, (cache = new Map<string, HeldKey>()));
   const id = caller.actor.id;
-  let key = cache.get(id);
-  if (!key) {
-    key = readActorKey(api.node.crypto, api.node.dir, id);
-    if (!key)
-      throw new RadledgerError(
-        "SIGNING_KEY_NOT_HELD",
-        `the node holds no key for ${id}: sign the entry yourself and POST it to /api/v1/entries`,
-      );
-    cache.set(id, key);
-  }
+  const key = api.node.heldKeys.get(id);
+  if (!key)
+    throw new RadledgerError(
+      "SIGNING_KEY_NOT_HELD",
+      `the node holds no key for ${id}: sign the entry yourself and POST it to /api/v1/entries`,
+    );
   return key;
 }
 
@@ -87,20 +81,8 @@ export interface Appended {
   readonly checkpoint: string;
 }
 
-/** Appends through the request batcher; resolves once durable, and times it for /metrics. */
-async function appendDurable(
-  api: Api,
-  bytes: Uint8Array,
-  parsed?: unknown,
-): Promise<{ index: number; leafHash: string }> {
-  const started = performance.now();
-  const appended = await api.appender.append(bytes, parsed);
-  api.metrics.apiAppendSeconds.observe((performance.now() - started) / 1000);
-  return appended;
-}
-
 async function append(api: Api, bytes: Uint8Array): Promise<Appended> {
-  const { index, leafHash } = await appendDurable(api, bytes);
+  const { index, leafHash } = await api.node.appender.append(bytes);
   return {
     index,
     leafHash,
@@ -140,10 +122,6 @@ function peekEntry(bytes: Uint8Array): { actor: string; type: string; parsed: un
   if (typeof v !== "object" || v === null || typeof v.actor !== "string" || typeof v.type !== "string")
     return { ...decodeEntry(bytes), parsed: undefined };
   return { actor: v.actor, type: v.type, parsed: value };
-}
-
-function mayDefine(caller: Caller, def: AnyEntryTypeDef): void {
-  if (def.signers.length > 0) requireRole(caller, def.signers);
 }
 
 /**
@@ -208,7 +186,8 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
     response: { description: "the durable entry", schema: appended },
     errors: [
       "FORBIDDEN_ACTOR_MISMATCH",
-      "FORBIDDEN_ROLE",
+      "ROLE_NOT_PERMITTED",
+      "ENTRY_TOO_LARGE",
       "ENTRY_MALFORMED",
       "ENTRY_BAD_SIGNATURE",
       "ENTRY_DUPLICATE",
@@ -220,13 +199,8 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
       const bytes = Buffer.isBuffer(body)
         ? new Uint8Array(body)
         : canonicalBytes((body as { entry: unknown }).entry);
-      if (bytes.length > MAX_ENTRY_SIZE)
-        throw new RadledgerError(
-          "ENTRY_TOO_LARGE",
-          `entry is ${bytes.length} bytes; at most ${MAX_ENTRY_SIZE}`,
-        );
-      // Only actor and type are needed here; the worker threads check the whole entry (size,
-      // canonical form, envelope, schema, signature) on the append path.
+      // Only the actor is checked here; the append path checks the whole entry (size, canonical
+      // form, envelope, type, schema, signature, the signer's role, the family's rules).
       const entry = peekEntry(bytes);
       if (entry.actor !== caller!.actor.id)
         throw new RadledgerError(
@@ -234,13 +208,7 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
           `the entry is by ${entry.actor}; you are authenticated as ${caller!.actor.id}`,
           { at: "entry.actor" },
         );
-      const def = api.node.registry.get(entry.type);
-      if (!def)
-        throw new RadledgerError("ENTRY_UNKNOWN_TYPE", `unknown entry type ${entry.type}`, {
-          at: "entry.type",
-        });
-      mayDefine(caller!, def);
-      const { index, leafHash } = await appendDurable(api, bytes, entry.parsed);
+      const { index, leafHash } = await api.node.appender.append(bytes, entry.parsed);
       void reply.type("application/json; charset=utf-8");
       return appendedText(bytes, index, leafHash);
     },
@@ -265,12 +233,13 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
               )
               .join("; ")
       }.`,
-      auth: def.signers.length === 0 ? "any" : def.signers.filter((r) => r !== "institution"),
+      // Any authenticated actor: whether their role may sign the type is the ledger's one check.
+      auth: "any",
       body: schema,
       bodyErrorCode: "ENTRY_SCHEMA_INVALID",
       status: 201,
       response: { description: "the durable entry", schema: appended },
-      errors: ["FORBIDDEN_ROLE", "SIGNING_KEY_NOT_HELD", "ENTRY_SCHEMA_INVALID", "ENTRY_REF_NOT_FOUND"],
+      errors: ["ROLE_NOT_PERMITTED", "SIGNING_KEY_NOT_HELD", "ENTRY_SCHEMA_INVALID", "ENTRY_REF_NOT_FOUND"],
       async handler({ body, caller }) {
         const b = body as { body: JsonObject; refs?: EntryRefs };
         return appendSigned(api, heldKey(api, caller!), def.type, b.body, b.refs ?? {});

@@ -1,10 +1,11 @@
 /**
- * Prometheus metrics in the text exposition format (version 0.0.4), served at /metrics: appends and
- * their batching (from the ledger's commit hook), HTTP requests and latencies by route template
+ * Prometheus metrics in the text exposition format (version 0.0.4), served at /metrics: appends (from
+ * the node's appender, whoever the writer) and their batching (from the ledger's commit hook), HTTP requests and latencies by route template
  * (never the raw URL, so no identifier ever becomes a label), checkpoint size, and the gatekeeper's
  * decisions by outcome. A small registry of our own: counters, gauges and fixed-bucket histograms is
  * all it needs.
  */
+import type { AppendObservation } from "../domain/ledger/appender.js";
 import type { CommitInfo } from "../domain/ledger/ledger.js";
 
 type Labels = Readonly<Record<string, string>>;
@@ -107,7 +108,10 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 
 export class Metrics {
-  readonly appends = new Counter("radledger_appends_total", "Entries submitted to the ledger, by outcome.");
+  readonly appends = new Counter(
+    "radledger_appends_total",
+    "Entries submitted to the node's appender by any writer, by outcome.",
+  );
   readonly batchSize = new Histogram(
     "radledger_commit_batch_entries",
     "Entries admitted per committed batch.",
@@ -118,9 +122,9 @@ export class Metrics {
     "Time to admit and durably commit one batch.",
     LATENCY_BUCKETS,
   );
-  readonly apiAppendSeconds = new Histogram(
-    "radledger_api_append_duration_seconds",
-    "Time from an API append request to its entry being durable.",
+  readonly appendSeconds = new Histogram(
+    "radledger_append_duration_seconds",
+    "Time from a submission to the node's appender (any writer) to its entries being durable or refused.",
     LATENCY_BUCKETS,
   );
   readonly requests = new Counter("radledger_http_requests_total", "HTTP requests by route and status.");
@@ -153,10 +157,15 @@ export class Metrics {
     ];
   }
 
+  /** The appender's hook (Appender.onAppend): every submission, whoever the writer. */
+  append(o: AppendObservation): void {
+    if (o.admitted > 0) this.appends.inc({ outcome: "admitted" }, o.admitted);
+    if (o.submitted > o.admitted) this.appends.inc({ outcome: "refused" }, o.submitted - o.admitted);
+    this.appendSeconds.observe(o.seconds);
+  }
+
   /** The ledger's commit hook (RadledgerNode.onCommit). */
   commit(info: CommitInfo): void {
-    this.appends.inc({ outcome: "admitted" }, info.admitted);
-    if (info.refused > 0) this.appends.inc({ outcome: "refused" }, info.refused);
     if (info.admitted > 0) this.batchSize.observe(info.admitted);
     this.commitSeconds.observe(info.commitMillis / 1000);
     this.#logSize = info.size;
@@ -168,7 +177,7 @@ export class Metrics {
       this.appends,
       this.batchSize,
       this.commitSeconds,
-      this.apiAppendSeconds,
+      this.appendSeconds,
       this.requests,
       this.requestSeconds,
       this.accessDecisions,

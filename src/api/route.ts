@@ -14,7 +14,6 @@ import type { AuthStore, TokenRecord } from "../ports/auth.js";
 import type { RadledgerNode } from "../app/node.js";
 import type { Gatekeeper } from "../app/gatekeeper.js";
 import type { Metrics } from "./metrics.js";
-import type { AppendBatcher } from "./append-batcher.js";
 import type { TokenBuckets } from "./rate-limit.js";
 
 export interface Caller {
@@ -48,8 +47,6 @@ export interface Api {
   readonly node: RadledgerNode;
   readonly auth: AuthStore;
   readonly gatekeeper: Gatekeeper;
-  /** Appends of concurrent requests, coalesced into shared batches. */
-  readonly appender: AppendBatcher;
   readonly metrics: Metrics;
   readonly limits: ApiLimits;
   readonly buckets: {

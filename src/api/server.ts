@@ -10,9 +10,7 @@ import { randomUUID } from "node:crypto";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
 import { parseStrictJson } from "../core/canonical-json.js";
 import type { RadledgerNode } from "../app/node.js";
-import { paths } from "../app/data-dir.js";
 import { createGatekeeper, type Gatekeeper } from "../app/gatekeeper.js";
-import { SqliteAuthStore, type AuthStoreOptions } from "../adapters/sqlite/auth-store.js";
 import type { AuthStore } from "../ports/auth.js";
 import { problemOf, sendProblem } from "./problem.js";
 import type { Socket } from "node:net";
@@ -20,7 +18,7 @@ import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
 import { registerWitnessRoutes } from "./witness.js";
 import { registerConsortiumRoutes } from "./consortium-routes.js";
-import type { ConsortiumService } from "../app/consortium.js";
+import type { ConsortiumService } from "../app/consortium/service.js";
 import { registerAuthRoutes } from "./auth.js";
 import { registerEntryRoutes } from "./entries.js";
 import { registerQueryRoutes } from "./queries/index.js";
@@ -28,7 +26,6 @@ import { registerContentRoutes } from "./content.js";
 import { registerOpenApiRoutes } from "./openapi.js";
 import { Metrics } from "./metrics.js";
 import { TokenBuckets } from "./rate-limit.js";
-import { AppendBatcher } from "./append-batcher.js";
 import { bearerActor, type Api, type ApiLimits } from "./route.js";
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -50,9 +47,8 @@ export interface ServerOptions {
   /** The node's consortium side: witness endpoint, cosigned /checkpoint, consortium API. */
   readonly consortium?: ConsortiumService;
   readonly limits?: Partial<ApiLimits>;
-  /** Credentials store; by default DIR/auth.sqlite, closed with the server. */
-  readonly auth?: AuthStore;
-  readonly authOptions?: AuthStoreOptions;
+  /** The credentials store (src/wiring/auth.ts); the server owns it and closes it when it closes. */
+  readonly auth: AuthStore;
   readonly metrics?: Metrics;
   /**
    * DICOMweb through the gatekeeper (src/api/dicomweb.ts), when the node fronts an archive. Callers
@@ -96,7 +92,7 @@ function checkpointSize(note: string | undefined): number {
   return note === undefined ? 0 : Number(note.split("\n")[1] ?? 0);
 }
 
-export function buildServer(node: RadledgerNode, options: ServerOptions = {}): FastifyInstance {
+export function buildServer(node: RadledgerNode, options: ServerOptions): FastifyInstance {
   const limits: ApiLimits = {
     ...DEFAULT_LIMITS,
     ...(options.bodyLimit === undefined ? {} : { bodyBytes: options.bodyLimit }),
@@ -141,8 +137,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     },
   });
 
-  const ownAuth = options.auth === undefined;
-  const auth = options.auth ?? new SqliteAuthStore(paths(node.dir).auth, options.authOptions);
+  const auth = options.auth;
   const metrics =
     options.metrics ??
     new Metrics({
@@ -150,6 +145,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
       checkpointSize: () => checkpointSize(node.ledger.latestCheckpoint),
     });
   const unsubscribe = node.onCommit((info) => metrics.commit(info));
+  const unobserve = node.appender.onAppend((o) => metrics.append(o));
   const gatekeeper: Gatekeeper = createGatekeeper(node, {
     onDecision: (decision, basisOrReason) => metrics.accessDecisions.inc({ decision, basis: basisOrReason }),
   });
@@ -157,7 +153,6 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
     node,
     auth,
     gatekeeper,
-    appender: new AppendBatcher(node.ledger),
     metrics,
     limits,
     buckets: {
@@ -171,7 +166,8 @@ export function buildServer(node: RadledgerNode, options: ServerOptions = {}): F
   app.decorate("radledger", api);
   app.addHook("onClose", async () => {
     unsubscribe();
-    if (ownAuth) auth.close();
+    unobserve();
+    auth.close();
   });
 
   // One JSON parser for every body: strict RFC 8259 (no duplicate names, depth ≤ 32, no floats),

@@ -11,11 +11,13 @@ import { verifyEvidence } from "../core/evidence.js";
 import { toBase64 } from "../core/bytes.js";
 import { formatAddCheckpointRequest, parseCosignatureResponse } from "../core/witness-protocol.js";
 import { parseSignedNote } from "../core/note.js";
-import { addPeer } from "../app/consortium-config.js";
-import { ConsortiumService } from "../app/consortium.js";
+import { addPeer } from "../app/consortium/config.js";
+import { ConsortiumService } from "../app/consortium/service.js";
 import type { RadledgerNode } from "../app/node.js";
 import { buildServer } from "./server.js";
 import { FakeLog, initNode, open } from "../../test/helpers/consortium.js";
+import { consortiumPorts } from "../wiring/consortium.js";
+import { openAuthStore } from "../wiring/auth.js";
 
 const WITNESS_ORIGIN = "radledger.witness-hospital.example/log";
 const LOG = "radledger.logged-hospital.example/log";
@@ -28,8 +30,8 @@ let log: FakeLog;
 
 async function start(): Promise<void> {
   node = open(data.dir);
-  consortium = await ConsortiumService.open(node, { background: false });
-  app = buildServer(node, { consortium });
+  consortium = await ConsortiumService.open(node, consortiumPorts, { background: false });
+  app = buildServer(node, { auth: openAuthStore(node.dir), consortium });
 }
 
 async function stop(): Promise<void> {

@@ -8,8 +8,7 @@ import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { createHash } from "node:crypto";
-import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
-import { fromBase64, toBase64, toHex } from "../core/bytes.js";
+import { toBase64, toHex } from "../core/bytes.js";
 import type { JsonValue } from "../core/canonical-json.js";
 import { openCheckpoint } from "../core/checkpoint.js";
 import { decodeEntry } from "../core/entry.js";
@@ -25,16 +24,10 @@ import {
 import { manifestRootOf, type BundleMember } from "../core/bundle/verify.js";
 import { bundleMembers, tarChunks } from "../core/bundle/writer.js";
 import { selectBundle, type BundleRequest, type SelectionSource } from "../domain/bundles/select.js";
-import { TreeReader } from "../domain/ledger/tree.js";
-import { SqliteVault } from "../adapters/sqlite/vault.js";
 import type { CryptoSuite } from "../core/crypto.js";
-import { formatVerifierKey } from "../core/note.js";
 import type { StoredEntry } from "../ports/storage.js";
 import type { Vault } from "../ports/vault.js";
-import { paths, readSecret } from "./data-dir.js";
-import { readLogKey } from "./keys.js";
 import type { RadledgerNode } from "./node.js";
-import { openReadOnly } from "./read-only.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -59,7 +52,7 @@ export interface ExportOptions {
 /**
  * What an export reads: the log's store (entries, projections, references, tiles), its tree, its
  * identity and, for disclosures, the vault. A running node provides it (exportSourceOf), and so does
- * a read-only opening of a data directory (openExportSource), which needs no writer lock and so works
+ * a read-only opening of a data directory (src/wiring/export.ts), which needs no writer lock and so works
  * beside `radledger serve`.
  */
 export interface BundleExportSource {
@@ -91,34 +84,6 @@ export function exportSourceOf(node: RadledgerNode): BundleExportSource {
   };
 }
 
-/** Opens a data directory read-only for export (no writer lock: works while the node serves). */
-export function openExportSource(dir: string): BundleExportSource & { close(): void } {
-  const log = openReadOnly(dir);
-  let vault: SqliteVault | undefined;
-  try {
-    const logKey = readLogKey(nodeCrypto, dir);
-    vault = new SqliteVault(paths(dir).vault, nodeCrypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
-    const openVault = vault;
-    return {
-      crypto: nodeCrypto,
-      origin: log.config.origin,
-      verifierKey: formatVerifierKey(logKey),
-      logPublicKey: logKey.publicKey,
-      store: log.store,
-      tree: new TreeReader(nodeCrypto, log.store),
-      vault: openVault,
-      close() {
-        openVault.close();
-        log.close();
-      },
-    };
-  } catch (e) {
-    vault?.close();
-    log.close();
-    throw e;
-  }
-}
-
 export interface PreparedBundle {
   readonly manifest: BundleManifest;
   /** The bundle's files in archive order, produced as they are read (streaming). */
@@ -126,7 +91,7 @@ export interface PreparedBundle {
 }
 
 /** Hashes every file under dir (streaming) and forms one image set per folder, the top folder included. */
-export async function payloadCatalog(dir: string): Promise<PayloadCatalog> {
+export async function payloadCatalog(crypto: CryptoSuite, dir: string): Promise<PayloadCatalog> {
   const files = new Map<string, string>();
   const byFolder = new Map<string, string[]>();
   const walk = async (d: string): Promise<void> => {
@@ -156,7 +121,7 @@ export async function payloadCatalog(dir: string): Promise<PayloadCatalog> {
   const sets = new Map<string, string[]>();
   for (const list of byFolder.values()) {
     const unique = [...new Set(list)].sort();
-    sets.set(manifestRootOf(nodeCrypto, unique), unique);
+    sets.set(manifestRootOf(crypto, unique), unique);
   }
   return { files, sets };
 }

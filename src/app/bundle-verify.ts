@@ -1,24 +1,41 @@
 /**
- * Offline verification of a bundle file or directory (docs/bundle-format.md §4) on the node: the
- * files read from disk in order, the pure core's verifier (src/core/bundle/verify.ts), and its
- * signature checks on worker threads. Apart from the export (bundle-export.ts): `radledger verify
- * BUNDLE` loads neither storage nor the domain.
+ * Bundle verification (docs/bundle-format.md §4) from disk: the files read in order, the pure core's
+ * verifier (src/core/bundle/verify.ts), its signature checks on worker threads, and the `--against`
+ * checkpoint with its consistency proof (from a file or a log's tiles). Apart from the export
+ * (bundle-export.ts): `radledger verify BUNDLE` loads neither storage nor the domain. Its ports (the
+ * crypto suite, the checking threads, HTTP) come from the wiring (src/wiring/bundle-verify.ts).
  */
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
-import { BundleCheckPool } from "../adapters/node-crypto/bundle-check-pool.js";
+import { fromBase64 } from "../core/bytes.js";
+import { parseCheckpointText } from "../core/checkpoint.js";
+import type { CryptoSuite } from "../core/crypto.js";
 import { RadledgerError } from "../core/errors.js";
+import { parseSignedNote } from "../core/note.js";
+import { TileClient } from "../core/tile-client.js";
+import type { EntryChecker } from "../core/bundle/entry-check.js";
+import type { HttpClient } from "../ports/consortium.js";
 import { tarMembers } from "../core/tar.js";
 import { expectedPaths, MANIFEST_PATH, parseManifest, type BundleManifest } from "../core/bundle/format.js";
 import { inlineSignatureVerifier } from "../core/bundle/signatures.js";
 import {
   verifyBundle,
+  type AgainstCheckpoint,
   type BundleMember,
   type BundleReport,
   type VerifyBundleOptions,
 } from "../core/bundle/verify.js";
+
+/** What bundle verification needs from the outside. */
+export interface BundleVerifierPorts {
+  readonly crypto: CryptoSuite;
+  /** Starts signature-checking threads beside the calling one (default: one per core). */
+  startCheckers(threads?: number): EntryChecker & { close(): Promise<void> };
+  readonly http: HttpClient;
+}
+
+const HTTP_TIMEOUT_MS = 30_000;
 
 /** A bundle file's members, streamed from disk through the strict ustar decoder. */
 export async function* bundleFileMembers(path: string): AsyncGenerator<BundleMember> {
@@ -75,7 +92,11 @@ export interface VerifyPathOptions extends Omit<VerifyBundleOptions, "crypto" | 
 }
 
 /** Verifies a bundle file or directory offline. */
-export async function verifyBundlePath(path: string, options: VerifyPathOptions = {}): Promise<BundleReport> {
+export async function verifyBundlePath(
+  ports: BundleVerifierPorts,
+  path: string,
+  options: VerifyPathOptions = {},
+): Promise<BundleReport> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new RadledgerError("STORE_NOT_FOUND", `no bundle at ${path}`);
   const members = info.isDirectory() ? bundleDirectoryMembers(path) : bundleFileMembers(path);
@@ -83,15 +104,98 @@ export async function verifyBundlePath(path: string, options: VerifyPathOptions 
   // Leaf hashes and signatures on worker threads; the main thread decodes and keeps log order. The
   // workers start now, so that they have loaded their modules (≈ 0.1 s) by the time the manifest
   // and checkpoint are read and the first entries are ready for them.
-  const pool = threads !== undefined && threads <= 1 ? undefined : new BundleCheckPool(threads);
+  const pool = threads !== undefined && threads <= 1 ? undefined : ports.startCheckers(threads);
   try {
     return await verifyBundle(members, {
       ...options,
-      crypto: nodeCrypto,
-      signatures: inlineSignatureVerifier(nodeCrypto),
+      crypto: ports.crypto,
+      signatures: inlineSignatureVerifier(ports.crypto),
       ...(pool ? { entryChecker: () => pool } : {}),
     });
   } finally {
     await pool?.close();
   }
+}
+
+/** Where the later checkpoint of `--against` and its consistency proof come from. */
+export interface AgainstSources {
+  /** The later checkpoint: a file, or an http(s) URL. */
+  readonly checkpoint: string;
+  /** A consistency proof file: JSON {"proof":[base64…]} or one base64 hash per line. */
+  readonly proofFile?: string;
+  /** A log's tlog-tiles prefix to fetch the consistency proof from instead. */
+  readonly logUrl?: string;
+}
+
+/** Reads a file, or GETs an http(s) URL. */
+async function readSource(ports: BundleVerifierPorts, source: string): Promise<Uint8Array> {
+  if (/^https?:\/\//.test(source)) {
+    const res = await ports.http.get(source, HTTP_TIMEOUT_MS);
+    if (res.status !== 200) throw new RadledgerError("INPUT_INVALID", `${source} answered ${res.status}`);
+    return res.body;
+  }
+  try {
+    return new Uint8Array(await readFile(source));
+  } catch {
+    throw new RadledgerError("STORE_NOT_FOUND", `cannot read ${source}`);
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** A consistency proof as a file gives it: JSON {"proof":[base64…]} or one base64 hash per line. */
+export function parseProofText(text: string): Uint8Array[] {
+  const trimmed = text.trim();
+  try {
+    if (trimmed.startsWith("{")) {
+      const value = JSON.parse(trimmed) as { proof?: unknown };
+      if (!Array.isArray(value.proof) || !value.proof.every((p) => typeof p === "string"))
+        throw new Error("no proof array");
+      return value.proof.map((p) => fromBase64(p));
+    }
+    return trimmed.length === 0 ? [] : trimmed.split("\n").map((l) => fromBase64(l.trim()));
+  } catch {
+    throw new RadledgerError(
+      "INPUT_INVALID",
+      '--consistency-proof: expected JSON {"proof":[base64…]} or one base64 hash per line',
+    );
+  }
+}
+
+/**
+ * The `--against` check's inputs: the later checkpoint's text, and its consistency proof from a file
+ * or — fetched only once the core has verified that checkpoint — from the log's tiles.
+ */
+export async function againstCheckpoint(
+  ports: BundleVerifierPorts,
+  sources: AgainstSources,
+): Promise<AgainstCheckpoint> {
+  const checkpoint = decoder.decode(await readSource(ports, sources.checkpoint));
+  const proof =
+    sources.proofFile === undefined
+      ? undefined
+      : parseProofText(decoder.decode(await readSource(ports, sources.proofFile)));
+  const logUrl = sources.logUrl?.replace(/\/+$/, "");
+  return {
+    checkpoint,
+    ...(proof === undefined ? {} : { proof }),
+    ...(logUrl === undefined
+      ? {}
+      : {
+          fetchProof: async (from: number) => {
+            const cp = parseCheckpointText(parseSignedNote(checkpoint).text);
+            const client = new TileClient(
+              ports.crypto,
+              async (path) => {
+                const res = await ports.http.get(`${logUrl}/${path}`, HTTP_TIMEOUT_MS);
+                if (res.status !== 200)
+                  throw new RadledgerError("TILE_NOT_FOUND", `${logUrl}/${path} answered ${res.status}`);
+                return res.body;
+              },
+              cp,
+            );
+            return client.consistencyProof(from);
+          },
+        }),
+  };
 }

@@ -13,6 +13,8 @@
  *   DIR/manifests.sqlite        per-instance DICOM hashes behind study manifest roots, de-identified
  *                               copies, Orthanc feed cursors (node-local; never on the ledger)
  *   DIR/writer.lock             PID of the process that appends (one writer at a time)
+ *   DIR/node.sock               the serving node's local socket (mode 0600): the command line's
+ *                               writing verbs run through it while `radledger serve` holds the lock
  */
 import {
   closeSync,
@@ -25,7 +27,10 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { lstatSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { RadledgerError } from "../core/errors.js";
 
 export interface NodeConfig {
@@ -120,4 +125,39 @@ export function acquireWriterLock(dir: string): () => void {
     }
   }
   throw new RadledgerError("STORE_LOCKED", `cannot take the writer lock in ${dir}`);
+}
+
+/** Longest socket path that fits sockaddr_un.sun_path (108 bytes on Linux, 104 on macOS) with room. */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Where the serving node's local socket is: DIR/node.sock, or — when that path is too long for a
+ * Unix socket — a file named after the directory in a private folder of this user under the system's
+ * temporary directory. Both ends compute the same path; `prepare` (the server) creates the private
+ * folder. Either way only this user can reach it: the data directory is 0700, the private folder
+ * 0700 and checked (owner, mode, not a link) before anyone connects or listens, so that another local
+ * user cannot plant a socket there.
+ */
+export function localSocketPath(dir: string, prepare = false): string {
+  const direct = resolve(dir, "node.sock");
+  if (Buffer.byteLength(direct) <= MAX_SOCKET_PATH) return direct;
+  const uid = process.getuid?.() ?? 0;
+  const folder = join(tmpdir(), `radledger-${uid}`);
+  if (prepare) mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const path = join(
+    folder,
+    `${createHash("sha256").update(realpathSync(dir)).digest("hex").slice(0, 24)}.sock`,
+  );
+  let info;
+  try {
+    info = lstatSync(folder);
+  } catch {
+    return path; // nothing serves there: connecting fails as for a node that is not running
+  }
+  if (!info.isDirectory() || info.uid !== uid || (info.mode & 0o077) !== 0)
+    throw new RadledgerError(
+      "STORE_CORRUPT",
+      `${folder} must be a directory of this user with mode 0700; refusing to use it for the node's socket`,
+    );
+  return path;
 }

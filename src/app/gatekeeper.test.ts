@@ -14,7 +14,7 @@ beforeEach(async () => {
   patient = fakePseudonym();
   pt = await t.enrol("pt-1", ["patient"], { patient });
   await t.enrol("rad-1", ["radiologist"]);
-  study = (await t.node.ledger.appendOne(t.sign(t.institution, "study.registered", studyBody(patient))))
+  study = (await t.node.appender.append(t.sign(t.institution, "study.registered", studyBody(patient))))
     .leafHash;
 });
 afterEach(async () => t.close());
@@ -31,7 +31,7 @@ const studyRead = (): AuthorizeRequest => ({
 
 test("a grant revoked while the permit is being recorded: the access is denied, recorded once", async () => {
   const grant = (
-    await t.node.ledger.appendOne(
+    await t.node.appender.append(
       t.sign(pt, "consent.granted", {
         patient,
         grantee: { kind: "actor", id: "rad-1" },
@@ -50,7 +50,7 @@ test("a grant revoked while the permit is being recorded: the access is denied, 
   // still sees the grant, the append path refuses the permit, and the gatekeeper records a deny.
   let refused = 0;
   t.node.onCommit((info) => (refused += info.refused));
-  const revocation = t.node.ledger.appendOne(t.sign(pt, "consent.revoked", {}, { grant }));
+  const revocation = t.node.appender.append(t.sign(pt, "consent.revoked", {}, { grant }));
   const before = accesses();
   const outcome = await gatekeeper.authorize(request);
   await revocation;

@@ -93,7 +93,7 @@ export async function appendAccessRecord(
       time,
     );
     try {
-      return await node.ledger.appendOne(bytes);
+      return await node.appender.append(bytes);
     } catch (e) {
       if (!(isRadledgerError(e) && e.code === "ENTRY_DUPLICATE" && repeat < MAX_REPEAT)) throw e;
     }

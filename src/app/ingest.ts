@@ -1,7 +1,7 @@
 /**
  * `radledger ingest`: registers every DICOM study found under some paths (Part 10 files).
  *
- * Files are hashed on worker threads (DicomHashPool: whole-file and pixel-data SHA-256 in one
+ * Files are hashed on worker threads (the DICOM toolkit's hash pool: whole-file and pixel-data SHA-256 in one
  * streaming pass, never a whole file in memory), pseudonymised on the main thread and staged in the
  * manifest store, so memory stays flat however big the folder. Once the walk is done, every study
  * staged is registered by one `study.registered` entry signed by the institution
@@ -11,16 +11,14 @@
 import { availableParallelism } from "node:os";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { DicomHashPool } from "../adapters/dicom/hash-pool.js";
-import type { DicomInstanceHashes } from "../adapters/dicom/hasher.js";
-import { ManifestStore, type StagedInstance } from "../adapters/sqlite/manifest-store.js";
 import { RadledgerError, toRadledgerError, type ErrorCode } from "../core/errors.js";
-import { paths } from "./data-dir.js";
+import type { DicomInstanceHashes, StagedInstance } from "../ports/imaging.js";
 import type { RadledgerNode } from "./node.js";
 import {
   duplicateConflict,
   registerStaged,
   toStaged,
+  withStaging,
   type StudyOutcome,
   type StudySource,
 } from "./register-study.js";
@@ -95,10 +93,6 @@ async function collect(inputs: readonly string[], skipped: SkippedFile[]): Promi
   return out;
 }
 
-export function openManifestStore(node: RadledgerNode): ManifestStore {
-  return new ManifestStore(paths(node.dir).manifests);
-}
-
 export async function ingestPaths(
   node: RadledgerNode,
   inputs: readonly string[],
@@ -110,68 +104,68 @@ export async function ingestPaths(
   const skipped: SkippedFile[] = [];
   const files = await collect(inputs, skipped);
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
-  const store = openManifestStore(node);
-  const pool = new DicomHashPool(options.workers ?? availableParallelism());
-  let done = 0;
-  let bytes = 0;
-  let instances = 0;
-  let duplicates = 0;
-  const source: StudySource = { kind: "folder", name: options.sourceName ?? "folder" };
-  try {
-    store.clearStaging();
-    // Staged rows are flushed in batches: one transaction (one fsync) per batch, not per file.
-    let batch: { item: FileItem; staged: StagedInstance }[] = [];
-    const flush = (): void => {
-      const outcomes = store.stageMany(batch.map((b) => b.staged));
-      outcomes.forEach((o, i) => {
-        if (o === "added") instances++;
-        else if (o === "duplicate") duplicates++;
-        else {
-          const e = duplicateConflict();
-          skipped.push({ path: batch[i]!.item.path, code: e.code, message: e.message });
+  return withStaging(node, async (store) => {
+    const pool = node.dicom.hashPool(options.workers ?? availableParallelism());
+    let done = 0;
+    let bytes = 0;
+    let instances = 0;
+    let duplicates = 0;
+    const source: StudySource = { kind: "folder", name: options.sourceName ?? "folder" };
+    try {
+      store.clearStaging();
+      // Staged rows are flushed in batches: one transaction (one fsync) per batch, not per file.
+      let batch: { item: FileItem; staged: StagedInstance }[] = [];
+      const flush = (): void => {
+        const outcomes = store.stageMany(batch.map((b) => b.staged));
+        outcomes.forEach((o, i) => {
+          if (o === "added") instances++;
+          else if (o === "duplicate") duplicates++;
+          else {
+            const e = duplicateConflict();
+            skipped.push({ path: batch[i]!.item.path, code: e.code, message: e.message });
+          }
+        });
+        batch = [];
+      };
+      const report = (): void =>
+        options.onProgress?.({ files: done, totalFiles: files.length, bytes, totalBytes });
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < files.length) {
+          const item = files[next++]!;
+          let h: DicomInstanceHashes | undefined;
+          try {
+            h = await pool.hash(item.path);
+            batch.push({ item, staged: toStaged(node, h, item.path) });
+            if (batch.length >= 256) flush();
+          } catch (e) {
+            const err = toRadledgerError(e);
+            if (err.code === "INTERNAL") throw e;
+            skipped.push({ path: item.path, code: err.code, message: err.message });
+          }
+          done++;
+          bytes += item.size;
+          report();
         }
-      });
-      batch = [];
-    };
-    const report = (): void =>
-      options.onProgress?.({ files: done, totalFiles: files.length, bytes, totalBytes });
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < files.length) {
-        const item = files[next++]!;
-        let h: DicomInstanceHashes | undefined;
-        try {
-          h = await pool.hash(item.path);
-          batch.push({ item, staged: toStaged(node, h, item.path) });
-          if (batch.length >= 256) flush();
-        } catch (e) {
-          const err = toRadledgerError(e);
-          if (err.code === "INTERNAL") throw e;
-          skipped.push({ path: item.path, code: err.code, message: err.message });
-        }
-        done++;
-        bytes += item.size;
-        report();
-      }
-    };
-    // Two files in flight per worker keep every worker busy while the next file is opened.
-    await Promise.all(Array.from({ length: 2 * pool.size }, lane));
-    flush();
-    report();
+      };
+      // Two files in flight per worker keep every worker busy while the next file is opened.
+      await Promise.all(Array.from({ length: 2 * pool.size }, lane));
+      flush();
+      report();
 
-    const studies: StudyOutcome[] = [];
-    for (const key of store.stagedStudyKeys()) studies.push(await registerStaged(node, store, key, source));
-    return {
-      files: files.length,
-      bytes: totalBytes,
-      seconds: (performance.now() - started) / 1000,
-      instances,
-      duplicates,
-      skipped,
-      studies,
-    };
-  } finally {
-    await pool.close();
-    store.close();
-  }
+      const studies: StudyOutcome[] = [];
+      for (const key of store.stagedStudyKeys()) studies.push(await registerStaged(node, store, key, source));
+      return {
+        files: files.length,
+        bytes: totalBytes,
+        seconds: (performance.now() - started) / 1000,
+        instances,
+        duplicates,
+        skipped,
+        studies,
+      };
+    } finally {
+      await pool.close();
+    }
+  });
 }

@@ -7,12 +7,11 @@ import { toBase64 } from "../core/bytes.js";
 import { actorKeyId } from "../core/entry.js";
 import { RadledgerError } from "../core/errors.js";
 import { formatVerifierKey, isValidKeyName } from "../core/note.js";
-import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import { createDataDir, paths, writeSecret } from "./data-dir.js";
 import { signAs, writeActorKey, writeLogKey, type HeldKey } from "./keys.js";
-import { openNode } from "./node.js";
-import { createWitnessKey } from "./consortium-config.js";
+import type { NodeFactory } from "./node.js";
+import { createWitnessKey } from "./consortium/config.js";
 
 export interface InitOptions {
   readonly origin: string;
@@ -28,8 +27,11 @@ export interface InitResult {
   readonly size: number;
 }
 
-export async function initDataDir(dir: string, options: InitOptions): Promise<InitResult> {
-  const crypto = nodeCrypto;
+export async function initDataDir(
+  dir: string,
+  options: InitOptions,
+  { crypto, openNode }: NodeFactory,
+): Promise<InitResult> {
   const origin = options.origin;
   if (!isValidKeyName(origin) || origin.length > 255) {
     throw new RadledgerError(
@@ -76,8 +78,8 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<In
         publicKey: toBase64(crypto.ed25519PublicKey(adminSeed)),
         displayName: "Institution administrator",
       });
-      await node.ledger.appendOne(genesis);
-      await node.ledger.appendOne(admin);
+      await node.appender.append(genesis);
+      await node.appender.append(admin);
       created = false;
       return { dir, origin, verifierKey: node.verifierKey, adminActor, size: node.ledger.size };
     } finally {

@@ -10,13 +10,41 @@ import { actorKeyId, formatTime, signEntry, type EntryRefs } from "../core/entry
 import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError } from "../core/errors.js";
 import { formatSignerKey, parseSignerKey, type Ed25519NoteKey, type NoteSigner } from "../core/note.js";
+import type { HeldKey, HeldKeyStore } from "../ports/keys.js";
 import { paths, readSecret, writeSecret } from "./data-dir.js";
 
-export interface HeldKey {
-  readonly actor: string;
-  readonly seed: Uint8Array;
-  readonly publicKey: Uint8Array;
-  readonly keyId: string;
+export type { HeldKey } from "../ports/keys.js";
+
+/**
+ * The held keys of a data directory: one file per actor (mode 0600), read once and cached; a new key
+ * is written with 'wx', so an existing one is never replaced.
+ */
+export class DataDirHeldKeys implements HeldKeyStore {
+  readonly #cache = new Map<string, HeldKey>();
+
+  constructor(
+    private readonly crypto: CryptoSuite,
+    private readonly dir: string,
+  ) {}
+
+  get(actor: string): HeldKey | undefined {
+    const cached = this.#cache.get(actor);
+    if (cached) return cached;
+    const key = readActorKey(this.crypto, this.dir, actor);
+    if (key) this.#cache.set(actor, key);
+    return key;
+  }
+
+  has(actor: string): boolean {
+    return this.#cache.has(actor) || existsSync(paths(this.dir).actorKey(actor));
+  }
+
+  put(actor: string, seed: Uint8Array): HeldKey {
+    if (this.has(actor))
+      throw new RadledgerError("STORE_EXISTS", `the node already holds a key for ${actor}`);
+    writeActorKey(this.dir, actor, seed);
+    return this.get(actor)!;
+  }
 }
 
 /** Actor key files hold base64(seed); the file name is the actor id. */

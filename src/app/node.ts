@@ -1,24 +1,20 @@
 /**
- * The composition root: the one place that chooses concrete adapters (SQLite store, node:crypto,
- * worker-thread verifier, system clock) and wires them into the domain. Everything else receives
- * its dependencies.
+ * What application code gets of a running node: ports only. The concrete adapters behind them (the
+ * SQLite log store and vault, node:crypto, the verification threads, the data directory's key files,
+ * the DICOM toolkit) are chosen in one place, the wiring (src/wiring/node.ts).
  */
 import type { CryptoSuite } from "../core/crypto.js";
-import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
-import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
-import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
-import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
-import { Ledger, type CommitInfo } from "../domain/ledger/ledger.js";
+import type { Ed25519NoteKey, NoteSigner } from "../core/note.js";
+import type { Appender } from "../domain/ledger/appender.js";
 import type { EntryTypeRegistry } from "../domain/ledger/entry-types.js";
-import { createRegistry } from "../domain/registry.js";
-import { systemClock, type Clock } from "../ports/clock.js";
-import { acquireWriterLock, paths, readConfig, readSecret, type NodeConfig } from "./data-dir.js";
-import { readLogKey } from "./keys.js";
-import { formatVerifierKey, type Ed25519NoteKey, type NoteSigner } from "../core/note.js";
-import { fromBase64 } from "../core/bytes.js";
-import { SqliteVault } from "../adapters/sqlite/vault.js";
+import type { CommitInfo, LedgerView } from "../domain/ledger/ledger.js";
+import type { PseudonymKind } from "../domain/privacy/pseudonyms.js";
+import type { Clock } from "../ports/clock.js";
+import type { DicomToolkit, ManifestStore } from "../ports/imaging.js";
+import type { HeldKeyStore } from "../ports/keys.js";
+import type { LogReader } from "../ports/storage.js";
 import type { Vault } from "../ports/vault.js";
-import { pseudonym, type PseudonymKind } from "../domain/privacy/pseudonyms.js";
+import type { NodeConfig } from "./data-dir.js";
 
 export interface NodeOptions {
   /** Verification threads; 0 verifies on the main thread. Default: one per core. */
@@ -34,84 +30,38 @@ export interface RadledgerNode {
   readonly config: NodeConfig;
   readonly crypto: CryptoSuite;
   readonly registry: EntryTypeRegistry;
-  readonly store: SqliteLogStore;
-  readonly ledger: Ledger;
+  /** The committed log and its projections, for reading. */
+  readonly store: LogReader;
+  /** The log as readers see it: size, latest checkpoint, tree, cached state. */
+  readonly ledger: LedgerView;
+  /** The one append door (src/domain/ledger/appender.ts): every writer of this node appends here. */
+  readonly appender: Appender;
   readonly logKey: NoteSigner & Ed25519NoteKey & { seed: Uint8Array };
   readonly verifierKey: string;
   readonly clock: Clock;
   /** Off-ledger content behind commitments, encrypted per patient. */
   readonly vault: Vault;
-  /** Keyed pseudonym of an identifier under this institution's secret (DESIGN §5). */
+  /** Keys the node holds for actors who do not hold their own. */
+  readonly heldKeys: HeldKeyStore;
+  /** DICOM hashing and de-identification. */
+  readonly dicom: DicomToolkit;
+  /** Per-instance hashes behind manifest roots, de-identified copies, feed cursors (opened on first use). */
+  readonly manifests: ManifestStore;
+  /** Keyed pseudonym of an identifier under this institution's secret (docs/design.md). */
   pseudonym(kind: PseudonymKind, identifier: string, scope?: string): string;
-  /** Subscribes to batch commits (metrics, the API); returns the unsubscribe function. */
+  /** Subscribes to batch commits (metrics, the consortium); returns the unsubscribe function. */
   onCommit(listener: (info: CommitInfo) => void): () => void;
   close(): Promise<void>;
 }
 
-export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode {
-  const config = readConfig(dir);
-  const crypto = nodeCrypto;
-  const registry = createRegistry();
-  const logKey = readLogKey(crypto, dir);
-  const release = acquireWriterLock(dir);
-  let store: SqliteLogStore | undefined;
-  let vault: SqliteVault | undefined;
-  try {
-    store = new SqliteLogStore(paths(dir).database);
-    vault = new SqliteVault(paths(dir).vault, crypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
-    const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
-    const threads = options.verifyThreads;
-    const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
-    const clock = options.clock ?? systemClock;
-    const listeners = new Set<(info: CommitInfo) => void>();
-    const ledger = new Ledger({
-      origin: config.origin,
-      crypto,
-      store,
-      verifier,
-      registry,
-      logPublicKey: logKey.publicKey,
-      logSigner: logKey,
-      clock,
-      maxEntryAgeMs: options.maxEntryAgeMs ?? 15 * 60_000,
-      ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
-      onCommit: (info) => {
-        options.onCommit?.(info);
-        for (const listener of listeners) listener(info);
-      },
-    });
-    const openStore = store;
-    const openVault = vault;
-    return {
-      dir,
-      config,
-      crypto,
-      registry,
-      store: openStore,
-      ledger,
-      logKey,
-      verifierKey: formatVerifierKey(logKey),
-      clock,
-      vault: openVault,
-      pseudonym: (kind, identifier, scope) => pseudonym(crypto, pseudonymSecret, kind, identifier, scope),
-      onCommit(listener) {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-      async close() {
-        try {
-          await ledger.close();
-        } finally {
-          openStore.close();
-          openVault.close();
-          release();
-        }
-      },
-    };
-  } catch (e) {
-    store?.close();
-    vault?.close();
-    release();
-    throw e;
-  }
+/** Opens a data directory as its single writer. */
+export type OpenNode = (dir: string, options?: NodeOptions) => RadledgerNode;
+
+/**
+ * What operations that create or open data directories (init, the demo's partner log) need, given by
+ * the wiring (src/wiring/node.ts `nodeFactory`).
+ */
+export interface NodeFactory {
+  readonly crypto: CryptoSuite;
+  readonly openNode: OpenNode;
 }

@@ -11,12 +11,10 @@
  * Raw identifiers (Patient ID, UIDs) are turned into keyed pseudonyms here, as soon as they leave
  * the hasher, and are never stored, logged or put in an error.
  */
-import { studyManifestRootHex } from "../adapters/dicom/manifest.js";
-import { DicomError } from "../adapters/dicom/errors.js";
-import type { DicomInstanceHashes } from "../adapters/dicom/hasher.js";
-import type { ManifestStore, StagedInstance } from "../adapters/sqlite/manifest-store.js";
 import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError, toRadledgerError } from "../core/errors.js";
+import { manifestRootOf } from "../core/merkle/manifest.js";
+import type { DicomInstanceHashes, ManifestStore, StagedInstance } from "../ports/imaging.js";
 import { getStudy } from "../domain/imaging/queries.js";
 import { signAsInstitution } from "./institution.js";
 import type { RadledgerNode } from "./node.js";
@@ -48,8 +46,9 @@ function modalityOf(v: string | null): string {
  */
 export function toStaged(node: RadledgerNode, h: DicomInstanceHashes, path: string | null): StagedInstance {
   if (h.patientIdentityRemoved)
-    throw new DicomError("DICOM_DEIDENTIFIED", "the instance is a de-identified copy (0012,0062 = YES)");
-  if (h.patientId === null) throw new DicomError("DICOM_MISSING_ATTRIBUTE", "missing Patient ID (0010,0020)");
+    throw new RadledgerError("DICOM_DEIDENTIFIED", "the instance is a de-identified copy (0012,0062 = YES)");
+  if (h.patientId === null)
+    throw new RadledgerError("DICOM_MISSING_ATTRIBUTE", "missing Patient ID (0010,0020)");
   return {
     studyKey: node.pseudonym("study", h.studyInstanceUid),
     seriesKey: node.pseudonym("series", h.seriesInstanceUid),
@@ -69,8 +68,8 @@ export function toStaged(node: RadledgerNode, h: DicomInstanceHashes, path: stri
 }
 
 /** The error for a staged instance whose SOP Instance UID was seen before with other bytes. */
-export const duplicateConflict = (): DicomError =>
-  new DicomError(
+export const duplicateConflict = (): RadledgerError =>
+  new RadledgerError(
     "DICOM_INCONSISTENT_STUDY",
     "two files carry the same SOP Instance UID with different bytes; the first was kept",
   );
@@ -94,7 +93,7 @@ interface Built {
   instanceCount: number;
 }
 
-function buildBody(store: ManifestStore, studyKey: string, source: StudySource): Built {
+function buildBody(node: RadledgerNode, store: ManifestStore, studyKey: string, source: StudySource): Built {
   const patients = store.stagedPatients(studyKey);
   if (patients.length !== 1)
     throw new RadledgerError(
@@ -118,7 +117,7 @@ function buildBody(store: ManifestStore, studyKey: string, source: StudySource):
     throw new RadledgerError("DICOM_LIMIT_EXCEEDED", `the study has ${series.size} series (at most 200)`);
   const modalities = [...new Set([...series.values()].map((s) => s.modality))].sort().slice(0, 16);
   const bodyParts = [...series.values()].map((s) => s.bodyPart).filter((b) => b !== undefined);
-  const manifestRoot = studyManifestRootHex(all);
+  const manifestRoot = manifestRootOf(node.crypto, all);
   const body: JsonObject = {
     studyKey,
     patient,
@@ -129,13 +128,33 @@ function buildBody(store: ManifestStore, studyKey: string, source: StudySource):
       modality: s.modality,
       ...(s.bodyPart === undefined ? {} : { bodyPart: s.bodyPart }),
       instanceCount: s.hashes.length,
-      manifestRoot: studyManifestRootHex(s.hashes),
+      manifestRoot: manifestRootOf(node.crypto, s.hashes),
     })),
     instanceCount: all.length,
     manifestRoot,
     source: { kind: source.kind, name: source.name },
   };
   return { body, patient, manifestRoot, instanceCount: all.length };
+}
+
+const stagingRuns = new WeakMap<RadledgerNode, Promise<unknown>>();
+
+/**
+ * Runs one staging run (hash, stage, register) of the node's manifest store at a time: the staging
+ * area holds one run (ManifestStore), and a folder ingest sent to a serving node must not clear or
+ * register the Orthanc feed's half-staged study, nor the other way round.
+ */
+export function withStaging<T>(node: RadledgerNode, run: (store: ManifestStore) => Promise<T>): Promise<T> {
+  const previous = stagingRuns.get(node) ?? Promise.resolve();
+  const mine = previous.then(
+    () => run(node.manifests),
+    () => run(node.manifests),
+  );
+  stagingRuns.set(
+    node,
+    mine.catch(() => undefined),
+  );
+  return mine;
 }
 
 /** The ledger's study id for a study key, if registered. */
@@ -160,7 +179,7 @@ export async function registerStaged(
 ): Promise<StudyOutcome> {
   let built: Built;
   try {
-    built = buildBody(store, studyKey, source);
+    built = buildBody(node, store, studyKey, source);
   } catch (e) {
     store.dropStaged(studyKey);
     return { studyKey, status: "failed", instanceCount: 0, error: toRadledgerError(e) };
@@ -179,7 +198,7 @@ export async function registerStaged(
   store.commitStaged(row);
   try {
     const entry = signAsInstitution(node, "study.registered", built.body);
-    const { index, leafHash } = await node.ledger.appendOne(entry);
+    const { index, leafHash } = await node.appender.append(entry);
     store.setStudyId(studyKey, leafHash);
     return {
       studyKey,

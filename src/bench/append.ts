@@ -15,10 +15,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { initDataDir } from "../app/init.js";
 import { readActorKey } from "../app/keys.js";
-import { openNode, type RadledgerNode } from "../app/node.js";
+import { openNode, type RadledgerNode, nodeFactory } from "../wiring/node.js";
 import { paths } from "../app/data-dir.js";
 import { startModuleWorker } from "../adapters/node-crypto/worker-start.js";
-import { NODE_FLAGS } from "../cli/node-flags.js";
+import { NODE_FLAGS } from "../app/node-flags.js";
 import { RadledgerError } from "../core/errors.js";
 import { toBase64 } from "../core/bytes.js";
 import { measureVerifyCeiling } from "./ceiling.js";
@@ -161,7 +161,7 @@ export function presignInChild(job: PresignJob, progress?: AppendBenchOptions["p
 
 /**
  * `radledger bench append --json` as its own process, started as the `radledger` command starts
- * (NODE_FLAGS, src/cli/node-flags.ts): the peak RSS is then that of the process an operator runs,
+ * (NODE_FLAGS, src/app/node-flags.ts): the peak RSS is then that of the process an operator runs,
  * with nothing of the benchmark runner in it. Progress goes to this process's stderr.
  */
 export async function benchAppendInChild(o: {
@@ -261,7 +261,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
   const dataDir = o.dataDir ?? join(scratch, "data");
   try {
     if (!existsSync(paths(dataDir).config))
-      await initDataDir(dataDir, { origin: ORIGIN, institutionName: "Bench Hospital" });
+      await initDataDir(dataDir, { origin: ORIGIN, institutionName: "Bench Hospital" }, nodeFactory);
     let commits = 0;
     let batched = 0;
     const node = openNode(dataDir, {
@@ -275,7 +275,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       const admin = readActorKey(node.crypto, dataDir, "admin");
       if (!admin)
         throw new RadledgerError("STORE_NOT_FOUND", "the bench needs the data directory's admin key");
-      const setupResults = await node.ledger.append(
+      const setupResults = await node.appender.appendAll(
         setupEntries(node.crypto, admin, node.config.origin, time),
       );
       const model = node.store.lookup("ai.model.key", "Bench AI\nChestNet\n1.0.0", { limit: 1 })[0]?.value;
@@ -310,7 +310,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       const started = process.hrtime.bigint();
       const inFlight = new Set<Promise<void>>();
       for (const chunk of readEntries(file, 1024)) {
-        const p = node.ledger.append(chunk).then((results) => {
+        const p = node.appender.appendAll(chunk).then((results) => {
           for (const r of results) if (!r.ok) refused++;
           submitted += results.length;
           o.progress?.("append", submitted, o.entries);

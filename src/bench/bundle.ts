@@ -22,7 +22,7 @@ import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import type { CryptoSuite } from "../core/crypto.js";
 import type { JsonObject } from "../core/canonical-json.js";
 import { formatVerifierKey } from "../core/note.js";
-import { openNode } from "../app/node.js";
+import { openNode, nodeFactory } from "../wiring/node.js";
 import { prepareBundle, writeBundleFile } from "../app/bundle-export.js";
 import type { BundleReport } from "../core/bundle/types.js";
 import { multiInclusionProofRanges } from "../core/merkle/multiproof.js";
@@ -87,7 +87,7 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
   const work = mkdtempSync(join(tmpdir(), "radledger-bench-bundle-"));
   try {
     const dir = join(work, "data");
-    await initDataDir(dir, { origin: ORIGIN, institutionName: "Bench Hospital" });
+    await initDataDir(dir, { origin: ORIGIN, institutionName: "Bench Hospital" }, nodeFactory);
     const node = openNode(dir, { verifyThreads: threads });
     let bundlePath: string;
     let manifestEntries: number;
@@ -106,7 +106,7 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
       const append = async (list: Uint8Array[]): Promise<string[]> => {
         const out: string[] = [];
         for (let i = 0; i < list.length; i += 4096) {
-          const results = await node.ledger.append(list.slice(i, i + 4096));
+          const results = await node.appender.appendAll(list.slice(i, i + 4096));
           for (const r of results) {
             if (!r.ok) throw r.error;
             out.push(r.leafHash);

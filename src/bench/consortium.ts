@@ -35,13 +35,15 @@ import { consistencyProof, treeRoot, type NodeSource } from "../core/merkle/prov
 import { ed25519Signer, formatVerifierKey } from "../core/note.js";
 import { formatAddCheckpointRequest } from "../core/witness-protocol.js";
 import { buildServer } from "../api/server.js";
-import { addPeer, addWitness, readWitnessKey, setQuorum } from "../app/consortium-config.js";
-import { ConsortiumService } from "../app/consortium.js";
+import { addPeer, addWitness, readWitnessKey, setQuorum } from "../app/consortium/config.js";
+import { ConsortiumService } from "../app/consortium/service.js";
 import { initDataDir } from "../app/init.js";
 import { readActorKey, readLogKey, signAs } from "../app/keys.js";
-import { openNode, type RadledgerNode } from "../app/node.js";
+import { openNode, type RadledgerNode, nodeFactory } from "../wiring/node.js";
 import { Witness } from "../domain/consortium/witness.js";
 import { systemClock } from "../ports/clock.js";
+import { consortiumPorts } from "../wiring/consortium.js";
+import { openAuthStore } from "../wiring/auth.js";
 
 export interface ConsortiumBenchOptions {
   /** Cosignature round trips measured (default 200). */
@@ -91,9 +93,9 @@ interface Running {
 
 async function serve(dir: string, hooks: { onCommit?: () => void } = {}): Promise<Running> {
   const node = openNode(dir, { verifyThreads: 0, onCommit: () => hooks.onCommit?.() });
-  const svc = await ConsortiumService.open(node, { background: false });
+  const svc = await ConsortiumService.open(node, consortiumPorts, { background: false });
   hooks.onCommit = () => svc.onCommit();
-  const app = buildServer(node, { consortium: svc });
+  const app = buildServer(node, { auth: openAuthStore(node.dir), consortium: svc });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return { node, svc, app, url };
 }
@@ -114,7 +116,7 @@ async function cosignRoundTrips(
     string,
     string
   >;
-  for (const [n, dir] of Object.entries(dirs)) await initDataDir(dir, { origin: origin(n) });
+  for (const [n, dir] of Object.entries(dirs)) await initDataDir(dir, { origin: origin(n) }, nodeFactory);
   const logVkey = formatVerifierKey(readLogKey(crypto, dirs.log!));
   const witnesses: Running[] = [];
   for (const n of ["w1", "w2", "w3"]) {
@@ -154,11 +156,11 @@ async function cosignRoundTrips(
         poll();
       });
     // Warm-up: connections, the witnesses' first 409 catch-up.
-    await log.node.ledger.appendOne(entries[0]!);
+    await log.node.appender.append(entries[0]!);
     await waitFinal(log.node.ledger.size);
     const samples: number[] = [];
     for (let i = 1; i <= rounds; i++) {
-      await log.node.ledger.appendOne(entries[i]!);
+      await log.node.appender.append(entries[i]!);
       const t0 = performance.now();
       await waitFinal(log.node.ledger.size);
       samples.push(performance.now() - t0);
@@ -234,7 +236,7 @@ async function witnessThroughput(count: number, root: string): Promise<Consortiu
 
   // Over HTTP: a served node whose witness knows the log.
   const dir = join(root, "witness-http");
-  await initDataDir(dir, { origin: "radledger.bench-witness-http.example/log" });
+  await initDataDir(dir, { origin: "radledger.bench-witness-http.example/log" }, nodeFactory);
   addPeer(crypto, dir, origin, "http://127.0.0.1:9", vkey);
   const w = await serve(dir);
   try {

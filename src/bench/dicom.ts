@@ -25,9 +25,9 @@ import { pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { DicomHashPool } from "../adapters/dicom/hash-pool.js";
 import { hashDicomFolder, listFiles } from "../adapters/dicom/hasher.js";
-import { ingestPaths, openManifestStore } from "../app/ingest.js";
+import { ingestPaths } from "../app/ingest.js";
 import { initDataDir } from "../app/init.js";
-import { openNode } from "../app/node.js";
+import { openNode, nodeFactory } from "../wiring/node.js";
 import { ORIGIN, round2, writeSyntheticFolder } from "./dicom-fixtures.js";
 import { runDicomwebBench } from "./dicomweb.js";
 
@@ -119,7 +119,7 @@ export async function runDicomRegistrationBench(
     const hashMs = performance.now() - t;
 
     const data = join(tmp, "node");
-    await initDataDir(data, { origin: ORIGIN, institutionName: "Bench Hospital" });
+    await initDataDir(data, { origin: ORIGIN, institutionName: "Bench Hospital" }, nodeFactory);
     const node = openNode(data);
     let studies = 0;
     let regMs = 0;
@@ -130,15 +130,10 @@ export async function runDicomRegistrationBench(
       studies = s.studies.filter((x) => x.status === "registered").length;
       if (s.skipped.length > 0) throw new Error(`${s.skipped.length} files skipped: ${s.skipped[0]!.code}`);
       // Every stored file hash is sha256sum's.
-      const store = openManifestStore(node);
-      try {
-        const want = new Set(reference.values());
-        for (const st of s.studies)
-          for (const r of store.instances(st.studyKey))
-            if (!want.has(r.fileSha256)) throw new Error("a stored file hash differs from sha256sum's");
-      } finally {
-        store.close();
-      }
+      const want = new Set(reference.values());
+      for (const st of s.studies)
+        for (const r of node.manifests.instances(st.studyKey))
+          if (!want.has(r.fileSha256)) throw new Error("a stored file hash differs from sha256sum's");
     } finally {
       await node.close();
     }

@@ -22,10 +22,11 @@ import { LedgerDicomwebAuthorizer } from "../app/dicomweb-access.js";
 import { ingestPaths } from "../app/ingest.js";
 import { initDataDir } from "../app/init.js";
 import { readActorKey, signAs } from "../app/keys.js";
-import { openNode } from "../app/node.js";
+import { openNode, nodeFactory } from "../wiring/node.js";
 import { toBase64 } from "../core/bytes.js";
 import { formatTime } from "../core/entry.js";
 import { ORIGIN, round2, syntheticInstance, uid } from "./dicom-fixtures.js";
+import { openAuthStore } from "../wiring/auth.js";
 
 export interface DicomwebBenchOptions {
   readonly instances?: number;
@@ -136,7 +137,7 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
       paths.push({ sop: uid(`i/${studyNo}/0/${i}`), series: uid(`se/${studyNo}/0`) });
     }
     const data = join(tmp, "node");
-    await initDataDir(data, { origin: ORIGIN, institutionName: "Bench Hospital" });
+    await initDataDir(data, { origin: ORIGIN, institutionName: "Bench Hospital" }, nodeFactory);
     const node = openNode(data);
     const studyUid = uid(`st/${studyNo}`);
     try {
@@ -145,7 +146,7 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
       const seed = randomBytes(32);
       const sign = (type: string, body: Parameters<typeof signAs>[4]) =>
         signAs(node.crypto, admin, ORIGIN, type, body);
-      await node.ledger.appendOne(
+      await node.appender.append(
         sign("actor.enrolled", {
           actorId: "rad-bench",
           kind: "staff",
@@ -154,7 +155,7 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
         }),
       );
       const patient = node.pseudonym("patient", `BENCH${String(studyNo).padStart(6, "0")}`);
-      await node.ledger.appendOne(
+      await node.appender.append(
         sign("care.assigned", {
           patient,
           actor: "rad-bench",
@@ -162,6 +163,7 @@ export async function runDicomwebBench(o: DicomwebBenchOptions = {}): Promise<Di
         }),
       );
       const app = buildServer(node, {
+        auth: openAuthStore(node.dir),
         dicomweb: {
           upstream: `${service.url}/dicom-web`,
           username: service.username,

@@ -20,13 +20,14 @@ import Fastify from "fastify";
 import { ENTRY_MEDIA_TYPE } from "../api/entries.js";
 import { initDataDir } from "../app/init.js";
 import { readActorKey } from "../app/keys.js";
-import { openNode } from "../app/node.js";
+import { openNode, nodeFactory } from "../wiring/node.js";
 import { buildServer } from "../api/server.js";
 import { RadledgerError } from "../core/errors.js";
 import { tilePath, TILE_WIDTH } from "../core/tiles.js";
 import { presign, readEntries } from "./append.js";
 import { runNode } from "./child.js";
 import { BENCH_TECHNOLOGISTS, setupEntries, type WorkloadSetup } from "./workloads.js";
+import { openAuthStore } from "../wiring/auth.js";
 
 export interface HttpBenchOptions {
   /** Entries appended in each of the two runs. */
@@ -111,7 +112,7 @@ const commitFigures = (c: CommitStats) => ({
 });
 
 async function freshNode(dir: string, threads: number, time: number, stats: CommitStats) {
-  await initDataDir(dir, { origin: ORIGIN, institutionName: "Bench Hospital" });
+  await initDataDir(dir, { origin: ORIGIN, institutionName: "Bench Hospital" }, nodeFactory);
   const node = openNode(dir, {
     verifyThreads: threads,
     onCommit: (info) => {
@@ -121,7 +122,7 @@ async function freshNode(dir: string, threads: number, time: number, stats: Comm
     },
   });
   const admin = readActorKey(node.crypto, dir, "admin")!;
-  const results = await node.ledger.append(setupEntries(node.crypto, admin, ORIGIN, time));
+  const results = await node.appender.appendAll(setupEntries(node.crypto, admin, ORIGIN, time));
   const refused = results.filter((r) => !r.ok);
   if (refused.length > 0) throw new RadledgerError("INTERNAL", "bench setup entries were refused");
   return node;
@@ -152,7 +153,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
       const started = process.hrtime.bigint();
       const inFlight = new Set<Promise<unknown>>();
       for (const chunk of readEntries(file, 1024)) {
-        const p = inProcess.ledger.append(chunk);
+        const p = inProcess.appender.appendAll(chunk);
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
         if (inFlight.size >= 32) await Promise.race(inFlight);
@@ -172,6 +173,7 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
     const node = await freshNode(join(scratch, "http"), threads, time, httpCommits);
     const unlimited = { perSecond: 1e9, burst: 1e9 };
     const app = buildServer(node, {
+      auth: openAuthStore(node.dir),
       limits: { anonymous: unlimited, actor: unlimited, authFailures: unlimited, login: unlimited },
     });
     try {

@@ -3,6 +3,7 @@
  * state, the log side's record of collected cosignatures, an evidence sink, and HTTP. The SQLite
  * adapters live in src/adapters/sqlite/{witness-store,consortium-store}.ts; HTTP is fetch.
  */
+import type { LogStore } from "./storage.js";
 
 /** The latest checkpoint a witness cosigned for one log (tlog-witness: one per origin). */
 export interface WitnessRecord {
@@ -110,4 +111,19 @@ export interface AnchorStore {
   saveAnchor(record: AnchorRecord): void;
   latestAnchor(): AnchorRecord | undefined;
   anchors(limit?: number): AnchorRecord[];
+}
+
+/**
+ * Where the consortium's durable state lives (SQLite files under the data directory today): the
+ * witness state and evidence register, the cosigned checkpoints and anchors, and one mirrored log per
+ * peer. `readonly` opens a store beside a running node, for status and export.
+ */
+export interface ConsortiumStorage {
+  openWitnessStore(path: string, options?: { readonly readonly?: boolean }): WitnessStore & { close(): void };
+  openCosignatureStore(
+    path: string,
+    options?: { readonly readonly?: boolean },
+  ): CosignatureStore & AnchorStore & { close(): void };
+  /** A log store: a peer's mirror, or (read-only) this node's own log. */
+  openLog(path: string, options?: { readonly readonly?: boolean }): LogStore;
 }

@@ -110,9 +110,14 @@ export interface LogStore extends StateReader {
    * `limit`: lets people type short ids of records that are entries themselves (a study).
    */
   entryIdsWithPrefix(type: string, prefix: string, limit?: number): string[];
+  /** Ids of documents of `kind` starting with `prefix`, at most `limit` (default 2): short ids people type. */
+  docIdsWithPrefix(kind: string, prefix: string, limit?: number): string[];
   /** Distinct keys of a secondary index in ascending order, after `after` (e.g. every patient with a study). */
   indexKeys(name: string, options?: { after?: string; limit?: number }): string[];
-  /** Applies a whole batch atomically and durably; after it returns, the batch survives kill -9. */
+  /** Applies a whole batch atomically and durably; after it returns, the batch survives kill -9. Only the Ledger commits. */
   commit(batch: CommitBatch): void;
   close(): void;
 }
+
+/** The log and its projections as readers get them: everything but committing (the Ledger's alone) and closing (the owner's). */
+export type LogReader = Omit<LogStore, "commit" | "close">;

@@ -173,6 +173,10 @@ export function runLogStoreContract(name: string, factory: StoreFactory): void {
       expect(store.lookupValues("by-patient", "nobody")).toEqual([]);
       expect(store.indexKeys("by-patient")).toEqual(["p1", "p2"]);
       expect(store.indexKeys("by-patient", { after: "p1" })).toEqual(["p2"]);
+      // Short ids people type: document ids of one kind by prefix, at most `limit`.
+      expect(store.docIdsWithPrefix("report", "r")).toEqual(["r1"]);
+      expect(store.docIdsWithPrefix("report", "r2")).toEqual([]);
+      expect(store.docIdsWithPrefix("other", "r")).toEqual([]);
       expect(store.indexKeys("by-patient", { limit: 1 })).toEqual(["p1"]);
       expect(store.indexKeys("none")).toEqual([]);
       const rows = [...store.stateRows()];

@@ -13,6 +13,7 @@ import { prepareBundle, writeBundleFile } from "../../src/app/bundle-export.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
 import { launchChromium } from "../helpers/chromium.js";
+import { openAuthStore } from "../../src/wiring/auth.js";
 
 let t: TestNode;
 let fx: BundleFixture;
@@ -64,7 +65,7 @@ async function verdictOf(page: Page): Promise<{ state: string; verdict: string; 
 }
 
 test("served page: a dropped valid bundle verifies, a tampered one fails with what and where", async () => {
-  const app = buildServer(t.node);
+  const app = buildServer(t.node, { auth: openAuthStore(t.dir) });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   const browser = await launchChromium();
   try {

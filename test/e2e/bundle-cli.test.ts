@@ -11,7 +11,7 @@ import { makeNode, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
 import { runCli, startServe } from "../helpers/cli.js";
 import { fakeHash } from "../helpers/fixtures.js";
-import { openNode } from "../../src/app/node.js";
+import { openNode } from "../../src/wiring/node.js";
 import { signAs } from "../../src/app/keys.js";
 
 let t: TestNode;
@@ -89,7 +89,7 @@ test("export bundle, verify offline, tampered copy fails, later checkpoint from 
       intendedUse: "testing",
     }),
   );
-  expect((await node.ledger.append(more)).every((r) => r.ok)).toBe(true);
+  expect((await node.appender.appendAll(more)).every((r) => r.ok)).toBe(true);
   await node.close();
   const serve = await startServe(t.dir);
   try {

@@ -30,9 +30,9 @@ beforeAll(async () => {
       publicKey: toBase64(newKey("x").publicKey),
     }),
   );
-  await t.node.ledger.append(entries.slice(0, 200));
+  await t.node.appender.appendAll(entries.slice(0, 200));
   olderCheckpoint = t.node.ledger.latestCheckpoint!;
-  await t.node.ledger.append(entries.slice(200));
+  await t.node.appender.appendAll(entries.slice(200));
   await t.node.close();
   verifierKey = (await runCli(["key", "--data", t.dir])).stdout.trim();
   server = await startServe(t.dir);

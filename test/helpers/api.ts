@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { Writable } from "node:stream";
 import { buildServer, type ServerOptions } from "../../src/api/server.js";
 import { makeNode, type TestNode } from "./node.js";
+import { openAuthStore } from "../../src/wiring/auth.js";
 
 export interface ApiResponse<T = Record<string, unknown>> {
   readonly status: number;
@@ -47,7 +48,7 @@ export const HIGH_LIMITS: NonNullable<ServerOptions["limits"]> = {
   authFailures: { perSecond: 1e6, burst: 1e6 },
 };
 
-export async function startApi(options: ServerOptions = {}, existing?: TestNode): Promise<TestApi> {
+export async function startApi(options: Partial<ServerOptions> = {}, existing?: TestNode): Promise<TestApi> {
   const t = existing ?? (await makeNode());
   const logs: string[] = [];
   const stream = new Writable({
@@ -57,8 +58,8 @@ export async function startApi(options: ServerOptions = {}, existing?: TestNode)
     },
   });
   const app = buildServer(t.node, {
+    auth: openAuthStore(t.dir, CHEAP_SCRYPT),
     logger: { stream },
-    authOptions: CHEAP_SCRYPT,
     limits: HIGH_LIMITS,
     ...options,
   });

@@ -49,7 +49,7 @@ function instances(dir: string, n: number): string {
 export async function seedBundleFixture(t: TestNode, filesDir: string): Promise<BundleFixture> {
   const node = t.node;
   const ok = async (key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string> =>
-    (await node.ledger.appendOne(t.sign(key, type, body, refs))).leafHash;
+    (await node.appender.append(t.sign(key, type, body, refs))).leafHash;
 
   let neuro = await t.enrol("rad-neuro", ["radiologist"], {
     displayName: "Dr Neuro",

@@ -53,14 +53,14 @@ export function consentKit(node: () => TestNode) {
   async function refusal(bytes: Uint8Array): Promise<string> {
     const t = node();
     const size = t.node.ledger.size;
-    const [r] = await t.node.ledger.append([bytes]);
+    const [r] = await t.node.appender.appendAll([bytes]);
     expect(r!.ok).toBe(false);
     expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
     return (r as { error: RadledgerError }).error.code;
   }
 
   const admit = async (bytes: Uint8Array): Promise<string> =>
-    (await node().node.ledger.appendOne(bytes)).leafHash;
+    (await node().node.appender.append(bytes)).leafHash;
 
   async function world(): Promise<World> {
     const t = node();

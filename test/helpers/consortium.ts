@@ -8,7 +8,7 @@ import { formatSignedCheckpoint, signCheckpoint } from "../../src/core/checkpoin
 import { ed25519Signer, formatVerifierKey } from "../../src/core/note.js";
 import { formatAddCheckpointRequest } from "../../src/core/witness-protocol.js";
 import { initDataDir } from "../../src/app/init.js";
-import { openNode, type NodeOptions, type RadledgerNode } from "../../src/app/node.js";
+import { openNode, type NodeOptions, type RadledgerNode, nodeFactory } from "../../src/wiring/node.js";
 import { RefTree } from "./reference-merkle.js";
 import { tempDir } from "./node.js";
 
@@ -16,7 +16,7 @@ import { tempDir } from "./node.js";
 export async function initNode(origin: string, name = origin): Promise<{ dir: string; remove: () => void }> {
   const tmp = tempDir("radledger-consortium-");
   const dir = join(tmp.path, "data");
-  await initDataDir(dir, { origin, institutionName: name });
+  await initDataDir(dir, { origin, institutionName: name }, nodeFactory);
   return { dir, remove: () => tmp.remove() };
 }
 

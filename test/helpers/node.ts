@@ -9,7 +9,7 @@ import type { JsonObject } from "../../src/core/canonical-json.js";
 import type { EntryRefs } from "../../src/core/entry.js";
 import { initDataDir } from "../../src/app/init.js";
 import { readActorKey, signAs, type HeldKey } from "../../src/app/keys.js";
-import { openNode, type NodeOptions, type RadledgerNode } from "../../src/app/node.js";
+import { openNode, type NodeOptions, type RadledgerNode, nodeFactory } from "../../src/wiring/node.js";
 import { INSTITUTION_ACTOR } from "../../src/domain/identity/state.js";
 
 export const ORIGIN = "radledger.test-hospital.example/log";
@@ -40,7 +40,7 @@ export function newKey(actor: string, seed = crypto.randomBytes(32)): HeldKey {
 export async function makeNode(options: NodeOptions = { verifyThreads: 0 }): Promise<TestNode> {
   const dir = tempDir();
   const dataDir = join(dir.path, "data");
-  await initDataDir(dataDir, { origin: ORIGIN, institutionName: "Test Hospital" });
+  await initDataDir(dataDir, { origin: ORIGIN, institutionName: "Test Hospital" }, nodeFactory);
   let node = openNode(dataDir, options);
   const admin = readActorKey(crypto, dataDir, "admin")!;
   const institution: HeldKey = {
@@ -63,7 +63,7 @@ export async function makeNode(options: NodeOptions = { verifyThreads: 0 }): Pro
       }),
     async enrol(actorId, roles, extra = {}) {
       const key = newKey(actorId);
-      await node.ledger.appendOne(
+      await node.appender.append(
         t.sign(admin, "actor.enrolled", {
           actorId,
           kind: roles.includes("patient") ? "patient" : "staff",

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { initDataDir } from "../../src/app/init.js";
 import { DEMO_ORIGIN, seedDemo } from "../../src/app/demo/index.js";
-import { openNode } from "../../src/app/node.js";
-import { openExportSource, prepareBundle, type BundleExportSource } from "../../src/app/bundle-export.js";
+import { openNode, nodeFactory } from "../../src/wiring/node.js";
+import { prepareBundle, type BundleExportSource } from "../../src/app/bundle-export.js";
+import { openExportSource } from "../../src/wiring/export.js";
 import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
 import type { BundleRequest } from "../../src/domain/bundles/select.js";
 import type { DatasetDoc } from "../../src/domain/datasets/state.js";
@@ -20,10 +21,10 @@ const dir = join(tmp.path, "demo");
 let source: BundleExportSource & { close(): void };
 
 beforeAll(async () => {
-  await initDataDir(dir, { origin: DEMO_ORIGIN, institutionName: "Demo Hospital" });
+  await initDataDir(dir, { origin: DEMO_ORIGIN, institutionName: "Demo Hospital" }, nodeFactory);
   const node = openNode(dir, { verifyThreads: 0 });
   try {
-    await seedDemo(node);
+    await seedDemo(node, nodeFactory);
   } finally {
     await node.close();
   }

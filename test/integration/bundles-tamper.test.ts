@@ -23,6 +23,7 @@ import { tarMembers } from "../../src/core/tar.js";
 import { cosignatureMessage } from "../../src/core/bundle/cosignatures.js";
 import { verifyBundle, type BundleMember, type BundleReport } from "../../src/core/bundle/verify.js";
 import { payloadCatalog, prepareBundle } from "../../src/app/bundle-export.js";
+import { nodeFactory } from "../../src/wiring/node.js";
 import type { BundleRequest } from "../../src/domain/bundles/select.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
@@ -60,7 +61,7 @@ afterAll(async () => {
 });
 
 async function bundleBytes(request: BundleRequest, files: boolean): Promise<Uint8Array> {
-  const payload = files ? await payloadCatalog(fx.files) : undefined;
+  const payload = files ? await payloadCatalog(nodeFactory.crypto, fx.files) : undefined;
   const { members } = prepareBundle(t.node, request, {
     checkpoint: cosigned,
     ...(payload ? { payload } : {}),
@@ -265,7 +266,7 @@ describe("bundles: consistency with a later checkpoint", () => {
     const n = parseCheckpointText(parseSignedNote(cosigned).text).size;
     // The log grows.
     for (let i = 0; i < 5; i++)
-      await t.node.ledger.appendOne(
+      await t.node.appender.append(
         t.sign(t.admin, "ai.model.registered", {
           vendor: "Acme AI",
           name: `Model${i}`,

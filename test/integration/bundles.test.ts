@@ -19,9 +19,12 @@ import {
   writeBundleFile,
 } from "../../src/app/bundle-export.js";
 import { bundleDirectoryMembers, verifyBundlePath } from "../../src/app/bundle-verify.js";
+import { bundleVerifier } from "../../src/wiring/bundle-verify.js";
+import { nodeFactory } from "../../src/wiring/node.js";
 import type { BundleRequest } from "../../src/domain/bundles/select.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
+import { openAuthStore } from "../../src/wiring/auth.js";
 
 let t: TestNode;
 let fx: BundleFixture;
@@ -38,7 +41,7 @@ afterAll(async () => {
 });
 
 async function collect(request: BundleRequest, withFiles = true): Promise<BundleMember[]> {
-  const payload = withFiles ? await payloadCatalog(fx.files) : undefined;
+  const payload = withFiles ? await payloadCatalog(nodeFactory.crypto, fx.files) : undefined;
   const { members } = prepareBundle(t.node, request, payload ? { payload } : {});
   const out: BundleMember[] = [];
   for await (const m of members) out.push(m);
@@ -130,14 +133,19 @@ describe("bundles: round trip of every kind", () => {
     const { members } = prepareBundle(t.node, { kind: "report", id: fx.report });
     const file = join(work.path, "report.radledger.tar");
     await writeBundleFile(members, file);
-    const report = await verifyBundlePath(file, { logKeys: [t.node.verifierKey], threads: 2 });
+    const report = await verifyBundlePath(bundleVerifier, file, {
+      logKeys: [t.node.verifierKey],
+      threads: 2,
+    });
     expect(report.ok).toBe(true);
     const listing = execFileSync("tar", ["-tf", file], { encoding: "utf8" }).trim().split("\n");
     expect(listing.slice(0, 3)).toEqual(["bundle.json", "checkpoint", "entries/0"]);
     const extracted = join(work.path, "extracted");
     execFileSync("mkdir", [extracted]);
     execFileSync("tar", ["-xf", file, "-C", extracted]);
-    expect((await verifyBundlePath(extracted, { logKeys: [t.node.verifierKey], threads: 0 })).ok).toBe(true);
+    expect(
+      (await verifyBundlePath(bundleVerifier, extracted, { logKeys: [t.node.verifierKey], threads: 0 })).ok,
+    ).toBe(true);
     // Our decoder reads the file byte for byte as written.
     expect(decodeTar(readFileSync(file)).map((m) => m.path)).toEqual(listing);
     // The directory writer gives the same verdict.
@@ -166,7 +174,7 @@ describe("bundles: round trip of every kind", () => {
   });
 
   test("the API route streams a bundle that verifies; bad requests, unknown records and refusals are problems", async () => {
-    const app = buildServer(t.node);
+    const app = buildServer(t.node, { auth: openAuthStore(t.dir) });
     const bearer = async (actor: string): Promise<Record<string, string>> => ({
       authorization: `Bearer ${(await app.radledger.auth.issueToken({ actor, kind: "api", ttlMs: 3600_000, createdBy: "test" })).token}`,
     });

@@ -30,8 +30,10 @@ import {
   readConsortiumConfig,
   readWitnessKey,
   setQuorum,
-} from "../../src/app/consortium-config.js";
-import { ConsortiumService, readConsortiumProof } from "../../src/app/consortium.js";
+} from "../../src/app/consortium/config.js";
+import { ConsortiumService } from "../../src/app/consortium/service.js";
+import { readConsortiumProof } from "../../src/app/consortium/status.js";
+import { consortiumPorts } from "../../src/wiring/consortium.js";
 import { readActorKey, signAs, type HeldKey } from "../../src/app/keys.js";
 import { tempDir } from "../helpers/node.js";
 import type { RadledgerNode } from "../../src/app/node.js";
@@ -47,6 +49,7 @@ import { devAccountKey, startEvmService, type EvmService } from "../helpers/evm-
 import { runCli } from "../helpers/cli.js";
 import type { JsonObject } from "../../src/core/canonical-json.js";
 import type { EntryRefs } from "../../src/core/entry.js";
+import { openAuthStore } from "../../src/wiring/auth.js";
 
 const NAMES = ["a", "b", "c"] as const;
 type Name = (typeof NAMES)[number];
@@ -96,7 +99,7 @@ async function start(x: Member): Promise<void> {
   const hooks: { onCommit?: () => void } = {};
   x.node = open(x.dir, { onCommit: () => hooks.onCommit?.() });
   const chain = x.chain;
-  x.svc = await ConsortiumService.open(x.node, {
+  x.svc = await ConsortiumService.open(x.node, consortiumPorts, {
     background: false,
     cosignTimeoutMs: 2000,
     backoffInitialMs: 50,
@@ -111,7 +114,7 @@ async function start(x: Member): Promise<void> {
       : {}),
   });
   hooks.onCommit = () => x.svc.onCommit();
-  x.app = buildServer(x.node, { consortium: x.svc });
+  x.app = buildServer(x.node, { auth: openAuthStore(x.node.dir), consortium: x.svc });
   await x.app.listen({ host: "127.0.0.1", port: x.port });
   x.institution = {
     actor: INSTITUTION_ACTOR,
@@ -139,7 +142,7 @@ async function append(
   body: JsonObject,
   refs?: EntryRefs,
 ): Promise<string> {
-  return (await x.node.ledger.appendOne(sign(x, key, type, body, refs))).leafHash;
+  return (await x.node.appender.append(sign(x, key, type, body, refs))).leafHash;
 }
 
 async function enrol(x: Member, actorId: string, roles: string[], extra: JsonObject = {}): Promise<HeldKey> {
@@ -398,7 +401,7 @@ describe("a consortium of three nodes", () => {
     expect(events.map((e) => Number(e.size))).toEqual([first, first + 1]);
     expect(m.a.svc.status().anchoring.latest?.txHash).toBe(events[1]!.txHash);
     // What a bundle carries: the final checkpoint with its cosignatures and the anchoring transaction.
-    const proof = readConsortiumProof(m.a.dir);
+    const proof = readConsortiumProof(m.a.dir, consortiumPorts);
     expect(proof.checkpoint).toMatchObject({ size: first + 1, witnesses: ["w-b", "w-c"] });
     expect(parseSignedNote(proof.checkpoint!.note).signatures).toHaveLength(3);
     expect(proof.anchor).toMatchObject({ size: first + 1, txHash: events[1]!.txHash });
@@ -417,14 +420,14 @@ describe("a consortium of three nodes", () => {
       for (const s of ["", "-wal", "-shm"]) rmSync(join(m.c.dir, f + s), { force: true });
     const raw = open(m.c.dir);
     const inst = m.c.institution;
-    await raw.ledger.appendOne(
+    await raw.appender.append(
       signAs(crypto, inst, m.c.origin, "institution.genesis", {
         name: "Hospital C",
         logVerifierKey: formatVerifierKey(raw.logKey),
         publicKey: toBase64(raw.logKey.publicKey),
       }),
     );
-    await raw.ledger.appendOne(
+    await raw.appender.append(
       signAs(crypto, inst, m.c.origin, "actor.enrolled", {
         actorId: "admin",
         kind: "staff",
@@ -433,7 +436,7 @@ describe("a consortium of three nodes", () => {
       }),
     );
     for (let i = 0; raw.ledger.size < size; i++)
-      await raw.ledger.appendOne(
+      await raw.appender.append(
         signAs(crypto, m.c.admin, m.c.origin, "actor.enrolled", {
           actorId: `forged-${i}`,
           kind: "staff",

@@ -10,15 +10,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
 import { initDataDir } from "../../src/app/init.js";
-import { openNode } from "../../src/app/node.js";
-import { verifyDataDir } from "../../src/app/verify.js";
+import { openNode, nodeFactory } from "../../src/wiring/node.js";
+import { auditDataDir } from "../../src/wiring/audit.js";
 import { ORIGIN, tempDir } from "../helpers/node.js";
 
 const tmp = tempDir("radledger-crash-");
 const dir = join(tmp.path, "data");
 
 beforeAll(async () => {
-  await initDataDir(dir, { origin: ORIGIN });
+  await initDataDir(dir, { origin: ORIGIN }, nodeFactory);
 });
 afterAll(() => tmp.remove());
 
@@ -79,6 +79,6 @@ test("no acknowledged entry is lost across 20 kill -9s, and the log still verifi
       await node.close();
     }
   }
-  const report = await verifyDataDir(dir, { threads: 2 });
+  const report = await auditDataDir(dir, { threads: 2 });
   expect(report).toMatchObject({ ok: true, entries: lastSize });
 }, 300_000);

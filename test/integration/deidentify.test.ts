@@ -12,8 +12,9 @@ import { hashDicomFile } from "../../src/adapters/dicom/hasher.js";
 import { studyManifestRootHex } from "../../src/adapters/dicom/manifest.js";
 import { OrthancClient } from "../../src/adapters/orthanc/client.js";
 import { deidentifyStudy } from "../../src/app/deidentify.js";
-import { ingestPaths, openManifestStore } from "../../src/app/ingest.js";
-import { OrthancFollower } from "../../src/app/orthanc-source.js";
+import { ingestPaths } from "../../src/app/ingest.js";
+import { ArchiveFollower } from "../../src/app/archive-follower.js";
+import { OrthancArchive } from "../../src/adapters/orthanc/archive.js";
 import { fromUtf8 } from "../../src/core/bytes.js";
 import { getTrialTimepoint } from "../../src/domain/trials/state.js";
 import { getDatasetItem } from "../../src/domain/datasets/state.js";
@@ -50,7 +51,7 @@ beforeAll(async () => {
     rle: true,
   });
   studyId = (await ingestPaths(t.node, [join(dir.path, "study")], { workers: 1 })).studies[0]!.studyId!;
-  const trial = await t.node.ledger.appendOne(
+  const trial = await t.node.appender.append(
     t.sign(t.admin, "trial.registered", {
       sponsor: "Synthetic Pharma",
       protocolId: "SYN-001",
@@ -58,7 +59,7 @@ beforeAll(async () => {
     }),
   );
   subject = (
-    await t.node.ledger.appendOne(
+    await t.node.appender.append(
       t.sign(
         t.institution,
         "trial.subject.enrolled",
@@ -67,9 +68,8 @@ beforeAll(async () => {
       ),
     )
   ).leafHash;
-  dataset = (
-    await t.node.ledger.appendOne(t.sign(t.admin, "dataset.created", { name: "Synthetic chest CT" }))
-  ).leafHash;
+  dataset = (await t.node.appender.append(t.sign(t.admin, "dataset.created", { name: "Synthetic chest CT" })))
+    .leafHash;
 });
 
 afterAll(async () => {
@@ -158,14 +158,10 @@ describe("de-identification for trials and datasets", () => {
     );
     expect(entry).toContain('"actor":"institution"');
     // The copies and their originals are kept off-ledger for bundles.
-    const store = openManifestStore(t.node);
-    try {
-      const rows = store.derivedInstances(res.manifestRoot);
-      expect(rows).toHaveLength(study.instances.length);
-      expect(store.derived(res.manifestRoot)?.entryId).toBe(res.entryId);
-    } finally {
-      store.close();
-    }
+    const store = t.node.manifests;
+    const rows = store.derivedInstances(res.manifestRoot);
+    expect(rows).toHaveLength(study.instances.length);
+    expect(store.derived(res.manifestRoot)?.entryId).toBe(res.entryId);
     // A second timepoint copy of the same label is refused by the trial rules, not duplicated.
     const again = await deidentifyStudy(t.node, {
       study: studyId,
@@ -178,28 +174,21 @@ describe("de-identification for trials and datasets", () => {
   it("dataset, through Orthanc's /anonymize: same guarantees, dataset.item.added signed by a curator", async () => {
     for (const i of study.instances) orthancStudy = (await orthanc.uploadInstance(i.bytes)).ParentStudy;
     // The follower finds the study already registered (from the folder) and learns its Orthanc id.
-    const store = openManifestStore(t.node);
-    try {
-      const f = new OrthancFollower(t.node, orthanc, store, {
-        baseUrl: service.url,
-        fromNow: false,
-        cursorKey: `deid-${randomUUID()}`,
-      });
-      const deadline = Date.now() + 30_000;
-      while (store.studyById(studyId)?.orthancId == null && Date.now() < deadline) {
-        await f.pass();
-        await new Promise((r) => setTimeout(r, 100)); // bounded poll for StableStudy
-      }
-      expect(store.studyById(studyId)?.orthancId).toBe(orthancStudy);
-    } finally {
-      store.close();
+    const store = t.node.manifests;
+    const archive = new OrthancArchive(orthanc, service.url);
+    const f = new ArchiveFollower(t.node, archive, { fromNow: false, cursorKey: `deid-${randomUUID()}` });
+    const deadline = Date.now() + 30_000;
+    while (store.studyById(studyId)?.orthancId == null && Date.now() < deadline) {
+      await f.pass();
+      await new Promise((r) => setTimeout(r, 100)); // bounded poll for StableStudy
     }
+    expect(store.studyById(studyId)?.orthancId).toBe(orthancStudy);
     const r = await deidentifyStudy(t.node, {
       study: studyId,
       out: join(dir.path, "dataset-out"),
       target: { kind: "dataset", dataset },
       via: "orthanc",
-      orthanc,
+      archive,
     });
     expect(r.via).toBe("orthanc");
     const hashes = await checkCopies(r.files);

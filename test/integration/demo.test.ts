@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fromUtf8 } from "../../src/core/bytes.js";
 import { initDataDir } from "../../src/app/init.js";
 import { DEMO_ORIGIN, seedDemo } from "../../src/app/demo/index.js";
-import { openNode } from "../../src/app/node.js";
-import { verifyDataDir } from "../../src/app/verify.js";
+import { openNode, nodeFactory } from "../../src/wiring/node.js";
+import { auditDataDir } from "../../src/wiring/audit.js";
 import { runCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/node.js";
 
@@ -20,10 +20,10 @@ let reportContent: string[] = [];
 let patientA = "";
 
 beforeAll(async () => {
-  await initDataDir(dir, { origin: DEMO_ORIGIN, institutionName: "Demo Hospital" });
+  await initDataDir(dir, { origin: DEMO_ORIGIN, institutionName: "Demo Hospital" }, nodeFactory);
   const node = openNode(dir, { verifyThreads: 0 });
   try {
-    await seedDemo(node);
+    await seedDemo(node, nodeFactory);
     node.store.forEachEntry((e) => entries.push(fromUtf8(e.bytes)));
     patientA = node.pseudonym("patient", "DEMO-MRN-0001");
     reportContent = node.store.lookup("report.patient", patientA).flatMap((r) => {
@@ -76,8 +76,8 @@ describe("the demo scenario", () => {
       .filter((e) => e.type === "access.recorded");
     expect(accesses.some((a) => a.body.decision === "deny")).toBe(true);
     expect(accesses.some((a) => a.body.basis?.kind === "break-glass")).toBe(true);
-    expect(await verifyDataDir(dir, { threads: 0 })).toMatchObject({ ok: true });
-    expect(await verifyDataDir(join(dir, "partner"), { threads: 0 })).toMatchObject({ ok: true });
+    expect(await auditDataDir(dir, { threads: 0 })).toMatchObject({ ok: true });
+    expect(await auditDataDir(join(dir, "partner"), { threads: 0 })).toMatchObject({ ok: true });
   });
 
   test("no entry carries PHI: no raw record numbers, DICOM UIDs, person-name or birth-date values, no report text", () => {
@@ -212,6 +212,6 @@ describe("the demo scenario", () => {
     expect(
       JSON.parse((await runCli(["erase", "patient", "--data", dir, "--patient", patientA, "--json"])).stdout),
     ).toMatchObject({ recorded: false, items: 0 });
-    expect(await verifyDataDir(dir, { threads: 0 })).toMatchObject({ ok: true });
+    expect(await auditDataDir(dir, { threads: 0 })).toMatchObject({ ok: true });
   });
 });

@@ -23,6 +23,7 @@ import { writeStudy, type SyntheticStudy } from "../fixtures/dicom/make-study.js
 import { ensureDicomTools } from "../fixtures/dicom/tools.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 import { orthancForTests, type OrthancService } from "./orthanc-service.js";
+import { openAuthStore } from "../../src/wiring/auth.js";
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
@@ -64,7 +65,7 @@ beforeAll(async () => {
   await t.enrol("rad-care", ["radiologist"]);
   await t.enrol("rad-other", ["radiologist"]);
   await t.enrol("researcher-1", ["researcher"]);
-  await t.node.ledger.appendOne(
+  await t.node.appender.append(
     t.sign(t.admin, "care.assigned", {
       patient,
       actor: "rad-care",
@@ -88,6 +89,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
   const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
   app = buildServer(t.node, {
+    auth: openAuthStore(t.dir),
     dicomweb: {
       upstream: `${relayUrl}/dicom-web`,
       username: service.username,

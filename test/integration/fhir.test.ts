@@ -16,6 +16,7 @@ import { fakeHash, fakePseudonym, studyBody } from "../helpers/fixtures.js";
 import { isValidFhir, validateBundle } from "../helpers/fhir-validate.js";
 import { runCli } from "../helpers/cli.js";
 import { makeNode, type TestNode } from "../helpers/node.js";
+import { openAuthStore } from "../../src/wiring/auth.js";
 
 let t: TestNode;
 let patient = "";
@@ -25,7 +26,7 @@ let grant = "";
 const started = formatTime(Date.now() - 1000);
 
 async function ok(bytes: Uint8Array): Promise<string> {
-  return (await t.node.ledger.appendOne(bytes)).leafHash;
+  return (await t.node.appender.append(bytes)).leafHash;
 }
 
 beforeAll(async () => {
@@ -210,7 +211,7 @@ describe("FHIR R4 export", () => {
   });
 
   it("GET /api/v1/fhir answers application/fhir+json to auditors only", async () => {
-    const app = buildServer(t.node);
+    const app = buildServer(t.node, { auth: openAuthStore(t.dir) });
     try {
       const tokens = new Map<string, string>();
       for (const actor of ["auditor-1", "rad-1"])

@@ -7,7 +7,7 @@ import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { studyManifestRootHex } from "../../src/adapters/dicom/manifest.js";
-import { ingestPaths, openManifestStore } from "../../src/app/ingest.js";
+import { ingestPaths } from "../../src/app/ingest.js";
 import { fromUtf8 } from "../../src/core/bytes.js";
 import { listStudies } from "../../src/domain/imaging/queries.js";
 import { runCli } from "../helpers/cli.js";
@@ -85,18 +85,14 @@ describe("radledger ingest", () => {
           expect(text).not.toContain(phi);
     }
     // Per-instance hashes stay in the node's manifest store.
-    const store = openManifestStore(t.node);
-    try {
-      const row = store.studyById(docA.id)!;
-      expect(row.manifestRoot).toBe(docA.manifestRoot);
-      const rows = store.instances(row.studyKey);
-      expect(rows.map((r) => r.pixelSha256).sort()).toEqual(
-        a.instances.map((i) => i.expectedPixelSha256).sort(),
-      );
-      expect(rows.every((r) => r.path !== null)).toBe(true);
-    } finally {
-      store.close();
-    }
+    const store = t.node.manifests;
+    const row = store.studyById(docA.id)!;
+    expect(row.manifestRoot).toBe(docA.manifestRoot);
+    const rows = store.instances(row.studyKey);
+    expect(rows.map((r) => r.pixelSha256).sort()).toEqual(
+      a.instances.map((i) => i.expectedPixelSha256).sort(),
+    );
+    expect(rows.every((r) => r.path !== null)).toBe(true);
   });
 
   it("re-ingesting is idempotent: already registered, not an error", async () => {

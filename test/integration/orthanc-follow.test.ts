@@ -8,9 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrthancClient } from "../../src/adapters/orthanc/client.js";
-import type { ManifestStore } from "../../src/adapters/sqlite/manifest-store.js";
-import { openManifestStore } from "../../src/app/ingest.js";
-import { OrthancFollower, type FollowEvent } from "../../src/app/orthanc-source.js";
+import { OrthancArchive } from "../../src/adapters/orthanc/archive.js";
+import { ArchiveFollower, type FollowEvent } from "../../src/app/archive-follower.js";
 import { fromUtf8 } from "../../src/core/bytes.js";
 import { makeStudy, type SyntheticStudy } from "../fixtures/dicom/make-study.js";
 import { ensureDicomTools } from "../fixtures/dicom/tools.js";
@@ -21,7 +20,6 @@ import { orthancForTests, type OrthancService } from "./orthanc-service.js";
 let service: OrthancService;
 let client: OrthancClient;
 let t: TestNode;
-let store: ManifestStore;
 const uploaded: string[] = [];
 
 beforeAll(async () => {
@@ -33,18 +31,19 @@ beforeAll(async () => {
     password: service.password,
   });
   t = await makeNode();
-  store = openManifestStore(t.node);
 });
 
 afterAll(async () => {
   for (const id of uploaded) await client.deleteStudy(id).catch(() => undefined);
-  store.close();
   await t.close();
   await service.stop();
 });
 
-const follower = (): OrthancFollower =>
-  new OrthancFollower(t.node, client, store, { baseUrl: service.url, name: "orthanc-test", fromNow: true });
+const follower = (): ArchiveFollower =>
+  new ArchiveFollower(t.node, new OrthancArchive(client, service.url), {
+    name: "orthanc-test",
+    fromNow: true,
+  });
 
 async function upload(study: SyntheticStudy): Promise<void> {
   for (const inst of study.instances) {
@@ -54,7 +53,7 @@ async function upload(study: SyntheticStudy): Promise<void> {
 }
 
 /** Runs passes until `studyKey` has an event (bounded: Orthanc marks it stable after StableAge). */
-async function until(f: OrthancFollower, studyKey: string, timeoutMs = 30_000): Promise<FollowEvent[]> {
+async function until(f: ArchiveFollower, studyKey: string, timeoutMs = 30_000): Promise<FollowEvent[]> {
   const events: FollowEvent[] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -96,15 +95,13 @@ describe("Orthanc /changes follower", () => {
     expect(text).toContain('"source":{"kind":"pacs","name":"orthanc-test"}');
     for (const phi of [a.patient.id, a.patient.name, a.accessionNumber, a.studyInstanceUid, uploaded[0]!])
       expect(text).not.toContain(phi);
-    expect(store.study(keyA)?.orthancId).toBe(uploaded[0]);
+    expect(t.node.manifests.study(keyA)?.orthancId).toBe(uploaded[0]);
   });
 
   it("resumes after a node restart: registers what arrived meanwhile, nothing twice", async () => {
-    store.close();
     await t.reopen();
     await upload(b); // while the node is down
     await client.uploadInstance(a.instances[0]!.bytes); // a duplicate store: no change in Orthanc
-    store = openManifestStore(t.node);
     keyB = t.node.pseudonym("study", b.studyInstanceUid);
     const f = follower();
     expect(f.cursor).toBeGreaterThan(cursorBeforeA);
@@ -116,7 +113,7 @@ describe("Orthanc /changes follower", () => {
   });
 
   it("a change replayed after a crash (cursor not yet advanced) is idempotent", async () => {
-    store.setCursor(`orthanc ${service.url}`, cursorBeforeA);
+    t.node.manifests.setCursor(`orthanc ${service.url}`, cursorBeforeA);
     const events = await until(follower(), keyB);
     expect(events.filter((e) => e.studyKey === keyA || e.studyKey === keyB).map((e) => e.status)).toEqual([
       "already-registered",
@@ -128,7 +125,6 @@ describe("Orthanc /changes follower", () => {
   });
 
   it("the CLI follows once and exits 0; wrong credentials are a coded error", async () => {
-    store.close();
     await t.node.close();
     try {
       const env = { url: service.url, user: service.username };
@@ -166,7 +162,6 @@ describe("Orthanc /changes follower", () => {
       expect(bad.code).toBe(5);
     } finally {
       await t.reopen();
-      store = openManifestStore(t.node);
     }
   });
 });

@@ -10,7 +10,7 @@ import { toBase64 } from "../../src/core/bytes.js";
 import { formatTime } from "../../src/core/entry.js";
 import type { JsonObject } from "../../src/core/canonical-json.js";
 import type { HeldKey } from "../../src/app/keys.js";
-import { verifyDataDir } from "../../src/app/verify.js";
+import { auditDataDir } from "../../src/wiring/audit.js";
 import { makeNode, newKey, type TestNode } from "../helpers/node.js";
 import { fakeHash, fakePseudonym, studyBody } from "../helpers/fixtures.js";
 
@@ -215,7 +215,7 @@ test("refused entries leave no trace and the rebuilt projection equals the live 
         }
         const sizeBefore = node.ledger.size;
         const rowsBefore = [...node.store.stateRows()];
-        const [result] = await node.ledger.append([bytes]);
+        const [result] = await node.appender.appendAll([bytes]);
         if (result!.ok) {
           admitted++;
           onOk?.(result!.leafHash);
@@ -226,7 +226,7 @@ test("refused entries leave no trace and the rebuilt projection equals the live 
         }
       }
       await node.close();
-      const report = await verifyDataDir(t.dir, { threads: 0 });
+      const report = await auditDataDir(t.dir, { threads: 0 });
       expect(report, JSON.stringify(report.failure)).toMatchObject({ ok: true });
       await t.reopen();
       expect(admitted + refused).toBe(ops.length);

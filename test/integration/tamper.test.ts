@@ -22,7 +22,7 @@ beforeEach(async () => {
       publicKey: toBase64(newKey("x").publicKey),
     }),
   );
-  for (let i = 0; i < batch.length; i += 50) await t.node.ledger.append(batch.slice(i, i + 50));
+  for (let i = 0; i < batch.length; i += 50) await t.node.appender.appendAll(batch.slice(i, i + 50));
   await t.node.close();
 });
 afterEach(async () => {

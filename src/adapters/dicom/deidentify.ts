@@ -45,18 +45,10 @@ import {
   type Elem,
   type Syntax,
 } from "./deidentify-elements.js";
+import type { DeidentifyOptions } from "../../ports/imaging.js";
 import { DicomError } from "./errors.js";
 import { TS, transferSyntaxInfo } from "./transfer-syntax.js";
 import { standardVr } from "./vr-dictionary.js";
-
-export interface DeidentifyOptions {
-  /** The replacement of an original UID, the same for the same original within the set (U). */
-  uid(original: string): string;
-  /** Values for top-level attributes (tag → text), e.g. Patient ID := a subject pseudonym. */
-  replace?: ReadonlyMap<number, string>;
-  /** De-identification Method (0012,0063), at most 64 characters (LO). */
-  method: string;
-}
 
 /** File Meta elements carried over (PS3.10 §7.1); others (source AE title, private) are dropped. */
 const META_KEPT = new Set([0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013]);

@@ -33,53 +33,13 @@ import { Readable, pipeline } from "node:stream";
 import { createInflateRaw } from "node:zlib";
 import { ChunkReader } from "./chunk-reader.js";
 import { DicomError } from "./errors.js";
+import type { DicomInstanceHashes } from "../../ports/imaging.js";
 import { DicomHashPool } from "./hash-pool.js";
 import { hex } from "./element-encoding.js";
 import { InstanceParser, T, UNDEFINED_LENGTH, type Syntax } from "./instance-parser.js";
 import { TS, transferSyntaxInfo } from "./transfer-syntax.js";
 
-export interface DicomInstanceHashes {
-  /** SHA-256 (hex) of the whole file. */
-  fileSha256: string;
-  /** File size in bytes. */
-  bytes: number;
-  /**
-   * SHA-256 (hex) of the Pixel Data value as stored: the value bytes for native pixel data;
-   * for encapsulated pixel data the concatenation of all fragments' bytes (without the Basic
-   * Offset Table and without item headers), i.e. one hash over all frames. null when the
-   * instance has no top-level Pixel Data (SR, KOS, …).
-   */
-  pixelDataSha256: string | null;
-  /**
-   * SHA-256 (hex) per frame, in frame order: for encapsulated data the concatenated fragments of
-   * each frame; for native data the frame's slice of the value. null when frame boundaries
-   * cannot be determined from the file alone (e.g. multi-fragment frames without any offset
-   * table in a codec whose frames have no start marker) or there is no Pixel Data.
-   */
-  frameSha256: string[] | null;
-  /** Number of Pixel Data value bytes hashed into pixelDataSha256. */
-  pixelDataBytes: number;
-  pixelDataEncapsulated: boolean;
-  transferSyntaxUid: string;
-  sopClassUid: string;
-  sopInstanceUid: string;
-  seriesInstanceUid: string;
-  studyInstanceUid: string;
-  modality: string | null;
-  bodyPartExamined: string | null;
-  /**
-   * RAW Patient ID (0010,0020). PHI: the caller must pseudonymise it and it must never leave the
-   * node (see the module comment).
-   */
-  patientId: string | null;
-  /** Number of Frames (0028,0008), 1 when absent. */
-  numberOfFrames: number;
-  /**
-   * Patient Identity Removed (0012,0062) is "YES": the instance is a de-identified copy (PS3.15
-   * E.1.1), e.g. one made for a trial or dataset, and is not registered as a clinical study.
-   */
-  patientIdentityRemoved: boolean;
-}
+export type { DicomInstanceHashes } from "../../ports/imaging.js";
 
 export interface HashOptions {
   /** Read chunk size. Large chunks keep per-chunk overhead negligible (default 4 MiB). */

@@ -19,65 +19,16 @@
  * node-local addresses that may identify a patient (Orthanc ids are SHA-1 of Patient ID and UIDs):
  * they never leave the node. No raw UID or Patient ID is stored.
  */
+import type {
+  DerivedInstanceRow,
+  DerivedRow,
+  InstanceRow,
+  ManifestStore,
+  StagedInstance,
+  StudyRow,
+} from "../../ports/imaging.js";
 import { openSqlite } from "./open.js";
 import Database from "better-sqlite3";
-
-export interface InstanceRow {
-  readonly studyKey: string;
-  readonly seriesKey: string;
-  readonly instanceKey: string;
-  readonly fileSha256: string;
-  readonly pixelSha256: string | null;
-  readonly frameSha256: readonly string[] | null;
-  readonly transferSyntax: string;
-  readonly sopClass: string;
-  readonly modality: string | null;
-  readonly bodyPart: string | null;
-  readonly bytes: number;
-  readonly frames: number;
-  /** Node-local location of the file (folder ingest), or null (Orthanc). */
-  readonly path: string | null;
-}
-
-export interface StagedInstance extends InstanceRow {
-  /** pt_ pseudonym of the instance's Patient ID. */
-  readonly patient: string;
-}
-
-export interface StudyRow {
-  readonly studyKey: string;
-  readonly studyId: string | null;
-  readonly patient: string;
-  readonly manifestRoot: string;
-  readonly instanceCount: number;
-  readonly sourceKind: string;
-  readonly sourceName: string;
-  readonly orthancId: string | null;
-}
-
-export interface DerivedRow {
-  readonly id: string;
-  readonly studyKey: string;
-  readonly purpose: "trial" | "dataset";
-  readonly target: string;
-  readonly entryId: string | null;
-  readonly manifestRoot: string;
-  readonly instanceCount: number;
-  readonly method: string;
-  readonly createdAt: string;
-}
-
-export interface DerivedInstanceRow {
-  readonly derivedId: string;
-  /** The original instance's key (in_ pseudonym). */
-  readonly instanceKey: string;
-  readonly fileSha256: string;
-  readonly pixelSha256: string | null;
-  readonly frameSha256: readonly string[] | null;
-  readonly transferSyntax: string;
-  readonly bytes: number;
-  readonly path: string | null;
-}
 
 interface RawInstance {
   study_key: string;
@@ -136,7 +87,7 @@ function instanceParams(i: InstanceRow): unknown[] {
   ];
 }
 
-export class ManifestStore {
+export class SqliteManifestStore implements ManifestStore {
   readonly #db: Database.Database;
 
   constructor(path: string) {

@@ -118,7 +118,7 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     response: { description: "a page", schema: pageSchema() },
     async handler({ query }) {
       return pageOut(
-        listPatients(state as Parameters<typeof listPatients>[0], {
+        listPatients(state, {
           ...(query.after === undefined ? {} : { after: query.after }),
           ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
         }),

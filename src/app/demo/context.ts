@@ -5,10 +5,10 @@
  * keyed pseudonyms reach the ledger.
  */
 import { toBase64, toHex, utf8 } from "../../core/bytes.js";
-import { actorKeyId, type EntryRefs } from "../../core/entry.js";
+import type { EntryRefs } from "../../core/entry.js";
 import type { JsonObject } from "../../core/canonical-json.js";
-import { INSTITUTION_ACTOR } from "../../domain/identity/state.js";
-import { readActorKey, signAs, writeActorKey, type HeldKey } from "../keys.js";
+import { signAs, type HeldKey } from "../keys.js";
+import { institutionKey } from "../institution.js";
 import type { RadledgerNode } from "../node.js";
 
 export const DEMO_ORIGIN = "radledger.demo-hospital.example/log";
@@ -25,27 +25,20 @@ export interface DemoContext {
 }
 
 export function demoContext(node: RadledgerNode): DemoContext {
-  const admin = readActorKey(node.crypto, node.dir, "admin")!;
-  const institution: HeldKey = {
-    actor: INSTITUTION_ACTOR,
-    seed: node.logKey.seed,
-    publicKey: node.logKey.publicKey,
-    keyId: actorKeyId(node.crypto, node.logKey.publicKey),
-  };
+  const admin = node.heldKeys.get("admin")!;
+  const institution = institutionKey(node);
   const ctx: DemoContext = {
     node,
     admin,
     institution,
     async enrol(actorId, body) {
-      const seed = node.crypto.randomBytes(32);
-      writeActorKey(node.dir, actorId, seed);
-      const publicKey = node.crypto.ed25519PublicKey(seed);
-      await ctx.append(admin, "actor.enrolled", { actorId, publicKey: toBase64(publicKey), ...body });
-      return { actor: actorId, seed, publicKey, keyId: actorKeyId(node.crypto, publicKey) };
+      const key = node.heldKeys.put(actorId, node.crypto.randomBytes(32));
+      await ctx.append(admin, "actor.enrolled", { actorId, publicKey: toBase64(key.publicKey), ...body });
+      return key;
     },
     async append(key, type, body, refs) {
       const bytes = signAs(node.crypto, key, node.config.origin, type, body, refs ? { refs } : {});
-      return (await node.ledger.appendOne(bytes)).leafHash;
+      return (await node.appender.append(bytes)).leafHash;
     },
     hash: (label) => toHex(node.crypto.sha256(utf8(`demo/${label}`))),
   };

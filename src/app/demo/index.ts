@@ -9,27 +9,28 @@
  */
 import { join } from "node:path";
 import { initDataDir } from "../init.js";
-import { openNode, type RadledgerNode } from "../node.js";
+import type { NodeFactory, RadledgerNode } from "../node.js";
 import { demoContext, PARTNER_ORIGIN, studyBody } from "./context.js";
 import { seedClinical } from "./clinical.js";
 import { seedDataset, seedTrial } from "./research.js";
 
 export { DEMO_ORIGIN, PARTNER_ORIGIN, demoContext, type DemoContext } from "./context.js";
 
-export async function seedDemo(node: RadledgerNode): Promise<string> {
+/** Seeds the demo into an initialised node; `factory` opens the partner hospital's log beside it. */
+export async function seedDemo(node: RadledgerNode, factory: NodeFactory): Promise<string> {
   const d = demoContext(node);
   const scene = await seedClinical(d);
   await seedTrial(d, scene);
   await seedDataset(d, scene);
-  await seedPartner(node.dir);
+  await seedPartner(node.dir, factory);
   return `${node.ledger.size} entries`;
 }
 
 /** The partner hospital: a second institution with its own log, key and staff. */
-async function seedPartner(dir: string): Promise<void> {
+async function seedPartner(dir: string, factory: NodeFactory): Promise<void> {
   const partnerDir = join(dir, "partner");
-  await initDataDir(partnerDir, { origin: PARTNER_ORIGIN, institutionName: "Partner Hospital" });
-  const partner = openNode(partnerDir, { verifyThreads: 0 });
+  await initDataDir(partnerDir, { origin: PARTNER_ORIGIN, institutionName: "Partner Hospital" }, factory);
+  const partner = factory.openNode(partnerDir, { verifyThreads: 0 });
   try {
     const d = demoContext(partner);
     await d.enrol("rad-msk-1", {

@@ -5,25 +5,23 @@
  */
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
-import { privateKeyToAccount } from "viem/accounts";
-import type { Address } from "viem";
-import { nodeCrypto as crypto } from "../../adapters/node-crypto/crypto.js";
-import { connectConsortium, deployConsortium, type MemberInput } from "../../adapters/evm/index.js";
 import { formatCosignatureVerifierKey } from "../../core/cosignature.js";
 import { RadledgerError } from "../../core/errors.js";
 import { formatVerifierKey } from "../../core/note.js";
 import { readConfig } from "../../app/data-dir.js";
 import { readLogKey } from "../../app/keys.js";
-import { openNode } from "../../app/node.js";
-import { ConsortiumService, readEvmKey } from "../../app/consortium.js";
+import { openNode } from "../../wiring/node.js";
+import { ConsortiumService } from "../../app/consortium/service.js";
+import { consortiumPorts, consortiumStorage } from "../../wiring/consortium.js";
+import { evmAnchoring, type MemberInput } from "../../wiring/evm.js";
 import {
+  consortiumPaths,
   readConsortiumConfig,
+  readEvmKey,
   readWitnessKey,
   setAnchorConfig,
   writeEvmKey,
-} from "../../app/consortium-config.js";
-import { SqliteConsortiumStore } from "../../adapters/sqlite/consortium-store.js";
-import { consortiumPaths } from "../../app/consortium-config.js";
+} from "../../app/consortium/config.js";
 import { existsSync } from "node:fs";
 import { printJson } from "../output.js";
 
@@ -44,9 +42,9 @@ function memberOf(dir: string): MemberInput {
   const config = readConfig(dir);
   return {
     origin: config.origin,
-    account: privateKeyToAccount(readEvmKey(dir)).address,
-    verifierKey: formatVerifierKey(readLogKey(crypto, dir)),
-    witnessKey: formatCosignatureVerifierKey(readWitnessKey(crypto, dir)),
+    account: evmAnchoring.accountOf(readEvmKey(dir)),
+    verifierKey: formatVerifierKey(readLogKey(consortiumPorts.crypto, dir)),
+    witnessKey: formatCosignatureVerifierKey(readWitnessKey(consortiumPorts.crypto, dir)),
   };
 }
 
@@ -55,7 +53,12 @@ function parseMember(spec: string): MemberInput {
   const parts = spec.split(",");
   if (parts.length !== 4 || !/^0x[0-9a-fA-F]{40}$/.test(parts[1]!))
     throw new RadledgerError("CLI_USAGE", "--member is ORIGIN,ACCOUNT,LOG-VKEY,WITNESS-VKEY");
-  return { origin: parts[0]!, account: parts[1] as Address, verifierKey: parts[2]!, witnessKey: parts[3]! };
+  return {
+    origin: parts[0]!,
+    account: parts[1] as `0x${string}`,
+    verifierKey: parts[2]!,
+    witnessKey: parts[3]!,
+  };
 }
 
 function anchorConfig(dir: string): { rpcUrl: string; contract: `0x${string}` } {
@@ -94,7 +97,7 @@ export function registerAnchor(program: Command): void {
         intervalSeconds: o.interval === undefined ? (current?.intervalSeconds ?? 60) : Number(o.interval),
       });
       const account = existsSync(consortiumPaths(o.data).evmKey)
-        ? privateKeyToAccount(readEvmKey(o.data)).address
+        ? evmAnchoring.accountOf(readEvmKey(o.data))
         : "(no key yet: --key-file)";
       process.stdout.write(
         `anchoring: ${next.anchor!.rpcUrl}, contract ${next.anchor!.contract ?? "(not set)"}, account ${account}, every ${next.anchor!.intervalSeconds} s\n`,
@@ -121,7 +124,7 @@ export function registerAnchor(program: Command): void {
         const members = [...(o.memberData ?? []).map(memberOf), ...(o.member ?? []).map(parseMember)];
         if (members.length === 0)
           throw new RadledgerError("CLI_USAGE", "give at least one --member-data or --member");
-        const client = await deployConsortium(
+        const client = await evmAnchoring.deploy(
           { rpcUrl: o.rpc, privateKey: readKeyFile(o.keyFile) },
           { members, quorum: Number(o.quorum) },
         );
@@ -138,7 +141,7 @@ export function registerAnchor(program: Command): void {
       anchorConfig(o.data);
       const node = openNode(o.data, { verifyThreads: 0 });
       try {
-        const svc = await ConsortiumService.open(node, { background: false });
+        const svc = await ConsortiumService.open(node, consortiumPorts, { background: false });
         try {
           const out = await svc.anchorer!.anchorNow();
           if (o.json) printJson(out);
@@ -161,7 +164,7 @@ export function registerAnchor(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (o: { data: string; json?: boolean }) => {
       const { rpcUrl, contract } = anchorConfig(o.data);
-      const client = await connectConsortium({ rpcUrl, privateKey: readEvmKey(o.data) }, contract);
+      const client = await evmAnchoring.connect({ rpcUrl, privateKey: readEvmKey(o.data) }, contract);
       const members = await client.members();
       const rows = await Promise.all(
         members.map(async (m) => {
@@ -182,7 +185,7 @@ export function registerAnchor(program: Command): void {
         }),
       );
       const p = consortiumPaths(o.data).consortiumDb;
-      const local = existsSync(p) ? new SqliteConsortiumStore(p, { readonly: true }) : undefined;
+      const local = existsSync(p) ? consortiumStorage.openCosignatureStore(p, { readonly: true }) : undefined;
       const own = local?.anchors(5) ?? [];
       local?.close();
       const quorum = Number(await client.quorum());

@@ -4,7 +4,6 @@
  * Configuration changes take effect at the next `radledger serve`.
  */
 import type { Command } from "commander";
-import { nodeCrypto as crypto } from "../../adapters/node-crypto/crypto.js";
 import { formatCosignatureVerifierKey } from "../../core/cosignature.js";
 import { RadledgerError } from "../../core/errors.js";
 import { formatVerifierKey } from "../../core/note.js";
@@ -21,9 +20,12 @@ import {
   removePeer,
   removeWitness,
   setQuorum,
-} from "../../app/consortium-config.js";
-import { readConsortiumStatus, readEvidence, type ConsortiumStatus } from "../../app/consortium.js";
+} from "../../app/consortium/config.js";
+import { readConsortiumStatus, readEvidence, type ConsortiumStatus } from "../../app/consortium/status.js";
+import { consortiumPorts } from "../../wiring/consortium.js";
 import { printJson } from "../output.js";
+
+const crypto = consortiumPorts.crypto;
 
 const ago = (at: number | undefined): string =>
   at === undefined ? "never" : `${Math.max(0, Math.round((Date.now() - at) / 1000))} s ago`;
@@ -168,7 +170,7 @@ export function registerConsortium(program: Command): void {
         if (!res.ok) throw new RadledgerError("PEER_UNAVAILABLE", `${o.url} answered ${res.status}`);
         status = (await res.json()) as ConsortiumStatus;
       } else if (o.data) {
-        status = readConsortiumStatus(o.data);
+        status = readConsortiumStatus(o.data, consortiumPorts);
       } else {
         throw new RadledgerError("CLI_USAGE", "give --data DIR or --url URL");
       }
@@ -187,7 +189,7 @@ export function registerConsortium(program: Command): void {
     .option("--json", "list as JSON")
     .action((id: string | undefined, o: { data: string; json?: boolean }) => {
       if (id === undefined) {
-        const list = readConsortiumStatus(o.data).alarms.evidence;
+        const list = readConsortiumStatus(o.data, consortiumPorts).alarms.evidence;
         if (o.json) printJson(list);
         else
           process.stdout.write(
@@ -198,6 +200,6 @@ export function registerConsortium(program: Command): void {
       }
       if (!/^[1-9][0-9]{0,15}$/.test(id))
         throw new RadledgerError("CLI_USAGE", "evidence id is a positive integer");
-      process.stdout.write(readEvidence(o.data, Number(id)).text);
+      process.stdout.write(readEvidence(o.data, Number(id), consortiumPorts).text);
     });
 }

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
-import { deidentifyStudy, type DeidTarget } from "../../app/deidentify.js";
-import { openNode } from "../../app/node.js";
+import { resolve } from "node:path";
+import type { DeidTarget } from "../../app/deidentify.js";
 import { RadledgerError } from "../../core/errors.js";
+import { runWritingOperation } from "../operations.js";
 import { printJson } from "../output.js";
-import { orthancClientFrom } from "./orthanc.js";
+import { orthancArchiveArgs } from "./orthanc.js";
 
 interface Options {
   data: string;
@@ -72,32 +73,29 @@ export function registerDeidentify(program: Command): void {
       } else throw new RadledgerError("CLI_USAGE", "--for must be trial or dataset");
       if (o.via !== undefined && o.via !== "files" && o.via !== "orthanc")
         throw new RadledgerError("CLI_USAGE", "--via must be files or orthanc");
-      const orthanc =
+      const archive =
         o.orthancUrl === undefined
           ? undefined
-          : orthancClientFrom({
+          : orthancArchiveArgs({
               url: o.orthancUrl,
               ...(o.orthancUser === undefined ? {} : { user: o.orthancUser }),
               ...(o.orthancPassword === undefined ? {} : { password: o.orthancPassword }),
             });
-      const node = openNode(o.data);
-      try {
-        const r = await deidentifyStudy(node, {
-          study: o.study,
-          out: o.out,
-          target,
-          ...(o.via === undefined ? {} : { via: o.via }),
-          ...(orthanc === undefined ? {} : { orthanc }),
-          ...(o.keepInArchive === true ? { keepInArchive: true } : {}),
-        });
-        if (o.json) printJson(r);
-        else
-          process.stdout.write(
-            `${r.instanceCount} de-identified instances (${r.via}) in ${o.out}; manifest root ${r.manifestRoot}; ` +
-              `${r.entryType} at index ${r.index} (${r.entryId})\n`,
-          );
-      } finally {
-        await node.close();
-      }
+      // Through the serving node when `radledger serve` holds the data directory; the output path is
+      // absolute because that process does not share this working directory.
+      const r = await runWritingOperation(o.data, "deidentify", {
+        study: o.study,
+        out: resolve(o.out),
+        target,
+        ...(o.via === undefined ? {} : { via: o.via }),
+        ...(archive === undefined ? {} : { archive }),
+        ...(o.keepInArchive === true ? { keepInArchive: true as const } : {}),
+      });
+      if (o.json) printJson(r);
+      else
+        process.stdout.write(
+          `${r.instanceCount} de-identified instances (${r.via}) in ${o.out}; manifest root ${r.manifestRoot}; ` +
+            `${r.entryType} at index ${r.index} (${r.entryId})\n`,
+        );
     });
 }

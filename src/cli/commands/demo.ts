@@ -1,12 +1,13 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { initDataDir } from "../../app/init.js";
-
 import { paths } from "../../app/data-dir.js";
-import { openNode } from "../../app/node.js";
-import { buildServer } from "../../api/server.js";
-
 import { DEMO_ORIGIN, seedDemo } from "../../app/demo/index.js";
+import { buildServer } from "../../api/server.js";
+import { listenLocalSocket } from "../../api/local-socket.js";
+import { openAuthStore } from "../../wiring/auth.js";
+import { nodeFactory, openNode } from "../../wiring/node.js";
+import { operationEnv } from "../../wiring/operations.js";
 
 export function registerDemo(program: Command): void {
   program
@@ -18,10 +19,10 @@ export function registerDemo(program: Command): void {
     .option("--port <port>", "TCP port with --serve", "8080")
     .action(async (o: { data: string; serve?: boolean; host: string; port: string }) => {
       if (!existsSync(paths(o.data).config)) {
-        await initDataDir(o.data, { origin: DEMO_ORIGIN, institutionName: "Demo Hospital" });
+        await initDataDir(o.data, { origin: DEMO_ORIGIN, institutionName: "Demo Hospital" }, nodeFactory);
         const node = openNode(o.data);
         try {
-          const summary = await seedDemo(node);
+          const summary = await seedDemo(node, nodeFactory);
           process.stdout.write(`seeded demo log in ${o.data}: ${summary}\n`);
         } finally {
           await node.close();
@@ -31,8 +32,9 @@ export function registerDemo(program: Command): void {
       }
       if (!o.serve) return;
       const node = openNode(o.data);
-      const app = buildServer(node);
+      const app = buildServer(node, { auth: openAuthStore(node.dir) });
       const address = await app.listen({ host: o.host, port: Number(o.port) });
+      const local = await listenLocalSocket(node, operationEnv);
       // A short-lived token for the demo's administrator, so the API can be tried at once; the
       // demo is a local sandbox (loopback by default), so printing it is the point.
       const { token } = await app.radledger.auth.issueToken({
@@ -55,8 +57,9 @@ export function registerDemo(program: Command): void {
         ].join("\n"),
       );
       const shutdown = (): void => {
-        void app
+        void local
           .close()
+          .then(() => app.close())
           .then(() => node.close())
           .then(() => process.exit(0));
       };

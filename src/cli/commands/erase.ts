@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { openNode } from "../../app/node.js";
-import { erasePatient } from "../../app/erase.js";
 import { pseudonym as pseudonymSchema, code } from "../../domain/schemas.js";
 import { RadledgerError } from "../../core/errors.js";
+import { runWritingOperation } from "../operations.js";
 import { printJson } from "../output.js";
 
 export function registerErase(program: Command): void {
@@ -23,16 +22,12 @@ export function registerErase(program: Command): void {
         );
       if (!code.safeParse(o.reason).success)
         throw new RadledgerError("CLI_USAGE", "--reason must be a short code");
-      const node = openNode(o.data);
-      try {
-        const result = await erasePatient(node, o.patient, o.reason);
-        if (o.json) printJson(result);
-        else
-          process.stdout.write(
-            `erased ${result.items} vault items of ${o.patient}${result.recorded ? "; erasure recorded on the log" : " (erasure was already recorded)"}\n`,
-          );
-      } finally {
-        await node.close();
-      }
+      // Through the serving node when `radledger serve` holds the data directory.
+      const result = await runWritingOperation(o.data, "erase", { patient: o.patient, reason: o.reason });
+      if (o.json) printJson(result);
+      else
+        process.stdout.write(
+          `erased ${result.items} vault items of ${o.patient}${result.recorded ? "; erasure recorded on the log" : " (erasure was already recorded)"}\n`,
+        );
     });
 }

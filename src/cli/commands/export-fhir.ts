@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { openNode } from "../../app/node.js";
+import { openReadOnly } from "../../wiring/read-only.js";
+import { nodeFactory } from "../../wiring/node.js";
 import { formatTime } from "../../core/entry.js";
 import { RadledgerError } from "../../core/errors.js";
 import { fhirExport, type FhirScope } from "../../domain/fhir/export.js";
@@ -40,9 +41,10 @@ export function registerExportFhir(program: Command): void {
             : o.report !== undefined
               ? { report: o.report }
               : { since: o.since! };
-        const node = openNode(o.data, { verifyThreads: 0 });
+        // Read-only: no writer lock, so it works while `radledger serve` runs.
+        const log = openReadOnly(o.data);
         try {
-          const bundle = fhirExport(node.store, node.crypto, node.config.origin, scope, {
+          const bundle = fhirExport(log.store, nodeFactory.crypto, log.config.origin, scope, {
             now: formatTime(Date.now()),
             ...(o.base === undefined ? {} : { base: o.base }),
           });
@@ -53,7 +55,7 @@ export function registerExportFhir(program: Command): void {
             process.stderr.write(`${bundle.entry?.length ?? 0} resources written to ${o.out}\n`);
           }
         } finally {
-          await node.close();
+          log.close();
         }
       },
     );

@@ -6,12 +6,12 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import {
-  openExportSource,
   payloadCatalog,
   prepareBundle,
   writeBundleDirectory,
   writeBundleFile,
 } from "../../app/bundle-export.js";
+import { openExportSource } from "../../wiring/export.js";
 import { RadledgerError } from "../../core/errors.js";
 import { BUNDLE_KINDS } from "../../core/bundle/format.js";
 import { printJson, Progress } from "../output.js";
@@ -63,11 +63,11 @@ export function registerExport(program: Command): void {
           throw new RadledgerError("CLI_USAGE", "--version must be a positive integer");
         version = Number(o.version);
       }
-      const payload = o.files === undefined ? undefined : await payloadCatalog(o.files);
       const checkpoint = o.checkpoint === undefined ? undefined : readFileSync(o.checkpoint, "utf8");
       // Read-only: no writer lock, so a bundle can be exported while the node serves.
       const source = openExportSource(o.data);
       try {
+        const payload = o.files === undefined ? undefined : await payloadCatalog(source.crypto, o.files);
         const progress = new Progress("export", "entries", !o.quiet && !o.json);
         const { manifest, members } = prepareBundle(
           source,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { initDataDir } from "../../app/init.js";
+import { nodeFactory } from "../../wiring/node.js";
 import { printJson } from "../output.js";
 
 export function registerInit(program: Command): void {
@@ -15,11 +16,15 @@ export function registerInit(program: Command): void {
     .option("--admin <actor>", "actor id of the first administrator", "admin")
     .option("--json", "print the result as JSON")
     .action(async (o: { data: string; origin: string; name?: string; admin: string; json?: boolean }) => {
-      const result = await initDataDir(o.data, {
-        origin: o.origin,
-        adminActor: o.admin,
-        ...(o.name === undefined ? {} : { institutionName: o.name }),
-      });
+      const result = await initDataDir(
+        o.data,
+        {
+          origin: o.origin,
+          adminActor: o.admin,
+          ...(o.name === undefined ? {} : { institutionName: o.name }),
+        },
+        nodeFactory,
+      );
       if (o.json) {
         printJson(result);
         return;

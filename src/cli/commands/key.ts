@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
 import { formatVerifierKey } from "../../core/note.js";
 import { readConfig } from "../../app/data-dir.js";
 import { readLogKey } from "../../app/keys.js";
+import { nodeFactory } from "../../wiring/node.js";
 
 export function registerKey(program: Command): void {
   program
@@ -11,6 +11,6 @@ export function registerKey(program: Command): void {
     .requiredOption("--data <dir>", "data directory")
     .action((o: { data: string }) => {
       readConfig(o.data);
-      process.stdout.write(formatVerifierKey(readLogKey(nodeCrypto, o.data)) + "\n");
+      process.stdout.write(formatVerifierKey(readLogKey(nodeFactory.crypto, o.data)) + "\n");
     });
 }

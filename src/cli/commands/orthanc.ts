@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { OrthancClient } from "../../adapters/orthanc/client.js";
-import { openManifestStore } from "../../app/ingest.js";
-import { openNode } from "../../app/node.js";
-import { OrthancFollower, type FollowEvent } from "../../app/orthanc-source.js";
+import { ArchiveFollower, type FollowEvent } from "../../app/archive-follower.js";
+import { openNode } from "../../wiring/node.js";
+import { operationEnv } from "../../wiring/operations.js";
 import { RadledgerError } from "../../core/errors.js";
 import { printJson } from "../output.js";
 
@@ -13,18 +12,18 @@ export interface OrthancCliOptions {
 }
 
 /**
- * The Orthanc password: --password, else $RADLEDGER_ORTHANC_PASSWORD (kept out of `ps` output and
- * shell history). Never printed.
+ * Orthanc as the command line names it, checked. The password: --password, else
+ * $RADLEDGER_ORTHANC_PASSWORD (kept out of `ps` output and shell history). Never printed.
  */
-export function orthancClientFrom(o: OrthancCliOptions): OrthancClient {
+export function orthancArchiveArgs(o: OrthancCliOptions): OrthancCliOptions {
   if (!/^https?:\/\/[^\s@/]+/.test(o.url))
     throw new RadledgerError("CLI_USAGE", "--orthanc-url must be http(s)://host[:port] without credentials");
   const password = o.password ?? process.env.RADLEDGER_ORTHANC_PASSWORD;
-  return new OrthancClient({
-    baseUrl: o.url,
-    ...(o.user === undefined ? {} : { username: o.user }),
+  return {
+    url: o.url,
+    ...(o.user === undefined ? {} : { user: o.user }),
     ...(password === undefined ? {} : { password }),
-  });
+  };
 }
 
 export function describeEvent(e: FollowEvent): string {
@@ -66,15 +65,15 @@ export function registerOrthanc(program: Command): void {
         const interval = Number(o.interval);
         if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600)
           throw new RadledgerError("CLI_USAGE", "--interval must be 0.1..3600 seconds");
-        const client = orthancClientFrom({
-          url: o.url,
-          ...(o.user === undefined ? {} : { user: o.user }),
-          ...(o.password === undefined ? {} : { password: o.password }),
-        });
+        const archive = operationEnv.connectArchive(
+          orthancArchiveArgs({
+            url: o.url,
+            ...(o.user === undefined ? {} : { user: o.user }),
+            ...(o.password === undefined ? {} : { password: o.password }),
+          }),
+        );
         const node = openNode(o.data);
-        const store = openManifestStore(node);
-        const follower = new OrthancFollower(node, client, store, {
-          baseUrl: o.url,
+        const follower = new ArchiveFollower(node, archive, {
           name: o.name,
           fromNow: o.fromNow === true,
           onEvent: (e) => {
@@ -107,7 +106,6 @@ export function registerOrthanc(program: Command): void {
             process.stderr.write(`radledger: ${e.code}: ${e.message} (retrying)\n`),
           );
         } finally {
-          store.close();
           await node.close();
         }
       },

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { formatTime } from "../../core/entry.js";
 import { RadledgerError } from "../../core/errors.js";
-import { openReadOnly, type ReadOnlyLog } from "../../app/read-only.js";
+import { openReadOnly, type ReadOnlyLog } from "../../wiring/read-only.js";
 import { reportView, listReports } from "../../domain/reports/queries.js";
 import { aiRecall, listModels } from "../../domain/ai/queries.js";
 import { listPatients, listStudies, studyRecord } from "../../domain/imaging/queries.js";

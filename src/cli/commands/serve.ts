@@ -1,12 +1,15 @@
 import type { Command } from "commander";
-import { openNode } from "../../app/node.js";
 import { buildServer, DEFAULT_LIMITS } from "../../api/server.js";
-import { ConsortiumService } from "../../app/consortium.js";
+import { listenLocalSocket } from "../../api/local-socket.js";
+import { ArchiveFollower } from "../../app/archive-follower.js";
+import { ConsortiumService } from "../../app/consortium/service.js";
 import { LedgerDicomwebAuthorizer } from "../../app/dicomweb-access.js";
-import { openManifestStore } from "../../app/ingest.js";
-import { OrthancFollower } from "../../app/orthanc-source.js";
 import { RadledgerError } from "../../core/errors.js";
-import { describeEvent, orthancClientFrom } from "./orthanc.js";
+import { openAuthStore } from "../../wiring/auth.js";
+import { openNode } from "../../wiring/node.js";
+import { operationEnv } from "../../wiring/operations.js";
+import { describeEvent, orthancArchiveArgs } from "./orthanc.js";
+import { consortiumPorts } from "../../wiring/consortium.js";
 
 interface ServeOptions {
   data: string;
@@ -77,13 +80,14 @@ export function registerServe(program: Command): void {
       // The consortium side learns of each commit through the ledger's hook (cosignature requests).
       const hooks: { onCommit?: () => void } = {};
       const node = openNode(o.data, { onCommit: () => hooks.onCommit?.() });
-      const consortium = await ConsortiumService.open(node).catch(async (e: unknown) => {
+      const consortium = await ConsortiumService.open(node, consortiumPorts).catch(async (e: unknown) => {
         await node.close();
         throw e;
       });
       hooks.onCommit = () => consortium.onCommit();
       const password = o.orthancPassword ?? process.env.RADLEDGER_ORTHANC_PASSWORD;
       const app = buildServer(node, {
+        auth: openAuthStore(node.dir),
         consortium,
         logger: o.log ? { stream: process.stderr } : false,
         limits: {
@@ -103,17 +107,15 @@ export function registerServe(program: Command): void {
       });
       const stop = new AbortController();
       let following: Promise<void> | undefined;
-      let closeStore = (): void => undefined;
       if (o.orthancUrl !== undefined && o.orthancFollow === true) {
-        const client = orthancClientFrom({
-          url: o.orthancUrl,
-          ...(o.orthancUser === undefined ? {} : { user: o.orthancUser }),
-          ...(password === undefined ? {} : { password }),
-        });
-        const store = openManifestStore(node);
-        closeStore = () => store.close();
-        const follower = new OrthancFollower(node, client, store, {
-          baseUrl: o.orthancUrl,
+        const archive = operationEnv.connectArchive(
+          orthancArchiveArgs({
+            url: o.orthancUrl,
+            ...(o.orthancUser === undefined ? {} : { user: o.orthancUser }),
+            ...(password === undefined ? {} : { password }),
+          }),
+        );
+        const follower = new ArchiveFollower(node, archive, {
           name: o.orthancName,
           onEvent: (e) => process.stderr.write(`radledger: orthanc ${describeEvent(e)}\n`),
         });
@@ -122,16 +124,20 @@ export function registerServe(program: Command): void {
         );
       }
       const address = await app.listen({ host: o.host, port });
+      // The command line's writing verbs (ingest, deidentify, erase) reach this node through it.
+      const local = await listenLocalSocket(node, operationEnv, {
+        onError: (e) => process.stderr.write(`radledger: local operation: ${e.code}: ${e.message}\n`),
+      });
       process.stdout.write(
-        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n`,
+        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n  local socket for the command line: ${local.path}\n`,
       );
       const shutdown = (signal: string): void => {
         process.stderr.write(`radledger: ${signal}, closing\n`);
         stop.abort();
-        void app
+        void local
           .close()
+          .then(() => app.close())
           .then(() => following)
-          .then(() => closeStore())
           .then(() => consortium.close())
           .then(() => node.close())
           .then(() => process.exit(0));

@@ -4,23 +4,20 @@
  * shared in WAL mode and revocations are read on every request). The secret is printed once.
  */
 import type { Command } from "commander";
-import { readConfig, paths } from "../../app/data-dir.js";
-import { SqliteAuthStore } from "../../adapters/sqlite/auth-store.js";
-import { SqliteLogStore } from "../../adapters/sqlite/log-store.js";
+import type { AuthStore } from "../../ports/auth.js";
+import type { LogReader } from "../../ports/storage.js";
+import { openAuthStore } from "../../wiring/auth.js";
+import { openReadOnly } from "../../wiring/read-only.js";
 import { RadledgerError } from "../../core/errors.js";
 import { ACTOR_ID_PATTERN } from "../../core/entry.js";
 import { getActor, INSTITUTION_ACTOR } from "../../domain/identity/state.js";
 import { API_TOKEN_TTL_SECONDS, MAX_API_TOKEN_TTL_SECONDS, tokenView } from "../../api/auth.js";
 import { printJson } from "../output.js";
 
-function withStores<T>(
-  dir: string,
-  fn: (auth: SqliteAuthStore, log: SqliteLogStore) => Promise<T>,
-): Promise<T> {
-  readConfig(dir);
-  const log = new SqliteLogStore(paths(dir).database, { readonly: true });
-  const auth = new SqliteAuthStore(paths(dir).auth);
-  return fn(auth, log).finally(() => {
+function withStores<T>(dir: string, fn: (auth: AuthStore, log: LogReader) => Promise<T>): Promise<T> {
+  const log = openReadOnly(dir);
+  const auth = openAuthStore(dir);
+  return fn(auth, log.store).finally(() => {
     auth.close();
     log.close();
   });

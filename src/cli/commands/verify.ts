@@ -1,15 +1,10 @@
 import type { Command } from "commander";
-import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { verifyBundlePath } from "../../app/bundle-verify.js";
-import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
-import { fromBase64 } from "../../core/bytes.js";
-import { parseCheckpointText } from "../../core/checkpoint.js";
+import { againstCheckpoint, verifyBundlePath } from "../../app/bundle-verify.js";
+import { checkEvidenceFile, isEvidenceFile } from "../../app/evidence-check.js";
+import { toBase64 } from "../../core/bytes.js";
 import { RadledgerError } from "../../core/errors.js";
-import { isEvidenceText, verifyEvidence } from "../../core/evidence.js";
-import { parseSignedNote } from "../../core/note.js";
-import { TileClient } from "../../core/tile-client.js";
-import type { AgainstCheckpoint } from "../../core/bundle/verify.js";
 import { formatBundleReport } from "../../core/bundle/report.js";
+import { bundleVerifier } from "../../wiring/bundle-verify.js";
 import { AlreadyReported, printJson, Progress } from "../output.js";
 
 interface VerifyOptions {
@@ -76,56 +71,39 @@ export function registerVerify(program: Command): void {
             "CLI_USAGE",
             "give a bundle to verify, or --data DIR to re-check a whole log",
           );
-        return verifyLog(o.data, o);
+        return auditLogCommand(o.data, o);
       }
       if (o.data !== undefined)
         throw new RadledgerError("CLI_USAGE", "give either a bundle or --data, not both");
       if (isEvidenceFile(bundle)) {
-        verifyEvidenceFile(bundle, o);
+        checkEvidenceCommand(bundle, o);
         return;
       }
       return verifyBundleCommand(bundle, o);
     });
 }
 
-/** An evidence file is recognised by its first line (docs/consortium.md §Evidence). */
-function isEvidenceFile(path: string): boolean {
-  let fd: number;
-  try {
-    if (!statSync(path).isFile()) return false;
-    fd = openSync(path, "r");
-  } catch {
-    return false; // the bundle reader reports a missing path with its own code
-  }
-  try {
-    const head = Buffer.alloc(64);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return isEvidenceText(head.subarray(0, n).toString("utf8"));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Proves offline that a log signed two inconsistent checkpoints (or exits 1 saying why not). */
-function verifyEvidenceFile(file: string, o: VerifyOptions): void {
-  const verdict = verifyEvidence(nodeCrypto, new Uint8Array(readFileSync(file)), o.logKey);
+function checkEvidenceCommand(file: string, o: VerifyOptions): void {
+  const verdict = checkEvidenceFile(bundleVerifier.crypto, file, o.logKey);
   if (o.json)
     printJson({
       ok: true,
       origin: verdict.origin,
       kind: verdict.kind,
-      first: { size: verdict.first.size, root: Buffer.from(verdict.first.root).toString("base64") },
-      second: { size: verdict.second.size, root: Buffer.from(verdict.second.root).toString("base64") },
+      first: { size: verdict.first.size, root: toBase64(verdict.first.root) },
+      second: { size: verdict.second.size, root: toBase64(verdict.second.root) },
       summary: verdict.summary,
     });
   else process.stdout.write(`proven: ${verdict.summary}\n`);
 }
 
-async function verifyLog(data: string, o: VerifyOptions): Promise<void> {
+/** `--data DIR`: the whole-log audit (src/domain/ledger/audit.ts). */
+async function auditLogCommand(data: string, o: VerifyOptions): Promise<void> {
   const progress = new Progress("verify", "entries", !o.quiet && !o.json);
   // Loaded here: the whole node (storage, entry types) is not needed to verify a bundle.
-  const { verifyDataDir } = await import("../../app/verify.js");
-  const report = await verifyDataDir(data, { onProgress: (d, t) => progress.update(d, t) });
+  const { auditDataDir } = await import("../../wiring/audit.js");
+  const report = await auditDataDir(data, { onProgress: (d, t) => progress.update(d, t) });
   progress.done();
   if (o.json) printJson(report);
   if (report.ok) {
@@ -151,74 +129,21 @@ function nonNegative(value: string | undefined, name: string): number | undefine
   return Number(value);
 }
 
-async function readText(source: string): Promise<string> {
-  if (/^https?:\/\//.test(source)) {
-    const res = await fetch(source);
-    if (!res.ok) throw new RadledgerError("INPUT_INVALID", `${source} answered ${res.status}`);
-    return res.text();
-  }
-  try {
-    return readFileSync(source, "utf8");
-  } catch {
-    throw new RadledgerError("STORE_NOT_FOUND", `cannot read ${source}`);
-  }
-}
-
-function parseProofFile(text: string): Uint8Array[] {
-  const trimmed = text.trim();
-  try {
-    if (trimmed.startsWith("{")) {
-      const value = JSON.parse(trimmed) as { proof?: unknown };
-      if (!Array.isArray(value.proof) || !value.proof.every((p) => typeof p === "string"))
-        throw new Error("no proof array");
-      return value.proof.map((p) => fromBase64(p));
-    }
-    return trimmed.length === 0 ? [] : trimmed.split("\n").map((l) => fromBase64(l.trim()));
-  } catch {
-    throw new RadledgerError(
-      "INPUT_INVALID",
-      '--consistency-proof: expected JSON {"proof":[base64…]} or one base64 hash per line',
-    );
-  }
-}
-
 async function verifyBundleCommand(bundle: string, o: VerifyOptions): Promise<void> {
   const minWitnesses = nonNegative(o.minWitnesses, "--min-witnesses");
   const threads = nonNegative(o.threads, "--threads");
   if ((o.consistencyProof !== undefined || o.logUrl !== undefined) && o.against === undefined)
     throw new RadledgerError("CLI_USAGE", "--consistency-proof and --log-url go with --against");
-  let against: AgainstCheckpoint | undefined;
-  if (o.against !== undefined) {
-    const checkpoint = await readText(o.against);
-    const proof =
-      o.consistencyProof === undefined ? undefined : parseProofFile(await readText(o.consistencyProof));
-    const logUrl = o.logUrl?.replace(/\/+$/, "");
-    against = {
-      checkpoint,
-      ...(proof === undefined ? {} : { proof }),
-      ...(logUrl === undefined
-        ? {}
-        : {
-            // The later checkpoint is verified by the core before this runs; tiles are checked against it.
-            fetchProof: async (from: number) => {
-              const cp = parseCheckpointText(parseSignedNote(checkpoint).text);
-              const client = new TileClient(
-                nodeCrypto,
-                async (path) => {
-                  const res = await fetch(`${logUrl}/${path}`);
-                  if (!res.ok)
-                    throw new RadledgerError("TILE_NOT_FOUND", `${logUrl}/${path} answered ${res.status}`);
-                  return new Uint8Array(await res.arrayBuffer());
-                },
-                cp,
-              );
-              return client.consistencyProof(from);
-            },
-          }),
-    };
-  }
+  const against =
+    o.against === undefined
+      ? undefined
+      : await againstCheckpoint(bundleVerifier, {
+          checkpoint: o.against,
+          ...(o.consistencyProof === undefined ? {} : { proofFile: o.consistencyProof }),
+          ...(o.logUrl === undefined ? {} : { logUrl: o.logUrl }),
+        });
   const progress = new Progress("verify", "entries", !o.quiet && !o.json);
-  const report = await verifyBundlePath(bundle, {
+  const report = await verifyBundlePath(bundleVerifier, bundle, {
     logKeys: o.logKey,
     witnessKeys: o.witnessKey,
     ...(minWitnesses === undefined ? {} : { minWitnesses }),

@@ -5,7 +5,7 @@ import type { RadledgerError } from "../../core/errors.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
 import type { HeldKey } from "../../app/keys.js";
-import { verifyDataDir } from "../../app/verify.js";
+import { auditDataDir } from "../../wiring/audit.js";
 import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
 import { toHex } from "../../core/bytes.js";
 import { leafHash } from "../../core/merkle/hash.js";
@@ -35,14 +35,14 @@ afterEach(async () => t.close());
 
 async function refusal(bytes: Uint8Array): Promise<string> {
   const size = t.node.ledger.size;
-  const [r] = await t.node.ledger.append([bytes]);
+  const [r] = await t.node.appender.appendAll([bytes]);
   expect(r!.ok).toBe(false);
   expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
   return (r as { error: RadledgerError }).error.code;
 }
 
 async function admit(bytes: Uint8Array): Promise<string> {
-  return (await t.node.ledger.appendOne(bytes)).leafHash;
+  return (await t.node.appender.append(bytes)).leafHash;
 }
 
 const now = (): string => new Date().toISOString();
@@ -143,7 +143,7 @@ describe("access.recorded", () => {
 
     // The projection is a pure function of the log: a replay from scratch gives the same rows.
     await t.node.ledger.idle();
-    expect((await verifyDataDir(t.dir, { threads: 0 })).ok).toBe(true);
+    expect((await auditDataDir(t.dir, { threads: 0 })).ok).toBe(true);
   });
 
   test("only the institution key (the gatekeeper) records accesses", async () => {
@@ -262,7 +262,7 @@ describe("access.recorded", () => {
     const registration = t.sign(t.institution, "study.registered", studyBody());
     const strangers = toHex(leafHash(nodeCrypto, registration));
     const deny = { decision: "deny", reason: "part-not-of-patient" };
-    const [registered, recorded] = await t.node.ledger.append([
+    const [registered, recorded] = await t.node.appender.appendAll([
       registration,
       record(recordBody({ ...deny, part: { kind: "study", id: strangers } })),
     ]);

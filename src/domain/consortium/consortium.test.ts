@@ -41,10 +41,10 @@ async function makeLog(origin: string): Promise<Log> {
 }
 
 const append = async (l: Log, key: HeldKey, type: string, body: JsonObject): Promise<string> =>
-  (await l.node.ledger.appendOne(signAs(crypto, key, l.origin, type, body))).leafHash;
+  (await l.node.appender.append(signAs(crypto, key, l.origin, type, body))).leafHash;
 
 async function refusal(l: Log, key: HeldKey, type: string, body: JsonObject): Promise<string> {
-  const [r] = await l.node.ledger.append([signAs(crypto, key, l.origin, type, body)]);
+  const [r] = await l.node.appender.appendAll([signAs(crypto, key, l.origin, type, body)]);
   return r!.ok ? "ADMITTED" : r!.error.code;
 }
 

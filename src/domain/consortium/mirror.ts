@@ -37,7 +37,8 @@ import { TILE_WIDTH } from "../../core/tiles.js";
 import type { Clock } from "../../ports/clock.js";
 import type { EvidenceRecord, EvidenceSink, HttpClient } from "../../ports/consortium.js";
 import type { LogStore } from "../../ports/storage.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Appender } from "../ledger/appender.js";
+import type { LedgerView } from "../ledger/ledger.js";
 import type { TrustedLogKey } from "./witness.js";
 
 export interface MirrorPeer {
@@ -52,8 +53,10 @@ export interface MirrorOptions {
   readonly peer: MirrorPeer;
   /** Which cosignatures a checkpoint needs before it is mirrored. */
   readonly policy: Policy;
-  /** A Ledger in replay mode (no signer, no time window) for the peer's origin over `store`. */
-  readonly ledger: Ledger;
+  /** A Ledger in replay mode (no signer, no time window) for the peer's origin over `store`… */
+  readonly ledger: LedgerView;
+  /** …and the appender in front of it, through which the peer's entries are replayed. */
+  readonly appender: Appender;
   readonly store: LogStore;
   readonly http: HttpClient;
   readonly evidence: EvidenceSink;
@@ -240,7 +243,7 @@ export class Mirror {
           ),
         );
       }
-      const results = await ledger.append(entries);
+      const results = await this.#o.appender.appendAll(entries);
       results.forEach((r, i) => {
         if (!r.ok || r.index !== start + i)
           throw new Stop(

@@ -4,7 +4,7 @@ import type { EntryRefs } from "../../core/entry.js";
 import type { RadledgerError } from "../../core/errors.js";
 import { fromHex, toHex } from "../../core/bytes.js";
 import type { HeldKey } from "../../app/keys.js";
-import { verifyDataDir } from "../../app/verify.js";
+import { auditDataDir } from "../../wiring/audit.js";
 import { nodeCrypto } from "../../adapters/node-crypto/crypto.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { fakeHash } from "../../../test/helpers/fixtures.js";
@@ -40,12 +40,12 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 async function ok(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string> {
-  return (await t.node.ledger.appendOne(t.sign(key, type, body, refs))).leafHash;
+  return (await t.node.appender.append(t.sign(key, type, body, refs))).leafHash;
 }
 
 async function refused(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string> {
   const size = t.node.ledger.size;
-  const [r] = await t.node.ledger.append([t.sign(key, type, body, refs)]);
+  const [r] = await t.node.appender.appendAll([t.sign(key, type, body, refs)]);
   expect(r!.ok).toBe(false);
   expect(t.node.ledger.size).toBe(size);
   return (r as { error: RadledgerError }).error.code;
@@ -459,6 +459,6 @@ describe("datasets: credit report", () => {
     );
 
     // The projection is a pure function of the log: a replay from scratch reproduces it.
-    expect(await verifyDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
+    expect(await auditDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
   });
 });

@@ -9,7 +9,7 @@ import type { CryptoSuite } from "../../core/crypto.js";
 import { fromUtf8, toHex } from "../../core/bytes.js";
 import { RadledgerError } from "../../core/errors.js";
 import { isCanonicalTime } from "../../core/entry.js";
-import type { LogStore, StateReader } from "../../ports/storage.js";
+import type { LogReader, StateReader } from "../../ports/storage.js";
 import type { AccessDoc } from "../access/entries.js";
 import { getAccess } from "../access/queries.js";
 import type { ModelDoc } from "../ai/entries.js";
@@ -74,7 +74,7 @@ function rows(state: StateReader, index: string, key: string): string[] {
   });
 }
 
-function collectPatient(store: LogStore, crypto: CryptoSuite, patient: string, c: Collected): void {
+function collectPatient(store: LogReader, crypto: CryptoSuite, patient: string, c: Collected): void {
   for (const r of rows(store, "report.patient", patient)) c.reports.add(r);
   for (const s of rows(store, "study.patient", patient)) {
     const study = getStudy(store, s);
@@ -88,7 +88,7 @@ function collectPatient(store: LogStore, crypto: CryptoSuite, patient: string, c
   for (const a of rows(store, "access.patient", patient)) c.accesses.add(a);
 }
 
-function collectReport(store: LogStore, id: string, c: Collected): void {
+function collectReport(store: LogReader, id: string, c: Collected): void {
   const r = store.getDoc("report", id) as ReportDoc | undefined;
   if (r === undefined) throw new RadledgerError("RECORD_NOT_FOUND", `no report ${id}`);
   c.reports.add(id);
@@ -104,7 +104,7 @@ function collectReport(store: LogStore, id: string, c: Collected): void {
 }
 
 /** First index whose entry time may be ≥ since (times are ordered up to the admission window). */
-function firstIndexFrom(store: LogStore, since: string, windowMs: number): number {
+function firstIndexFrom(store: LogReader, since: string, windowMs: number): number {
   const bound = new Date(Date.parse(since) - windowMs).toISOString();
   const timeOf = (i: number): string =>
     (JSON.parse(fromUtf8(store.readEntry(i)!.bytes)) as { time: string }).time;
@@ -119,7 +119,7 @@ function firstIndexFrom(store: LogStore, since: string, windowMs: number): numbe
 }
 
 function collectSince(
-  store: LogStore,
+  store: LogReader,
   crypto: CryptoSuite,
   since: string,
   windowMs: number,
@@ -179,7 +179,7 @@ function collectSince(
 }
 
 export function fhirExport(
-  store: LogStore,
+  store: LogReader,
   crypto: CryptoSuite,
   origin: string,
   scope: FhirScope,

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 async function refusal(bytes: Uint8Array): Promise<string> {
   const size = t.node.ledger.size;
-  const [r] = await t.node.ledger.append([bytes]);
+  const [r] = await t.node.appender.appendAll([bytes]);
   expect(r!.ok).toBe(false);
   expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
   return (r as { error: RadledgerError }).error.code;
@@ -90,7 +90,7 @@ describe("identity rules at append time", () => {
   test("a revoked key signs nothing afterwards; a rotated key is retired and the new one works", async () => {
     const rad = await t.enrol("rad-1", ["radiologist", "admin"]);
     const next = newKey("rad-1");
-    await t.node.ledger.appendOne(
+    await t.node.appender.append(
       t.sign(rad, "key.rotated", {
         actorId: "rad-1",
         oldKey: rad.keyId,
@@ -100,8 +100,8 @@ describe("identity rules at append time", () => {
     expect(await refusal(t.sign(rad, "role.granted", { actorId: "admin", role: "auditor" }))).toBe(
       "KEY_REVOKED",
     );
-    await t.node.ledger.appendOne(t.sign(next, "role.granted", { actorId: "admin", role: "auditor" }));
-    await t.node.ledger.appendOne(
+    await t.node.appender.append(t.sign(next, "role.granted", { actorId: "admin", role: "auditor" }));
+    await t.node.appender.append(
       t.sign(t.admin, "key.revoked", { actorId: "rad-1", keyId: next.keyId, reason: "compromised" }),
     );
     expect(await refusal(t.sign(next, "role.revoked", { actorId: "admin", role: "auditor" }))).toBe(
@@ -179,8 +179,8 @@ describe("identity rules at append time", () => {
 
   test("the same entry twice is a duplicate", async () => {
     const e = t.sign(t.admin, "role.granted", { actorId: "admin", role: "auditor" });
-    const first = await t.node.ledger.appendOne(e);
-    const [again] = await t.node.ledger.append([e]);
+    const first = await t.node.appender.append(e);
+    const [again] = await t.node.appender.appendAll([e]);
     expect(again).toMatchObject({ ok: false });
     expect((again as { error: RadledgerError }).error).toMatchObject({
       code: "ENTRY_DUPLICATE",
@@ -190,7 +190,7 @@ describe("identity rules at append time", () => {
 
   test("entries within one batch see each other: enrol then sign in the same append call", async () => {
     const key = newKey("rad-9");
-    const results = await t.node.ledger.append([
+    const results = await t.node.appender.appendAll([
       t.sign(t.admin, "actor.enrolled", {
         actorId: "rad-9",
         kind: "staff",

@@ -1,6 +1,6 @@
 /** Identity projection documents: actors and their keys (kinds "actor" and "key"). */
 import type { StateReader } from "../../ports/storage.js";
-import type { ActorDoc } from "../ledger/entry-types.js";
+import { INSTITUTION_ACTOR, type ActorDoc, type EnrolmentReader } from "../ledger/entry-types.js";
 
 export interface KeyDoc {
   readonly id: string;
@@ -26,4 +26,7 @@ export function patientActorFor(state: StateReader, pseudonym: string): string |
   return state.lookup("actor.patient", pseudonym, { limit: 1 })[0]?.value;
 }
 
-export const INSTITUTION_ACTOR = "institution";
+export { INSTITUTION_ACTOR };
+
+/** The identity projection as the append path reads it (LedgerOptions.enrolment). */
+export const identityEnrolment: EnrolmentReader = { key: getKey, actor: getActor };

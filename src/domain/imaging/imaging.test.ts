@@ -13,7 +13,7 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 async function code(bytes: Uint8Array): Promise<string> {
-  const [r] = await t.node.ledger.append([bytes]);
+  const [r] = await t.node.appender.appendAll([bytes]);
   return r!.ok ? "ok" : (r as { error: RadledgerError }).error.code;
 }
 
@@ -21,8 +21,8 @@ describe("imaging: study.registered", () => {
   test("a technologist or the institution registers a study; the projection answers by id and patient", async () => {
     const tech = await t.enrol("tech-1", ["technologist"]);
     const patient = fakePseudonym();
-    const a = await t.node.ledger.appendOne(t.sign(tech, "study.registered", studyBody(patient)));
-    await t.node.ledger.appendOne(t.sign(t.institution, "study.registered", studyBody(patient)));
+    const a = await t.node.appender.append(t.sign(tech, "study.registered", studyBody(patient)));
+    await t.node.appender.append(t.sign(t.institution, "study.registered", studyBody(patient)));
     expect(studiesOfPatient(t.node.store, patient).items).toHaveLength(2);
     expect(listStudies(t.node.store, { limit: 1 })).toMatchObject({
       items: [{ id: a.leafHash }],

@@ -1,7 +1,7 @@
 /** Imaging queries: a study with every entry that references it; studies by patient; all studies. */
 import { RadledgerError } from "../../core/errors.js";
 import { fromUtf8 } from "../../core/bytes.js";
-import type { LogStore, StateReader } from "../../ports/storage.js";
+import type { LogReader, StateReader } from "../../ports/storage.js";
 import { lookupOptions, page, type Page, type PageOptions } from "../paging.js";
 import { studyRegistered, type StudyRegisteredBody } from "./entries.js";
 
@@ -50,7 +50,7 @@ export function requireStudy(state: StateReader, id: string): StudyDoc {
 
 /** A study's record and every entry that references it, in log order (type, index, id, actor, time). */
 export function studyRecord(
-  store: LogStore,
+  store: LogReader,
   id: string,
 ): {
   study: StudyDoc;
@@ -85,7 +85,7 @@ export function listStudies(state: StateReader, options: PageOptions = {}): Page
 
 /** Every patient pseudonym with a study in this log, in pseudonym order (cursor: the last pseudonym). */
 export function listPatients(
-  store: LogStore,
+  store: LogReader,
   options: { after?: string; limit?: number } = {},
 ): { items: { id: string }[]; next?: string } {
   const limit = Math.min(Math.max(1, options.limit ?? 100), 1000);

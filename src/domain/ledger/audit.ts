@@ -15,7 +15,8 @@ import type { NoteVerifier } from "../../core/note.js";
 import { TILE_WIDTH } from "../../core/tiles.js";
 import type { LogStore } from "../../ports/storage.js";
 import type { EntryVerifier } from "../../ports/verifier.js";
-import type { EntryTypeRegistry } from "./entry-types.js";
+import type { EnrolmentReader, EntryTypeRegistry } from "./entry-types.js";
+import { createAppender } from "./appender.js";
 import { Ledger } from "./ledger.js";
 import { TILE_NODE_COUNT, TreeReader, tileLevelOffset } from "./tree.js";
 import { HASH_SIZE } from "../../core/merkle/hash.js";
@@ -38,6 +39,7 @@ export interface AuditParams {
   readonly origin: string;
   readonly crypto: CryptoSuite;
   readonly registry: EntryTypeRegistry;
+  readonly enrolment: EnrolmentReader;
   /** The stored log, read only. */
   readonly store: LogStore;
   /** An empty store to replay into. */
@@ -86,10 +88,12 @@ async function replay(p: AuditParams, size: number): Promise<void> {
     store: p.scratch,
     verifier: p.verifier,
     registry: p.registry,
+    enrolment: p.enrolment,
     logPublicKey: p.logPublicKey,
     clock: { now: () => 0 },
     maxBatch: 8192,
   });
+  const appender = createAppender((entries, parsed) => ledger.append(entries, parsed));
   const step = 4096;
   for (let start = 0; start < size; start += step) {
     const stored = p.store.readEntries(start, Math.min(size, start + step));
@@ -97,7 +101,7 @@ async function replay(p: AuditParams, size: number): Promise<void> {
       if (e.index !== start + i)
         stop("STORE_CORRUPT", `entry ${start + i} is missing from storage`, start + i);
     });
-    const results = await ledger.append(stored.map((e) => e.bytes));
+    const results = await appender.appendAll(stored.map((e) => e.bytes));
     results.forEach((r, i) => {
       const index = start + i;
       if (!r.ok) stop(r.error.code, `entry ${index}: ${r.error.message}`, index);

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import type { CryptoSuite } from "../../core/crypto.js";
 import type { Entry } from "../../core/entry.js";
 import type { ErrorCode, ErrorDetails } from "../../core/errors.js";
+import type { StateReader } from "../../ports/storage.js";
 import type { StateStore } from "./state.js";
 
 export interface RefSpec {
@@ -32,6 +33,29 @@ export interface ActorDoc {
   readonly roles: readonly string[];
   readonly status: "active" | "suspended";
   readonly [key: string]: unknown;
+}
+
+/** The actor that signs genesis with the log key, and every statement of the institution itself. */
+export const INSTITUTION_ACTOR = "institution";
+
+/** An enrolled key as the append path needs it: whose it is, the key itself, and whether it may sign. */
+export interface EnrolledKey {
+  readonly actor: string;
+  /** Base64 Ed25519 public key. */
+  readonly publicKey: string;
+  readonly status: "active" | "retired" | "revoked";
+  /** Log index at which the key stopped signing, when it did. */
+  readonly endedAt?: number;
+}
+
+/**
+ * How the append path learns who may sign: the identity family's projection, read through the
+ * state the entry sees (committed state plus earlier entries of its batch). Given to the Ledger in
+ * its options so that the engine does not depend on one family's document layout.
+ */
+export interface EnrolmentReader {
+  key(state: StateReader, keyId: string): EnrolledKey | undefined;
+  actor(state: StateReader, actorId: string): ActorDoc | undefined;
 }
 
 export interface ApplyContext<B> {

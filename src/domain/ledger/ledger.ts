@@ -18,8 +18,14 @@ import type { NoteSigner } from "../../core/note.js";
 import type { Clock } from "../../ports/clock.js";
 import type { EntryRef, LogStore, NewEntry, StateReader } from "../../ports/storage.js";
 import type { EntryVerifier, VerifyOutcome, VerifyRequest } from "../../ports/verifier.js";
-import { getActor, getKey, INSTITUTION_ACTOR } from "../identity/state.js";
-import type { ActorDoc, ApplyContext, EntryTypeRegistry, ResolvedRef } from "./entry-types.js";
+import {
+  INSTITUTION_ACTOR,
+  type ActorDoc,
+  type ApplyContext,
+  type EnrolmentReader,
+  type EntryTypeRegistry,
+  type ResolvedRef,
+} from "./entry-types.js";
 import { DocCache, StateLayer } from "./state.js";
 import { TreeReader, TreeWriter } from "./tree.js";
 
@@ -40,6 +46,8 @@ export interface LedgerOptions {
   readonly store: LogStore;
   readonly verifier: EntryVerifier;
   readonly registry: EntryTypeRegistry;
+  /** Who may sign: the identity family's enrolled keys and actors (src/domain/identity/state.ts). */
+  readonly enrolment: EnrolmentReader;
   /** The log key's public half: genesis must be signed by it. */
   readonly logPublicKey: Uint8Array;
   /** Signs checkpoints; absent when replaying a log into a scratch store (verify). */
@@ -89,7 +97,23 @@ function refusal(code: ErrorCode, message: string, details?: ErrorDetails): neve
   throw new RadledgerError(code, message, details);
 }
 
-export class Ledger {
+/**
+ * The log as its readers see it: committed size, the latest checkpoint, the tree and the projection
+ * state. It has no append: writers go through the node's Appender (./appender.ts).
+ */
+export interface LedgerView {
+  readonly origin: string;
+  readonly size: number;
+  readonly latestCheckpoint: string | undefined;
+  readonly tree: TreeReader;
+  readonly state: StateReader;
+  /** Entries accepted but not yet committed or refused. */
+  readonly pending: number;
+  /** Resolves when everything submitted so far is committed or refused. */
+  idle(): Promise<void>;
+}
+
+export class Ledger implements LedgerView {
   readonly tree: TreeReader;
   readonly #o: LedgerOptions;
   readonly #writer: TreeWriter;
@@ -143,7 +167,8 @@ export class Ledger {
   }
 
   /**
-   * Appends entries (their exact signed bytes); resolves per entry once durable or refused.
+   * Appends entries (their exact signed bytes); resolves per entry once durable or refused. Writers
+   * call this only through an Appender (./appender.ts), the node's one append door.
    * `parsed[i]`, when given, must be JSON.parse of entries[i] (a caller that parsed them already,
    * such as the API, saves the parse here; the verifier still checks the bytes themselves).
    */
@@ -186,13 +211,6 @@ export class Ledger {
     return Promise.all(results);
   }
 
-  /** Appends one entry; throws its coded refusal. */
-  async appendOne(bytes: Uint8Array): Promise<{ index: number; leafHash: string }> {
-    const [result] = await this.append([bytes]);
-    if (!result!.ok) throw result!.error;
-    return { index: result!.index, leafHash: result!.leafHash };
-  }
-
   /** Resolves when everything submitted so far is committed or refused. */
   async idle(): Promise<void> {
     if (this.#pendingCount === 0 && !this.#pumping) return;
@@ -223,7 +241,7 @@ export class Ledger {
     if (keyId === this.#logKeyId) return this.#o.logPublicKey;
     const hit = this.#keyCache.get(keyId);
     if (hit) return hit;
-    const doc = getKey(this.#state, keyId);
+    const doc = this.#o.enrolment.key(this.#state, keyId);
     if (!doc) return undefined;
     const key = fromBase64(doc.publicKey);
     if (this.#keyCache.size >= 100_000) this.#keyCache.clear();
@@ -382,12 +400,12 @@ export class Ledger {
       if (!outcome.signatureChecked && !verifyEntrySignature(this.#o.crypto, entry, this.#o.logPublicKey))
         refusal("ENTRY_BAD_SIGNATURE", "signature does not verify with the log key");
     } else {
-      const key = getKey(entryLayer, entry.key);
+      const key = this.#o.enrolment.key(entryLayer, entry.key);
       if (!key || key.actor !== entry.actor)
         refusal("KEY_UNKNOWN", `key ${entry.key} is not enrolled for actor ${entry.actor}`);
       if (key.status !== "active")
         refusal("KEY_REVOKED", `key ${entry.key} was ${key.status} at index ${key.endedAt ?? "?"}`);
-      const doc = getActor(entryLayer, entry.actor);
+      const doc = this.#o.enrolment.actor(entryLayer, entry.actor);
       if (!doc || doc.status !== "active")
         refusal("ACTOR_UNKNOWN", `actor ${entry.actor} is not an active enrolled actor`);
       actor = doc;

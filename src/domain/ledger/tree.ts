@@ -16,7 +16,7 @@ import { bitSet } from "../../core/merkle/math.js";
 import { consistencyProof, inclusionProof, treeRoot, type NodeSource } from "../../core/merkle/prove.js";
 import { multiInclusionProof } from "../../core/merkle/multiproof.js";
 import { TILE_HEIGHT, TILE_WIDTH } from "../../core/tiles.js";
-import type { LogStore, TileRecord } from "../../ports/storage.js";
+import type { LogReader, LogStore, TileRecord } from "../../ports/storage.js";
 
 export const TILE_NODE_COUNT = 510;
 export const TILE_BYTES = TILE_NODE_COUNT * HASH_SIZE;
@@ -48,7 +48,7 @@ export class TreeReader {
 
   constructor(
     private readonly crypto: CryptoSuite,
-    private readonly store: LogStore,
+    private readonly store: LogReader,
     private readonly cacheTiles = 2048,
   ) {}
 

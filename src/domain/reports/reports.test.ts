@@ -19,12 +19,12 @@ const content = (section: string, role: string, extra: Record<string, string> = 
 });
 
 async function ok(bytes: Uint8Array): Promise<string> {
-  return (await t.node.ledger.appendOne(bytes)).leafHash;
+  return (await t.node.appender.append(bytes)).leafHash;
 }
 
 async function refused(bytes: Uint8Array): Promise<string> {
   const size = t.node.ledger.size;
-  const [r] = await t.node.ledger.append([bytes]);
+  const [r] = await t.node.appender.appendAll([bytes]);
   expect(r!.ok).toBe(false);
   expect(t.node.ledger.size).toBe(size);
   return (r as { error: RadledgerError }).error.code;

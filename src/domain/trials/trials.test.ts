@@ -3,7 +3,7 @@ import type { JsonObject } from "../../core/canonical-json.js";
 import type { EntryRefs } from "../../core/entry.js";
 import type { RadledgerError } from "../../core/errors.js";
 import type { HeldKey } from "../../app/keys.js";
-import { verifyDataDir } from "../../app/verify.js";
+import { auditDataDir } from "../../wiring/audit.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
 import {
@@ -33,13 +33,13 @@ afterEach(async () => t.close());
 
 /** Appends an entry that must be admitted; returns its id. */
 async function ok(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string> {
-  return (await t.node.ledger.appendOne(t.sign(key, type, body, refs))).leafHash;
+  return (await t.node.appender.append(t.sign(key, type, body, refs))).leafHash;
 }
 
 /** Appends an entry that must be refused; checks the log did not grow and returns the code. */
 async function refused(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string> {
   const size = t.node.ledger.size;
-  const [r] = await t.node.ledger.append([t.sign(key, type, body, refs)]);
+  const [r] = await t.node.appender.appendAll([t.sign(key, type, body, refs)]);
   expect(r!.ok).toBe(false);
   expect(t.node.ledger.size).toBe(size);
   return (r as { error: RadledgerError }).error.code;
@@ -182,7 +182,7 @@ describe("trials: trial.timepoint.imaged", () => {
     const { subject } = await trialWithSubject();
     const tp = await ok(tech, "trial.timepoint.imaged", imaged("baseline"), { subject });
     const size = t.node.ledger.size;
-    const [r] = await t.node.ledger.append([
+    const [r] = await t.node.appender.appendAll([
       t.sign(tech, "trial.timepoint.imaged", imaged("baseline"), { subject }),
     ]);
     const error = (r as { error: RadledgerError }).error;
@@ -421,6 +421,6 @@ describe("trials: subject timeline", () => {
     );
 
     // The projection is a pure function of the log: a replay from scratch reproduces it.
-    expect(await verifyDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
+    expect(await auditDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
   });
 });

@@ -1,4 +1,8 @@
-/** `radledger verify --data DIR`: wires the whole-log audit with a scratch SQLite store. */
+/**
+ * The audit of a data directory (`radledger verify --data DIR`): wires the whole-log audit
+ * (src/domain/ledger/audit.ts) with a read-only view of the stored log, a scratch SQLite store to
+ * replay into, and the entry verifier.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,12 +11,13 @@ import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { auditLog, type AuditReport } from "../domain/ledger/audit.js";
+import { identityEnrolment } from "../domain/identity/state.js";
 import { createRegistry } from "../domain/registry.js";
 import { ed25519Verifier } from "../core/note.js";
-import { paths, readConfig } from "./data-dir.js";
-import { readLogKey } from "./keys.js";
+import { paths, readConfig } from "../app/data-dir.js";
+import { readLogKey } from "../app/keys.js";
 
-export async function verifyDataDir(
+export async function auditDataDir(
   dir: string,
   options: { threads?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<AuditReport> {
@@ -30,6 +35,7 @@ export async function verifyDataDir(
       origin: config.origin,
       crypto,
       registry,
+      enrolment: identityEnrolment,
       store,
       scratch,
       verifier,

@@ -14,8 +14,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CryptoSuite } from "../core/crypto.js";
-import { toHex, utf8 } from "../core/bytes.js";
+import type { CryptoSuite } from "../../core/crypto.js";
+import { toHex, utf8 } from "../../core/bytes.js";
 import {
   formatCosignatureVerifierKey,
   formatCosignerKey,
@@ -23,12 +23,12 @@ import {
   parseCosignerKey,
   parseLogVerifierKey,
   type Cosigner,
-} from "../core/cosignature.js";
-import { RadledgerError } from "../core/errors.js";
-import { formatVerifierKey, isValidKeyName } from "../core/note.js";
-import { thresholdPolicy, type Policy, type PolicyWitness } from "../core/policy.js";
-import { readConfig, readSecret, writeSecret } from "./data-dir.js";
-import { readLogKey } from "./keys.js";
+} from "../../core/cosignature.js";
+import { RadledgerError } from "../../core/errors.js";
+import { formatVerifierKey, isValidKeyName } from "../../core/note.js";
+import { thresholdPolicy, type Policy, type PolicyWitness } from "../../core/policy.js";
+import { readConfig, readSecret, writeSecret } from "../data-dir.js";
+import { readLogKey } from "../keys.js";
 
 export interface PeerConfig {
   readonly origin: string;
@@ -281,4 +281,18 @@ function witnessEntries(crypto: CryptoSuite, config: ConsortiumConfig): PolicyWi
     verifier: parseCosignatureVerifierKey(crypto, w.vkey),
     url: w.url,
   }));
+}
+
+/** Reads the EVM account key file: 0x + 64 hex digits (never echoed). */
+export function readEvmKey(dir: string): `0x${string}` {
+  const p = consortiumPaths(dir).evmKey;
+  if (!existsSync(p))
+    throw new RadledgerError(
+      "CONSORTIUM_NOT_CONFIGURED",
+      `no EVM account key at ${p} (radledger anchor configure)`,
+    );
+  const key = readSecret(p);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+    throw new RadledgerError("EVM_INVALID_CONFIG", `${p} must hold 0x followed by 64 hex digits`);
+  return key as `0x${string}`;
 }

@@ -3,6 +3,6 @@ import { expect, test } from "vitest";
 import { NODE_FLAGS } from "./node-flags.js";
 
 test("the radledger command's shebang starts node with exactly NODE_FLAGS", () => {
-  const main = readFileSync(new URL("./main.ts", import.meta.url), "utf8");
+  const main = readFileSync(new URL("../cli/main.ts", import.meta.url), "utf8");
   expect(main.split("\n")[0]).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(" ")}`);
 });

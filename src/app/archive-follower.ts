@@ -1,6 +1,7 @@
 /**
- * Orthanc as a study source (issue 5 §3): the node follows Orthanc's `/changes` feed and registers
- * each study once Orthanc reports it stable (`StableStudy`: nothing arrived for `StableAge` seconds).
+ * An image archive as a study source (Orthanc today, src/adapters/orthanc/archive.ts): the node
+ * follows the archive's change feed and registers each study once the archive reports it stable
+ * (Orthanc: `StableStudy`, nothing arrived for `StableAge` seconds).
  *
  * Resuming without missing or duplicating a study: the feed position (the `Seq` of the last change
  * handled) is kept in the manifest store and advanced only after the change is fully handled — the
@@ -18,12 +19,10 @@
  * PRIVACY: Orthanc ids identify the patient (SHA-1 of Patient ID and UIDs); they stay in the node's
  * manifest store and are never printed, logged or put on the ledger.
  */
-import { hashDicomStream } from "../adapters/dicom/hasher.js";
-import type { OrthancChange, OrthancClient } from "../adapters/orthanc/client.js";
-import type { ManifestStore, StagedInstance } from "../adapters/sqlite/manifest-store.js";
 import { toRadledgerError, type RadledgerError } from "../core/errors.js";
+import type { ArchiveChange, ImagingArchive, StagedInstance } from "../ports/imaging.js";
 import type { RadledgerNode } from "./node.js";
-import { registerStaged, toStaged, type StudyOutcome } from "./register-study.js";
+import { registerStaged, toStaged, withStaging, type StudyOutcome } from "./register-study.js";
 
 export interface FollowEvent {
   readonly seq: number;
@@ -39,7 +38,7 @@ export interface FollowEvent {
 export interface FollowerOptions {
   /** Label recorded as the entries' source name (default "orthanc"). */
   readonly name?: string;
-  /** Feed key for the cursor (default: the Orthanc base URL). */
+  /** Feed key for the cursor (default: the archive's own, e.g. "orthanc <base URL>"). */
   readonly cursorKey?: string;
   /** With no cursor yet: start at the current end of the feed instead of its beginning. */
   readonly fromNow?: boolean;
@@ -56,18 +55,21 @@ export interface PassResult {
   readonly cursor: number;
 }
 
-export class OrthancFollower {
+export class ArchiveFollower {
   readonly #name: string;
   readonly #key: string;
 
   constructor(
     private readonly node: RadledgerNode,
-    private readonly client: OrthancClient,
-    private readonly store: ManifestStore,
-    private readonly options: FollowerOptions & { baseUrl: string },
+    private readonly archive: ImagingArchive,
+    private readonly options: FollowerOptions = {},
   ) {
     this.#name = options.name ?? "orthanc";
-    this.#key = options.cursorKey ?? `orthanc ${options.baseUrl.replace(/\/+$/, "")}`;
+    this.#key = options.cursorKey ?? archive.feedKey;
+  }
+
+  private get store() {
+    return this.node.manifests;
   }
 
   get cursor(): number | undefined {
@@ -78,30 +80,30 @@ export class OrthancFollower {
   async pass(): Promise<PassResult> {
     let seq = this.store.cursor(this.#key);
     if (seq === undefined) {
-      seq = this.options.fromNow === true ? await this.client.lastChangeSeq() : 0;
+      seq = this.options.fromNow === true ? await this.archive.lastChangeSeq() : 0;
       this.store.setCursor(this.#key, seq);
     }
     const events: FollowEvent[] = [];
     let read = 0;
     for (;;) {
-      const page = await this.client.changes(seq, 100);
-      for (const c of page.Changes) {
+      const page = await this.archive.changes(seq, 100);
+      for (const c of page.changes) {
         read++;
-        if (c.ChangeType === "StableStudy" && c.ResourceType === "Study") {
+        if (c.kind === "study-stable") {
           const e = await this.handleStudy(c);
           events.push(e);
           this.options.onEvent?.(e);
         }
         // Durable before the next change is looked at (synchronous = FULL).
-        this.store.setCursor(this.#key, c.Seq);
-        seq = c.Seq;
+        this.store.setCursor(this.#key, c.seq);
+        seq = c.seq;
       }
-      if (page.Changes.length === 0 && page.Last > seq) {
+      if (page.changes.length === 0 && page.last > seq) {
         // Orthanc may answer an empty page with a later Last (changes pruned by MaximumStorage…).
-        this.store.setCursor(this.#key, page.Last);
-        seq = page.Last;
+        this.store.setCursor(this.#key, page.last);
+        seq = page.last;
       }
-      if (page.Done || page.Changes.length === 0) break;
+      if (page.done || page.changes.length === 0) break;
     }
     return { changes: read, studies: events, cursor: seq };
   }
@@ -134,23 +136,23 @@ export class OrthancFollower {
     }
   }
 
-  private async handleStudy(c: OrthancChange): Promise<FollowEvent> {
+  private async handleStudy(c: ArchiveChange): Promise<FollowEvent> {
     let instances;
     try {
-      instances = await this.client.studyInstances(c.ID);
+      instances = await this.archive.studyInstances(c.resourceId);
     } catch (e) {
       const err = toRadledgerError(e);
       if (err.category === "unavailable") throw err; // retried: the cursor stays before this change
-      return { seq: c.Seq, status: "skipped", error: err }; // e.g. deleted since it became stable
+      return { seq: c.seq, status: "skipped", error: err }; // e.g. deleted since it became stable
     }
     const staged: StagedInstance[] = [];
     const instanceErrors: string[] = [];
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < instances.length) {
-        const inst = instances[next++]!;
+        const instance = instances[next++]!;
         try {
-          const h = await hashDicomStream(await this.client.instanceFile(inst.ID));
+          const h = await this.node.dicom.hashStream(await this.archive.instanceFile(instance));
           staged.push(toStaged(this.node, h, null));
         } catch (e) {
           const err = toRadledgerError(e);
@@ -166,22 +168,24 @@ export class OrthancFollower {
     const fatal = instanceErrors.filter((code) => code !== "DICOM_DEIDENTIFIED");
     if (keys.length !== 1 || fatal.length > 0) {
       return {
-        seq: c.Seq,
+        seq: c.seq,
         status: fatal.length > 0 ? "failed" : "skipped",
         ...(instanceErrors.length > 0 ? { instanceErrors } : {}),
       };
     }
     const studyKey = keys[0]!;
-    this.store.dropStaged(studyKey);
-    this.store.stageMany(staged);
-    const outcome = await registerStaged(this.node, this.store, studyKey, {
-      kind: "pacs",
-      name: this.#name,
-      orthancId: c.ID,
+    const outcome = await withStaging(this.node, (store) => {
+      store.dropStaged(studyKey);
+      store.stageMany(staged);
+      return registerStaged(this.node, store, studyKey, {
+        kind: "pacs",
+        name: this.#name,
+        orthancId: c.resourceId,
+      });
     });
     if (outcome.status === "failed" && outcome.error?.category === "unavailable") throw outcome.error;
     return {
-      seq: c.Seq,
+      seq: c.seq,
       studyKey,
       status: outcome.status,
       outcome,

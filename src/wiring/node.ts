@@ -1,0 +1,108 @@
+/**
+ * The composition root of a writing node: the one place that chooses the concrete adapters behind a
+ * RadledgerNode (src/app/node.ts) — the SQLite log store and vault, node:crypto, the worker-thread
+ * or inline entry verifier, the system clock, the data directory's held keys, the DICOM toolkit and
+ * the SQLite manifest store — and builds the node's one appender around its Ledger.
+ */
+import { fromBase64 } from "../core/bytes.js";
+import { formatVerifierKey } from "../core/note.js";
+import { dicomToolkit } from "../adapters/dicom/toolkit.js";
+import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
+import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
+import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
+import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
+import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
+import { SqliteVault } from "../adapters/sqlite/vault.js";
+import { acquireWriterLock, paths, readConfig, readSecret } from "../app/data-dir.js";
+import { DataDirHeldKeys, readLogKey } from "../app/keys.js";
+import type { NodeFactory, NodeOptions, RadledgerNode } from "../app/node.js";
+import { createAppender } from "../domain/ledger/appender.js";
+import { Ledger, type CommitInfo } from "../domain/ledger/ledger.js";
+import { identityEnrolment } from "../domain/identity/state.js";
+import { pseudonym } from "../domain/privacy/pseudonyms.js";
+import { createRegistry } from "../domain/registry.js";
+import { systemClock } from "../ports/clock.js";
+import type { ManifestStore } from "../ports/imaging.js";
+
+export type { NodeOptions, RadledgerNode } from "../app/node.js";
+
+/** Opens the data directory as its single writer (STORE_LOCKED while another process holds it). */
+export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode {
+  const config = readConfig(dir);
+  const crypto = nodeCrypto;
+  const registry = createRegistry();
+  const logKey = readLogKey(crypto, dir);
+  const release = acquireWriterLock(dir);
+  let store: SqliteLogStore | undefined;
+  let vault: SqliteVault | undefined;
+  try {
+    store = new SqliteLogStore(paths(dir).database);
+    vault = new SqliteVault(paths(dir).vault, crypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
+    const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
+    const threads = options.verifyThreads;
+    const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
+    const clock = options.clock ?? systemClock;
+    const listeners = new Set<(info: CommitInfo) => void>();
+    const ledger = new Ledger({
+      origin: config.origin,
+      crypto,
+      store,
+      verifier,
+      registry,
+      enrolment: identityEnrolment,
+      logPublicKey: logKey.publicKey,
+      logSigner: logKey,
+      clock,
+      maxEntryAgeMs: options.maxEntryAgeMs ?? 15 * 60_000,
+      ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+      onCommit: (info) => {
+        options.onCommit?.(info);
+        for (const listener of listeners) listener(info);
+      },
+    });
+    const openStore = store;
+    const openVault = vault;
+    let manifests: ManifestStore | undefined;
+    return {
+      dir,
+      config,
+      crypto,
+      registry,
+      store: openStore,
+      ledger,
+      appender: createAppender((entries, parsed) => ledger.append(entries, parsed)),
+      logKey,
+      verifierKey: formatVerifierKey(logKey),
+      clock,
+      vault: openVault,
+      heldKeys: new DataDirHeldKeys(crypto, dir),
+      dicom: dicomToolkit,
+      get manifests() {
+        return (manifests ??= new SqliteManifestStore(paths(dir).manifests));
+      },
+      pseudonym: (kind, identifier, scope) => pseudonym(crypto, pseudonymSecret, kind, identifier, scope),
+      onCommit(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      async close() {
+        try {
+          await ledger.close();
+        } finally {
+          openStore.close();
+          openVault.close();
+          manifests?.close();
+          release();
+        }
+      },
+    };
+  } catch (e) {
+    store?.close();
+    vault?.close();
+    release();
+    throw e;
+  }
+}
+
+/** For operations that create or open data directories themselves (init, the demo's partner log). */
+export const nodeFactory: NodeFactory = { crypto: nodeCrypto, openNode };
