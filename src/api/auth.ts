@@ -12,8 +12,7 @@ import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { actorId, code, label, publicKey, pseudonym } from "../domain/schemas.js";
 import { lookupOptions, page } from "../domain/paging.js";
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../adapters/sqlite/auth-store.js";
-import type { TokenRecord } from "../ports/auth.js";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type TokenRecord } from "../ports/auth.js";
 import { appendSigned, heldKey } from "./entries.js";
 import {
   defineRoute,
@@ -78,7 +77,34 @@ function requireIssuable(api: Api, id: string): ActorDoc {
 const ownOrAdmin = (caller: Caller, actor: string): boolean =>
   caller.actor.id === actor || hasRole(caller, ["admin"]);
 
+/** Issues an API token for `actor` (an enrolled, active one), shown once. */
+async function issueApiToken(
+  api: Api,
+  actor: string,
+  createdBy: string,
+  options: { ttlSeconds?: number | undefined; label?: string | undefined },
+): Promise<z.infer<typeof issuedToken>> {
+  const { token, record } = await api.auth.issueToken({
+    actor,
+    kind: "api",
+    ttlMs: (options.ttlSeconds ?? API_TOKEN_TTL_SECONDS) * 1000,
+    createdBy,
+    ...(options.label === undefined ? {} : { label: options.label }),
+    now: api.node.clock.now(),
+  });
+  return { token, record: tokenView(record) };
+}
+
 export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
+  // In this order in the OpenAPI document.
+  registerSessionRoutes(app, api);
+  registerTokenRoutes(app, api);
+  registerPasswordRoutes(app, api);
+  registerActorRoutes(app, api);
+}
+
+/** Password login, logout, and who the caller is. */
+function registerSessionRoutes(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "POST",
     url: "/api/v1/auth/login",
@@ -141,7 +167,10 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
       return { actor: actorView(caller!.actor), token: tokenView(caller!.token) };
     },
   });
+}
 
+/** API tokens: an admin issues them; an admin or the owner lists and revokes them. */
+function registerTokenRoutes(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "POST",
     url: "/api/v1/auth/tokens",
@@ -159,15 +188,7 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
     errors: ["ACTOR_UNKNOWN"],
     async handler({ body, caller }) {
       const actor = requireIssuable(api, body.actor);
-      const { token, record } = await api.auth.issueToken({
-        actor: actor.id,
-        kind: "api",
-        ttlMs: (body.ttlSeconds ?? API_TOKEN_TTL_SECONDS) * 1000,
-        createdBy: caller!.actor.id,
-        ...(body.label === undefined ? {} : { label: body.label }),
-        now: api.node.clock.now(),
-      });
-      return { token, record: tokenView(record) };
+      return issueApiToken(api, actor.id, caller!.actor.id, body);
     },
   });
 
@@ -203,7 +224,10 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
       return tokenView(api.auth.revokeToken(params.id, caller!.actor.id, api.node.clock.now())!);
     },
   });
+}
 
+/** Setting a password: an admin for anyone, an actor for themself. */
+function registerPasswordRoutes(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "PUT",
     url: "/api/v1/actors/:id/password",
@@ -234,7 +258,10 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
       return reply.code(204).send();
     },
   });
+}
 
+/** The enrolled actors: listing, one actor, and enrolment by an admin. */
+function registerActorRoutes(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "GET",
     url: "/api/v1/actors",
@@ -344,18 +371,10 @@ export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
       if (seed) api.node.heldKeys.put(body.actorId, seed);
       if (body.password !== undefined)
         await api.auth.setPassword(body.actorId, body.password, caller!.actor.id, api.node.clock.now());
-      let token;
-      if (body.token) {
-        const issued = await api.auth.issueToken({
-          actor: body.actorId,
-          kind: "api",
-          ttlMs: (body.token.ttlSeconds ?? API_TOKEN_TTL_SECONDS) * 1000,
-          createdBy: caller!.actor.id,
-          ...(body.token.label === undefined ? {} : { label: body.token.label }),
-          now: api.node.clock.now(),
-        });
-        token = { token: issued.token, record: tokenView(issued.record) };
-      }
+      const token =
+        body.token === undefined
+          ? undefined
+          : await issueApiToken(api, body.actorId, caller!.actor.id, body.token);
       return {
         index: result.index,
         leafHash: result.leafHash,

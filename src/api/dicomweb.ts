@@ -23,7 +23,8 @@
  * to the node, so a client that follows them comes back through the gatekeeper.
  *
  * The authenticated actor comes from a DicomwebAuthenticator and the decision from a
- * DicomwebAuthorizer (both injected): this module knows HTTP and DICOMweb, not consent.
+ * DicomwebAuthorizer (both injected; the authorizer's contract is in src/app/dicomweb-access.ts):
+ * this module knows HTTP and DICOMweb, not consent.
  * Who controls what: the client controls the path, query, Accept and the purpose/break-glass
  * headers; UIDs are validated (PS3.5 §9.1) before use and never echoed into errors.
  */
@@ -38,44 +39,7 @@ import {
   type AccessContext,
   type PurposeOfUse,
 } from "../domain/consent/schemas.js";
-
-export interface DicomwebTarget {
-  readonly studyUid: string;
-  readonly seriesUid?: string;
-  readonly instanceUid?: string;
-}
-
-export interface DicomwebAccessRequest {
-  /** The authenticated actor's id. */
-  readonly actor: string;
-  readonly target: DicomwebTarget;
-  readonly action: AccessAction;
-  readonly purpose: PurposeOfUse;
-  readonly breakGlass?: { readonly reason: string };
-  readonly context?: AccessContext;
-}
-
-export type DicomwebDecision =
-  | {
-      readonly decision: "permit";
-      /**
-       * When present, the permit's access entry is still being made durable: the proxy may already
-       * ask the archive (the decision is taken) but sends the client nothing until this resolves,
-       * and nothing at all if it rejects. Overlaps the commit with the archive's latency.
-       */
-      readonly recorded?: Promise<void>;
-    }
-  | { readonly decision: "deny"; readonly reason: string }
-  /** The study is not registered on this node: nothing to decide on, nothing served. */
-  | { readonly decision: "unknown-study" };
-
-/**
- * Decides an access and records it (permit or deny). A deny is recorded before it returns; a permit
- * either is too, or carries the pending record in `recorded`.
- */
-export interface DicomwebAuthorizer {
-  authorize(request: DicomwebAccessRequest): Promise<DicomwebDecision>;
-}
+import type { DicomwebAccessRequest, DicomwebAuthorizer, DicomwebTarget } from "../app/dicomweb-access.js";
 
 /** The authenticated actor of a request, or undefined when it carries no valid credentials. */
 export type DicomwebAuthenticator = (
@@ -191,7 +155,26 @@ const HOP_BY_HOP = new Set([
   "www-authenticate",
 ]);
 
-export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebProxyOptions): void {
+/** One client request: its reply, and its path and query below /dicom-web. */
+interface Exchange {
+  readonly req: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly path: string;
+  readonly query: string;
+}
+
+/** The archive's DICOMweb service, as the node (not the client) talks to it. */
+interface Archive {
+  /** GETs the exchange's path and query at the archive, with the client's Accept. */
+  get(x: Exchange): Promise<IncomingMessage>;
+  /** A JSON answer's text; one larger than maxJsonBytes is refused. */
+  readJson(res: IncomingMessage): Promise<string>;
+  /** The archive's absolute URLs in `text` made to point at the node that `req` reached. */
+  toNode(text: string, req: FastifyRequest): string;
+  close(): void;
+}
+
+function openArchive(options: DicomwebProxyOptions): Archive {
   const upstream = new URL(options.upstream.replace(/\/+$/, "") + "/");
   const lib = upstream.protocol === "https:" ? https : http;
   // Keep-alive: a viewer issues many small WADO requests; a new TCP connection each would dominate.
@@ -203,198 +186,253 @@ export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebPr
   const maxJson = options.maxJsonBytes ?? 256 * 1024 * 1024;
   // Absolute URLs under the archive's DICOMweb root, whatever host it believes it has.
   const upstreamUrls = new RegExp(`https?://[^"\\s/]+${escapeRegExp(upstream.pathname)}`, "g");
-
-  function fetchUpstream(req: FastifyRequest, path: string, query: string): Promise<IncomingMessage> {
-    const url = new URL(path.replace(/^\/+/, "") + query, upstream);
-    const headers: Record<string, string> = {
-      // Identity: JSON answers are rewritten, and compressed bodies would have to be inflated.
-      "accept-encoding": "identity",
-    };
-    const accept = header(req, "accept");
-    if (accept !== undefined) headers.accept = accept;
-    if (authorization !== undefined) headers.authorization = authorization;
-    return new Promise((resolve, reject) => {
-      const r = lib.request(url, { method: "GET", headers, agent }, resolve);
-      r.on("error", (e) =>
-        reject(
-          new RadledgerError("ORTHANC_UNAVAILABLE", "the DICOMweb archive did not answer", {}, { cause: e }),
-        ),
-      );
-      r.end();
-    });
-  }
-
-  async function readBody(res: IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const c of res) {
-      n += (c as Buffer).length;
-      if (n > maxJson) {
-        res.destroy();
-        throw new RadledgerError("ORTHANC_BAD_RESPONSE", "the archive's JSON answer is too large to relay");
+  return {
+    get(x) {
+      const url = new URL(x.path.replace(/^\/+/, "") + x.query, upstream);
+      const headers: Record<string, string> = {
+        // Identity: JSON answers are rewritten, and compressed bodies would have to be inflated.
+        "accept-encoding": "identity",
+      };
+      const accept = header(x.req, "accept");
+      if (accept !== undefined) headers.accept = accept;
+      if (authorization !== undefined) headers.authorization = authorization;
+      return new Promise((resolve, reject) => {
+        const r = lib.request(url, { method: "GET", headers, agent }, resolve);
+        r.on("error", (e) =>
+          reject(
+            new RadledgerError(
+              "ORTHANC_UNAVAILABLE",
+              "the DICOMweb archive did not answer",
+              {},
+              { cause: e },
+            ),
+          ),
+        );
+        r.end();
+      });
+    },
+    async readJson(res) {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      for await (const c of res) {
+        n += (c as Buffer).length;
+        if (n > maxJson) {
+          res.destroy();
+          throw new RadledgerError("ORTHANC_BAD_RESPONSE", "the archive's JSON answer is too large to relay");
+        }
+        chunks.push(c as Buffer);
       }
-      chunks.push(c as Buffer);
-    }
-    return Buffer.concat(chunks);
+      return Buffer.concat(chunks).toString("utf8");
+    },
+    toNode: (text, req) =>
+      text.replace(upstreamUrls, `${req.protocol}://${req.headers.host ?? "localhost"}${upstream.pathname}`),
+    close: () => {
+      agent.destroy();
+    },
+  };
+}
+
+/** Archive errors as problems: its statuses are not the client's to see verbatim. */
+function upstreamError(status: number): RadledgerError {
+  if (status === 404) return new RadledgerError("RECORD_NOT_FOUND", "the archive has no such resource");
+  if (status === 401 || status === 403)
+    return new RadledgerError("ORTHANC_AUTH_FAILED", "the archive refused the node's credentials");
+  if (status >= 500) return new RadledgerError("ORTHANC_UNAVAILABLE", `the archive answered ${status}`);
+  if (status === 406)
+    return new RadledgerError(
+      "MEDIA_TYPE_UNSUPPORTED",
+      "the archive cannot answer in the accepted media type",
+    );
+  return new RadledgerError("INPUT_INVALID", `the archive refused the request (${status})`);
+}
+
+/** The archive's status; an error status is thrown as its problem, and its body dropped. */
+function successStatus(res: IncomingMessage): number {
+  const status = res.statusCode ?? 502;
+  if (status >= 400) {
+    res.resume();
+    throw upstreamError(status);
   }
+  return status;
+}
 
-  /** Archive errors as problems: its statuses are not the client's to see verbatim. */
-  function upstreamError(status: number): RadledgerError {
-    if (status === 404) return new RadledgerError("RECORD_NOT_FOUND", "the archive has no such resource");
-    if (status === 401 || status === 403)
-      return new RadledgerError("ORTHANC_AUTH_FAILED", "the archive refused the node's credentials");
-    if (status >= 500) return new RadledgerError("ORTHANC_UNAVAILABLE", `the archive answered ${status}`);
-    if (status === 406)
-      return new RadledgerError(
-        "MEDIA_TYPE_UNSUPPORTED",
-        "the archive cannot answer in the accepted media type",
-      );
-    return new RadledgerError("INPUT_INVALID", `the archive refused the request (${status})`);
-  }
+const isJson = (ct: string | undefined): boolean =>
+  ct !== undefined && /^application\/(dicom\+)?json\b/i.test(ct);
 
-  const isJson = (ct: string | undefined): boolean =>
-    ct !== undefined && /^application\/(dicom\+)?json\b/i.test(ct);
-
-  async function relay(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    res: IncomingMessage,
-    recorded: Promise<void> | undefined,
-  ): Promise<FastifyReply> {
-    try {
-      // Decided, and now recorded: only from here on may anything reach the client (DESIGN §2.6).
-      await recorded;
-    } catch (e) {
-      res.destroy();
-      throw e;
-    }
-    const status = res.statusCode ?? 502;
-    if (status >= 400) {
-      res.resume();
-      throw upstreamError(status);
-    }
-    const ct = res.headers["content-type"];
-    if (isJson(ct)) {
-      const text = (await readBody(res)).toString("utf8").replace(upstreamUrls, nodeRoot(req));
-      return reply.code(status).type(ct!).send(text);
-    }
-    // Bulk bytes (DICOM files, frames): piped straight to the socket, without fastify's stream
-    // handling in between — the proxy should cost little next to the archive itself.
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(res.headers))
-      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-    reply.hijack();
-    reply.raw.writeHead(status, headers);
-    await new Promise<void>((resolve) => {
-      res.on("error", () => {
-        reply.raw.destroy();
-        resolve();
-      });
-      reply.raw.on("close", () => {
-        res.destroy();
-        resolve();
-      });
-      res.pipe(reply.raw);
+/** A request for one study, series or instance: decided and recorded, then asked of the archive. */
+async function retrieve(
+  authorizer: DicomwebAuthorizer,
+  archive: Archive,
+  x: Exchange,
+  request: DicomwebAccessRequest,
+): Promise<FastifyReply> {
+  const d = await authorizer.authorize(request);
+  if (d.decision === "unknown-study")
+    throw new RadledgerError("RECORD_NOT_FOUND", "no registered study with that Study Instance UID");
+  if (d.decision === "deny")
+    throw new RadledgerError("ACCESS_DENIED", `access denied (${d.reason}); the decision is recorded`, {
+      reason: d.reason,
     });
-    return reply;
+  // A rejected record must not leave an unhandled rejection while the archive answers.
+  d.recorded?.catch(() => undefined);
+  let res: IncomingMessage;
+  try {
+    res = await archive.get(x);
+  } catch (e) {
+    await d.recorded; // a failed record is the error to report, if there is one
+    throw e;
   }
+  return relay(archive, x, res, d.recorded);
+}
 
-  const nodeRoot = (req: FastifyRequest): string =>
-    `${req.protocol}://${req.headers.host ?? "localhost"}${upstream.pathname}`;
+/** The archive's answer to the client, once the access is recorded: JSON with URLs to the node, or bytes. */
+async function relay(
+  archive: Archive,
+  x: Exchange,
+  res: IncomingMessage,
+  recorded: Promise<void> | undefined,
+): Promise<FastifyReply> {
+  try {
+    // Decided, and now recorded: only from here on may anything reach the client (DESIGN §2.6).
+    await recorded;
+  } catch (e) {
+    res.destroy();
+    throw e;
+  }
+  const status = successStatus(res);
+  const ct = res.headers["content-type"];
+  if (isJson(ct)) {
+    const text = archive.toNode(await archive.readJson(res), x.req);
+    return x.reply.code(status).type(ct!).send(text);
+  }
+  return pipeToClient(x.reply, res, status);
+}
 
+/**
+ * Bulk bytes (DICOM files, frames): piped straight to the socket, without fastify's stream handling
+ * in between — the proxy should cost little next to the archive itself.
+ */
+async function pipeToClient(
+  reply: FastifyReply,
+  res: IncomingMessage,
+  status: number,
+): Promise<FastifyReply> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+  reply.hijack();
+  reply.raw.writeHead(status, headers);
+  await new Promise<void>((resolve) => {
+    res.on("error", () => {
+      reply.raw.destroy();
+      resolve();
+    });
+    reply.raw.on("close", () => {
+      res.destroy();
+      resolve();
+    });
+    res.pipe(reply.raw);
+  });
+  return reply;
+}
+
+/** A QIDO-RS match in the DICOM JSON model (PS3.18 §F.2): attributes by tag. */
+type Match = Record<string, { Value?: unknown[] }>;
+
+/** The first value of a UID attribute, if it is a valid UID. */
+function uidOf(item: Match, tag: string): string | undefined {
+  const v = item[tag]?.Value?.[0];
+  return typeof v === "string" && v.length <= 64 && UID.test(v) ? v : undefined;
+}
+
+/** A root search: run at the archive, answered with only the matches the actor may see. */
+async function search(
+  authorizer: DicomwebAuthorizer,
+  archive: Archive,
+  x: Exchange,
+  level: "studies" | "series" | "instances",
+  actor: string,
+  w: Why,
+): Promise<FastifyReply> {
+  const res = await archive.get(x);
+  const status = successStatus(res);
+  if (!isJson(res.headers["content-type"])) {
+    res.resume();
+    if (status === 204) return await x.reply.code(204).send();
+    throw new RadledgerError(
+      "MEDIA_TYPE_UNSUPPORTED",
+      "root searches are answered as application/dicom+json only",
+    );
+  }
+  const body = await archive.readJson(res);
+  const items = body.trim() === "" ? [] : (JSON.parse(body) as Match[]);
+  if (!Array.isArray(items))
+    throw new RadledgerError("ORTHANC_BAD_RESPONSE", "a QIDO answer is not an array");
+  // Each match is decided and recorded like a request for it.
+  const decisions = await Promise.all(
+    items.map(async (item) => {
+      const studyUid = uidOf(item, "0020000D");
+      if (studyUid === undefined) return false; // cannot be attributed: never shown
+      const seriesUid = level === "studies" ? undefined : uidOf(item, "0020000E");
+      const instanceUid = level === "instances" ? uidOf(item, "00080018") : undefined;
+      const target: DicomwebTarget = {
+        studyUid,
+        ...(seriesUid === undefined ? {} : { seriesUid }),
+        ...(instanceUid === undefined ? {} : { instanceUid }),
+      };
+      const d = await authorizer.authorize({ actor, target, action: "read", ...w });
+      if (d.decision !== "permit") return false;
+      await d.recorded;
+      return true;
+    }),
+  );
+  const kept = items.filter((_, i) => decisions[i]);
+  return await x.reply
+    .code(200)
+    .type("application/dicom+json")
+    .send(archive.toNode(JSON.stringify(kept), x.req));
+}
+
+/** Coded errors as problems; a SyntaxError can only be the archive's malformed JSON. Others are rethrown. */
+function sendError(x: Exchange, e: unknown): FastifyReply {
+  const instance = x.req.url.split("?")[0];
+  if (e instanceof RadledgerError) return sendProblem(x.reply, e, instance);
+  if (e instanceof SyntaxError)
+    return sendProblem(
+      x.reply,
+      new RadledgerError("ORTHANC_BAD_RESPONSE", "the archive answered malformed JSON"),
+      instance,
+    );
+  throw e;
+}
+
+export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebProxyOptions): void {
+  const archive = openArchive(options);
   app.get("/dicom-web/*", async (req, reply) => {
     const raw = req.url;
     const q = raw.indexOf("?");
-    const path = (q < 0 ? raw : raw.slice(0, q)).slice("/dicom-web".length);
-    const query = q < 0 ? "" : raw.slice(q);
+    const x: Exchange = {
+      req,
+      reply,
+      path: (q < 0 ? raw : raw.slice(0, q)).slice("/dicom-web".length),
+      query: q < 0 ? "" : raw.slice(q),
+    };
     try {
       const who = await options.authenticate(req, reply);
       if (who === undefined) throw new RadledgerError("AUTH_REQUIRED", "DICOMweb requests need credentials");
-      const parsed = parseDicomwebPath(path);
+      const parsed = parseDicomwebPath(x.path);
       const w = why(req);
       if (parsed.kind === "target") {
-        const d = await options.authorizer.authorize({
-          actor: who.actor,
-          target: parsed.target,
-          action: parsed.action,
-          ...w,
-        });
-        if (d.decision === "unknown-study")
-          throw new RadledgerError("RECORD_NOT_FOUND", "no registered study with that Study Instance UID");
-        if (d.decision === "deny")
-          throw new RadledgerError("ACCESS_DENIED", `access denied (${d.reason}); the decision is recorded`, {
-            reason: d.reason,
-          });
-        // A rejected record must not leave an unhandled rejection while the archive answers.
-        d.recorded?.catch(() => undefined);
-        let res: IncomingMessage;
-        try {
-          res = await fetchUpstream(req, path, query);
-        } catch (e) {
-          await d.recorded; // a failed record is the error to report, if there is one
-          throw e;
-        }
-        return await relay(req, reply, res, d.recorded);
+        const request = { actor: who.actor, target: parsed.target, action: parsed.action, ...w };
+        return await retrieve(options.authorizer, archive, x, request);
       }
-      // Root search: run it, then keep only the matches the actor may see.
-      const res = await fetchUpstream(req, path, query);
-      const status = res.statusCode ?? 502;
-      if (status >= 400) {
-        res.resume();
-        throw upstreamError(status);
-      }
-      if (!isJson(res.headers["content-type"])) {
-        res.resume();
-        if (status === 204) return await reply.code(204).send();
-        throw new RadledgerError(
-          "MEDIA_TYPE_UNSUPPORTED",
-          "root searches are answered as application/dicom+json only",
-        );
-      }
-      const body = (await readBody(res)).toString("utf8");
-      const items = body.trim() === "" ? [] : (JSON.parse(body) as Record<string, { Value?: unknown[] }>[]);
-      if (!Array.isArray(items))
-        throw new RadledgerError("ORTHANC_BAD_RESPONSE", "a QIDO answer is not an array");
-      const firstString = (item: Record<string, { Value?: unknown[] }>, tag: string): string | undefined => {
-        const v = item[tag]?.Value?.[0];
-        return typeof v === "string" && v.length <= 64 && UID.test(v) ? v : undefined;
-      };
-      const decisions = await Promise.all(
-        items.map(async (item) => {
-          const studyUid = firstString(item, "0020000D");
-          if (studyUid === undefined) return false; // cannot be attributed: never shown
-          const seriesUid = parsed.level === "studies" ? undefined : firstString(item, "0020000E");
-          const instanceUid = parsed.level === "instances" ? firstString(item, "00080018") : undefined;
-          const target: DicomwebTarget = {
-            studyUid,
-            ...(seriesUid === undefined ? {} : { seriesUid }),
-            ...(instanceUid === undefined ? {} : { instanceUid }),
-          };
-          const d = await options.authorizer.authorize({ actor: who.actor, target, action: "read", ...w });
-          if (d.decision !== "permit") return false;
-          await d.recorded;
-          return true;
-        }),
-      );
-      const kept = items.filter((_, i) => decisions[i]);
-      return await reply
-        .code(200)
-        .type("application/dicom+json")
-        .send(JSON.stringify(kept).replace(upstreamUrls, nodeRoot(req)));
+      return await search(options.authorizer, archive, x, parsed.level, who.actor, w);
     } catch (e) {
-      if (e instanceof RadledgerError) return sendProblem(reply, e, req.url.split("?")[0]);
-      if (e instanceof SyntaxError)
-        return sendProblem(
-          reply,
-          new RadledgerError("ORTHANC_BAD_RESPONSE", "the archive answered malformed JSON"),
-          req.url.split("?")[0],
-        );
-      throw e;
+      return sendError(x, e);
     }
   });
 
   app.addHook("onClose", async () => {
-    agent.destroy();
+    archive.close();
   });
 }
 

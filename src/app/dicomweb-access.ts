@@ -3,7 +3,9 @@
  * series or instance, find the registered study through its keyed pseudonym, ask decide()
  * (src/domain/consent/decide.ts), and append the access.recorded entry signed by the institution —
  * permit or deny — before the proxy serves anything (appendAccessRecord, shared with the JSON API's
- * gatekeeper). Implements the DicomwebAuthorizer interface of src/api/dicomweb.ts.
+ * gatekeeper). Defines the DicomwebAuthorizer contract that the proxy of src/api/dicomweb.ts calls
+ * (here, so that the API edge depends on the application and not the other way round), and
+ * implements it.
  *
  * Orthanc ↔ ledger: the Study Instance UID of the request maps to the ledger's study through
  * node.pseudonym("study", uid) → index study.key → the study.registered entry id; series and
@@ -13,12 +15,49 @@ import { formatTime } from "../core/entry.js";
 import { RadledgerError, toRadledgerError } from "../core/errors.js";
 import { accessRecordFor } from "../domain/access/entries.js";
 import { decide, type AccessQuery } from "../domain/consent/decide.js";
-import type { Part } from "../domain/consent/schemas.js";
+import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/schemas.js";
 import { getStudy } from "../domain/imaging/queries.js";
-import type { DicomwebAccessRequest, DicomwebAuthorizer, DicomwebDecision } from "../api/dicomweb.js";
 import { appendAccessRecord } from "./gatekeeper.js";
 import type { RadledgerNode } from "./node.js";
 import { registeredStudyId } from "./register-study.js";
+
+export interface DicomwebTarget {
+  readonly studyUid: string;
+  readonly seriesUid?: string;
+  readonly instanceUid?: string;
+}
+
+export interface DicomwebAccessRequest {
+  /** The authenticated actor's id. */
+  readonly actor: string;
+  readonly target: DicomwebTarget;
+  readonly action: AccessAction;
+  readonly purpose: PurposeOfUse;
+  readonly breakGlass?: { readonly reason: string };
+  readonly context?: AccessContext;
+}
+
+export type DicomwebDecision =
+  | {
+      readonly decision: "permit";
+      /**
+       * When present, the permit's access entry is still being made durable: the proxy may already
+       * ask the archive (the decision is taken) but sends the client nothing until this resolves,
+       * and nothing at all if it rejects. Overlaps the commit with the archive's latency.
+       */
+      readonly recorded?: Promise<void>;
+    }
+  | { readonly decision: "deny"; readonly reason: string }
+  /** The study is not registered on this node: nothing to decide on, nothing served. */
+  | { readonly decision: "unknown-study" };
+
+/**
+ * Decides an access and records it (permit or deny). A deny is recorded before it returns; a permit
+ * either is too, or carries the pending record in `recorded`.
+ */
+export interface DicomwebAuthorizer {
+  authorize(request: DicomwebAccessRequest): Promise<DicomwebDecision>;
+}
 
 export class LedgerDicomwebAuthorizer implements DicomwebAuthorizer {
   constructor(private readonly node: RadledgerNode) {}

@@ -31,7 +31,7 @@ const VERBS: readonly (readonly [string, () => Promise<Register[]>])[] = [
       (await import("./commands/export-fhir.js")).registerExportFhir,
     ],
   ],
-  ["query", async () => [(await import("./commands/query.js")).registerQuery]],
+  ["query", async () => [(await import("./commands/query/index.js")).registerQuery]],
   ["erase", async () => [(await import("./commands/erase.js")).registerErase]],
   ["bench", async () => [(await import("./commands/bench.js")).registerBench]],
   ["consortium", async () => [(await import("./commands/consortium.js")).registerConsortium]],

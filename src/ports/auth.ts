@@ -30,6 +30,13 @@ export interface IssueTokenRequest {
   readonly now?: number;
 }
 
+/**
+ * A password's length bounds, in UTF-16 code units. Every AuthStore's setPassword refuses other
+ * lengths; the API checks requests against the same bounds (and its OpenAPI document states them).
+ */
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 256;
+
 export interface AuthStore {
   /** Issues a token; `token` (the secret) is returned once and never stored. */
   issueToken(request: IssueTokenRequest): Promise<{ token: string; record: TokenRecord }>;

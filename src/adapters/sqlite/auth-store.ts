@@ -16,7 +16,14 @@ import Database from "better-sqlite3";
 import { chmodSync } from "node:fs";
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { RadledgerError } from "../../core/errors.js";
-import type { AuthStore, IssueTokenRequest, TokenKind, TokenRecord } from "../../ports/auth.js";
+import {
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  type AuthStore,
+  type IssueTokenRequest,
+  type TokenKind,
+  type TokenRecord,
+} from "../../ports/auth.js";
 
 export interface ScryptCost {
   /** log2 of the CPU/memory cost N. */
@@ -33,8 +40,6 @@ export interface AuthStoreOptions {
 export const PASSWORD_COST: ScryptCost = { logN: 16, r: 8, p: 2 };
 export const TOKEN_COST: ScryptCost = { logN: 14, r: 8, p: 1 };
 export const TOKEN_PATTERN = /^rl_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
-export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 256;
 
 const KEY_LENGTH = 32;
 

@@ -1,0 +1,38 @@
+/** `radledger query report`: a report with its per-section attribution, AI origin and amendments. */
+import type { Command } from "commander";
+import { reportView } from "../../../domain/reports/queries.js";
+import { defineQuery, out, short } from "./common.js";
+
+export function registerReportQueries(query: Command): void {
+  defineQuery(query, {
+    command: "report <id>",
+    description:
+      "a report with every section, its author, role, time, AI origin, consultations and amendments",
+    answer: ({ log, args }) => reportView(log.store, log.resolveId("report", args[0]!)),
+    print: (r) => {
+      out(`report ${r.id}  (${r.status})  study ${short(r.study)}  patient ${r.patient}`);
+      out(`opened by ${r.openedBy} at ${r.openedAt}`);
+      for (const s of r.sections) {
+        const ai = s.modelVersion
+          ? `  AI ${s.origin}: ${s.modelVersion.vendor} ${s.modelVersion.name} ${s.modelVersion.version}`
+          : "";
+        out(
+          `  ${s.time}  ${s.section.padEnd(17)} ${s.author}${s.authorName ? ` (${s.authorName})` : ""}, ${s.role}${s.specialty ? `, ${s.specialty}` : ""}${ai}`,
+        );
+      }
+      for (const c of r.consultations)
+        out(`  consultation ${short(c.id)}: ${c.from} → ${c.to} (${c.status})`);
+      if (r.signOff)
+        out(
+          `  signed ${r.signOff.time} by ${r.signOff.by}${r.signOff.byName ? ` (${r.signOff.byName})` : ""}, ${r.signOff.attestation}`,
+        );
+      for (const a of r.amendments)
+        out(
+          `  ${a.kind} ${a.time} ${a.section} by ${a.author}, reason ${a.reason ?? "-"}${a.amends ? `, amends ${short(a.amends)}` : ""}`,
+        );
+      out(
+        `  model versions used: ${r.models.map((m) => `${m.vendor} ${m.name} ${m.version}`).join("; ") || "none"}`,
+      );
+    },
+  });
+}
