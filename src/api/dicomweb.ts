@@ -37,7 +37,7 @@ import {
   type AccessAction,
   type AccessContext,
   type PurposeOfUse,
-} from "../domain/consent/schemas.js";
+} from "../domain/consent/entries.js";
 
 export interface DicomwebTarget {
   readonly studyUid: string;

@@ -31,7 +31,7 @@ import type { DerivedInstanceRow, InstanceRow } from "../adapters/sqlite/manifes
 import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError } from "../core/errors.js";
 import { getDataset } from "../domain/datasets/state.js";
-import { getStudy } from "../domain/imaging/queries.js";
+import { getStudy } from "../domain/imaging/state.js";
 import { getTrialSubject } from "../domain/trials/state.js";
 import { openManifestStore } from "./ingest.js";
 import { signAsInstitution } from "./institution.js";

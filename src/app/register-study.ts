@@ -17,7 +17,7 @@ import type { DicomInstanceHashes } from "../adapters/dicom/hasher.js";
 import type { ManifestStore, StagedInstance } from "../adapters/sqlite/manifest-store.js";
 import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError, toRadledgerError } from "../core/errors.js";
-import { getStudy } from "../domain/imaging/queries.js";
+import { getStudy } from "../domain/imaging/state.js";
 import { signAsInstitution } from "./institution.js";
 import type { RadledgerNode } from "./node.js";
 
