@@ -13,7 +13,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { RadledgerError } from "../core/errors.js";
 import type { AccessOutcome } from "../app/gatekeeper.js";
-import { accessContext, purposeOfUse, type Part, type PurposeOfUse } from "../domain/consent/schemas.js";
+import { accessContext, purposeOfUse, type Part, type PurposeOfUse } from "../domain/consent/entries.js";
 import { getReportDoc, reportView, type AttributedSection } from "../domain/reports/queries.js";
 import { code, entryId, pseudonym } from "../domain/schemas.js";
 import { CLINICAL, defaultPurpose } from "./patient-access.js";

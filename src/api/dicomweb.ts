@@ -38,7 +38,7 @@ import {
   type AccessAction,
   type AccessContext,
   type PurposeOfUse,
-} from "../domain/consent/schemas.js";
+} from "../domain/consent/entries.js";
 import type { DicomwebAccessRequest, DicomwebAuthorizer, DicomwebTarget } from "../app/dicomweb-access.js";
 
 /** The authenticated actor of a request, or undefined when it carries no valid credentials. */

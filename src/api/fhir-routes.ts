@@ -10,12 +10,11 @@ import { RadledgerError } from "../core/errors.js";
 import { formatTime } from "../core/entry.js";
 import type { RadledgerNode } from "../app/node.js";
 import { fhirExport, type FhirScope } from "../domain/fhir/export.js";
-import { activeActor } from "../domain/consent/decide.js";
-import { getGrant } from "../domain/consent/state.js";
+import { activeActor, getGrant } from "../domain/consent/state.js";
 import { getActor } from "../domain/identity/state.js";
-import type { AccessDoc } from "../domain/access/entries.js";
-import type { ModelDoc } from "../domain/ai/entries.js";
-import type { ReportDoc } from "../domain/reports/entries.js";
+import type { AccessDoc } from "../domain/access/state.js";
+import type { ModelDoc } from "../domain/ai/state.js";
+import type { ReportDoc } from "../domain/reports/state.js";
 import {
   auditEventOf,
   consentOf,

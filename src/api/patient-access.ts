@@ -5,7 +5,7 @@
  * code) before the 403 is answered — the patient's access history shows failed attempts too.
  */
 import { RadledgerError } from "../core/errors.js";
-import type { AccessAction, Part, PurposeOfUse } from "../domain/consent/schemas.js";
+import type { AccessAction, Part, PurposeOfUse } from "../domain/consent/entries.js";
 import { hasRole, type Api, type Caller } from "./route.js";
 
 export const CLINICAL = ["radiologist", "clinician", "technologist"] as const;

@@ -27,7 +27,7 @@ import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError } from "../core/errors.js";
 import { manifestRootOf } from "../core/merkle/manifest.js";
 import { getDataset } from "../domain/datasets/state.js";
-import { getStudy } from "../domain/imaging/queries.js";
+import { getStudy } from "../domain/imaging/state.js";
 import { getTrialSubject } from "../domain/trials/state.js";
 import type { DerivedInstanceRow, DicomToolkit, ImagingArchive, InstanceRow } from "../ports/imaging.js";
 import { signAsInstitution } from "./institution.js";

@@ -19,7 +19,7 @@ import { formatTime, type EntryRefs } from "../core/entry.js";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
 import { accessRecordFor, MAX_REPEAT } from "../domain/access/entries.js";
 import { decide, type AccessQuery, type Decision } from "../domain/consent/decide.js";
-import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/schemas.js";
+import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/entries.js";
 import { signAsInstitution } from "./institution.js";
 import type { RadledgerNode } from "./node.js";
 

@@ -15,7 +15,7 @@ import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError, toRadledgerError } from "../core/errors.js";
 import { manifestRootOf } from "../core/merkle/manifest.js";
 import type { DicomInstanceHashes, ManifestStore, StagedInstance } from "../ports/imaging.js";
-import { getStudy } from "../domain/imaging/queries.js";
+import { getStudy } from "../domain/imaging/state.js";
 import { signAsInstitution } from "./institution.js";
 import type { RadledgerNode } from "./node.js";
 

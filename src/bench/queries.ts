@@ -13,7 +13,7 @@ import { formatTime } from "../core/entry.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { StateLayer } from "../domain/ledger/state.js";
 import { createRegistry } from "../domain/registry.js";
-import { benchDecide } from "../domain/consent/bench.js";
+import { benchDecide } from "./consent-decide.js";
 import { aiRecall } from "../domain/ai/queries.js";
 import { aiUsageRow } from "../domain/reports/entries.js";
 import { ProjectionLoader } from "./projection-loader.js";

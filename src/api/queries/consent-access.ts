@@ -9,7 +9,7 @@ import { RadledgerError } from "../../core/errors.js";
 import { formatTime } from "../../core/entry.js";
 import { accessesByActor, breakGlassQueue, requireAccess } from "../../domain/access/queries.js";
 import { decide, grantsToGrantee, requireGrant } from "../../domain/consent/queries.js";
-import { accessContext, part, purposeOfUse } from "../../domain/consent/schemas.js";
+import { accessContext, part, purposeOfUse } from "../../domain/consent/entries.js";
 import { actorId, code, pseudonym, timestamp } from "../../domain/schemas.js";
 import { isOwnPatient, requirePatientScope } from "../patient-access.js";
 import { defineRoute, hasRole, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";

@@ -11,7 +11,6 @@ import type { JsonObject } from "../../core/canonical-json.js";
 import { defineEntryType, type ActorDoc, type ApplyContext } from "../ledger/entry-types.js";
 import { actorId, code, pseudonym, sha256Hex } from "../schemas.js";
 import {
-  activeActor,
   breakGlassAllowed,
   careVerdict,
   grantVerdict,
@@ -27,9 +26,10 @@ import {
   purposeOfUse,
   studyOfPart,
   type AccessAction,
-} from "../consent/schemas.js";
-import { getCare, getGrant } from "../consent/state.js";
-import { getStudy } from "../imaging/queries.js";
+} from "../consent/entries.js";
+import { activeActor, getCare, getGrant } from "../consent/state.js";
+import { getStudy } from "../imaging/state.js";
+import { BREAK_GLASS_QUEUE, type AccessDoc, type AccessReview } from "./state.js";
 
 /** Bound of `repeat`: more identical accesses within one millisecond is not a viewer but a loop. */
 export const MAX_REPEAT = 1000;
@@ -70,41 +70,6 @@ export const accessRecordedBody = z.strictObject({
   repeat: z.number().int().min(1).max(MAX_REPEAT).optional(),
 });
 export type AccessRecordedBody = z.infer<typeof accessRecordedBody>;
-
-export interface AccessReview {
-  readonly open: boolean;
-  readonly outcome?: "justified" | "unjustified" | "escalated";
-  readonly by?: string;
-  readonly at?: string;
-  readonly id?: string;
-  readonly index?: number;
-  readonly noteCommitment?: string;
-}
-
-export interface AccessDoc {
-  readonly id: string;
-  readonly index: number;
-  readonly time: string;
-  readonly actor: string;
-  readonly patient: string;
-  readonly part: AccessRecordedBody["part"];
-  readonly action: AccessAction;
-  readonly purpose: AccessRecordedBody["purpose"];
-  readonly decision: "permit" | "deny";
-  readonly basis?: {
-    readonly kind: "patient" | "consent" | "care" | "break-glass";
-    readonly grant?: string;
-    readonly care?: string;
-    readonly reason?: string;
-    readonly reasonCommitment?: string;
-  };
-  readonly reason?: string;
-  readonly context?: AccessRecordedBody["context"];
-  /** Break-glass permits only. */
-  readonly review?: AccessReview;
-}
-
-export const BREAK_GLASS_QUEUE = "access.breakglass.open";
 
 type Ctx = ApplyContext<AccessRecordedBody>;
 

@@ -8,9 +8,7 @@ import { RadledgerError } from "../../core/errors.js";
 import type { IndexRow, StateReader } from "../../ports/storage.js";
 import { getActor } from "../identity/state.js";
 import { lookupOptions, page, type Page, type PageOptions } from "../paging.js";
-import { BREAK_GLASS_QUEUE, type AccessDoc } from "./entries.js";
-
-export type { AccessDoc } from "./entries.js";
+import { BREAK_GLASS_QUEUE, getAccess, type AccessDoc } from "./state.js";
 
 export interface AccessPageOptions extends PageOptions {
   /** Log order instead of newest first. */
@@ -20,10 +18,6 @@ export interface AccessPageOptions extends PageOptions {
 export interface AccessView extends Omit<AccessDoc, "actor"> {
   /** The accessing actor: id, and display name and kind when the actor is enrolled (never a patient's name). */
   readonly who: { readonly actor: string; readonly displayName?: string; readonly kind?: string };
-}
-
-export function getAccess(state: StateReader, id: string): AccessDoc | undefined {
-  return state.getDoc("access", id) as AccessDoc | undefined;
 }
 
 export function requireAccess(state: StateReader, id: string): AccessDoc {

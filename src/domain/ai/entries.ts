@@ -6,35 +6,11 @@
  * patient touched by model X version Y — complete.
  */
 import { z } from "zod";
-import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
+import { defineEntryType } from "../ledger/entry-types.js";
 import { code, label, positiveInt, sha256Hex } from "../schemas.js";
 import { modality } from "../imaging/entries.js";
-import { getStudy } from "../imaging/queries.js";
-
-export interface ModelDoc {
-  readonly id: string;
-  readonly vendor: string;
-  readonly name: string;
-  readonly version: string;
-  readonly status: "active" | "retired";
-  readonly [key: string]: unknown;
-}
-
-export interface InferenceDoc {
-  readonly id: string;
-  readonly index: number;
-  readonly model: string;
-  readonly study?: string;
-  readonly patient?: string;
-  readonly [key: string]: unknown;
-}
-
-export const modelKey = (vendor: string, name: string, version: string): string =>
-  `${vendor}\n${name}\n${version}`;
-
-export function getModel(state: ApplyContext<unknown>["state"], id: string): ModelDoc | undefined {
-  return state.getDoc("ai.model", id) as ModelDoc | undefined;
-}
+import { getStudy } from "../imaging/state.js";
+import { getModel, modelKey, type InferenceDoc } from "./state.js";
 
 export const modelRegistered = defineEntryType({
   type: "ai.model.registered",

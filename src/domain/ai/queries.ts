@@ -6,7 +6,7 @@
 import { RadledgerError } from "../../core/errors.js";
 import type { StateReader } from "../../ports/storage.js";
 import { lookupOptions, page, type Page, type PageOptions } from "../paging.js";
-import { modelKey, type ModelDoc } from "./entries.js";
+import { modelKey, type ModelDoc } from "./state.js";
 
 export interface RecallResult {
   readonly model: { id: string; vendor: string; name: string; version: string; status: string };

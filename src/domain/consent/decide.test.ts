@@ -17,8 +17,7 @@ import {
   type World,
 } from "../../../test/helpers/consent.js";
 import { decide, type AccessQuery } from "./decide.js";
-import { benchDecide, percentile, syntheticGrantBody } from "./bench.js";
-import { PURPOSES_OF_USE, type Part, type PurposeOfUse } from "./schemas.js";
+import { PURPOSES_OF_USE, type Part, type PurposeOfUse } from "./entries.js";
 
 let t: TestNode;
 const { admit, world } = consentKit(() => t);
@@ -195,21 +194,6 @@ describe("decide", () => {
     await grant({ purposes: ["ETREAT"] });
     expect(d(bg)).toMatchObject({ decision: "permit", basis: { kind: "consent" } });
     expect(d(bg)).not.toHaveProperty("review");
-  });
-
-  test("the bench helper measures decide() and computes nearest-rank percentiles", async () => {
-    await grant();
-    const r = benchDecide(t.node.store, (i) => q(w, { purpose: i % 2 === 0 ? "TREAT" : "HRESCH" }), {
-      samples: 200,
-      warmup: 10,
-    });
-    expect(r).toMatchObject({ samples: 200, permits: 100 });
-    expect(r.p50Us).toBeLessThanOrEqual(r.p99Us);
-    expect(r.p99Us).toBeLessThanOrEqual(r.maxUs);
-    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
-    expect(percentile([1, 2, 3, 4], 99)).toBe(4);
-    const body = syntheticGrantBody(w.patient, "rad-1", 7, fakeHash());
-    await admit(t.sign(t.institution, "consent.granted", body));
   });
 });
 

@@ -25,8 +25,7 @@ import { isCanonicalTime } from "../../core/entry.js";
 import { RadledgerError } from "../../core/errors.js";
 import type { StateReader } from "../../ports/storage.js";
 import { CLINICAL_ROLES, type Role } from "../identity/roles.js";
-import { getActor } from "../identity/state.js";
-import { getStudy } from "../imaging/queries.js";
+import { getStudy } from "../imaging/state.js";
 import type { ActorDoc } from "../ledger/entry-types.js";
 import { actorId, code, pseudonym, timestamp } from "../schemas.js";
 import {
@@ -42,8 +41,15 @@ import {
   type Grantee,
   type Part,
   type PurposeOfUse,
-} from "./schemas.js";
-import { careDocsOfPair, grantDocsOfPatient, inPeriod, type CareDoc, type GrantDoc } from "./state.js";
+} from "./entries.js";
+import {
+  activeActor,
+  careDocsOfPair,
+  grantDocsOfPatient,
+  inPeriod,
+  type CareDoc,
+  type GrantDoc,
+} from "./state.js";
 
 export interface AccessQuery {
   /** The accessing actor's id. */
@@ -216,12 +222,6 @@ export function partOfOtherPatient(state: StateReader, q: AccessQuery): boolean 
     if (doc !== undefined && doc.patient !== q.patient) return true;
   }
   return false;
-}
-
-/** The active actor with this id, if any. */
-export function activeActor(state: StateReader, id: string): ActorDoc | undefined {
-  const actor = getActor(state, id);
-  return actor?.status === "active" ? actor : undefined;
 }
 
 /** Decides an access; see the order of evaluation above. Throws INPUT_INVALID for a malformed time. */

@@ -15,7 +15,6 @@ import {
 } from "./state.js";
 
 export { decide, accessQuery, type AccessQuery, type Decision, type Basis } from "./decide.js";
-export { getGrant, getCare, type GrantDoc, type CareDoc } from "./state.js";
 
 export type GrantStatus = "pending" | "active" | "expired" | "revoked";
 

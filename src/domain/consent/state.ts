@@ -2,10 +2,13 @@
  * Consent projection documents: grants (`consent/<id>`) and care relationships (`care/<id>`), and the
  * indexes decide() reads — a patient's grants (`consent.patient`) and the care relationships of one
  * (patient, actor) pair (`care.pair`). decide() reads only the asking patient's rows, so its cost does
- * not grow with the number of grants in the log.
+ * not grow with the number of grants in the log. Queries also read `consent.grantee` (`<kind>:<id>` →
+ * grants) and `care.patient`.
  */
 import type { StateReader } from "../../ports/storage.js";
-import type { Grantee, Period, PurposeOfUse, ScopeKind } from "./schemas.js";
+import { getActor } from "../identity/state.js";
+import type { ActorDoc } from "../ledger/entry-types.js";
+import type { Grantee, Period, PurposeOfUse, ScopeKind } from "./entries.js";
 
 export interface OnBehalf {
   readonly documentCommitment: string;
@@ -60,6 +63,12 @@ export function getGrant(state: StateReader, id: string): GrantDoc | undefined {
 
 export function getCare(state: StateReader, id: string): CareDoc | undefined {
   return state.getDoc("care", id) as CareDoc | undefined;
+}
+
+/** The active actor with this id, if any. */
+export function activeActor(state: StateReader, id: string): ActorDoc | undefined {
+  const actor = getActor(state, id);
+  return actor?.status === "active" ? actor : undefined;
 }
 
 /** Every grant of a patient, revoked ones included, in log order. */

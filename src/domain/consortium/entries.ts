@@ -14,24 +14,13 @@ import { z } from "zod";
 import { isValidKeyName } from "../../core/note.js";
 import { defineEntryType } from "../ledger/entry-types.js";
 import { pseudonym } from "../schemas.js";
+import type { PseudonymLinkDoc } from "./state.js";
 
 const logOrigin = z
   .string()
   .min(1)
   .max(255)
   .refine(isValidKeyName, "expected a log origin (no spaces or '+')");
-
-export interface PseudonymLinkDoc {
-  readonly id: string;
-  readonly index: number;
-  /** The patient's pseudonym in this log. */
-  readonly patient: string;
-  /** The other institution's log origin and the patient's pseudonym there. */
-  readonly origin: string;
-  readonly pseudonym: string;
-  readonly linkedBy: string;
-  readonly linkedAt: string;
-}
 
 export const pseudonymLinked = defineEntryType({
   type: "patient.pseudonym.linked",

@@ -14,8 +14,9 @@ import type { JsonObject } from "../../core/canonical-json.js";
 import type { StateReader } from "../../ports/storage.js";
 import { accessHistory, type AccessView } from "../access/queries.js";
 import { grantStatus, grantsToGrantee, type GrantView } from "../consent/queries.js";
-import { datasetShares, listDatasets, type DatasetDoc } from "../datasets/queries.js";
-import type { PseudonymLinkDoc } from "./entries.js";
+import { datasetShares, listDatasets } from "../datasets/queries.js";
+import type { DatasetDoc } from "../datasets/state.js";
+import { linksOf } from "./state.js";
 
 /** One log as seen from this node: its own, or a mirror. */
 export interface LogView {
@@ -78,12 +79,6 @@ export function datasetsSharedWith(
     }
   }
   return out;
-}
-
-function linksOf(state: StateReader, patient: string): PseudonymLinkDoc[] {
-  return state
-    .lookup("patient.links", patient)
-    .map((r) => state.getDoc("patient.link", r.value) as unknown as PseudonymLinkDoc);
 }
 
 export interface LinkedPseudonym {

@@ -15,12 +15,11 @@ import {
   datasetItems,
   datasetShares,
   datasetValidations,
-  getDataset,
-  getDatasetItem,
   listDatasets,
   proposeSeal,
   versionContents,
 } from "./queries.js";
+import { getDataset, getDatasetItem } from "./state.js";
 
 let t: TestNode;
 let cur: HeldKey;

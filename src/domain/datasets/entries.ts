@@ -13,7 +13,7 @@
 import { z } from "zod";
 import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
 import { modality } from "../imaging/entries.js";
-import { getModel } from "../ai/entries.js";
+import { getModel } from "../ai/state.js";
 import { actorId, code, label, positiveInt, sha256Hex, timestamp } from "../schemas.js";
 import type { Role } from "../identity/roles.js";
 import {

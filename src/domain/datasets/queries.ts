@@ -12,7 +12,6 @@ import {
   creditUpTo,
   datasetManifestRoot,
   getDataset,
-  getDatasetAnnotation,
   getDatasetItem,
   getDatasetSeal,
   type Count,
@@ -22,20 +21,6 @@ import {
   type DatasetItemDoc,
   type DatasetSealDoc,
 } from "./state.js";
-
-export {
-  datasetManifestRoot,
-  getDataset,
-  getDatasetAnnotation,
-  getDatasetItem,
-  getDatasetSeal,
-  type Count,
-  type CreditRow,
-  type DatasetAnnotationDoc,
-  type DatasetDoc,
-  type DatasetItemDoc,
-  type DatasetSealDoc,
-};
 
 function notFound(message: string): never {
   throw new RadledgerError("RECORD_NOT_FOUND", message);

@@ -10,13 +10,12 @@ import { fromUtf8, toHex } from "../../core/bytes.js";
 import { RadledgerError } from "../../core/errors.js";
 import { isCanonicalTime } from "../../core/entry.js";
 import type { LogReader, StateReader } from "../../ports/storage.js";
-import type { AccessDoc } from "../access/entries.js";
-import { getAccess } from "../access/queries.js";
-import type { ModelDoc } from "../ai/entries.js";
+import { getAccess, type AccessDoc } from "../access/state.js";
+import type { ModelDoc } from "../ai/state.js";
 import { getGrant, grantDocsOfPatient } from "../consent/state.js";
 import { getActor } from "../identity/state.js";
-import { getStudy } from "../imaging/queries.js";
-import type { ReportDoc } from "../reports/entries.js";
+import { getStudy } from "../imaging/state.js";
+import type { ReportDoc } from "../reports/state.js";
 import {
   auditEventOf,
   consentOf,

@@ -29,10 +29,10 @@ import type {
   ProvenanceAgent,
   Reference,
 } from "fhir/r4.js";
-import type { AccessDoc } from "../access/entries.js";
-import type { ModelDoc } from "../ai/entries.js";
+import type { AccessDoc } from "../access/state.js";
+import type { ModelDoc } from "../ai/state.js";
 import type { GrantDoc } from "../consent/state.js";
-import type { ContributionView, ReportDoc } from "../reports/entries.js";
+import type { ContributionView, ReportDoc } from "../reports/state.js";
 
 export const SYSTEMS = {
   entry: "urn:radledger:entry",

@@ -58,7 +58,7 @@ export const studyRegistered = defineEntryType({
       });
     if (new Set(b.series.map((s) => s.seriesKey)).size !== b.series.length)
       ctx.reject("ENTRY_SCHEMA_INVALID", "series keys must be unique", { at: "body.series" });
-    // No document: the entry itself is the study's record (getStudy in queries.ts reads it), so
+    // No document: the entry itself is the study's record (getStudy in state.ts reads it), so
     // each registration stores its fields once and touches no (kind, id) B-tree at a random place.
     ctx.state.addIndex("study.key", b.studyKey, ctx.index, ctx.leafHash);
     ctx.state.addIndex("study.patient", b.patient, ctx.index, ctx.leafHash);

@@ -9,9 +9,10 @@ import { z } from "zod";
 import { defineEntryType, type ApplyContext, type ResolvedRef } from "../ledger/entry-types.js";
 import { code, sha256Hex } from "../schemas.js";
 import { modality } from "../imaging/entries.js";
-import { getStudy } from "../imaging/queries.js";
-import { getModel, type InferenceDoc } from "../ai/entries.js";
+import { getStudy } from "../imaging/state.js";
+import { getModel, type InferenceDoc } from "../ai/state.js";
 import { getActor } from "../identity/state.js";
+import { getReport, type ContributionView, type ReportDoc } from "./state.js";
 
 export const SECTIONS = [
   "history",
@@ -32,51 +33,6 @@ export const SECTIONS_BY_ROLE: Readonly<Record<string, readonly Section[]>> = {
   technologist: ["technique", "measurement"],
   "ai-system": ["findings", "measurement", "impression"],
 };
-
-export interface ContributionView {
-  readonly id: string;
-  readonly index: number;
-  readonly kind: "contribution" | "consultation" | "amendment" | "addendum";
-  readonly section: string;
-  readonly author: string;
-  readonly role: string;
-  readonly specialty?: string;
-  readonly modality?: string;
-  readonly bodySystem?: string;
-  readonly origin: "human" | "ai" | "ai-modified";
-  readonly inference?: string;
-  readonly model?: string;
-  readonly contentCommitment: string;
-  readonly time: string;
-  readonly amends?: string;
-  readonly reason?: string;
-}
-
-export interface ReportDoc {
-  readonly id: string;
-  readonly index: number;
-  readonly study: string;
-  readonly patient: string;
-  readonly status: "open" | "signed";
-  readonly openedBy: string;
-  readonly openedAt: string;
-  readonly contributions: ContributionView[];
-  readonly consults: {
-    id: string;
-    from: string;
-    to: string;
-    status: "open" | "answered";
-    answer?: string;
-    specialty?: string;
-  }[];
-  readonly signOff?: { id: string; by: string; time: string; attestation: string };
-  readonly amendments: ContributionView[];
-  readonly [key: string]: unknown;
-}
-
-export function getReport(state: ApplyContext<unknown>["state"], id: string): ReportDoc | undefined {
-  return state.getDoc("report", id) as ReportDoc | undefined;
-}
 
 const origin = z.enum(["human", "ai", "ai-modified"]);
 

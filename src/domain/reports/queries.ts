@@ -3,8 +3,8 @@ import { RadledgerError } from "../../core/errors.js";
 import type { StateReader } from "../../ports/storage.js";
 import { getActor } from "../identity/state.js";
 import { lookupOptions, page, type Page, type PageOptions } from "../paging.js";
-import type { ModelDoc } from "../ai/entries.js";
-import type { ContributionView, ReportDoc } from "./entries.js";
+import type { ModelDoc } from "../ai/state.js";
+import type { ContributionView, ReportDoc } from "./state.js";
 
 export interface ModelSummary {
   readonly id: string;

@@ -3,7 +3,6 @@ import type { RadledgerError } from "../../core/errors.js";
 import type { HeldKey } from "../../app/keys.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
-import { aiRecall, listModels } from "../ai/queries.js";
 import { listReports, modelsUsedInReport, reportView } from "./queries.js";
 
 let t: TestNode;
@@ -366,114 +365,5 @@ describe("reports: multi-contributor workflow", () => {
       "ENTRY_REF_WRONG_TYPE",
     );
     await ok(t.sign(neuro, "report.amended", amend, { report, amends: c1 }));
-  });
-});
-
-describe("AI provenance", () => {
-  test("the recall query finds every report, study and patient of a model version, including through amendments", async () => {
-    const reportA = await openReport();
-    await ok(
-      t.sign(
-        neuro,
-        "report.contribution",
-        { ...content("findings", "radiologist"), origin: "ai" },
-        { report: reportA, inference },
-      ),
-    );
-    // A second patient: the model's output enters only through an amendment of a signed report.
-    const patientB = fakePseudonym();
-    const studyB = await ok(t.sign(t.institution, "study.registered", studyBody(patientB)));
-    const inferenceB = await ok(
-      t.sign(
-        ai,
-        "ai.inference",
-        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
-        { model },
-      ),
-    );
-    const reportB = await ok(t.sign(neuro, "report.opened", { reportKind: "diagnostic" }, { study: studyB }));
-    const b1 = await ok(
-      t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report: reportB }),
-    );
-    await ok(
-      t.sign(neuro, "report.signed", { attestation: "final" }, { report: reportB, contributions: [b1] }),
-    );
-    await ok(
-      t.sign(
-        neuro,
-        "report.amended",
-        {
-          ...content("findings", "radiologist"),
-          origin: "ai-modified",
-          kind: "addendum",
-          reason: "ai-review",
-        },
-        { report: reportB, inference: inferenceB },
-      ),
-    );
-    // An unrelated model and report must not appear.
-    const other = await ok(
-      t.sign(t.admin, "ai.model.registered", {
-        vendor: "Acme AI",
-        name: "BrainSeg",
-        version: "2.2.0",
-        artifactHash: fakeHash(),
-        intendedUse: "brain lesion segmentation",
-      }),
-    );
-    const studyC = await ok(t.sign(t.institution, "study.registered", studyBody()));
-    await ok(
-      t.sign(
-        ai,
-        "ai.inference",
-        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
-        { model: other, study: studyC },
-      ),
-    );
-
-    const recall = aiRecall(t.node.store, { vendor: "Acme AI", name: "BrainSeg", version: "2.1.0" });
-    expect(new Set(recall.reports)).toEqual(new Set([reportA, reportB]));
-    expect(new Set(recall.studies)).toEqual(new Set([study, studyB]));
-    expect(new Set(recall.patients)).toEqual(new Set([patient, patientB]));
-    expect(aiRecall(t.node.store, { id: other }).studies).toEqual([studyC]);
-    expect(listModels(t.node.store).items.map((m) => m.version)).toEqual(["2.1.0", "2.2.0"]);
-  });
-
-  test("model registration is unique per vendor, name and version; only admins, vendors and the institution register", async () => {
-    expect(
-      await refused(
-        t.sign(t.admin, "ai.model.registered", {
-          vendor: "Acme AI",
-          name: "BrainSeg",
-          version: "2.1.0",
-          artifactHash: fakeHash(),
-          intendedUse: "x",
-        }),
-      ),
-    ).toBe("MODEL_ALREADY_REGISTERED");
-    expect(
-      await refused(
-        t.sign(neuro, "ai.model.registered", {
-          vendor: "Acme AI",
-          name: "Other",
-          version: "1",
-          artifactHash: fakeHash(),
-          intendedUse: "x",
-        }),
-      ),
-    ).toBe("ROLE_NOT_PERMITTED");
-    expect(
-      await refused(
-        t.sign(
-          neuro,
-          "ai.inference",
-          { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
-          { model, study },
-        ),
-      ),
-    ).toBe("ROLE_NOT_PERMITTED");
-    expect(
-      await refused(t.sign(tech, "ai.finding.disposition", { disposition: "accepted" }, { inference })),
-    ).toBe("ROLE_NOT_PERMITTED");
   });
 });

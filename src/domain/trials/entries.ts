@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
 import { modality } from "../imaging/entries.js";
-import { getStudy } from "../imaging/queries.js";
+import { getStudy } from "../imaging/state.js";
 import { code, keyedId, label, positiveInt, sha256Hex } from "../schemas.js";
 import type { Role } from "../identity/roles.js";
 import {

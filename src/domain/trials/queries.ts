@@ -16,17 +16,6 @@ import {
   type TrialTimepointDoc,
 } from "./state.js";
 
-export {
-  getTrial,
-  getTrialRead,
-  getTrialSubject,
-  getTrialTimepoint,
-  type TrialDoc,
-  type TrialReadDoc,
-  type TrialSubjectDoc,
-  type TrialTimepointDoc,
-};
-
 export function requireTrial(state: StateReader, id: string): TrialDoc {
   return getTrial(state, id) ?? notFound(`no trial ${id}`);
 }

@@ -8,13 +8,12 @@ import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
 import {
   findTrialSubject,
-  getTrialRead,
-  getTrialTimepoint,
   listTrials,
   readsOfTimepoint,
   subjectsOfTrial,
   subjectTimeline,
 } from "./queries.js";
+import { getTrialRead, getTrialTimepoint } from "./state.js";
 
 let t: TestNode;
 let coord: HeldKey;

@@ -5,10 +5,10 @@
  * grants, not on the log. `npm run bench` fills a store (e.g. with syntheticGrantBody, signed by the
  * institution on the patients' behalf) and calls benchDecide on it. No timing assertions in tests.
  */
-import type { JsonObject } from "../../core/canonical-json.js";
-import type { StateReader } from "../../ports/storage.js";
-import { decide, type AccessQuery } from "./decide.js";
-import { PURPOSES_OF_USE, SCOPE_KINDS } from "./schemas.js";
+import type { JsonObject } from "../core/canonical-json.js";
+import type { StateReader } from "../ports/storage.js";
+import { decide, type AccessQuery } from "../domain/consent/decide.js";
+import { PURPOSES_OF_USE, SCOPE_KINDS } from "../domain/consent/entries.js";
 
 export interface DecideLatency {
   readonly samples: number;

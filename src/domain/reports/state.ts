@@ -1,0 +1,52 @@
+/**
+ * Reports projection (docs/families/reports.md): documents `report/<id>` (the report with its
+ * contributions, consultations, sign-off and amendments) and `consult/<id>`; indexes `report.study`,
+ * `report.patient`, `report.all`, `report.signed` and `consult.open` (consultant → open
+ * consultations). AI content also writes `ai.usage` rows (src/domain/ai/state.ts).
+ */
+import type { ApplyContext } from "../ledger/entry-types.js";
+
+export interface ContributionView {
+  readonly id: string;
+  readonly index: number;
+  readonly kind: "contribution" | "consultation" | "amendment" | "addendum";
+  readonly section: string;
+  readonly author: string;
+  readonly role: string;
+  readonly specialty?: string;
+  readonly modality?: string;
+  readonly bodySystem?: string;
+  readonly origin: "human" | "ai" | "ai-modified";
+  readonly inference?: string;
+  readonly model?: string;
+  readonly contentCommitment: string;
+  readonly time: string;
+  readonly amends?: string;
+  readonly reason?: string;
+}
+
+export interface ReportDoc {
+  readonly id: string;
+  readonly index: number;
+  readonly study: string;
+  readonly patient: string;
+  readonly status: "open" | "signed";
+  readonly openedBy: string;
+  readonly openedAt: string;
+  readonly contributions: ContributionView[];
+  readonly consults: {
+    id: string;
+    from: string;
+    to: string;
+    status: "open" | "answered";
+    answer?: string;
+    specialty?: string;
+  }[];
+  readonly signOff?: { id: string; by: string; time: string; attestation: string };
+  readonly amendments: ContributionView[];
+  readonly [key: string]: unknown;
+}
+
+export function getReport(state: ApplyContext<unknown>["state"], id: string): ReportDoc | undefined {
+  return state.getDoc("report", id) as ReportDoc | undefined;
+}
