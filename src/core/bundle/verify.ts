@@ -121,8 +121,8 @@ type LogKey = { text: string; publicKey: Uint8Array; pinned: boolean };
 /**
  * One verification: what has been read and found so far. The stages fill it in archive order, and
  * bundleReport() reads it, so that a verification stopped midway reports exactly what it had
- * established. What a stage only hands to the next (the manifest, the checkpoint, the entries as
- * read) is also passed as an argument, typed as present.
+ * established. The later stages also take the manifest and checkpoint as arguments, typed as
+ * present once read, and the entries as read (EntriesRead), which only they need.
  */
 class BundleCheck {
   readonly crypto: CryptoSuite;
@@ -439,9 +439,10 @@ function splitEntries(
 }
 
 /**
- * One entry, at manifest position `position` (the hot loop: 10^5 times for a dataset, so nothing
- * here allocates beyond what the entry itself needs). Returns the key its signature must verify
- * with, when the bundle binds one.
+ * One entry, at manifest position `position`. The hot loop (10^5 times for a dataset version): it
+ * keeps the leaf hash in the shared buffer and the position in the index, and the decoded entry
+ * only if the closing checks read it again. Returns the key its signature must verify with, when
+ * the bundle binds one.
  */
 function checkEntry(
   s: BundleCheck,
