@@ -2,7 +2,8 @@
  * Bundles end to end in one process: every kind is exported from a fixture log (with payloads from
  * the vault and from files on disk), written as a tar file and as a directory, and verified offline
  * with the log key alone — by node:crypto on worker threads and by the pure-JS suite the browser
- * uses. Tampering, later and forked checkpoints are in bundles-tamper.test.ts.
+ * uses; a verification stopped midway still reports all it established. Tampering, later and
+ * forked checkpoints are in bundles-tamper.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { execFileSync } from "node:child_process";
@@ -12,6 +13,10 @@ import { nobleCrypto } from "../../src/core/crypto-noble.js";
 import { decodeTar, encodeTar, tarMembers } from "../../src/core/tar.js";
 import { buildServer } from "../../src/api/server.js";
 import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
+import { inlineEntryChecker, type EntryChecker } from "../../src/core/bundle/entry-check.js";
+import { inlineSignatureVerifier } from "../../src/core/bundle/signatures.js";
+import { parseManifest } from "../../src/core/bundle/format.js";
+import { decodeEntryBundle, encodeEntryBundle } from "../../src/core/tiles.js";
 import {
   payloadCatalog,
   prepareBundle,
@@ -248,5 +253,114 @@ describe("bundles: round trip of every kind", () => {
     expect(() => prepareBundle(t.node, { kind: "dataset", id: fx.dataset, version: 2 })).toThrow(
       expect.objectContaining({ code: "RECORD_NOT_FOUND" }),
     );
+  });
+});
+
+describe("bundles: a verification stopped midway", () => {
+  /** The report bundle with entry 1's signature spoilt (one bit), and what its entries/0 file is. */
+  async function spoilt(): Promise<{ members: BundleMember[]; at: string }> {
+    const members = await collect({ kind: "report", id: fx.report }, false);
+    const k = members.findIndex((m) => m.path === "entries/0");
+    const list = decodeEntryBundle(members[k]!.bytes);
+    const text = new TextDecoder().decode(list[1]);
+    const sig = /"sig":"([^"]+)"/.exec(text)![1]!;
+    const bytes = Buffer.from(sig, "base64");
+    bytes[5]! ^= 1;
+    list[1] = new TextEncoder().encode(text.replace(sig, bytes.toString("base64")));
+    members[k] = { path: "entries/0", bytes: encodeEntryBundle(list) };
+    return { members, at: `entries/0:${parseManifest(members[0]!.bytes).entries[1]!}` };
+  }
+
+  test("the archive ends in the payloads while a signature batch is out: the report has what was read, and the verdict", async () => {
+    const { members, at } = await spoilt();
+    const complete = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [t.node.verifierKey] });
+    expect(complete.failures[0]).toMatchObject({ code: "ENTRY_BAD_SIGNATURE", at });
+    // Stop after the first disclosure; the entry checker answers only after the stop.
+    const first = members.findIndex((m) => m.path.startsWith("disclosures/"));
+    const missing = members[first + 1]!.path;
+    expect(missing).toMatch(/^disclosures\//);
+    const inline = inlineEntryChecker(inlineSignatureVerifier(t.node.crypto));
+    let closed = 0;
+    const late: EntryChecker = {
+      parallelism: 1,
+      async check(tasks) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return inline.check(tasks);
+      },
+      async close() {
+        closed++;
+      },
+    };
+    const report = await verifyBundle(members.slice(0, first + 1), {
+      crypto: t.node.crypto,
+      logKeys: [t.node.verifierKey],
+      entryChecker: () => late,
+    });
+    expect(closed).toBe(1);
+    expect(report).toEqual({
+      ok: false,
+      kind: "report",
+      subject: complete.subject,
+      log: complete.log,
+      checkpoint: complete.checkpoint,
+      entries: complete.entries,
+      byType: {},
+      signers: [],
+      payloads: { disclosures: 1, files: 0, imageSets: 0, instances: 0, bytes: members[first]!.bytes.length },
+      externalRefs: 0,
+      findings: [],
+      warnings: [],
+      failures: [
+        {
+          code: "ENTRY_BAD_SIGNATURE",
+          message: `${at}: the signature does not verify with the key its enrolment binds`,
+          at,
+        },
+        {
+          code: "BUNDLE_INCOMPLETE",
+          message: `${missing} is missing: the bundle ends after ${first + 1} files`,
+          at: missing,
+        },
+      ],
+      moreFailures: 0,
+    });
+  });
+
+  test("a stage that throws: the report has the failures found before it, the throw, and the counts", async () => {
+    const { members, at } = await spoilt();
+    // Batches of one entry: the spoilt entry's signature is sent out before the progress callback
+    // throws at the end of entries/0, and its verdict is recorded before the report is built.
+    const report = await verifyBundle(members, {
+      crypto: t.node.crypto,
+      logKeys: [t.node.verifierKey],
+      batchSize: 1,
+      onProgress: () => {
+        throw new Error("the progress display is gone");
+      },
+    });
+    const complete = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [t.node.verifierKey] });
+    expect(report).toEqual({
+      ok: false,
+      kind: "report",
+      subject: complete.subject,
+      log: complete.log,
+      checkpoint: complete.checkpoint,
+      entries: complete.entries,
+      byType: {},
+      signers: [],
+      payloads: { disclosures: 0, files: 0, imageSets: 0, instances: 0, bytes: 0 },
+      externalRefs: 0,
+      findings: [],
+      warnings: [],
+      failures: [
+        {
+          code: "ENTRY_BAD_SIGNATURE",
+          message: `${at}: the signature does not verify with the key its enrolment binds`,
+          at,
+        },
+        { code: "BUNDLE_MALFORMED", message: "bundle: the progress display is gone", at: "bundle" },
+      ],
+      moreFailures: 0,
+    });
   });
 });

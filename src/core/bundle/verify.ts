@@ -19,25 +19,28 @@
  *     hashes and manifest roots entries commit to (payloads.ts);
  *  5. the kind's own completeness checks (a signed report lists its contributions; a sealed dataset
  *     version's manifest root and contributor list are recomputed from the bundle's entries)
- *     (completeness.ts);
+ *     (completeness.ts, dataset-check.ts);
  *  6. optionally, consistency of the checkpoint with a later one (RFC 9162 §2.1.4)
  *     (checkpoint-checks.ts).
  *
- * This file holds the orchestration: reading the archive in order, batching entry checks, and
- * assembling the report; the public types are in types.ts.
+ * This file holds the orchestration: one state (BundleCheck) that stages fill in archive order —
+ * reading the files, batching the signature checks, then the closing checks once every file is
+ * read — and one builder (bundleReport) that turns the state into the report, whether the stages ran
+ * to the end or one of them stopped the verification. The public types are in types.ts.
  *
  * Whatever the input, the result is a report; hostile bytes produce failures with a code and a
  * place, never an exception.
  */
 import { bytesEqual, fromUtf8, toBase64, toHex } from "../bytes.js";
 import { parseCheckpointText, type Checkpoint } from "../checkpoint.js";
+import type { CryptoSuite } from "../crypto.js";
 import { decodeEntry, entryRefs, type Entry } from "../entry.js";
 import { decodeEntryBundle } from "../tiles.js";
 import { isRadledgerError } from "../errors.js";
 import { leafHash } from "../merkle/hash.js";
 import { parseSignedNote } from "../note.js";
 import { checkAgainst, checkCheckpointSignatures, chooseLogKey } from "./checkpoint-checks.js";
-import { checkKind } from "./completeness.js";
+import { checkKind, type KindResult } from "./completeness.js";
 import { DatasetCheck } from "./dataset-check.js";
 import type { CosignatureResult } from "./cosignatures.js";
 import { Failures, Fatal } from "./failures.js";
@@ -54,7 +57,13 @@ import {
   PROOF_PATH,
   type BundleManifest,
 } from "./format.js";
-import { inlineEntryChecker, inlineTreeHasher, type EntryChecker, type EntryTask } from "./entry-check.js";
+import {
+  inlineEntryChecker,
+  inlineTreeHasher,
+  type EntryChecker,
+  type EntryTask,
+  type TreeHasher,
+} from "./entry-check.js";
 import { LeafIndex, type Included } from "./included.js";
 import { checkDisclosure, collectHashes, isCommitmentField } from "./payloads.js";
 import { manifestRootOf } from "../merkle/manifest.js";
@@ -77,78 +86,164 @@ export async function verifyBundle(
   members: AsyncIterable<BundleMember> | Iterable<BundleMember>,
   options: VerifyBundleOptions,
 ): Promise<BundleReport> {
-  const { crypto } = options;
-  const failures = new Failures();
-  const warnings: string[] = [];
-  const batchSize = options.batchSize ?? 512;
+  const s = new BundleCheck(members, options);
+  try {
+    const m = await readManifest(s);
+    const checkpoint = await readCheckpoint(s, m);
+    const batches = startEntryChecks(s);
+    const read = await readEntries(s, m, batches);
+    const proof = await readProof(s);
+    await readPayloads(s, m, read);
+    await readEnd(s);
+    // The last signature batches may still be running (on other threads in the CLI): the proof's
+    // root, the remaining references and the kind's checks go on meanwhile.
+    const trees = batches.checker.trees ?? inlineTreeHasher(s.crypto);
+    const inclusion = checkInclusion(s, m, checkpoint, read, proof, trees);
+    checkReferences(s, m, read);
+    await checkCompleteness(s, m, read, trees);
+    await inclusion;
+    await batches.allAnswered();
+    await checkLaterCheckpoint(s, m, checkpoint);
+    await batches.checker.close?.();
+    return bundleReport(s);
+  } catch (e) {
+    if (!(e instanceof Fatal)) s.failures.addError(e, "bundle");
+    s.stopped = true;
+    // Verdicts of batches already sent still count: they concern entries that were read.
+    await s.batches?.allSettled();
+    await s.batches?.checker.close?.();
+    return bundleReport(s);
+  }
+}
 
-  const iterator: AsyncIterator<BundleMember> | Iterator<BundleMember> =
-    Symbol.asyncIterator in members ? members[Symbol.asyncIterator]() : members[Symbol.iterator]();
-  let position = 0;
-  const positions = new Map<string, number>();
-  /** The next member, which must be at `path`; a missing or different one is fatal. */
-  const next = async (path: string): Promise<Uint8Array> => {
-    let r: IteratorResult<BundleMember>;
-    try {
-      r = await iterator.next();
-    } catch (e) {
-      failures.addError(e, isRadledgerError(e) && typeof e.details.at === "string" ? e.details.at : "bundle");
-      throw new Fatal();
-    }
-    position++;
-    if (!r.done) positions.set(r.value.path, position);
-    if (r.done) {
-      failures.add(
-        "BUNDLE_INCOMPLETE",
-        `${path} is missing: the bundle ends after ${position - 1} files`,
-        path,
-      );
-      throw new Fatal();
-    }
-    if (r.value.path !== path) {
-      failures.add(
-        "BUNDLE_MALFORMED",
-        `file ${position} is ${JSON.stringify(r.value.path.slice(0, 120))} where ${path} belongs (docs/bundle-format.md §2)`,
-        r.value.path.slice(0, 120),
-      );
-      throw new Fatal();
-    }
-    return r.value.bytes;
-  };
+type LogKey = { text: string; publicKey: Uint8Array; pinned: boolean };
 
-  let manifest: BundleManifest | undefined;
-  let checkpoint: Checkpoint | undefined;
-  let logKey: { text: string; publicKey: Uint8Array; pinned: boolean } | undefined;
-  const cosignatures: CosignatureResult[] = [];
-  const unverifiedSignatures: string[] = [];
+/**
+ * One verification: what has been read and found so far. The stages fill it in archive order, and
+ * bundleReport() reads it, so that a verification stopped midway reports exactly what it had
+ * established. The later stages also take the manifest and checkpoint as arguments, typed as
+ * present once read, and the entries as read (EntriesRead), which only they need.
+ */
+class BundleCheck {
+  readonly crypto: CryptoSuite;
+  readonly batchSize: number;
+  readonly failures = new Failures();
+  readonly warnings: string[] = [];
+  readonly iterator: AsyncIterator<BundleMember> | Iterator<BundleMember>;
+  /** Files taken from the iterator so far. */
+  position = 0;
+  /** Each file's archive position (from 1), by which the failures are ordered. */
+  readonly positions = new Map<string, number>();
+
+  manifest: BundleManifest | undefined;
+  logKey: LogKey | undefined;
+  checkpoint: Checkpoint | undefined;
+  readonly cosignatures: CosignatureResult[] = [];
+  readonly unverifiedSignatures: string[] = [];
+  /** The signature checks sent out, once the entries are read. */
+  batches: SignatureBatches | undefined;
+
+  /** Entries decoded, in all and per type. */
+  decoded = 0;
+  readonly byType: Record<string, number> = {};
+  /** The identity replay (signers.ts): keys by id, and what the identity entries say of each actor. */
+  readonly keys = new Map<string, KeyState>();
+  readonly actors = new Map<string, ActorInfo>();
+  readonly payloads = { disclosures: 0, files: 0, imageSets: 0, instances: 0, bytes: 0 };
+  /** Commitments whose disclosure opened them, for the report kind's record. */
+  readonly disclosed = new Set<string>();
+
+  /** References to entries outside the bundle (checkReferences). */
+  externalRefs = 0;
+  completeness: KindResult | undefined;
+  against: BundleReport["against"];
+  /** Set when a stage stopped the verification (Fatal, or anything thrown). */
+  stopped = false;
+
+  constructor(
+    members: AsyncIterable<BundleMember> | Iterable<BundleMember>,
+    readonly options: VerifyBundleOptions,
+  ) {
+    this.crypto = options.crypto;
+    this.batchSize = options.batchSize ?? 512;
+    this.iterator =
+      Symbol.asyncIterator in members ? members[Symbol.asyncIterator]() : members[Symbol.iterator]();
+  }
+}
+
+/** A reference not (yet) to an entry of the bundle: a later entry, or one outside the bundle. */
+interface ForwardRef {
+  readonly at: string;
+  readonly index: number;
+  readonly name: string;
+  readonly hash: string;
+}
+
+/**
+ * The manifest's entries as read (stage 3), for the payload and closing checks. Nothing here holds a
+ * decoded entry except `kept`, and that not for a dataset version's members (10^5 of them).
+ */
+class EntriesRead {
+  /** 32 bytes per manifest position, computed as each entry is read, for references and the proof. */
+  readonly leafHashes: Uint8Array;
+  readonly byLeaf: LeafIndex;
   /** Per manifest position, the entry as the closing checks may read it (for a dataset, every entry
    * but the version's members, which the dataset check counts as they pass). */
-  const kept: (Included | undefined)[] = [];
-  let decoded = 0;
-  const byType: Record<string, number> = {};
-  const keys = new Map<string, KeyState>();
-  const actors = new Map<string, ActorInfo>();
-  const bound = new Map<string, { index: number; field: string; type: string }>();
-  const payloads = { disclosures: 0, files: 0, imageSets: 0, instances: 0, bytes: 0 };
-  const disclosed = new Set<string>();
-  let againstReport: BundleReport["against"];
+  readonly kept: (Included | undefined)[] = [];
+  readonly forward: ForwardRef[] = [];
+  readonly dataset: DatasetCheck | undefined;
+  /** The hashes the manifest's payloads are named by: only those need remembering from the bodies. */
+  readonly payloadNames: Set<string>;
+  /** Per payload name, the first entry whose body holds it, and in which member. */
+  readonly bound = new Map<string, { index: number; field: string; type: string }>();
+  /** False once an entries/<k> file cannot be split into its entries: then the proof is not checked. */
+  allRead = true;
 
-  // Signature checks go out in batches; several may be in flight.
-  let checker: EntryChecker | undefined;
-  let tasks: EntryTask[] = [];
-  /** Where each task's entry is (for a failure): only the place is kept while a batch is out, not
-   * the decoded entry, so that a batch in flight holds no parsed JSON. */
-  let taskPlaces: string[] = [];
-  const inFlight: Promise<void>[] = [];
+  constructor(m: BundleManifest) {
+    this.leafHashes = new Uint8Array(32 * m.entries.length);
+    this.byLeaf = new LeafIndex(this.leafHashes);
+    this.dataset = m.kind === "dataset" ? new DatasetCheck(m.subject.id, m.subject.version ?? 0) : undefined;
+    this.payloadNames = new Set([...m.disclosures, ...m.files, ...m.images.map((set) => set.root)]);
+  }
+}
+
+/**
+ * The signature checks, sent to the entry checker in batches while the entries are read; several
+ * batches may be in flight. Only each task's place is kept while its batch is out, not the decoded
+ * entry, so that a batch in flight holds no parsed JSON; a verdict names its failures by position.
+ */
+class SignatureBatches {
+  #tasks: EntryTask[] = [];
+  #places: string[] = [];
+  /** Every batch sent, each settled once its verdicts are recorded. */
+  readonly #sent: Promise<void>[] = [];
   /** Batches not yet answered (a checker may answer some at once, on this thread). */
-  const unanswered = new Set<Promise<void>>();
-  const flush = async (): Promise<void> => {
-    if (tasks.length === 0 || !checker) return;
-    const batch = tasks;
-    const places = taskPlaces;
-    tasks = [];
-    taskPlaces = [];
-    const answered = checker.check(batch).then(
+  readonly #unanswered = new Set<Promise<void>>();
+
+  constructor(
+    readonly checker: EntryChecker,
+    private readonly failures: Failures,
+  ) {}
+
+  /** Tasks waiting for the next batch. */
+  get waiting(): number {
+    return this.#tasks.length;
+  }
+
+  add(task: EntryTask, at: string): void {
+    this.#tasks.push(task);
+    this.#places.push(at);
+  }
+
+  /** Sends the waiting tasks, then waits while too many batches are unanswered. */
+  async flush(): Promise<void> {
+    if (this.#tasks.length === 0) return;
+    const batch = this.#tasks;
+    const places = this.#places;
+    this.#tasks = [];
+    this.#places = [];
+    const failures = this.failures;
+    const answered = this.checker.check(batch).then(
       (v) => {
         for (const i of v.badSignatures) {
           const at = places[i]!;
@@ -161,329 +256,448 @@ export async function verifyBundle(
       },
       (e: unknown) => failures.addError(e, "entry checks"),
     );
-    inFlight.push(answered);
-    unanswered.add(answered);
-    void answered.finally(() => unanswered.delete(answered));
+    this.#sent.push(answered);
+    this.#unanswered.add(answered);
+    void answered.finally(() => this.#unanswered.delete(answered));
     // Bounded memory: at most two unanswered batches per lane.
-    while (unanswered.size > Math.max(1, checker.parallelism) * 2) await Promise.race(unanswered);
-  };
+    while (this.#unanswered.size > Math.max(1, this.checker.parallelism) * 2)
+      await Promise.race(this.#unanswered);
+  }
 
+  /** Every batch sent has its verdicts recorded. */
+  allAnswered(): Promise<unknown> {
+    return Promise.all(this.#sent);
+  }
+
+  /** Every batch sent has answered or failed (after a stop). */
+  allSettled(): Promise<unknown> {
+    return Promise.allSettled(this.#sent);
+  }
+}
+
+/** The next file, which must be at `path`: a missing or different one stops the verification. */
+async function nextFile(s: BundleCheck, path: string): Promise<Uint8Array> {
+  let r: IteratorResult<BundleMember>;
   try {
-    // 1. Manifest.
-    try {
-      manifest = parseManifest(await next(MANIFEST_PATH));
-    } catch (e) {
-      if (e instanceof Fatal) throw e;
-      failures.addError(e, MANIFEST_PATH);
-      throw new Fatal();
-    }
-    const m = manifest;
+    r = await s.iterator.next();
+  } catch (e) {
+    s.failures.addError(e, isRadledgerError(e) && typeof e.details.at === "string" ? e.details.at : "bundle");
+    throw new Fatal();
+  }
+  const position = ++s.position;
+  if (r.done) {
+    s.failures.add(
+      "BUNDLE_INCOMPLETE",
+      `${path} is missing: the bundle ends after ${position - 1} files`,
+      path,
+    );
+    throw new Fatal();
+  }
+  s.positions.set(r.value.path, position);
+  if (r.value.path !== path) {
+    s.failures.add(
+      "BUNDLE_MALFORMED",
+      `file ${position} is ${JSON.stringify(r.value.path.slice(0, 120))} where ${path} belongs (docs/bundle-format.md §2)`,
+      r.value.path.slice(0, 120),
+    );
+    throw new Fatal();
+  }
+  return r.value.bytes;
+}
 
-    // 2. Log key and checkpoint.
-    try {
-      logKey = chooseLogKey(crypto, m, options.logKeys ?? []);
-      if (!logKey.pinned)
-        warnings.push(
-          "the log key was taken from the bundle itself: pass the log's key (--log-key) to check the bundle against the log you trust",
-        );
-    } catch (e) {
-      failures.addError(e, `${MANIFEST_PATH}:logKey`);
-    }
-    const checkpointBytes = await next(CHECKPOINT_PATH);
-    let checkpointText = "";
-    try {
-      checkpointText = fromUtf8(checkpointBytes);
-      const note = parseSignedNote(checkpointText);
-      checkpoint = parseCheckpointText(note.text);
-      if (checkpoint.origin !== m.origin)
-        failures.add(
-          "CHECKPOINT_WRONG_ORIGIN",
-          `checkpoint: origin is not the manifest's ${m.origin}`,
-          CHECKPOINT_PATH,
-        );
-      if (checkpoint.size !== m.size)
-        failures.add(
-          "BUNDLE_MALFORMED",
-          `checkpoint: size ${checkpoint.size} is not the manifest's ${m.size}`,
-          CHECKPOINT_PATH,
-        );
-      if (logKey)
-        checkCheckpointSignatures(
-          crypto,
-          note,
-          logKey,
-          options,
-          failures,
-          cosignatures,
-          unverifiedSignatures,
-        );
-    } catch (e) {
-      failures.addError(e, CHECKPOINT_PATH);
-    }
-    if (!checkpoint) throw new Fatal();
-    checker = options.entryChecker
-      ? options.entryChecker()
-      : inlineEntryChecker(options.signatures ?? inlineSignatureVerifier(crypto));
+/** Stage 1: the manifest, without which nothing else can be read. */
+async function readManifest(s: BundleCheck): Promise<BundleManifest> {
+  try {
+    s.manifest = parseManifest(await nextFile(s, MANIFEST_PATH));
+    return s.manifest;
+  } catch (e) {
+    if (e instanceof Fatal) throw e;
+    s.failures.addError(e, MANIFEST_PATH);
+    throw new Fatal();
+  }
+}
 
-    // 3. The entries in log order, 256 to a file (decoding, leaf hashes, references and key validity
-    // here, signatures in the entry checker), then the inclusion proof of them all.
-    const total = m.entries.length;
-    // Leaf hashes are computed here, at the entry's position in the manifest, for references and
-    // the inclusion proof.
-    const leafHashes = new Uint8Array(32 * total);
-    const byLeaf = new LeafIndex(leafHashes);
-    const dataset = m.kind === "dataset" ? new DatasetCheck(m.subject.id, m.subject.version ?? 0) : undefined;
-    const payloadNames = new Set([...m.disclosures, ...m.files, ...m.images.map((set) => set.root)]);
-    let allRead = true;
-    /** References not (yet) to an entry of the bundle: a later entry, or one outside the bundle. */
-    const forward: { at: string; index: number; name: string; hash: string }[] = [];
-    for (let k = 0; k < entryFileCount(total); k++) {
-      const path = entriesPath(k);
-      const file = await next(path);
-      const first = k * ENTRIES_PER_FILE;
-      const count = Math.min(ENTRIES_PER_FILE, total - first);
-      let list: Uint8Array[] = [];
-      try {
-        list = decodeEntryBundle(file);
-        if (list.length !== count)
-          failures.add(
-            "BUNDLE_MALFORMED",
-            `${path}: holds ${list.length} entries where the manifest puts ${count}`,
-            path,
-          );
-      } catch (e) {
-        failures.add("BUNDLE_MALFORMED", `${path}: ${e instanceof Error ? e.message : String(e)}`, path);
-      }
-      if (list.length !== count) {
-        // The entries of this file cannot be told apart: none is checked, and nor is the proof.
-        allRead = false;
-        list = [];
-      }
-      for (let j = 0; j < list.length; j++) {
-        const index = m.entries[first + j]!;
-        const bytes = list[j]!;
-        const at = `${path}:${index}`;
-        const leaf = leafHash(crypto, bytes);
-        leafHashes.set(leaf, 32 * (first + j));
-        let entry: Entry;
-        try {
-          entry = decodeEntry(bytes);
-        } catch (e) {
-          failures.addError(e, at);
-          continue;
-        }
-        const item: Included = { index, at, leaf: toHex(leaf), entry };
-        decoded++;
-        byType[entry.type] = (byType[entry.type] ?? 0) + 1;
-        byLeaf.set(first + j);
-        // An earlier entry of the bundle is known by now; anything else is looked up at the end.
-        for (const r of entryRefs(entry)) {
-          const target = byLeaf.get(r.hash);
-          if (target === undefined) forward.push({ at, index, name: r.name, hash: r.hash });
-          else if (m.entries[target]! >= index)
-            failures.add("BUNDLE_MALFORMED", `${at}: refs.${r.name} names a later entry`, at);
-        }
-        if (entry.origin !== m.origin)
-          failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
-        const publicKey = keyFor(crypto, item, keys, logKey, m, failures);
-        applyIdentity(crypto, item, keys, actors, failures);
-        // A dataset version's members are counted and hashed by the dataset check as they pass;
-        // every other entry is kept for the closing checks.
-        if (!dataset?.observe(item)) kept[first + j] = item;
-        // Only the hashes the manifest's payloads are named by need remembering.
-        if (payloadNames.size > 0)
-          collectHashes(entry.body, "body", (hash, field) => {
-            if (payloadNames.has(hash) && !bound.has(hash))
-              bound.set(hash, { index, field, type: entry.type });
-          });
-        if (publicKey) {
-          tasks.push({ index, entry: bytes, publicKey });
-          taskPlaces.push(at);
-          // Smaller batches towards the end, so that no lane is left with a long queue of
-          // signatures when the closing tree hashing starts.
-          if (tasks.length >= (total - first - j > 8 * batchSize ? batchSize : batchSize / 4)) await flush();
-        }
-      }
-      if (options.onProgress) options.onProgress(first + count, total);
-    }
-    await flush();
-    const proofFile = await next(PROOF_PATH);
-    let proof: Uint8Array[] | undefined;
-    if (proofFile.length % 32 !== 0)
+/**
+ * Stage 2: the log key, then the checkpoint with its signatures and cosignatures. A log key that
+ * cannot be trusted is a failure but not a stop (the entries are still worth checking); a
+ * checkpoint that cannot be read is a stop, since the proof and the sizes are against it.
+ */
+async function readCheckpoint(s: BundleCheck, m: BundleManifest): Promise<Checkpoint> {
+  const { crypto, failures, options } = s;
+  try {
+    s.logKey = chooseLogKey(crypto, m, options.logKeys ?? []);
+    if (!s.logKey.pinned)
+      s.warnings.push(
+        "the log key was taken from the bundle itself: pass the log's key (--log-key) to check the bundle against the log you trust",
+      );
+  } catch (e) {
+    failures.addError(e, `${MANIFEST_PATH}:logKey`);
+  }
+  const bytes = await nextFile(s, CHECKPOINT_PATH);
+  try {
+    const note = parseSignedNote(fromUtf8(bytes));
+    const checkpoint = (s.checkpoint = parseCheckpointText(note.text));
+    if (checkpoint.origin !== m.origin)
+      failures.add(
+        "CHECKPOINT_WRONG_ORIGIN",
+        `checkpoint: origin is not the manifest's ${m.origin}`,
+        CHECKPOINT_PATH,
+      );
+    if (checkpoint.size !== m.size)
       failures.add(
         "BUNDLE_MALFORMED",
-        `${PROOF_PATH}: ${proofFile.length} bytes is not a whole number of 32-byte hashes`,
-        PROOF_PATH,
+        `checkpoint: size ${checkpoint.size} is not the manifest's ${m.size}`,
+        CHECKPOINT_PATH,
       );
-    else {
-      proof = [];
-      for (let o = 0; o < proofFile.length; o += 32) proof.push(proofFile.subarray(o, o + 32));
-    }
+    if (s.logKey)
+      checkCheckpointSignatures(
+        crypto,
+        note,
+        s.logKey,
+        options,
+        failures,
+        s.cosignatures,
+        s.unverifiedSignatures,
+      );
+  } catch (e) {
+    failures.addError(e, CHECKPOINT_PATH);
+  }
+  if (!s.checkpoint) throw new Fatal();
+  return s.checkpoint;
+}
 
-    // 4. Payloads.
-    for (const c of m.disclosures) {
-      const path = disclosurePath(c);
-      const bytes = await next(path);
-      payloads.disclosures++;
-      payloads.bytes += bytes.length;
-      try {
-        checkDisclosure(crypto, c, bytes, path);
-        const b = bound.get(c);
-        if (!b || !isCommitmentField(b.field))
-          failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: no entry of the bundle commits to ${c}`, path);
-        else disclosed.add(c);
-      } catch (e) {
-        failures.addError(e, path);
+/** The entry checker (the caller's, e.g. worker threads, or inline), ready for stage 3's batches. */
+function startEntryChecks(s: BundleCheck): SignatureBatches {
+  const { options } = s;
+  const checker = options.entryChecker
+    ? options.entryChecker()
+    : inlineEntryChecker(options.signatures ?? inlineSignatureVerifier(s.crypto));
+  return (s.batches = new SignatureBatches(checker, s.failures));
+}
+
+/**
+ * Stage 3: the entries in log order, 256 to a file: decoding, leaf hashes, references and key
+ * validity here (checkEntry), signatures in the entry checker.
+ */
+async function readEntries(
+  s: BundleCheck,
+  m: BundleManifest,
+  batches: SignatureBatches,
+): Promise<EntriesRead> {
+  const { batchSize, options } = s;
+  const total = m.entries.length;
+  const read = new EntriesRead(m);
+  for (let k = 0; k < entryFileCount(total); k++) {
+    const path = entriesPath(k);
+    const file = await nextFile(s, path);
+    const first = k * ENTRIES_PER_FILE;
+    const count = Math.min(ENTRIES_PER_FILE, total - first);
+    const list = splitEntries(s, read, file, path, count);
+    for (let j = 0; j < list.length; j++) {
+      const index = m.entries[first + j]!;
+      const bytes = list[j]!;
+      const at = `${path}:${index}`;
+      const publicKey = checkEntry(s, m, read, first + j, bytes, at);
+      if (publicKey) {
+        batches.add({ index, entry: bytes, publicKey }, at);
+        // Smaller batches towards the end, so that no lane is left with a long queue of
+        // signatures when the closing tree hashing starts.
+        if (batches.waiting >= (total - first - j > 8 * batchSize ? batchSize : batchSize / 4))
+          await batches.flush();
       }
     }
-    for (const h of m.files) {
-      const path = filePath(h);
-      const bytes = await next(path);
-      payloads.files++;
+    if (options.onProgress) options.onProgress(first + count, total);
+  }
+  await batches.flush();
+  return read;
+}
+
+/** An entries/<k> file's entries, or none when they are not the `count` the manifest puts there. */
+function splitEntries(
+  s: BundleCheck,
+  read: EntriesRead,
+  file: Uint8Array,
+  path: string,
+  count: number,
+): Uint8Array[] {
+  let list: Uint8Array[] = [];
+  try {
+    list = decodeEntryBundle(file);
+    if (list.length !== count)
+      s.failures.add(
+        "BUNDLE_MALFORMED",
+        `${path}: holds ${list.length} entries where the manifest puts ${count}`,
+        path,
+      );
+  } catch (e) {
+    s.failures.add("BUNDLE_MALFORMED", `${path}: ${e instanceof Error ? e.message : String(e)}`, path);
+  }
+  if (list.length === count) return list;
+  // The entries of this file cannot be told apart: none is checked, and nor is the proof.
+  read.allRead = false;
+  return [];
+}
+
+/**
+ * One entry, at manifest position `position`. The hot loop (10^5 times for a dataset version): it
+ * keeps the leaf hash in the shared buffer and the position in the index, and the decoded entry
+ * only if the closing checks read it again. Returns the key its signature must verify with, when
+ * the bundle binds one.
+ */
+function checkEntry(
+  s: BundleCheck,
+  m: BundleManifest,
+  read: EntriesRead,
+  position: number,
+  bytes: Uint8Array,
+  at: string,
+): Uint8Array | undefined {
+  const { crypto, failures } = s;
+  const index = m.entries[position]!;
+  const leaf = leafHash(crypto, bytes);
+  read.leafHashes.set(leaf, 32 * position);
+  let entry: Entry;
+  try {
+    entry = decodeEntry(bytes);
+  } catch (e) {
+    failures.addError(e, at);
+    return undefined;
+  }
+  const item: Included = { index, at, leaf: toHex(leaf), entry };
+  s.decoded++;
+  s.byType[entry.type] = (s.byType[entry.type] ?? 0) + 1;
+  read.byLeaf.set(position);
+  // An earlier entry of the bundle is known by now; anything else is looked up at the end.
+  for (const r of entryRefs(entry)) {
+    const target = read.byLeaf.get(r.hash);
+    if (target === undefined) read.forward.push({ at, index, name: r.name, hash: r.hash });
+    else if (m.entries[target]! >= index)
+      failures.add("BUNDLE_MALFORMED", `${at}: refs.${r.name} names a later entry`, at);
+  }
+  if (entry.origin !== m.origin)
+    failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
+  const publicKey = keyFor(crypto, item, s.keys, s.logKey, m, failures);
+  applyIdentity(crypto, item, s.keys, s.actors, failures);
+  // A dataset version's members are counted and hashed by the dataset check as they pass;
+  // every other entry is kept for the closing checks.
+  if (!read.dataset?.observe(item)) read.kept[position] = item;
+  // Only the hashes the manifest's payloads are named by need remembering.
+  if (read.payloadNames.size > 0) {
+    const { payloadNames, bound } = read;
+    collectHashes(entry.body, "body", (hash, field) => {
+      if (payloadNames.has(hash) && !bound.has(hash)) bound.set(hash, { index, field, type: entry.type });
+    });
+  }
+  return publicKey;
+}
+
+/** Stage 4: the inclusion proof's hashes, or undefined (a failure) when they are not whole. */
+async function readProof(s: BundleCheck): Promise<Uint8Array[] | undefined> {
+  const file = await nextFile(s, PROOF_PATH);
+  if (file.length % 32 !== 0) {
+    s.failures.add(
+      "BUNDLE_MALFORMED",
+      `${PROOF_PATH}: ${file.length} bytes is not a whole number of 32-byte hashes`,
+      PROOF_PATH,
+    );
+    return undefined;
+  }
+  const proof: Uint8Array[] = [];
+  for (let o = 0; o < file.length; o += 32) proof.push(file.subarray(o, o + 32));
+  return proof;
+}
+
+/**
+ * Stage 5: the payloads, counted as they are read: disclosures open commitments, files and
+ * instances hash to their names, image sets to their manifest roots, and each is bound to an entry.
+ */
+async function readPayloads(s: BundleCheck, m: BundleManifest, read: EntriesRead): Promise<void> {
+  const { crypto, failures, payloads } = s;
+  const { bound } = read;
+  for (const c of m.disclosures) {
+    const path = disclosurePath(c);
+    const bytes = await nextFile(s, path);
+    payloads.disclosures++;
+    payloads.bytes += bytes.length;
+    try {
+      checkDisclosure(crypto, c, bytes, path);
+      const b = bound.get(c);
+      if (!b || !isCommitmentField(b.field))
+        failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: no entry of the bundle commits to ${c}`, path);
+      else s.disclosed.add(c);
+    } catch (e) {
+      failures.addError(e, path);
+    }
+  }
+  for (const h of m.files) {
+    const path = filePath(h);
+    const bytes = await nextFile(s, path);
+    payloads.files++;
+    payloads.bytes += bytes.length;
+    if (toHex(crypto.sha256(bytes)) !== h)
+      failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: the file's SHA-256 is not its name`, path);
+    else if (!bound.has(h))
+      failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: no entry of the bundle commits to this file`, path);
+  }
+  for (const set of m.images) {
+    payloads.imageSets++;
+    for (const h of set.instances) {
+      const path = imagePath(set.root, h);
+      const bytes = await nextFile(s, path);
+      payloads.instances++;
       payloads.bytes += bytes.length;
       if (toHex(crypto.sha256(bytes)) !== h)
-        failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: the file's SHA-256 is not its name`, path);
-      else if (!bound.has(h))
-        failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: no entry of the bundle commits to this file`, path);
+        failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: the instance's SHA-256 is not its name`, path);
     }
-    for (const set of m.images) {
-      payloads.imageSets++;
-      for (const h of set.instances) {
-        const path = imagePath(set.root, h);
-        const bytes = await next(path);
-        payloads.instances++;
-        payloads.bytes += bytes.length;
-        if (toHex(crypto.sha256(bytes)) !== h)
-          failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: the instance's SHA-256 is not its name`, path);
-      }
-      const at = `images/${set.root}/`;
-      if (manifestRootOf(crypto, set.instances) !== set.root)
-        failures.add("BUNDLE_PAYLOAD_MISMATCH", `${at}: the instances' manifest root is not ${set.root}`, at);
-      else if (bound.get(set.root)?.field !== "manifestRoot")
-        failures.add("BUNDLE_PAYLOAD_MISMATCH", `${at}: no entry of the bundle has this manifest root`, at);
-    }
-
-    // Nothing may follow.
-    let extra: IteratorResult<BundleMember>;
-    try {
-      extra = await iterator.next();
-    } catch (e) {
-      failures.addError(e, "bundle");
-      throw new Fatal();
-    }
-    if (!extra.done)
-      failures.add(
-        "BUNDLE_MALFORMED",
-        `unexpected file ${JSON.stringify(extra.value.path.slice(0, 120))}: the manifest does not list it`,
-        extra.value.path.slice(0, 120),
-      );
-    // The last signature batches may still be running (on other threads in the CLI): the proof's
-    // root, the remaining references and the kind's checks go on meanwhile.
-    const trees = checker.trees ?? inlineTreeHasher(crypto);
-    const checkpointRoot = checkpoint.root;
-    const proofRoot =
-      allRead && proof
-        ? trees.multiInclusionRoot(m.entries, m.size, leafHashes, proof).then(
-            (root) => {
-              if (!bytesEqual(root, checkpointRoot))
-                failures.add(
-                  "ROOT_MISMATCH",
-                  `${PROOF_PATH}: the leaves and the inclusion proof do not lead to the root of size ${m.size}`,
-                  PROOF_PATH,
-                );
-            },
-            (e: unknown) => failures.addError(e, PROOF_PATH),
-          )
-        : undefined;
-
-    // 5. Log order, references and the kind's checks.
-    if (m.entries[0] !== 0)
-      failures.add(
-        "BUNDLE_INCOMPLETE",
-        "the bundle lacks entry 0 (institution.genesis), which binds the log key",
-        MANIFEST_PATH,
-      );
-    let externalRefs = 0;
-    for (const r of forward) {
-      const target = byLeaf.get(r.hash);
-      if (target === undefined) externalRefs++;
-      else if (m.entries[target]! >= r.index)
-        failures.add("BUNDLE_MALFORMED", `${r.at}: refs.${r.name} names a later entry`, r.at);
-    }
-    const entries = {
-      has: (leaf: string): boolean => byLeaf.has(leaf),
-      kept: (leaf: string): Included | undefined => {
-        const position = byLeaf.get(leaf);
-        return position === undefined ? undefined : kept[position];
-      },
-    };
-    // In log order (a sparse array's filter skips the holes).
-    const included = kept.filter((it): it is Included => it !== undefined);
-    const kindResult = await checkKind(m, included, entries, actors, disclosed, failures, trees, dataset);
-    await proofRoot;
-    await Promise.all(inFlight);
-
-    // 6. A later checkpoint.
-    if (options.against && logKey) {
-      againstReport = await checkAgainst(crypto, options.against, checkpoint, logKey, m, failures);
-    }
-
-    await checker.close?.();
-    return {
-      ok: failures.count === 0,
-      kind: m.kind,
-      subject: m.subject,
-      ...(logKey ? { log: { origin: m.origin, key: logKey.text, keyPinned: logKey.pinned } } : {}),
-      checkpoint: {
-        size: checkpoint.size,
-        root: toBase64(checkpoint.root),
-        cosignatures,
-        unverifiedSignatures,
-      },
-      ...(againstReport ? { against: againstReport } : {}),
-      entries: decoded,
-      byType,
-      signers: signerSummaries(keys, actors),
-      payloads,
-      externalRefs,
-      findings: kindResult.findings,
-      record: kindResult.record,
-      warnings,
-      failures: failures.ordered(positions),
-      moreFailures: failures.more,
-    };
-  } catch (e) {
-    if (!(e instanceof Fatal)) failures.addError(e, "bundle");
-    await Promise.allSettled(inFlight);
-    await checker?.close?.();
-    return {
-      ok: false,
-      ...(manifest ? { kind: manifest.kind, subject: manifest.subject } : {}),
-      ...(manifest && logKey
-        ? { log: { origin: manifest.origin, key: logKey.text, keyPinned: logKey.pinned } }
-        : {}),
-      ...(checkpoint
-        ? {
-            checkpoint: {
-              size: checkpoint.size,
-              root: toBase64(checkpoint.root),
-              cosignatures,
-              unverifiedSignatures,
-            },
-          }
-        : {}),
-      entries: decoded,
-      byType: {},
-      signers: [],
-      payloads,
-      externalRefs: 0,
-      findings: [],
-      warnings,
-      failures:
-        failures.list.length > 0
-          ? failures.ordered(positions)
-          : [{ code: "BUNDLE_MALFORMED", message: "the bundle could not be read" }],
-      moreFailures: failures.more,
-    };
+    const at = `images/${set.root}/`;
+    if (manifestRootOf(crypto, set.instances) !== set.root)
+      failures.add("BUNDLE_PAYLOAD_MISMATCH", `${at}: the instances' manifest root is not ${set.root}`, at);
+    else if (bound.get(set.root)?.field !== "manifestRoot")
+      failures.add("BUNDLE_PAYLOAD_MISMATCH", `${at}: no entry of the bundle has this manifest root`, at);
   }
+}
+
+/** Stage 6: nothing may follow the last file the manifest lists. */
+async function readEnd(s: BundleCheck): Promise<void> {
+  let extra: IteratorResult<BundleMember>;
+  try {
+    extra = await s.iterator.next();
+  } catch (e) {
+    s.failures.addError(e, "bundle");
+    throw new Fatal();
+  }
+  if (!extra.done)
+    s.failures.add(
+      "BUNDLE_MALFORMED",
+      `unexpected file ${JSON.stringify(extra.value.path.slice(0, 120))}: the manifest does not list it`,
+      extra.value.path.slice(0, 120),
+    );
+}
+
+/**
+ * Closing check: all the leaf hashes against the checkpoint root with the multi-leaf inclusion
+ * proof. Started here and awaited after the kind's checks, which run meanwhile; skipped when an
+ * entries file or the proof could not be read (a failure already).
+ */
+function checkInclusion(
+  s: BundleCheck,
+  m: BundleManifest,
+  checkpoint: Checkpoint,
+  read: EntriesRead,
+  proof: Uint8Array[] | undefined,
+  trees: TreeHasher,
+): Promise<void> | undefined {
+  if (!read.allRead || !proof) return undefined;
+  const { failures } = s;
+  return trees.multiInclusionRoot(m.entries, m.size, read.leafHashes, proof).then(
+    (root) => {
+      if (!bytesEqual(root, checkpoint.root))
+        failures.add(
+          "ROOT_MISMATCH",
+          `${PROOF_PATH}: the leaves and the inclusion proof do not lead to the root of size ${m.size}`,
+          PROOF_PATH,
+        );
+    },
+    (e: unknown) => failures.addError(e, PROOF_PATH),
+  );
+}
+
+/**
+ * Closing check: log order and references. Entry 0 binds the log key, so the bundle must carry it;
+ * references not resolved while reading must be to entries outside the bundle, not later ones.
+ */
+function checkReferences(s: BundleCheck, m: BundleManifest, read: EntriesRead): void {
+  const { failures } = s;
+  if (m.entries[0] !== 0)
+    failures.add(
+      "BUNDLE_INCOMPLETE",
+      "the bundle lacks entry 0 (institution.genesis), which binds the log key",
+      MANIFEST_PATH,
+    );
+  for (const r of read.forward) {
+    const target = read.byLeaf.get(r.hash);
+    if (target === undefined) s.externalRefs++;
+    else if (m.entries[target]! >= r.index)
+      failures.add("BUNDLE_MALFORMED", `${r.at}: refs.${r.name} names a later entry`, r.at);
+  }
+}
+
+/** Closing check: the kind's completeness (completeness.ts), and a dataset version's (dataset-check.ts). */
+async function checkCompleteness(
+  s: BundleCheck,
+  m: BundleManifest,
+  read: EntriesRead,
+  trees: TreeHasher,
+): Promise<void> {
+  const { byLeaf, kept } = read;
+  const entries = {
+    has: (leaf: string): boolean => byLeaf.has(leaf),
+    kept: (leaf: string): Included | undefined => {
+      const position = byLeaf.get(leaf);
+      return position === undefined ? undefined : kept[position];
+    },
+  };
+  // In log order (a sparse array's filter skips the holes).
+  const included = kept.filter((it): it is Included => it !== undefined);
+  s.completeness = await checkKind(
+    m,
+    included,
+    entries,
+    s.actors,
+    s.disclosed,
+    s.failures,
+    trees,
+    read.dataset,
+  );
+}
+
+/** Closing check, when asked: the checkpoint is consistent with a later one of the log. */
+async function checkLaterCheckpoint(
+  s: BundleCheck,
+  m: BundleManifest,
+  checkpoint: Checkpoint,
+): Promise<void> {
+  if (s.options.against && s.logKey)
+    s.against = await checkAgainst(s.crypto, s.options.against, checkpoint, s.logKey, m, s.failures);
+}
+
+/**
+ * The report, from the state alone: after every stage, or after a stop. A stopped verification
+ * reports what it read (manifest, checkpoint, entries decoded, payloads, failures) but none of the
+ * results about the bundle as a whole — types, signers, references, the kind's findings — which
+ * would describe the part read as if it were all of it.
+ */
+function bundleReport(s: BundleCheck): BundleReport {
+  const { manifest: m, logKey, checkpoint, failures } = s;
+  const whole = s.stopped ? undefined : s.completeness;
+  return {
+    ok: whole !== undefined && failures.count === 0,
+    ...(m ? { kind: m.kind, subject: m.subject } : {}),
+    ...(m && logKey ? { log: { origin: m.origin, key: logKey.text, keyPinned: logKey.pinned } } : {}),
+    ...(checkpoint
+      ? {
+          checkpoint: {
+            size: checkpoint.size,
+            root: toBase64(checkpoint.root),
+            cosignatures: s.cosignatures,
+            unverifiedSignatures: s.unverifiedSignatures,
+          },
+        }
+      : {}),
+    ...(whole && s.against ? { against: s.against } : {}),
+    entries: s.decoded,
+    byType: whole ? s.byType : {},
+    signers: whole ? signerSummaries(s.keys, s.actors) : [],
+    payloads: s.payloads,
+    externalRefs: whole ? s.externalRefs : 0,
+    findings: whole ? whole.findings : [],
+    ...(whole ? { record: whole.record } : {}),
+    warnings: s.warnings,
+    // A stop records its cause as a failure; should none be listed, the report still says why.
+    failures:
+      whole || failures.list.length > 0
+        ? failures.ordered(s.positions)
+        : [{ code: "BUNDLE_MALFORMED", message: "the bundle could not be read" }],
+    moreFailures: failures.more,
+  };
 }
