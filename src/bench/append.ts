@@ -17,7 +17,7 @@ import { initDataDir } from "../app/init.js";
 import { readActorKey } from "../app/keys.js";
 import { openNode, type RadledgerNode, nodeFactory } from "../wiring/node.js";
 import { paths } from "../app/data-dir.js";
-import { startModuleWorker } from "../adapters/node-crypto/worker-start.js";
+import { startModuleWorker } from "../adapters/threads/worker-start.js";
 import { NODE_FLAGS } from "../app/node-flags.js";
 import { RadledgerError } from "../core/errors.js";
 import { toBase64 } from "../core/bytes.js";

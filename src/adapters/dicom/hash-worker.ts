@@ -8,6 +8,7 @@ import { DicomError } from "./errors.js";
 import { hashDicomFile } from "./hasher.js";
 
 export interface HashRequest {
+  /** Numbered by WorkerPool.post. */
   id: number;
   path: string;
   highWaterMark?: number;

@@ -5,9 +5,11 @@ import { badSignatures, unpackTasks } from "../../core/bundle/entry-check.js";
 import { merkleBlockRoots } from "../../core/merkle/manifest.js";
 import { isRadledgerError } from "../../core/errors.js";
 import { rootFromMultiInclusionProof } from "../../core/merkle/multiproof.js";
-import type { BundleCheckJob, BundleCheckResult, BundleCheckWorkerData } from "./bundle-check-pool.js";
+import type { CountingWorkerData } from "../threads/worker-pool.js";
+import type { BundleCheckJob, BundleCheckResult } from "./bundle-check-pool.js";
 
-const finished = new Int32Array((workerData as BundleCheckWorkerData).finished);
+/** The jobs this worker has finished, read by the pool to choose a worker (WorkerPool countedByWorker). */
+const finished = new Int32Array((workerData as CountingWorkerData).finished);
 
 function run(job: BundleCheckJob): { result: BundleCheckResult; transfer: ArrayBuffer[] } {
   switch (job.kind) {

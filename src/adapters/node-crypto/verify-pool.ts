@@ -1,16 +1,16 @@
 /**
  * EntryVerifier on worker threads, one per core by default: Ed25519 verification is the append
  * path's dominant cost (DESIGN §8), so it runs beside the main thread, which sequences and commits.
- * Jobs go to the worker with the fewest outstanding entries.
+ * Jobs go to the worker with the fewest outstanding entries (WorkerPool, weighted by entries).
  */
 import { availableParallelism } from "node:os";
-import type { Worker } from "node:worker_threads";
-import { startModuleWorker } from "./worker-start.js";
-import { RadledgerError, type ErrorCode } from "../../core/errors.js";
+import { WorkerPool } from "../threads/worker-pool.js";
+import type { ErrorCode } from "../../core/errors.js";
 import type { EntryVerifier, VerifyOutcome, VerifyRequest } from "../../ports/verifier.js";
 
 export interface VerifyJob {
-  readonly id: number;
+  /** Numbered by WorkerPool.post. */
+  id: number;
   readonly data: ArrayBuffer;
   readonly offsets: Uint32Array;
   /** Per entry its 32-byte enrolled key, where `known[i]` is 1 (zeros otherwise). */
@@ -29,50 +29,31 @@ export interface VerifyJobResult {
 /** Fewest entries worth a job of their own: below it, a message costs more than it shares out. */
 const MIN_PART = 4;
 
-interface WorkerSlot {
-  readonly worker: Worker;
-  outstanding: number;
-}
-
 export class WorkerVerifier implements EntryVerifier {
-  readonly #slots: WorkerSlot[] = [];
-  readonly #jobs = new Map<
-    number,
-    { slot: WorkerSlot; n: number; resolve: (r: VerifyJobResult) => void; reject: (e: Error) => void }
-  >();
-  #nextId = 1;
-  #closed = false;
+  readonly #pool: WorkerPool<VerifyJob, VerifyJobResult, VerifyOutcome[]>;
 
   constructor(threads = availableParallelism()) {
-    for (let i = 0; i < Math.max(1, threads); i++) {
-      const worker = startModuleWorker("verify-worker", import.meta.url);
-      const slot: WorkerSlot = { worker, outstanding: 0 };
-      worker.on("message", (r: VerifyJobResult) => {
-        const job = this.#jobs.get(r.id);
-        if (!job) return;
-        this.#jobs.delete(r.id);
-        slot.outstanding -= job.n;
-        job.resolve(r);
-      });
-      worker.on("error", (e) => this.failSlot(slot, e));
-      worker.on("exit", (code) => {
-        if (!this.#closed) this.failSlot(slot, new Error(`verification worker exited with code ${code}`));
-      });
-      this.#slots.push(slot);
-    }
+    this.#pool = new WorkerPool({
+      module: "verify-worker",
+      callerUrl: import.meta.url,
+      workers: threads,
+      name: "verification worker",
+      closedMessage: "the verifier is closed",
+      answer: outcomes,
+    });
   }
 
   get threads(): number {
-    return this.#slots.length;
+    return this.#pool.size;
   }
 
   async verify(requests: readonly VerifyRequest[]): Promise<VerifyOutcome[]> {
-    if (this.#closed) throw new RadledgerError("NODE_CLOSED", "the verifier is closed");
+    if (this.#pool.closed) throw this.#pool.closedError();
     if (requests.length === 0) return [];
     // A small request (the entries of one wave of API calls) is shared out between the workers:
     // sent whole to one of them, it would verify on one core while the other waits, and every
     // caller of the wave would wait for the slower half.
-    const parts = Math.min(this.#slots.length, Math.ceil(requests.length / MIN_PART));
+    const parts = Math.min(this.#pool.size, Math.ceil(requests.length / MIN_PART));
     if (parts <= 1) return this.verifyOn(requests);
     const size = Math.ceil(requests.length / parts);
     const answers = await Promise.all(
@@ -82,7 +63,7 @@ export class WorkerVerifier implements EntryVerifier {
   }
 
   /** One job to the worker with the fewest outstanding entries. */
-  private async verifyOn(requests: readonly VerifyRequest[]): Promise<VerifyOutcome[]> {
+  private verifyOn(requests: readonly VerifyRequest[]): Promise<VerifyOutcome[]> {
     let total = 0;
     for (const r of requests) total += r.bytes.length;
     const data = new Uint8Array(total);
@@ -94,8 +75,6 @@ export class WorkerVerifier implements EntryVerifier {
       o += r.bytes.length;
     });
     offsets[requests.length] = o;
-    const slot = this.#slots.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
-    const id = this.#nextId++;
     // Keys packed into one buffer: a list of small typed arrays costs a structured clone each.
     const keys = new Uint8Array(32 * requests.length);
     const known = new Uint8Array(requests.length);
@@ -107,42 +86,34 @@ export class WorkerVerifier implements EntryVerifier {
         known[i] = 1;
       }
     });
-    const job: VerifyJob = { id, data: data.buffer, offsets, keys, known };
-    const result = await new Promise<VerifyJobResult>((resolve, reject) => {
-      this.#jobs.set(id, { slot, n: requests.length, resolve, reject });
-      slot.outstanding += requests.length;
-      slot.worker.postMessage(job, [data.buffer, keys.buffer, known.buffer]);
-    });
-    const outcomes: VerifyOutcome[] = new Array<VerifyOutcome>(requests.length);
-    for (let i = 0; i < requests.length; i++) {
-      if (result.status[i] !== 0)
-        outcomes[i] = {
-          ok: true,
-          leafHash: result.leafHashes.subarray(32 * i, 32 * i + 32),
-          signatureChecked: result.status[i] === 2,
-        };
-    }
-    for (const e of result.errors)
-      outcomes[e.i] = {
-        ok: false,
-        code: e.code,
-        message: e.message,
-        ...(e.at === undefined ? {} : { at: e.at }),
+    const job: VerifyJob = { id: 0, data: data.buffer, offsets, keys, known };
+    return this.#pool.post(job, requests.length, [data.buffer, keys.buffer, known.buffer]);
+  }
+
+  /** Ends the workers; jobs still out are refused (NODE_CLOSED). Again is a no-op. */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
+
+/** A job's outcomes, one per entry in order, from the worker's typed arrays. */
+function outcomes(result: VerifyJobResult): VerifyOutcome[] {
+  const n = result.status.length;
+  const list: VerifyOutcome[] = new Array<VerifyOutcome>(n);
+  for (let i = 0; i < n; i++) {
+    if (result.status[i] !== 0)
+      list[i] = {
+        ok: true,
+        leafHash: result.leafHashes.subarray(32 * i, 32 * i + 32),
+        signatureChecked: result.status[i] === 2,
       };
-    return outcomes;
   }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
-  }
-
-  private failSlot(slot: WorkerSlot, e: Error): void {
-    for (const [id, job] of this.#jobs) {
-      if (job.slot === slot) {
-        this.#jobs.delete(id);
-        job.reject(new RadledgerError("INTERNAL", `verification worker failed: ${e.message}`));
-      }
-    }
-  }
+  for (const e of result.errors)
+    list[e.i] = {
+      ok: false,
+      code: e.code,
+      message: e.message,
+      ...(e.at === undefined ? {} : { at: e.at }),
+    };
+  return list;
 }
