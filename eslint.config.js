@@ -42,7 +42,7 @@ export default tseslint.config(
     },
   },
   {
-    // The pure core runs in browsers too: no Node built-ins there (DESIGN §2, docs/architecture.md).
+    // The pure core runs in browsers too: no Node built-ins there (docs/design.md §2.8, docs/architecture.md).
     files: ["src/core/**/*.ts"],
     ignores: ["src/core/**/*.test.ts"],
     rules: {

@@ -41,7 +41,7 @@ export interface RadledgerNode {
   readonly clock: Clock;
   /** Off-ledger content behind commitments, encrypted per patient. */
   readonly vault: Vault;
-  /** Keyed pseudonym of an identifier under this institution's secret (DESIGN §5). */
+  /** Keyed pseudonym of an identifier under this institution's secret (docs/design.md §5.1). */
   pseudonym(kind: PseudonymKind, identifier: string, scope?: string): string;
   /** Subscribes to batch commits (metrics, the API); returns the unsubscribe function. */
   onCommit(listener: (info: CommitInfo) => void): () => void;
