@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 /// @title EventRecorder
 /// @notice A deliberately naive "MedRec-style" baseline: every ledger event is its own
 /// transaction that stores a record and emits an event. It exists only so that a benchmark can
-/// compare radledger's append rate with an EVM chain recording the same events (DESIGN.md §8:
+/// compare radledger's append rate with an EVM chain recording the same events (docs/performance.md:
 /// append >= 40x an EVM chain recording the same events on a local Hardhat network).
 /// Not used by radledger itself, which anchors one checkpoint per batch instead.
 contract EventRecorder {

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 /// @title RadledgerConsortium
-/// @notice Consortium registry and checkpoint anchor for radledger (DESIGN.md §3, "Anchoring").
+/// @notice Consortium registry and checkpoint anchor for radledger (docs/design.md §4.7).
 ///
 /// Each member hospital runs its own RFC 9162 transparency log and publishes C2SP checkpoints.
 /// This contract records each member's latest checkpoint and accepts a newer one only together

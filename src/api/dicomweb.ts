@@ -1,5 +1,5 @@
 /**
- * DICOMweb through the gatekeeper (DESIGN §2.6, issue 5 §4): QIDO-RS and WADO-RS requests to the
+ * DICOMweb through the gatekeeper (docs/design.md §6.6, issue 5 §4): QIDO-RS and WADO-RS requests to the
  * node under `/dicom-web/...` are decided against consent and recorded as access entries before
  * anything is served, then proxied to the archive's DICOMweb service (Orthanc's DICOMweb plugin).
  * A denied request never reaches the archive. A standard DICOMweb client pointed at
@@ -58,7 +58,7 @@ export interface DicomwebProxyOptions {
   readonly maxJsonBytes?: number;
 }
 
-/** Headers a client may use to state why it accesses (DESIGN §6 codes). */
+/** Headers a client may use to state why it accesses (docs/design.md §8.4 codes). */
 export const PURPOSE_HEADER = "x-radledger-purpose-of-use";
 export const BREAK_GLASS_HEADER = "x-radledger-break-glass";
 export const CONTEXT_HEADER = "x-radledger-context";
@@ -293,7 +293,7 @@ async function relay(
   recorded: Promise<void> | undefined,
 ): Promise<FastifyReply> {
   try {
-    // Decided, and now recorded: only from here on may anything reach the client (DESIGN §2.6).
+    // Decided, and now recorded: only from here on may anything reach the client (docs/design.md §6.1).
     await recorded;
   } catch (e) {
     res.destroy();

@@ -1,6 +1,6 @@
 /**
- * The log itself, public like the tiles it mirrors (DESIGN §3: anyone verifies; entries carry no PHI,
- * DESIGN §2.1): size and root, one entry by index or leaf hash with its inclusion proof against the
+ * The log itself, public like the tiles it mirrors (docs/design.md §2.8: anyone verifies; entries carry no PHI,
+ * docs/design.md §2.1): size and root, one entry by index or leaf hash with its inclusion proof against the
  * latest checkpoint, and RFC 9162 §2.1.3–2.1.4 proofs as JSON for clients that do not read tiles.
  * Hashes are standard base64 as in checkpoints; sizes default to the latest checkpoint's.
  */

@@ -4,7 +4,7 @@
  * width W is a prefix of every later version), so both carry immutable cache headers; the
  * checkpoint is mutable and cached for a second at most. Because they never change, the encoded
  * responses are also kept in a small in-memory LRU (by bytes), so a hot tile is served without
- * touching SQLite or re-encoding (DESIGN §8: ≥ 10,000 tile requests/s).
+ * touching SQLite or re-encoding (docs/performance.md: ≥ 10,000 tile requests/s).
  */
 import type { FastifyInstance } from "fastify";
 import { RadledgerError } from "../core/errors.js";

@@ -9,7 +9,7 @@
  * replays the change, which is harmless because registration is idempotent (the study key is a
  * keyed pseudonym of the StudyInstanceUID: STUDY_ALREADY_REGISTERED → "already registered").
  * Orthanc itself creates no change for a duplicate store, and reads never appear in the feed
- * (DESIGN §6), so the feed cannot replay a study on its own.
+ * (docs/design.md §8.2), so the feed cannot replay a study on its own.
  *
  * Failures: Orthanc or the node unavailable (category "unavailable") stops the pass without moving
  * the cursor, so the change is retried; a study that cannot be registered (deleted meanwhile,

@@ -5,7 +5,7 @@
  *   DIR/config.json             origin, institution name, creation time
  *   DIR/keys/log.key            the log key (C2SP signer key string): signs checkpoints and institution entries
  *   DIR/keys/actors/<id>.key    keys the node holds for actors who do not hold their own
- *   DIR/keys/pseudonym.secret   HMAC key for patient pseudonyms (DESIGN §5)
+ *   DIR/keys/pseudonym.secret   HMAC key for patient pseudonyms (docs/design.md §5.1)
  *   DIR/keys/vault.master       AES-256 key wrapping the vault's per-patient data keys
  *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
  *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient

@@ -1,5 +1,5 @@
 /**
- * De-identified copies of a registered study for a trial or a dataset (issue 5 §5, DESIGN §6):
+ * De-identified copies of a registered study for a trial or a dataset (issue 5 §5, docs/design.md §8.3):
  * DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile (2021b),
  *   - through Orthanc's /studies/{id}/anonymize (DicomVersion 2021b, KeepPrivateTags false) when
  *     Orthanc holds the study (or when asked), the copies downloaded as Orthanc wrote them;

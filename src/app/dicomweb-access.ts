@@ -1,5 +1,5 @@
 /**
- * The DICOMweb gatekeeper's decision and record (DESIGN §2.6): for one request about a study,
+ * The DICOMweb gatekeeper's decision and record (docs/design.md §6.6): for one request about a study,
  * series or instance, find the registered study through its keyed pseudonym, ask decide()
  * (src/domain/consent/decide.ts), and append the access.recorded entry signed by the institution —
  * permit or deny — before the proxy serves anything (appendAccessRecord, shared with the JSON API's

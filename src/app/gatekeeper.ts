@@ -1,5 +1,5 @@
 /**
- * The gatekeeper (DESIGN §2.6): before the node serves protected content — report text and other
+ * The gatekeeper (docs/design.md §2.6): before the node serves protected content — report text and other
  * vault content behind commitments, DICOMweb retrieval — it asks the consent decision, records that
  * decision (permit or deny, with its basis or reason) as an `access.recorded` entry signed by the
  * institution's log key, waits until the entry is durable, and only then lets the caller serve. The

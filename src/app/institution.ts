@@ -1,7 +1,7 @@
 /**
  * The institution as a signer: the log key, actor "institution" (as in init.ts). The node signs with
  * it only its own statements — study registrations from its PACS or folders, gatekeeper access
- * records, de-identified copies it produced — never on behalf of a person (DESIGN §5).
+ * records, de-identified copies it produced — never on behalf of a person (docs/design.md §7.4).
  */
 import type { JsonObject } from "../core/canonical-json.js";
 import { actorKeyId, type EntryRefs } from "../core/entry.js";

@@ -1,7 +1,7 @@
 /**
  * Keys the node holds: the log key and, for actors who do not hold their own (staff using the web UI,
  * demo actors), their Ed25519 seeds. Entries are always signed by the actor's key, never by the node
- * on someone's behalf with its own key (DESIGN §5).
+ * on someone's behalf with its own key (docs/design.md §7.3).
  */
 import { existsSync, readdirSync } from "node:fs";
 import type { CryptoSuite } from "../core/crypto.js";

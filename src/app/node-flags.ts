@@ -6,7 +6,7 @@
  * Why: V8 sizes the heap of a busy process by its allocation rate, not by what it keeps. Appending,
  * a node keeps ≈ 25 MB of live objects on its main thread but let the heap grow to ≈ 125 MB
  * before collecting, and each verification thread likewise; a 1,000,000-entry ingest peaked at
- * ≈ 360 MB of RSS against the 256 MB target (DESIGN §8). With these flags it peaks at ≈ 245 MB for
+ * ≈ 360 MB of RSS against the 256 MB target (docs/performance.md). With these flags it peaks at ≈ 245 MB for
  * ≈ 8 % fewer entries per second (docs/performance.md, "Memory").
  *
  * Neither flag is a limit, so neither can end a node with an out-of-memory crash (which a

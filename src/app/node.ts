@@ -47,7 +47,7 @@ export interface RadledgerNode {
   readonly dicom: DicomToolkit;
   /** Per-instance hashes behind manifest roots, de-identified copies, feed cursors (opened on first use). */
   readonly manifests: ManifestStore;
-  /** Keyed pseudonym of an identifier under this institution's secret (docs/design.md). */
+  /** Keyed pseudonym of an identifier under this institution's secret (docs/design.md §5.1). */
   pseudonym(kind: PseudonymKind, identifier: string, scope?: string): string;
   /** Subscribes to batch commits (metrics, the consortium); returns the unsubscribe function. */
   onCommit(listener: (info: CommitInfo) => void): () => void;

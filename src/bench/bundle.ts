@@ -1,6 +1,6 @@
 /**
- * Bundle verification benchmark (DESIGN §8: "bundle verification ≥ 0.8 of the Ed25519-verification
- * ceiling"): a dataset version of `entries` additions (items and annotations by several signers) is
+ * Bundle verification benchmark (docs/performance.md: bundle verification ≥ 0.8 of the Ed25519-verification
+ * ceiling): a dataset version of `entries` additions (items and annotations by several signers) is
  * appended through the real append path, sealed, exported as a bundle file, and verified
  *
  *  - by the CLI, `radledger verify BUNDLE --json` in its own process (dist/cli/main.js; start-up

@@ -1,7 +1,7 @@
 /**
  * The machine's Ed25519 verification ceiling, measured in the same run as the append benchmark:
  * `threads` worker threads verify distinct typical entry signatures in a loop for a fixed time. The
- * append path's rate divided by this is `ratioToCeiling` (DESIGN §8).
+ * append path's rate divided by this is `ratioToCeiling` (docs/performance.md).
  *
  * Distinct signatures, as a log verifies them: OpenSSL's Ed25519 verification is variable-time (a
  * sliding-window double scalar multiplication), and verifying one signature over and over lets the

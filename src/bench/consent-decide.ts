@@ -1,5 +1,5 @@
 /**
- * Benchmark helpers for the consent decision (DESIGN §8: p99 < 1 ms with 1,000,000 grants). The
+ * Benchmark helpers for the consent decision (docs/performance.md: p99 < 1 ms with 1,000,000 grants). The
  * projection indexes grants by patient, so one decision reads the actor, the part's study, the
  * patient's few grants and the pair's care relationships — its cost depends on that patient's
  * grants, not on the log. `npm run bench` fills a store (e.g. with syntheticGrantBody, signed by the

@@ -1,5 +1,5 @@
 /**
- * DICOM benchmarks (issue 5, DESIGN §8), measured side by side in one run (dicomweb in dicomweb.ts):
+ * DICOM benchmarks (issue 5, docs/performance.md), measured side by side in one run (dicomweb in dicomweb.ts):
  *
  *  registration  `radledger ingest` of a folder of synthetic studies (≥ 1 GB by default) into a
  *                fresh node — hashing (file + pixel data, worker threads), pseudonymising, staging,
@@ -76,7 +76,7 @@ export interface RegistrationBenchResult {
   readonly sha256sumParallelMBps: number;
   readonly hasherMBps: number;
   readonly registrationMBps: number;
-  /** registration ÷ sha256sum (one process): the DESIGN §8 target ≥ 0.8. */
+  /** registration ÷ sha256sum (one process): the docs/performance.md target ≥ 0.8. */
   readonly ratioToSha256sum: number;
   readonly ratioToSha256sumParallel: number;
   readonly peakRssMB: number;

@@ -1,5 +1,5 @@
 /**
- * DICOMweb benchmark (issue 5, DESIGN §8): WADO-RS retrieval of whole instances (transfer-syntax=*,
+ * DICOMweb benchmark (issue 5, docs/performance.md): WADO-RS retrieval of whole instances (transfer-syntax=*,
  * as stored) through the node's gatekeeper (decide + access.recorded + proxy) and directly from
  * Orthanc's DICOMweb plugin, same requests and concurrency, in alternating rounds: MB/s each and the
  * ratio (target ≥ 0.8), and the same with one request per study. A third side, in the same rounds,

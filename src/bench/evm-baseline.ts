@@ -1,4 +1,4 @@
-// EVM baseline for DESIGN.md §8 ("append ≥ 40× an EVM chain recording the same events"): how many
+// EVM baseline for docs/performance.md (append ≥ 40× an EVM chain recording the same events): how many
 // ledger events per second a local Hardhat network sustains when each event is its own
 // transaction to contracts/EventRecorder.sol — the design a MedRec-style system would use.
 //

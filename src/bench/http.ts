@@ -1,5 +1,5 @@
 /**
- * The HTTP benchmark (DESIGN §8, issue 4): authenticated appends over the API against the in-process
+ * The HTTP benchmark (docs/performance.md, issue 4): authenticated appends over the API against the in-process
  * append rate, measured side by side in one run, and tile requests per second.
  *
  * 1. N "studies" entries are pre-signed by their authors' keys (worker threads, before any clock).

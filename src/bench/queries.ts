@@ -1,5 +1,5 @@
 /**
- * Query benchmarks (DESIGN §8): the consent decision with 1,000,000 grants in the projection, and the
+ * Query benchmarks (docs/performance.md): the consent decision with 1,000,000 grants in the projection, and the
  * AI recall query over 1,000,000 reports. Stores are filled with ProjectionLoader (the families' own
  * apply functions) or, for the recall index, with the reports family's own row format.
  */

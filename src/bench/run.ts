@@ -148,7 +148,7 @@ if (wanted("consortium")) {
   process.stderr.write(`consortium: ${JSON.stringify(results.consortium)}\n`);
 }
 if (wanted("evm")) {
-  // The MedRec-style baseline (DESIGN §8): the same events as transactions on a local EVM chain.
+  // The MedRec-style baseline (docs/performance.md): the same events as transactions on a local EVM chain.
   const service = await startEvmService();
   try {
     const evm = await runEvmBaseline(service.rpcUrl, {

@@ -1,6 +1,6 @@
 /**
  * Canonical JSON for signed entries, following the rules of RFC 8785 (JSON Canonicalization Scheme)
- * restricted to the value types radledger allows in entries (DESIGN §2.2): objects, arrays, strings,
+ * restricted to the value types radledger allows in entries (docs/design.md §2.2): objects, arrays, strings,
  * safe integers and booleans. Floats are refused outright (RFC 8785 §3.2.2.3 would serialise them,
  * but their cross-language round-trip is where implementations disagree), and so is null, so that an
  * absent field has exactly one encoding: absence.

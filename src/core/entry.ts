@@ -1,5 +1,5 @@
 /**
- * The entry envelope shared by every record family (DESIGN §4): a signed statement encoded as
+ * The entry envelope shared by every record family (docs/log-format.md §1.2): a signed statement encoded as
  * canonical JSON (canonical-json.ts), whose exact bytes are one leaf of the log.
  *
  *   { "actor": "<actor id>", "body": {…}, "key": "<signing key id>", "origin": "<log origin>",

@@ -1,7 +1,7 @@
 /**
  * The held-key port: Ed25519 keys the node holds for actors who do not hold their own (staff using
  * the API with the node's keys, demo actors). Entries are always signed with the actor's own key,
- * never by the node's key on someone's behalf (docs/design.md). Today the keys are files of the data
+ * never by the node's key on someone's behalf (docs/design.md §7.3). Today the keys are files of the data
  * directory (src/app/keys.ts); an HSM would be another adapter of this port.
  */
 

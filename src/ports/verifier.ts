@@ -1,7 +1,7 @@
 /**
  * Entry verification off the main thread: decoding, canonical form, envelope and body schema checks,
  * the Ed25519 signature, and the leaf hash. The append path hands batches to an EntryVerifier so
- * that signature checks use every core (DESIGN §8); an inline implementation serves tests and small tools.
+ * that signature checks use every core (docs/performance.md); an inline implementation serves tests and small tools.
  */
 import type { ErrorCode } from "../core/errors.js";
 

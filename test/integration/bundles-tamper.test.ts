@@ -1,7 +1,7 @@
 /**
  * Bundles under attack: a single flipped byte anywhere — entries, inclusion proof, checkpoint, log signature,
  * witness cosignature, manifest, disclosures, files, instances, tar headers, padding, end marker —
- * must fail verification with a failure that names where, never pass and never crash (DESIGN §8).
+ * must fail verification with a failure that names where, never pass and never crash (docs/design.md §3.9).
  * Then consistency: a bundle checked against a later checkpoint of its log passes; against a
  * forked log's checkpoint (same key, another history) it fails.
  */

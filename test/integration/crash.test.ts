@@ -1,5 +1,5 @@
 /**
- * Durability under kill -9 (DESIGN §8): a child process appends in a loop and is killed with SIGKILL
+ * Durability under kill -9 (docs/design.md §3.9): a child process appends in a loop and is killed with SIGKILL
  * at random moments, 20 times over the same data directory. After each kill, every entry the child
  * had acknowledged must be in the log at its index with its leaf hash, the next start must continue
  * the same tree, and the whole log must verify from scratch.

@@ -1,4 +1,4 @@
-// RadledgerConsortium against a real Hardhat node (DESIGN.md §3 "Anchoring"): the on-chain
+// RadledgerConsortium against a real Hardhat node (docs/design.md §4.7): the on-chain
 // RFC 9162 §2.1.4.2 verifier, anchoring rules, k-of-n governance, error codes and gas per anchor.
 // Uses RADLEDGER_TEST_EVM_RPC_URL if set, else starts a node with scripts/services/hardhat.sh.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

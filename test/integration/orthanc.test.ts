@@ -245,7 +245,7 @@ describe("Orthanc client against a real Orthanc", () => {
       const key = `${dump.top.get("(0020,0011)")}/${dump.top.get("(0020,0013)")}`;
       const o = orig.get(key);
       expect(o, `anonymized instance ${key} has an original`).toBeDefined();
-      // The point of hashing pixels separately (DESIGN §6): same pixels before and after.
+      // The point of hashing pixels separately (docs/design.md §8.1): same pixels before and after.
       expect(hashes.pixelDataSha256).toBe(o!.pixel);
 
       for (const s of identifying)

@@ -1,5 +1,5 @@
 /**
- * Event sourcing property (DESIGN §2.4): random sequences of valid and invalid entries across the
+ * Event sourcing property (docs/design.md §2.4): random sequences of valid and invalid entries across the
  * record families are appended; every refused entry leaves no trace (log size and every projection
  * row unchanged), and the projection rebuilt from scratch equals the live one (verify replays the log
  * and compares every row).

@@ -1,5 +1,5 @@
 /**
- * Tamper evidence (DESIGN §8): altering one byte of a stored entry, of a stored hash, or of a stored
+ * Tamper evidence (docs/design.md §3.9): altering one byte of a stored entry, of a stored hash, or of a stored
  * checkpoint makes `radledger verify` exit 1 and name the place.
  */
 import Database from "better-sqlite3";

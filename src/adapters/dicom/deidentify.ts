@@ -5,7 +5,7 @@
  * Streaming: header elements are read and rewritten one top-level element at a time (a sequence is
  * read whole — they are small); the Pixel Data (7FE0,0010) value is copied through chunk by chunk,
  * byte for byte, in the transfer syntax it was stored in. So the de-identified file's pixel-data and
- * per-frame hashes equal the original's (DESIGN §6), and no file is ever held in memory.
+ * per-frame hashes equal the original's (docs/design.md §8.1), and no file is ever held in memory.
  *
  * Actions (PS3.15 E.3.1), applied to attributes at every nesting level:
  *   X        removed (and every private attribute, E.3.10 retain options not applied)
@@ -345,7 +345,7 @@ export async function deidentifyFile(input: string, output: string, o: Deidentif
         });
       emitBefore(h.tag);
       if (h.tag === T.PixelData) {
-        // Copied through as stored: same bytes, same hashes (the point of DESIGN §6).
+        // Copied through as stored: same bytes, same hashes (the point of docs/design.md §8.1).
         const vr = h.vr ?? "OW";
         out.push(elementHeader(h.tag, vr, h.length, syntax));
         if (h.length !== UNDEFINED) {

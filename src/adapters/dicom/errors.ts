@@ -3,8 +3,8 @@
  *
  * Every error carries a stable UPPER_SNAKE `code` that callers (CLI, HTTP problem responses,
  * tests) match on; messages are for humans and may change. They never include attribute values
- * read from a file (a Patient ID in an error message would leak PHI into logs, DESIGN §2.1 and
- * §5), only tags, offsets and lengths.
+ * read from a file (a Patient ID in an error message would leak PHI into logs, docs/design.md §2.1 and
+ * §5.6), only tags, offsets and lengths.
  *
  * Both classes extend the project-wide RadledgerError, so the codes are in src/core/errors.ts
  * (with their category: HTTP status and CLI exit code) and in docs/errors.md.

@@ -206,7 +206,7 @@ describe("hashDicomStream on synthetic instances", () => {
 
 describe("hostile input", () => {
   // Whatever the bytes, the reader either succeeds or throws a coded DicomError: never another
-  // exception, never a hang (DESIGN §8: malformed input gives a clear error, not a crash).
+  // exception, never a hang (docs/design.md §3.9: malformed input gives a clear error, not a crash).
   const samples = [
     study.instances.find((i) => i.transferSyntaxUid === TS.ExplicitLE)!.bytes,
     study.instances.find((i) => i.transferSyntaxUid === TS.ImplicitLE)!.bytes,

@@ -4,7 +4,7 @@
  * One pass over the bytes of a file computes
  *   - the SHA-256 of the whole file (every byte, as read from disk), and
  *   - the SHA-256 of the Pixel Data (7FE0,0010) value bytes as stored, so that the hash
- *     survives de-identification (which rewrites header attributes but not pixels) — DESIGN §6,
+ *     survives de-identification (which rewrites header attributes but not pixels) — docs/design.md §8.1,
  * while parsing only the element headers and the few attribute values the ledger needs.
  *
  * Memory: the file is read with a large highWaterMark and hashed chunk by chunk; attribute
@@ -22,9 +22,9 @@
  *   - PS3.10 §7.1: 128-byte preamble, "DICM", File Meta Information in Explicit VR LE.
  *
  * PRIVACY: `patientId` is returned raw so that the caller can pseudonymise it (HMAC with the
- * institution secret, DESIGN §5). It must never leave the node: never log it, never put it in
- * an entry, an error, a metric or an HTTP answer. The UIDs are also identifying (DESIGN §4,
- * "no UIDs that identify the patient leave the node unhashed").
+ * institution secret, docs/design.md §5.1). It must never leave the node: never log it, never put it in
+ * an entry, an error, a metric or an HTTP answer. The UIDs are also identifying (docs/design.md §5.5,
+ * "DICOM UIDs leave the node only as keyed pseudonyms").
  */
 import { createHash } from "node:crypto";
 import { type FileHandle, open, readdir, stat } from "node:fs/promises";

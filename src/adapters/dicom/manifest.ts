@@ -7,8 +7,8 @@
  *
  * The leaves are the 32-byte instance hashes sorted bytewise, duplicates removed: a manifest
  * describes a set of instances, so it must not depend on the order in which a PACS lists them,
- * nor change when the same instance is stored twice (Orthanc ignores duplicate stores, DESIGN
- * §6). Which hash goes in (fileSha256 or pixelDataSha256) is the caller's choice.
+ * nor change when the same instance is stored twice (Orthanc ignores duplicate stores, docs/design.md
+ * §8.2). Which hash goes in (fileSha256 or pixelDataSha256) is the caller's choice.
  *
  * The tree is the core's (src/core/merkle/manifest.ts, RFC 9162 = RFC 6962 §2.1): the same
  * construction as the dataset and timepoint manifests a bundle verifier recomputes. This adapter adds

@@ -1,5 +1,5 @@
 // Typed client for contracts/RadledgerConsortium.sol over any EVM JSON-RPC endpoint (Hardhat in
-// tests, Besu QBFT in a consortium; DESIGN.md §3 "Anchoring"). The compiled ABI and bytecode are
+// tests, Besu QBFT in a consortium; docs/design.md §4.7). The compiled ABI and bytecode are
 // committed under ./artifacts, so nothing here needs a Solidity compiler.
 //
 // Writes are serialised per client (one account, one nonce sequence) and each waits for its

@@ -1,4 +1,4 @@
-// EVM anchoring adapter (DESIGN.md §3 "Anchoring"): RadledgerConsortium client and coded errors.
+// EVM anchoring adapter (docs/design.md §4.7): RadledgerConsortium client and coded errors.
 export { EvmConnection, evmChain, type EvmConfig } from "./connection.js";
 export {
   ConsortiumClient,

@@ -1,6 +1,6 @@
 /**
  * EntryVerifier on worker threads, one per core by default: Ed25519 verification is the append
- * path's dominant cost (DESIGN §8), so it runs beside the main thread, which sequences and commits.
+ * path's dominant cost (docs/performance.md), so it runs beside the main thread, which sequences and commits.
  * Jobs go to the worker with the fewest outstanding entries (WorkerPool, weighted by entries).
  */
 import { availableParallelism } from "node:os";

@@ -119,7 +119,7 @@ const uploadSchema = z.looseObject({
   ParentSeries: z.string(),
   ParentStudy: z.string(),
   Path: z.string(),
-  /** "AlreadyStored" for a duplicate, which creates no /changes entry (DESIGN §6). */
+  /** "AlreadyStored" for a duplicate, which creates no /changes entry (docs/design.md §8.2). */
   Status: z.string(),
 });
 export type OrthancUploadResult = z.infer<typeof uploadSchema>;
@@ -339,7 +339,7 @@ export class OrthancClient {
    * POST /studies/{id}/anonymize, synchronously: a new study, de-identified per DICOM PS3.15
    * Annex E Basic Application Level Confidentiality Profile of the chosen edition (2021b by
    * default). No "Transcode" is requested, so Orthanc rewrites header attributes only and the
-   * Pixel Data bytes stay identical (pixelDataSha256 unchanged, DESIGN §6). New UIDs are
+   * Pixel Data bytes stay identical (pixelDataSha256 unchanged, docs/design.md §8.1). New UIDs are
    * generated consistently within the call (the U action of Table E.1-1).
    */
   async anonymizeStudy(id: string, options: AnonymizeOptions = {}): Promise<OrthancAnonymizeResult> {

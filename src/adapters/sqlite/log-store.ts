@@ -1,6 +1,6 @@
 /**
  * SQLite storage (better-sqlite3 12) for the log and its projections: the embedded default
- * (DESIGN §2.7). WAL journal with synchronous=FULL, so a commit that returned survives kill -9 and
+ * (docs/design.md §2.7). WAL journal with synchronous=FULL, so a commit that returned survives kill -9 and
  * power loss; one transaction per append batch (entries, tiles, projection rows, checkpoint).
  * Schema: docs/log-format.md §Storage.
  */

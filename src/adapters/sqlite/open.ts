@@ -2,7 +2,7 @@
  * How every SQLite database of a node is opened (log, vault, credentials, manifests, witness,
  * consortium): one place for the error a missing or unreadable file becomes, and for the pragmas
  * durability depends on. Writers use WAL with synchronous = FULL, so a committed transaction survives
- * power loss (the ledger acknowledges an entry only after its commit, DESIGN §3); readers open the
+ * power loss (the ledger acknowledges an entry only after its commit, docs/design.md §4.4); readers open the
  * file read-only and must find it; both wait up to 5 s for a writer's lock instead of failing.
  */
 import Database from "better-sqlite3";

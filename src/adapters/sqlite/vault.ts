@@ -1,5 +1,5 @@
 /**
- * Vault on SQLite and node:crypto (DESIGN §5). Each patient has a random 256-bit data key, stored
+ * Vault on SQLite and node:crypto (docs/design.md §5.3). Each patient has a random 256-bit data key, stored
  * wrapped (AES-256-GCM) under the institution's master key with the patient pseudonym as associated
  * data. Each item is salt || canonical content, encrypted with AES-256-GCM under the data key with
  * its commitment as associated data, so a ciphertext cannot be moved to another commitment or patient.

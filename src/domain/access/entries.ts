@@ -1,6 +1,6 @@
 /**
- * Access family (DESIGN §4, area 3): every gatekeeper decision, permit or deny, is recorded by the
- * node itself (the institution key) before anything is served (DESIGN §2.6), and break-glass permits
+ * Access family (docs/families/access.md, area 3): every gatekeeper decision, permit or deny, is recorded by the
+ * node itself (the institution key) before anything is served (docs/design.md §2.6), and break-glass permits
  * wait in a review queue until an auditor closes them. A permit is admitted only if the basis it
  * records permits the access at the entry's time — the same checks decide() makes — so the log never
  * holds a permit without a valid consent, care relationship, own-record or break-glass basis.

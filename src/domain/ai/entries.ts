@@ -1,5 +1,5 @@
 /**
- * AI provenance family (DESIGN §4, mission area 2): model versions as registered devices, each
+ * AI provenance family (docs/families/ai.md, mission area 2): model versions as registered devices, each
  * inference they make on a study, and a radiologist's disposition of an AI finding. A report
  * contribution of AI origin must reference an inference of a registered, non-retired model version
  * (enforced in the reports family), which is what makes the recall query — every report, study and

@@ -36,7 +36,7 @@ export function aiRecall(
   // Rows are "report <report> <study> <patient>" (reports/entries.ts aiUsageRow) or
   // "study <study> <patient>" (an inference on a study, ai/entries.ts). One Set per pass: filling
   // three growing Sets in one loop measured ≈ 1.8× slower over 50,000 rows (allocation pressure),
-  // and this query has a 100 ms budget over 1,000,000 reports (DESIGN §8).
+  // and this query has a 100 ms budget over 1,000,000 reports (docs/performance.md).
   const rows = state.lookupValues("ai.usage", doc.id);
   const fields = rows.map((value) => {
     const a = value.indexOf(" ");

@@ -1,5 +1,5 @@
 /**
- * The consent decision (DESIGN §2.5, IHE BALP AuthZconsent): may this actor open this part of this
+ * The consent decision (docs/design.md §6.2, IHE BALP AuthZconsent): may this actor open this part of this
  * patient's record for this purpose at this time? A pure function over the projection that the
  * gatekeeper calls before serving, and that the access family re-uses to check the basis a recorded
  * permit claims. It reads the actor, the part's study (and report) document, the patient's grants and

@@ -1,5 +1,5 @@
 /**
- * Consent family (DESIGN §4, area 4): a patient's grants and revocations, and the care relationships
+ * Consent family (docs/families/consent.md, area 4): a patient's grants and revocations, and the care relationships
  * the institution records — the two bases on which the gatekeeper permits access (besides the
  * patient's own access and break-glass). Only the patient's enrolled key grants or revokes, or the
  * institution (institution or admin key) acting on the patient's documented request, which the entry

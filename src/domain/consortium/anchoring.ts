@@ -1,5 +1,5 @@
 /**
- * Anchoring this node's log on the consortium chain (DESIGN §3 "Anchoring"): on a schedule, the
+ * Anchoring this node's log on the consortium chain (docs/design.md §4.7): on a schedule, the
  * newest *final* checkpoint (cosigned per the policy; the newest checkpoint when no witnessing is
  * required) is sent to RadledgerConsortium.anchor with the RFC 9162 consistency proof from the
  * checkpoint the chain holds. The chain refuses anything else, so the node checks first, locally,

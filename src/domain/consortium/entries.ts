@@ -1,7 +1,7 @@
 /**
  * Consortium family: the one entry that joins a patient's records across institutions.
  *
- * Pseudonyms are unlinkable across institutions by design (DESIGN §5: HMAC under each
+ * Pseudonyms are unlinkable across institutions by design (docs/design.md §5.1: HMAC under each
  * institution's secret). A patient who wants one view of who accessed their imaging anywhere in the
  * consortium links their pseudonyms themselves: in each institution's log, with the patient key
  * enrolled there, they sign `patient.pseudonym.linked` naming their pseudonym at the other

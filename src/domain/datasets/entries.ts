@@ -1,5 +1,5 @@
 /**
- * Datasets family (DESIGN §4, area 6): de-identified datasets built from items (a de-identified image
+ * Datasets family (docs/families/datasets.md, area 6): de-identified datasets built from items (a de-identified image
  * set's manifest root and source institution) and annotations (annotator, label schema, tool and
  * version, content hash), with vendor contributions, sealed versions, sharing under a data-use
  * agreement, and model validations against a sealed version.

@@ -1,5 +1,5 @@
 /**
- * FHIR R4 (4.0.1) resources from the ledger's projections (DESIGN §6): pure functions, one per
+ * FHIR R4 (4.0.1) resources from the ledger's projections (docs/fhir.md): pure functions, one per
  * resource kind, from projection documents to FHIR JSON. Identifiers are the ledger's own: entry ids
  * (64 hex digits, valid FHIR ids), actor ids, and pseudonyms for patients — never PHI.
  *

@@ -1,5 +1,5 @@
 /**
- * Identity family (DESIGN §4): the institution's genesis, actor enrolment with roles and an Ed25519
+ * Identity family (docs/families/identity.md): the institution's genesis, actor enrolment with roles and an Ed25519
  * key, role changes, key rotation and revocation. Who may sign what is the core of the permission
  * model: the append path admits an entry only if its key is enrolled to its actor, not retired or
  * revoked, and the actor holds a role the entry type lists (entry order in the log decides; a

@@ -1,5 +1,5 @@
 /**
- * Imaging family (DESIGN §4): a study registered on the ledger by its pseudonymous patient,
+ * Imaging family (docs/families/imaging.md): a study registered on the ledger by its pseudonymous patient,
  * modality, body part, series and the Merkle root of its instance hashes. The study's DICOM UIDs
  * never leave the node: `studyKey` and `seriesKey` are keyed pseudonyms of them, which also makes
  * registration idempotent (the same study from a folder and from Orthanc is registered once).

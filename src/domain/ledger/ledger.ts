@@ -1,5 +1,5 @@
 /**
- * The append path (DESIGN §3 "Integration"): submitted entries are verified on worker threads in
+ * The append path (docs/design.md §4.4): submitted entries are verified on worker threads in
  * chunks, then admitted one by one in log order against the projection state (enrolment, roles,
  * references, family rules), sequenced, hashed into the tree, and committed in one transaction with
  * their projection changes and a newly signed checkpoint. Only after the commit returns — the batch

@@ -2,7 +2,7 @@
  * Projection state as the append path sees it: a write buffer layered over the committed store.
  * Each entry writes into its own layer; the layer is merged into the batch layer only if the entry
  * is admitted, so a refused entry leaves no trace. The batch layer becomes the list of mutations
- * committed with the entries in one transaction (DESIGN §2.4: state is a projection of the log).
+ * committed with the entries in one transaction (docs/design.md §2.4: state is a projection of the log).
  */
 import type { JsonObject } from "../../core/canonical-json.js";
 import type {

@@ -2,7 +2,7 @@
  * The log's Merkle tree over stored tiles. Each stored tile keeps every perfect-subtree hash of one
  * height-8 subtree — its 256 tree-level-8L hashes (what tlog-tiles serves) and the 254 hashes above
  * them — so that any perfect node, and therefore any RFC 9162 proof, is a few tile reads with no
- * rehashing (DESIGN §8: proofs p99 < 1 ms at 10M entries).
+ * rehashing (docs/performance.md: proofs p99 < 1 ms at 10M entries).
  *
  * Layout of TileRecord.nodes: tile level r (0..7) starts at hash offset 512 - 2^(9-r) and holds up
  * to 2^(8-r) hashes; 510 hashes (16,320 bytes) in all. A level-r node at offset k within a partial

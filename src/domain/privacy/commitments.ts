@@ -1,5 +1,5 @@
 /**
- * Content commitments (DESIGN §5): SHA-256(32-byte random salt || canonical JSON of the content).
+ * Content commitments (docs/design.md §5.2): SHA-256(32-byte random salt || canonical JSON of the content).
  * The commitment goes on the ledger; salt and content stay off it, in the vault. Without the salt a
  * commitment reveals nothing even about guessable content (a short impression, a measurement).
  */

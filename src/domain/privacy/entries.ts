@@ -1,7 +1,7 @@
 /**
  * Privacy family: erasure is recorded on the log (who erased which pseudonymous patient's
  * off-ledger data, when, why) while the data itself — the patient's vault key, salts and content — is
- * destroyed off-ledger (DESIGN §5, crypto-shredding). The log keeps verifying: it never held the
+ * destroyed off-ledger (docs/design.md §5.4, crypto-shredding). The log keeps verifying: it never held the
  * content, only commitments that can no longer be opened.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * Keyed pseudonyms (DESIGN §5): HMAC-SHA-256 under the institution's secret, so an identifier is
+ * Keyed pseudonyms (docs/design.md §5.1): HMAC-SHA-256 under the institution's secret, so an identifier is
  * stable inside the institution and unlinkable outside it. The input is domain-separated by kind so
  * a patient id and a study UID with the same text never collide. Who controls the inputs: the PACS
  * or RIS supplies the identifiers; they never leave the node — only the pseudonyms do.

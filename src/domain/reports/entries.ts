@@ -1,5 +1,5 @@
 /**
- * Reports family (DESIGN §4, mission area 1): a report is opened for a study; each specialist's
+ * Reports family (docs/families/reports.md, mission area 1): a report is opened for a study; each specialist's
  * section, measurement and consultation is its own signed, attributed contribution; sign-off lists
  * every contribution and freezes the set; afterwards only amendments and addenda, which reference
  * what they change, can add to it. AI-derived content is marked by origin and must reference an

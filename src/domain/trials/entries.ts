@@ -1,5 +1,5 @@
 /**
- * Trials family (DESIGN §4, area 5): a trial registered by sponsor and protocol id, subjects enrolled
+ * Trials family (docs/families/trials.md, area 5): a trial registered by sponsor and protocol id, subjects enrolled
  * under trial-specific pseudonyms, imaging timepoints carried as de-identified manifest roots, reads
  * with their measurement commitments, and corrections. Nothing is ever replaced silently: a second
  * timepoint with the same label, or a second read of a timepoint by the same reader, is refused, and
