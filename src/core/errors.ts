@@ -86,7 +86,7 @@ export const ERROR_CODES = {
   KEY_ALREADY_ENROLLED: "conflict",
   ACTOR_UNKNOWN: "unprocessable",
   ACTOR_ALREADY_ENROLLED: "conflict",
-  ROLE_NOT_PERMITTED: "unprocessable",
+  ROLE_NOT_PERMITTED: "forbidden",
   GENESIS_REQUIRED: "unprocessable",
   GENESIS_ALREADY_PRESENT: "conflict",
   // trials rules

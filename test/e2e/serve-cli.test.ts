@@ -20,6 +20,7 @@ let study: SyntheticStudy;
 let subject = "";
 let patient = "";
 let server: Awaited<ReturnType<typeof startServe>>;
+let closeNodeDir = async (): Promise<void> => undefined;
 
 /** Entries admitted by the serving node's appender so far, from its Prometheus metrics. */
 async function admitted(): Promise<number> {
@@ -59,12 +60,14 @@ beforeAll(async () => {
     )
   ).leafHash;
   patient = t.node.pseudonym("patient", study.patient.id);
-  await t.close();
+  await t.node.close(); // the directory stays: `radledger serve` opens it next
+  closeNodeDir = () => t.close();
   server = await startServe(dataDir);
 }, 120_000);
 
 afterAll(async () => {
   await server.stop();
+  await closeNodeDir();
   tmp.remove();
 });
 
@@ -97,8 +100,11 @@ test("writing verbs run in the serving node, through its appender; reading verbs
     "--json",
   ]);
   expect(deid.code, deid.stderr).toBe(0);
-  expect(JSON.parse(deid.stdout)).toMatchObject({ entryType: "trial.timepoint.imaged", instanceCount: 2 });
-  expect(readdirSync(out)).toHaveLength(2);
+  expect(JSON.parse(deid.stdout)).toMatchObject({
+    entryType: "trial.timepoint.imaged",
+    instanceCount: study.instances.length,
+  });
+  expect(readdirSync(out)).toHaveLength(study.instances.length);
 
   // erase: recorded on the log by the serving node.
   const erase = await runCli(["erase", "patient", "--data", dataDir, "--patient", patient, "--json"]);
@@ -112,7 +118,7 @@ test("writing verbs run in the serving node, through its appender; reading verbs
   // Reading verbs, beside the running node.
   const query = await runCli(["query", "study", studyId.slice(0, 12), "--data", dataDir, "--json"]);
   expect(query.code, query.stderr).toBe(0);
-  expect(JSON.parse(query.stdout)).toMatchObject({ id: studyId });
+  expect(JSON.parse(query.stdout)).toMatchObject({ study: { id: studyId } });
 
   const fhirFile = join(tmp.path, "fhir.json");
   const fhir = await runCli(["export", "fhir", "--data", dataDir, "--patient", patient, "--out", fhirFile]);

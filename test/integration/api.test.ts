@@ -101,6 +101,60 @@ beforeAll(async () => {
 
 afterAll(async () => api.close());
 
+describe("the one append door", () => {
+  test("whichever way an entry comes in, the signer's role is checked once, by the ledger, with one code", async () => {
+    // ext-1 is a radiologist: it may open a report but not register a study (technologist, admin…).
+    const selfSigned = api.t.sign(ext, "study.registered", studyBody(PA));
+    expectProblem(
+      await api.call("POST", "/api/v1/entries", {
+        token: await api.token("ext-1"),
+        raw: selfSigned,
+        contentType: "application/vnd.radledger.entry+json",
+      }),
+      403,
+      "ROLE_NOT_PERMITTED",
+    );
+    expectProblem(
+      await api.call("POST", "/api/v1/entries/study.registered", {
+        token: tokens["rad-1"]!,
+        body: { body: studyBody(PA) },
+      }),
+      403,
+      "ROLE_NOT_PERMITTED",
+    );
+  });
+
+  test("an entry too large for a tile's entry bundle is refused by the appender's limit", async () => {
+    const big = {
+      ...(JSON.parse(
+        new TextDecoder().decode(api.t.sign(ext, "report.opened", { reportKind: "x" }, { study })),
+      ) as J),
+    };
+    big.body = { reportKind: "diagnostic", note: "x".repeat(70_000) };
+    expectProblem(
+      await api.call("POST", "/api/v1/entries", { token: await api.token("ext-1"), body: { entry: big } }),
+      413,
+      "ENTRY_TOO_LARGE",
+    );
+  });
+
+  test("the metrics count every writer's appends, the gatekeeper's access records included", async () => {
+    const admittedNow = async (): Promise<number> =>
+      Number(
+        /^radledger_appends_total\{outcome="admitted"\} (\d+)$/m.exec(
+          (await api.call("GET", "/metrics")).text,
+        )![1],
+      );
+    const before = await admittedNow();
+    const size = api.t.node.ledger.size;
+    // A read of report content appends no entry of the caller's, only the gatekeeper's record.
+    const read = await api.call("GET", `/api/v1/reports/${report}/content`, { token: tokens["rad-2"]! });
+    expectProblem(read, 403, "ACCESS_DENIED"); // denied, and the denial recorded
+    expect(api.t.node.ledger.size).toBe(size + 1);
+    expect(await admittedNow()).toBe(before + 1);
+  });
+});
+
 describe("authentication", () => {
   test("no token, a malformed, unknown, expired or revoked token are 401 with their codes", async () => {
     const me = (token?: string) => api.call("GET", "/api/v1/auth/me", token === undefined ? {} : { token });
@@ -276,7 +330,7 @@ describe("entries", () => {
         body: { body: { reportKind: "diagnostic" }, refs: { study } },
       }),
       403,
-      "FORBIDDEN_ROLE",
+      "ROLE_NOT_PERMITTED",
     );
     const bad = await api.call("POST", "/api/v1/entries/report.opened", {
       token: tokens["rad-1"]!,

@@ -9,7 +9,7 @@ import { describe, expect, test } from "vitest";
 import { layerBoundaries } from "../../eslint.boundaries.js";
 
 const linter = new Linter({ configType: "flat" });
-const config = [{ languageOptions: { parser: tseslint.parser } }, ...layerBoundaries];
+const config = [{ files: ["**/*.ts"], languageOptions: { parser: tseslint.parser } }, ...layerBoundaries];
 
 /** The rule ids that refuse `source` in a file of `layer`, imported statically and dynamically. */
 function refusals(layer: string, target: string): { static: string[]; dynamic: string[] } {
