@@ -5,7 +5,7 @@
  *
  * Resuming without missing or duplicating a study: the feed position (the `Seq` of the last change
  * handled) is kept in the manifest store and advanced only after the change is fully handled — the
- * study's entry durable (appendOne resolved) or the study found not registrable. A crash in between
+ * study's entry durable (the appender resolved) or the study found not registrable. A crash in between
  * replays the change, which is harmless because registration is idempotent (the study key is a
  * keyed pseudonym of the StudyInstanceUID: STUDY_ALREADY_REGISTERED → "already registered").
  * Orthanc itself creates no change for a duplicate store, and reads never appear in the feed

@@ -168,7 +168,7 @@ export function registeredStudyId(node: RadledgerNode, studyKey: string): string
  * append and the store update), they are restored when the manifest is the same.
  *
  * Order (crash safety): manifest rows are written first (study id unset), then the entry is
- * appended (durable when appendOne resolves), then the study id is set. A crash in between leaves
+ * appended (durable when the appender resolves), then the study id is set. A crash in between leaves
  * rows that the next run of the same study overwrites or completes.
  */
 export async function registerStaged(
