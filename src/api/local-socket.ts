@@ -30,12 +30,12 @@ export interface LocalSocket {
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Past the limit the rest is read and dropped, so that the caller gets the answer, not a reset.
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY)
-      throw new RadledgerError("BODY_TOO_LARGE", `arguments larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
   }
+  if (size > MAX_BODY) throw new RadledgerError("BODY_TOO_LARGE", `arguments larger than ${MAX_BODY} bytes`);
   return Buffer.concat(chunks).toString("utf8");
 }
 

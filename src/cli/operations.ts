@@ -26,8 +26,6 @@ import { operationEnv } from "../wiring/operations.js";
 
 export interface RunOptions<N extends OperationName> {
   readonly onProgress?: (p: OperationProgress<N>) => void;
-  /** Told when the operation goes to the serving node instead of running here. */
-  readonly onRemote?: (socketPath: string) => void;
 }
 
 export async function runWritingOperation<N extends OperationName>(
@@ -41,9 +39,7 @@ export async function runWritingOperation<N extends OperationName>(
     node = openNode(dir);
   } catch (e) {
     if (!(isRadledgerError(e) && e.code === "STORE_LOCKED")) throw e;
-    const path = localSocketPath(dir);
-    options.onRemote?.(path);
-    return viaSocket(path, name, args, options.onProgress, e);
+    return viaSocket(localSocketPath(dir), name, args, options.onProgress, e);
   }
   try {
     return await runOperation(node, operationEnv, name, args, options.onProgress);
