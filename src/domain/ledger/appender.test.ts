@@ -36,24 +36,34 @@ function manualSchedule(): { schedule: (task: () => void) => void; run(): void }
 }
 
 describe("appender decorators", () => {
-  test("coalesce: submissions of one turn reach the ledger as one batch, answers go back by position", async () => {
+  test("coalesce: single entries of one turn reach the ledger as one batch, answers go back by position", async () => {
     const ledger = fakeLedger();
     const turn = manualSchedule();
     const append = coalesce(ledger.append, turn.schedule);
     const a = append([{ bytes: bytes(3) }]);
-    const b = append([{ bytes: bytes(3, 0) }, { bytes: bytes(3) }]);
+    const b = append([{ bytes: bytes(3, 0) }]);
     const c = append([{ bytes: bytes(3) }]);
+    expect(ledger.calls).toEqual([]); // nothing before the turn ends
     turn.run();
     const [ra, rb, rc] = await Promise.all([a, b, c]);
-    expect(ledger.calls).toEqual([4]);
+    expect(ledger.calls).toEqual([3]);
     expect(ra).toMatchObject([{ ok: true, index: 0 }]);
-    expect(rb).toMatchObject([{ ok: false }, { ok: true, index: 1 }]);
-    expect(rc).toMatchObject([{ ok: true, index: 2 }]);
+    expect(rb).toMatchObject([{ ok: false }]);
+    expect(rc).toMatchObject([{ ok: true, index: 1 }]);
     // The next turn is a batch of its own.
     const d = append([{ bytes: bytes(3) }]);
     turn.run();
-    expect(await d).toMatchObject([{ ok: true, index: 3 }]);
-    expect(ledger.calls).toEqual([4, 1]);
+    expect(await d).toMatchObject([{ ok: true, index: 2 }]);
+    expect(ledger.calls).toEqual([3, 1]);
+  });
+
+  test("coalesce: a batch of several entries goes on at once, without waiting for the turn", async () => {
+    const ledger = fakeLedger();
+    const turn = manualSchedule();
+    const append = coalesce(ledger.append, turn.schedule);
+    const bulk = await append([{ bytes: bytes(3) }, { bytes: bytes(3) }]);
+    expect(bulk.map((r) => r.ok && r.index)).toEqual([0, 1]);
+    expect(ledger.calls).toEqual([2]);
   });
 
   test("coalesce: a failing ledger call rejects every submitter of that batch", async () => {

@@ -9,8 +9,8 @@
  * decorators, each testable alone; `createAppender` is the one place where the stack is built and its
  * order can be read:
  *
- *   observe (timing, outcome counts) → limitEntrySize (ENTRY_TOO_LARGE) → coalesce (one batch per
- *   event-loop turn) → Ledger.append (verify, admit, commit)
+ *   observe (timing, outcome counts) → limitEntrySize (ENTRY_TOO_LARGE) → coalesce (a turn's single
+ *   entries as one batch) → Ledger.append (verify, admit, commit)
  *
  * Coalescing is what lets many concurrent API requests share one verification message to the worker
  * threads and one durable commit, as a bulk append does; each submitter still gets its own result.
@@ -73,16 +73,18 @@ export function limitEntrySize(next: AppendFn, maxBytes = MAX_ENTRY_SIZE): Appen
 }
 
 /**
- * Gathers every batch submitted during one turn of the event loop into one call of `next`. A turn's
- * single submission passes through as it is; several are joined and their answers handed back by
- * position.
+ * Gathers the single entries submitted during one turn of the event loop (concurrent API requests,
+ * gatekeeper records) into one call of `next`, their answers handed back by position. A batch of
+ * several entries is a batch already and goes on at once: joining bulk batches would only make them
+ * wait for one another (a joined batch larger than the ledger's pending window waits for the ledger
+ * to drain completely, which empties its verification pipeline).
  */
 export function coalesce(
   next: AppendFn,
   schedule: (task: () => void) => void = (task) => setImmediate(task),
 ): AppendFn {
   interface Waiting {
-    readonly batch: readonly Submission[];
+    readonly submission: Submission;
     resolve(results: AppendResult[]): void;
     reject(error: unknown): void;
   }
@@ -90,25 +92,22 @@ export function coalesce(
   const flush = (): void => {
     const waiting = queue;
     queue = [];
-    const joined = waiting.length === 1 ? waiting[0]!.batch : waiting.flatMap((w) => w.batch);
-    next(joined).then(
+    next(waiting.map((w) => w.submission)).then(
       (results) => {
-        let start = 0;
-        for (const w of waiting) {
-          w.resolve(waiting.length === 1 ? results : results.slice(start, start + w.batch.length));
-          start += w.batch.length;
-        }
+        waiting.forEach((w, i) => w.resolve([results[i]!]));
       },
       (e: unknown) => {
         for (const w of waiting) w.reject(e);
       },
     );
   };
-  return (batch) =>
-    new Promise((resolve, reject) => {
+  return (batch) => {
+    if (batch.length !== 1) return next(batch);
+    return new Promise((resolve, reject) => {
       if (queue.length === 0) schedule(flush);
-      queue.push({ batch, resolve, reject });
+      queue.push({ submission: batch[0]!, resolve, reject });
     });
+  };
 }
 
 /** Times each call and counts what it admitted, for every subscriber. */
