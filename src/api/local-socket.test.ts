@@ -63,7 +63,7 @@ describe("the serving node's local socket", () => {
     const error = (r: { lines: unknown[] }): unknown =>
       (r.lines.at(-1) as { error?: { code: string } }).error?.code;
     expect(error(await call("/v1/operations/format-disk", "{}"))).toBe("ROUTE_NOT_FOUND");
-    expect(error(await call("/v1/operations/erase", "{}", "GET"))).toBe("ROUTE_NOT_FOUND");
+    expect(error(await call("/v1/operations/erase", "", "GET"))).toBe("ROUTE_NOT_FOUND");
     expect(error(await call("/v1/operations/erase", "{not json"))).toBe("JSON_INVALID");
     expect(error(await call("/v1/operations/erase", JSON.stringify({ patient: "x", reason: "r" })))).toBe(
       "INPUT_INVALID",

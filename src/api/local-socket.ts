@@ -50,6 +50,14 @@ async function handle(
   res: ServerResponse,
   onError: (e: RadledgerError) => void,
 ): Promise<void> {
+  // The body is read first, whatever the request: an answer while the caller still writes would
+  // reset its connection instead of telling it what was wrong.
+  let body: string | RadledgerError;
+  try {
+    body = await readBody(req);
+  } catch (e) {
+    body = toRadledgerError(e);
+  }
   const name = /^\/v1\/operations\/([a-z-]{1,32})$/.exec(req.url ?? "")?.[1];
   if (req.method !== "POST" || name === undefined || !isOperationName(name)) {
     res.writeHead(404, { "content-type": "application/x-ndjson" });
@@ -59,7 +67,8 @@ async function handle(
   }
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   try {
-    const args = parseStrictJson(await readBody(req));
+    if (body instanceof RadledgerError) throw body;
+    const args = parseStrictJson(body);
     const result = await runOperation(node, env, name, args, (progress) => line(res, { progress }));
     line(res, { result });
   } catch (e) {

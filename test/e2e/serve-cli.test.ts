@@ -176,6 +176,12 @@ test("the serving node refuses what it would refuse locally, with the same codes
   const bad = await runCli(["erase", "patient", "--data", dataDir, "--patient", "pt_nope"]);
   expect(bad.stderr).toContain("CLI_USAGE");
   expect(bad.code).toBe(2);
+  // Reading verbs check their input too: an export for something that is not a pseudonym is no
+  // empty bundle with exit 0.
+  const fhir = await runCli(["export", "fhir", "--data", dataDir, "--patient", "Jane Doe"]);
+  expect(fhir.stderr).toContain("CLI_USAGE");
+  expect(fhir.code).toBe(2);
+  expect(fhir.stdout).toBe("");
   // Erasing twice: the erasure is recorded once.
   const again = await runCli(["erase", "patient", "--data", dataDir, "--patient", patient, "--json"]);
   expect(again.code, again.stderr).toBe(0);

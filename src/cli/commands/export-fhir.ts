@@ -5,6 +5,7 @@ import { nodeFactory } from "../../wiring/node.js";
 import { formatTime } from "../../core/entry.js";
 import { RadledgerError } from "../../core/errors.js";
 import { fhirExport, type FhirScope } from "../../domain/fhir/export.js";
+import { pseudonym } from "../../domain/schemas.js";
 
 /** `radledger export fhir`: a FHIR R4 Bundle of Provenance, AuditEvent, Consent, Device, DiagnosticReport. */
 export function registerExportFhir(program: Command): void {
@@ -35,6 +36,11 @@ export function registerExportFhir(program: Command): void {
         const given = [o.patient, o.report, o.since].filter((x) => x !== undefined);
         if (given.length !== 1)
           throw new RadledgerError("CLI_USAGE", "give exactly one of --patient, --report, --since");
+        if (o.patient !== undefined && !pseudonym.safeParse(o.patient).success)
+          throw new RadledgerError(
+            "CLI_USAGE",
+            "--patient must be a patient pseudonym (pt_ followed by 43 base64url characters)",
+          );
         const scope: FhirScope =
           o.patient !== undefined
             ? { patient: o.patient }
