@@ -55,6 +55,15 @@ export interface ConsortiumStatus {
 
 const withoutText = ({ text: _text, ...rest }: EvidenceRecord): Omit<EvidenceRecord, "text"> => rest;
 
+/** Proven equivocations and unproven observations counted apart, the evidence without its files. */
+function alarmsOf(evidence: readonly EvidenceRecord[]): ConsortiumStatus["alarms"] {
+  return {
+    equivocations: evidence.filter((e) => e.kind !== "unproven").length,
+    unproven: evidence.filter((e) => e.kind === "unproven").length,
+    evidence: evidence.map(withoutText),
+  };
+}
+
 function published(c: CosignedCheckpoint | undefined): ConsortiumStatus["cosigning"]["published"] {
   return c && { size: c.size, final: c.final, witnesses: c.witnesses, publishedAt: c.publishedAt };
 }
@@ -87,11 +96,7 @@ export function serviceStatus(service: ConsortiumService, node: RadledgerNode): 
       ...(latestFinal ? { finalSize: latestFinal.size } : {}),
     },
     mirrors: service.mirrors.map((m) => m.status()),
-    alarms: {
-      equivocations: evidence.filter((e) => e.kind !== "unproven").length,
-      unproven: evidence.filter((e) => e.kind === "unproven").length,
-      evidence: evidence.map(withoutText),
-    },
+    alarms: alarmsOf(evidence),
     anchoring: {
       configured: service.anchorer !== undefined,
       ...(latestAnchor ? { latest: latestAnchor } : {}),
@@ -158,11 +163,7 @@ export function readConsortiumStatus(dir: string, { crypto, storage }: Consortiu
         ...(final ? { finalSize: final.size } : {}),
       },
       mirrors,
-      alarms: {
-        equivocations: evidence.filter((e) => e.kind !== "unproven").length,
-        unproven: evidence.filter((e) => e.kind === "unproven").length,
-        evidence: evidence.map(withoutText),
-      },
+      alarms: alarmsOf(evidence),
       anchoring: {
         configured: config.anchor !== undefined,
         ...(latestAnchor ? { latest: latestAnchor } : {}),

@@ -1,64 +1,26 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import type { RadledgerError } from "../../core/errors.js";
 import type { HeldKey } from "../../app/keys.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
-import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
+import {
+  admitted,
+  refusedCode,
+  sectionContent,
+  seedReportScene,
+} from "../../../test/helpers/report-scene.js";
+import { fakeHash, studyBody } from "../../../test/helpers/fixtures.js";
 import { listReports, modelsUsedInReport, reportView } from "./queries.js";
 
 let t: TestNode;
 let neuro: HeldKey, cardio: HeldKey, tech: HeldKey, clin: HeldKey, ai: HeldKey;
 let patient: string, study: string, model: string, inference: string;
 
-const content = (section: string, role: string, extra: Record<string, string> = {}) => ({
-  section,
-  role,
-  contentCommitment: fakeHash(),
-  origin: "human",
-  ...extra,
-});
-
-async function ok(bytes: Uint8Array): Promise<string> {
-  return (await t.node.appender.append(bytes)).leafHash;
-}
-
-async function refused(bytes: Uint8Array): Promise<string> {
-  const size = t.node.ledger.size;
-  const [r] = await t.node.appender.appendAll([bytes]);
-  expect(r!.ok).toBe(false);
-  expect(t.node.ledger.size).toBe(size);
-  return (r as { error: RadledgerError }).error.code;
-}
+const content = sectionContent;
+const ok = (bytes: Uint8Array): Promise<string> => admitted(t, bytes);
+const refused = (bytes: Uint8Array): Promise<string> => refusedCode(t, bytes);
 
 beforeEach(async () => {
   t = await makeNode();
-  neuro = await t.enrol("rad-neuro", ["radiologist"], {
-    displayName: "Dr Neuro",
-    specialty: "neuroradiology",
-  });
-  cardio = await t.enrol("rad-cardio", ["radiologist"], { specialty: "cardiac-imaging" });
-  tech = await t.enrol("tech-1", ["technologist"]);
-  clin = await t.enrol("clin-1", ["clinician"]);
-  ai = await t.enrol("ai-engine", ["ai-system"], { kind: "system" });
-  patient = fakePseudonym();
-  study = await ok(t.sign(t.institution, "study.registered", studyBody(patient)));
-  model = await ok(
-    t.sign(t.admin, "ai.model.registered", {
-      vendor: "Acme AI",
-      name: "BrainSeg",
-      version: "2.1.0",
-      artifactHash: fakeHash(),
-      regulatoryId: "K999999",
-      intendedUse: "brain lesion segmentation",
-    }),
-  );
-  inference = await ok(
-    t.sign(
-      ai,
-      "ai.inference",
-      { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-node-1" },
-      { model, study },
-    ),
-  );
+  ({ neuro, cardio, tech, clin, ai, patient, study, model, inference } = await seedReportScene(t));
 });
 afterEach(async () => t.close());
 

@@ -1,0 +1,79 @@
+/**
+ * The scene the reports and AI families' tests share: a radiologist of each specialty, a
+ * technologist, a clinician and an AI system enrolled, one study, one registered model version and one
+ * inference of it on the study.
+ */
+import { expect } from "vitest";
+import type { RadledgerError } from "../../src/core/errors.js";
+import type { HeldKey } from "../../src/app/keys.js";
+import { fakeHash, fakePseudonym, studyBody } from "./fixtures.js";
+import type { TestNode } from "./node.js";
+
+export interface ReportScene {
+  readonly neuro: HeldKey;
+  readonly cardio: HeldKey;
+  readonly tech: HeldKey;
+  readonly clin: HeldKey;
+  readonly ai: HeldKey;
+  readonly patient: string;
+  readonly study: string;
+  readonly model: string;
+  readonly inference: string;
+}
+
+/** Appends an entry that must be admitted; its id. */
+export async function admitted(t: TestNode, bytes: Uint8Array): Promise<string> {
+  return (await t.node.appender.append(bytes)).leafHash;
+}
+
+/** Appends an entry that must be refused, leaving the log as it was; the refusal's code. */
+export async function refusedCode(t: TestNode, bytes: Uint8Array): Promise<string> {
+  const size = t.node.ledger.size;
+  const [r] = await t.node.appender.appendAll([bytes]);
+  expect(r!.ok).toBe(false);
+  expect(t.node.ledger.size).toBe(size);
+  return (r as { error: RadledgerError }).error.code;
+}
+
+/** A section's body with a fresh content commitment. */
+export const sectionContent = (section: string, role: string, extra: Record<string, string> = {}) => ({
+  section,
+  role,
+  contentCommitment: fakeHash(),
+  origin: "human",
+  ...extra,
+});
+
+export async function seedReportScene(t: TestNode): Promise<ReportScene> {
+  const neuro = await t.enrol("rad-neuro", ["radiologist"], {
+    displayName: "Dr Neuro",
+    specialty: "neuroradiology",
+  });
+  const cardio = await t.enrol("rad-cardio", ["radiologist"], { specialty: "cardiac-imaging" });
+  const tech = await t.enrol("tech-1", ["technologist"]);
+  const clin = await t.enrol("clin-1", ["clinician"]);
+  const ai = await t.enrol("ai-engine", ["ai-system"], { kind: "system" });
+  const patient = fakePseudonym();
+  const study = await admitted(t, t.sign(t.institution, "study.registered", studyBody(patient)));
+  const model = await admitted(
+    t,
+    t.sign(t.admin, "ai.model.registered", {
+      vendor: "Acme AI",
+      name: "BrainSeg",
+      version: "2.1.0",
+      artifactHash: fakeHash(),
+      regulatoryId: "K999999",
+      intendedUse: "brain lesion segmentation",
+    }),
+  );
+  const inference = await admitted(
+    t,
+    t.sign(
+      ai,
+      "ai.inference",
+      { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-node-1" },
+      { model, study },
+    ),
+  );
+  return { neuro, cardio, tech, clin, ai, patient, study, model, inference };
+}
