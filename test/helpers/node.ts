@@ -10,6 +10,8 @@ import type { EntryRefs } from "../../src/core/entry.js";
 import { initDataDir } from "../../src/app/init.js";
 import { readActorKey, signAs, type HeldKey } from "../../src/app/keys.js";
 import { openNode, type NodeOptions, type RadledgerNode, nodeFactory } from "../../src/wiring/node.js";
+import { expect } from "vitest";
+import type { RadledgerError } from "../../src/core/errors.js";
 import { INSTITUTION_ACTOR } from "../../src/domain/identity/state.js";
 
 export const ORIGIN = "radledger.test-hospital.example/log";
@@ -28,6 +30,8 @@ export interface TestNode {
   sign(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs, time?: number): Uint8Array;
   /** Enrols a new actor with a fresh key (signed by the admin) and returns its key. */
   enrol(actorId: string, roles: string[], extra?: JsonObject): Promise<HeldKey>;
+  /** Appends an entry that must be refused and leave no trace in the log; the refusal's code. */
+  refusal(bytes: Uint8Array): Promise<string>;
   reopen(options?: NodeOptions): Promise<void>;
   close(): Promise<void>;
 }
@@ -73,6 +77,13 @@ export async function makeNode(options: NodeOptions = { verifyThreads: 0 }): Pro
         }),
       );
       return key;
+    },
+    async refusal(bytes) {
+      const size = node.ledger.size;
+      const [r] = await node.appender.appendAll([bytes]);
+      expect(r!.ok).toBe(false);
+      expect(node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
+      return (r as { error: RadledgerError }).error.code;
     },
     async reopen(o = options) {
       await node.close();

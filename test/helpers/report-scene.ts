@@ -3,8 +3,6 @@
  * technologist, a clinician and an AI system enrolled, one study, one registered model version and one
  * inference of it on the study.
  */
-import { expect } from "vitest";
-import type { RadledgerError } from "../../src/core/errors.js";
 import type { HeldKey } from "../../src/app/keys.js";
 import { fakeHash, fakePseudonym, studyBody } from "./fixtures.js";
 import type { TestNode } from "./node.js";
@@ -24,15 +22,6 @@ export interface ReportScene {
 /** Appends an entry that must be admitted; its id. */
 export async function admitted(t: TestNode, bytes: Uint8Array): Promise<string> {
   return (await t.node.appender.append(bytes)).leafHash;
-}
-
-/** Appends an entry that must be refused, leaving the log as it was; the refusal's code. */
-export async function refusedCode(t: TestNode, bytes: Uint8Array): Promise<string> {
-  const size = t.node.ledger.size;
-  const [r] = await t.node.appender.appendAll([bytes]);
-  expect(r!.ok).toBe(false);
-  expect(t.node.ledger.size).toBe(size);
-  return (r as { error: RadledgerError }).error.code;
 }
 
 /** A section's body with a fresh content commitment. */

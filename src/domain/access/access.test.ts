@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { JsonObject } from "../../core/canonical-json.js";
 import type { EntryRefs } from "../../core/entry.js";
-import type { RadledgerError } from "../../core/errors.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
 import type { HeldKey } from "../../app/keys.js";
@@ -32,14 +31,6 @@ beforeEach(async () => {
   series = (body.series as { seriesKey: string }[])[0]!.seriesKey;
 });
 afterEach(async () => t.close());
-
-async function refusal(bytes: Uint8Array): Promise<string> {
-  const size = t.node.ledger.size;
-  const [r] = await t.node.appender.appendAll([bytes]);
-  expect(r!.ok).toBe(false);
-  expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
-  return (r as { error: RadledgerError }).error.code;
-}
 
 async function admit(bytes: Uint8Array): Promise<string> {
   return (await t.node.appender.append(bytes)).leafHash;
@@ -149,35 +140,35 @@ describe("access.recorded", () => {
   test("only the institution key (the gatekeeper) records accesses", async () => {
     await grantTo("rad-1");
     const { body, refs } = accessRecordFor(query(), "read", decide(t.node.store, query()));
-    expect(await refusal(record(body, refs, t.admin))).toBe("ROLE_NOT_PERMITTED");
+    expect(await t.refusal(record(body, refs, t.admin))).toBe("ROLE_NOT_PERMITTED");
     const rad = await t.enrol("rad-2", ["radiologist"]);
-    expect(await refusal(record(body, refs, rad))).toBe("ROLE_NOT_PERMITTED");
+    expect(await t.refusal(record(body, refs, rad))).toBe("ROLE_NOT_PERMITTED");
   });
 
   test("a permit records a basis and a deny none; consent and care, and only they, carry their reference", async () => {
     const grant = await grantTo("rad-1");
     const care = await careFor("rad-1");
-    expect(await refusal(record(recordBody()))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(record(recordBody({ basis: { kind: "consent" } })))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(record(recordBody({ basis: { kind: "care" } }), { grant }))).toBe(
+    expect(await t.refusal(record(recordBody()))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(record(recordBody({ basis: { kind: "consent" } })))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(record(recordBody({ basis: { kind: "care" } }), { grant }))).toBe(
       "ACCESS_BASIS_INVALID",
     );
-    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant, care }))).toBe(
+    expect(await t.refusal(record(recordBody({ basis: { kind: "consent" } }), { grant, care }))).toBe(
       "ACCESS_BASIS_INVALID",
     );
-    expect(await refusal(record(recordBody({ basis: { kind: "consent" }, reason: "x" }), { grant }))).toBe(
+    expect(await t.refusal(record(recordBody({ basis: { kind: "consent" }, reason: "x" }), { grant }))).toBe(
       "ACCESS_BASIS_INVALID",
     );
     expect(
-      await refusal(
+      await t.refusal(
         record(recordBody({ decision: "deny", basis: { kind: "care" }, reason: "no-grant" }), { care }),
       ),
     ).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(record(recordBody({ decision: "deny" })))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(record(recordBody({ decision: "deny", reason: "no-grant" }), { grant }))).toBe(
+    expect(await t.refusal(record(recordBody({ decision: "deny" })))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(record(recordBody({ decision: "deny", reason: "no-grant" }), { grant }))).toBe(
       "ACCESS_BASIS_INVALID",
     );
-    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: study }))).toBe(
+    expect(await t.refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: study }))).toBe(
       "ENTRY_REF_WRONG_TYPE",
     );
     await admit(record(recordBody({ basis: { kind: "consent" } }), { grant }));
@@ -190,17 +181,17 @@ describe("access.recorded", () => {
     const grant = await grantTo("rad-1", { purposes: ["HRESCH"] });
     const consent = (o: JsonObject): Uint8Array =>
       record(recordBody({ basis: { kind: "consent" }, ...o }), { grant });
-    expect(await refusal(consent({}))).toBe("ACCESS_BASIS_INVALID"); // purpose TREAT not granted
-    expect(await refusal(consent({ purpose: "HRESCH", actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(consent({}))).toBe("ACCESS_BASIS_INVALID"); // purpose TREAT not granted
+    expect(await t.refusal(consent({ purpose: "HRESCH", actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
     await admit(consent({ purpose: "HRESCH" }));
     const expired = await grantTo("rad-1", {
       period: { start: "2020-01-01T00:00:00.000Z", end: "2021-01-01T00:00:00.000Z" },
     });
-    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: expired }))).toBe(
+    expect(await t.refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: expired }))).toBe(
       "ACCESS_BASIS_INVALID",
     );
     await admit(t.sign(pt, "consent.revoked", {}, { grant }));
-    expect(await refusal(consent({ purpose: "HRESCH" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(consent({ purpose: "HRESCH" }))).toBe("ACCESS_BASIS_INVALID");
     const otherPatient = await admit(
       t.sign(t.admin, "consent.granted", {
         patient: fakePseudonym(),
@@ -211,7 +202,7 @@ describe("access.recorded", () => {
         onBehalf: { documentCommitment: fakeHash(), reason: "paper-form" },
       }),
     );
-    expect(await refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: otherPatient }))).toBe(
+    expect(await t.refusal(record(recordBody({ basis: { kind: "consent" } }), { grant: otherPatient }))).toBe(
       "PATIENT_MISMATCH",
     );
   });
@@ -221,19 +212,19 @@ describe("access.recorded", () => {
     const other = await careFor("rad-1", fakePseudonym());
     const byCare = (o: JsonObject, ref = care): Uint8Array =>
       record(recordBody({ basis: { kind: "care" }, ...o }), { care: ref });
-    expect(await refusal(byCare({ actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(byCare({ purpose: "HRESCH" }))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(byCare({}, other))).toBe("PATIENT_MISMATCH");
+    expect(await t.refusal(byCare({ actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(byCare({ purpose: "HRESCH" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(byCare({}, other))).toBe("PATIENT_MISMATCH");
     await admit(byCare({ part: { kind: "series", id: series, study } }));
     await admit(t.sign(t.admin, "care.ended", {}, { care }));
-    expect(await refusal(byCare({}))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(byCare({}))).toBe("ACCESS_BASIS_INVALID");
   });
 
   test("a patient basis is the patient's own actor", async () => {
     await admit(record(recordBody({ actor: "pt-actor-1", purpose: "PATRQT", basis: { kind: "patient" } })));
-    expect(await refusal(record(recordBody({ basis: { kind: "patient" } })))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(record(recordBody({ basis: { kind: "patient" } })))).toBe("ACCESS_BASIS_INVALID");
     const other = await t.enrol("pt-actor-2", ["patient"], { patient: fakePseudonym() });
-    expect(await refusal(record(recordBody({ actor: other.actor, basis: { kind: "patient" } })))).toBe(
+    expect(await t.refusal(record(recordBody({ actor: other.actor, basis: { kind: "patient" } })))).toBe(
       "ACCESS_BASIS_INVALID",
     );
   });
@@ -242,15 +233,15 @@ describe("access.recorded", () => {
     await grantTo("rad-1");
     const strangers = await admit(t.sign(t.institution, "study.registered", studyBody()));
     const deny = { decision: "deny", reason: "part-not-of-patient" };
-    expect(await refusal(record(recordBody({ ...deny, part: { kind: "study", id: strangers } })))).toBe(
+    expect(await t.refusal(record(recordBody({ ...deny, part: { kind: "study", id: strangers } })))).toBe(
       "PATIENT_MISMATCH",
     );
     const otherSeries = "se_" + fakePseudonym().slice(3);
     expect(
-      await refusal(record(recordBody({ ...deny, part: { kind: "series", id: otherSeries, study } }))),
+      await t.refusal(record(recordBody({ ...deny, part: { kind: "series", id: otherSeries, study } }))),
     ).toBe("ACCESS_PART_INVALID");
     expect(
-      await refusal(
+      await t.refusal(
         record(recordBody({ ...deny, part: { kind: "series", id: "1.2.840.10008.5.1", study } })),
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");
@@ -303,7 +294,7 @@ describe("break-glass and its review", () => {
       id: review,
       noteCommitment: note,
     });
-    expect(await refusal(t.sign(auditor, "access.reviewed", { outcome: "unjustified" }, { access }))).toBe(
+    expect(await t.refusal(t.sign(auditor, "access.reviewed", { outcome: "unjustified" }, { access }))).toBe(
       "ACCESS_ALREADY_REVIEWED",
     );
   });
@@ -311,12 +302,12 @@ describe("break-glass and its review", () => {
   test("break-glass needs clinical staff, ETREAT and the clinical record", async () => {
     const bg = (o: JsonObject): Uint8Array =>
       record(recordBody({ purpose: "ETREAT", basis: { kind: "break-glass", reason: "emergency" }, ...o }));
-    expect(await refusal(bg({ actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(bg({ purpose: "TREAT" }))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(bg({ part: { kind: "dataset", id: fakeHash() } }))).toBe("ACCESS_BASIS_INVALID");
-    expect(await refusal(bg({ actor: "nobody" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(bg({ actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(bg({ purpose: "TREAT" }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(bg({ part: { kind: "dataset", id: fakeHash() } }))).toBe("ACCESS_BASIS_INVALID");
+    expect(await t.refusal(bg({ actor: "nobody" }))).toBe("ACCESS_BASIS_INVALID");
     expect(
-      await refusal(
+      await t.refusal(
         record(recordBody({ purpose: "ETREAT", basis: { kind: "break-glass", reason: "free text here" } })),
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");
@@ -326,14 +317,14 @@ describe("break-glass and its review", () => {
   test("only auditors review, only break-glass permits, never their own", async () => {
     const access = await admit(gatekeeper(emergency()));
     const rad = await t.enrol("rad-2", ["radiologist"]);
-    expect(await refusal(t.sign(rad, "access.reviewed", { outcome: "justified" }, { access }))).toBe(
+    expect(await t.refusal(t.sign(rad, "access.reviewed", { outcome: "justified" }, { access }))).toBe(
       "ROLE_NOT_PERMITTED",
     );
     const ordinary = await admit(gatekeeper(query({ actor: "cur-1" })));
     expect(
-      await refusal(t.sign(auditor, "access.reviewed", { outcome: "justified" }, { access: ordinary })),
+      await t.refusal(t.sign(auditor, "access.reviewed", { outcome: "justified" }, { access: ordinary })),
     ).toBe("ACCESS_NOT_BREAK_GLASS");
-    expect(await refusal(t.sign(auditor, "access.reviewed", { outcome: "fine" }, { access }))).toBe(
+    expect(await t.refusal(t.sign(auditor, "access.reviewed", { outcome: "fine" }, { access }))).toBe(
       "ENTRY_SCHEMA_INVALID",
     );
     // A clinician who is also an auditor cannot close their own emergency access.
@@ -341,7 +332,7 @@ describe("break-glass and its review", () => {
     const own = await admit(
       gatekeeper(query({ actor: "cli-aud", purpose: "ETREAT", breakGlass: { reason: "emergency" } })),
     );
-    expect(await refusal(t.sign(both, "access.reviewed", { outcome: "justified" }, { access: own }))).toBe(
+    expect(await t.refusal(t.sign(both, "access.reviewed", { outcome: "justified" }, { access: own }))).toBe(
       "ACCESS_SELF_REVIEW",
     );
     await admit(t.sign(both, "access.reviewed", { outcome: "escalated" }, { access }));

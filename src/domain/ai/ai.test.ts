@@ -5,12 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { HeldKey } from "../../app/keys.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
-import {
-  admitted,
-  refusedCode,
-  sectionContent,
-  seedReportScene,
-} from "../../../test/helpers/report-scene.js";
+import { admitted, sectionContent, seedReportScene } from "../../../test/helpers/report-scene.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
 import { aiRecall, listModels } from "./queries.js";
 
@@ -20,7 +15,7 @@ let patient: string, study: string, model: string, inference: string;
 
 const content = sectionContent;
 const ok = (bytes: Uint8Array): Promise<string> => admitted(t, bytes);
-const refused = (bytes: Uint8Array): Promise<string> => refusedCode(t, bytes);
+const refused = (bytes: Uint8Array): Promise<string> => t.refusal(bytes);
 
 beforeEach(async () => {
   t = await makeNode();

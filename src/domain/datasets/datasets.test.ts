@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { JsonObject } from "../../core/canonical-json.js";
 import type { EntryRefs } from "../../core/entry.js";
-import type { RadledgerError } from "../../core/errors.js";
 import { fromHex, toHex } from "../../core/bytes.js";
 import type { HeldKey } from "../../app/keys.js";
 import { auditDataDir } from "../../wiring/audit.js";
@@ -43,11 +42,7 @@ async function ok(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs
 }
 
 async function refused(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string> {
-  const size = t.node.ledger.size;
-  const [r] = await t.node.appender.appendAll([t.sign(key, type, body, refs)]);
-  expect(r!.ok).toBe(false);
-  expect(t.node.ledger.size).toBe(size);
-  return (r as { error: RadledgerError }).error.code;
+  return t.refusal(t.sign(key, type, body, refs));
 }
 
 const item = (overrides: JsonObject = {}): JsonObject => ({

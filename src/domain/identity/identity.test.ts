@@ -11,14 +11,6 @@ afterEach(async () => {
   await t.close();
 });
 
-async function refusal(bytes: Uint8Array): Promise<string> {
-  const size = t.node.ledger.size;
-  const [r] = await t.node.appender.appendAll([bytes]);
-  expect(r!.ok).toBe(false);
-  expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
-  return (r as { error: RadledgerError }).error.code;
-}
-
 describe("identity rules at append time", () => {
   test("an admin enrols an actor whose key then signs; the enrolment is projected", async () => {
     const rad = await t.enrol("rad-1", ["radiologist"], { displayName: "Dr A", specialty: "neuroradiology" });
@@ -32,24 +24,24 @@ describe("identity rules at append time", () => {
 
   test("entries by unknown keys, by keys of another actor, and with bad signatures are refused", async () => {
     const stranger = newKey("rad-x");
-    expect(await refusal(t.sign(stranger, "role.granted", { actorId: "admin", role: "auditor" }))).toBe(
+    expect(await t.refusal(t.sign(stranger, "role.granted", { actorId: "admin", role: "auditor" }))).toBe(
       "KEY_UNKNOWN",
     );
     const impostor = { ...t.admin, actor: "rad-1" };
     await t.enrol("rad-1", ["radiologist"]);
-    expect(await refusal(t.sign(impostor, "role.granted", { actorId: "rad-1", role: "auditor" }))).toBe(
+    expect(await t.refusal(t.sign(impostor, "role.granted", { actorId: "rad-1", role: "auditor" }))).toBe(
       "KEY_UNKNOWN",
     );
     const good = t.sign(t.admin, "role.granted", { actorId: "rad-1", role: "auditor" });
     const text = new TextDecoder().decode(good);
     const tampered = new TextEncoder().encode(text.replace('"auditor"', '"curator"'));
-    expect(await refusal(tampered)).toBe("ENTRY_BAD_SIGNATURE");
+    expect(await t.refusal(tampered)).toBe("ENTRY_BAD_SIGNATURE");
   });
 
   test("only admins enrol, and non-admins cannot grant roles", async () => {
     const rad = await t.enrol("rad-1", ["radiologist"]);
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(rad, "actor.enrolled", {
           actorId: "rad-2",
           kind: "staff",
@@ -58,7 +50,7 @@ describe("identity rules at append time", () => {
         }),
       ),
     ).toBe("ROLE_NOT_PERMITTED");
-    expect(await refusal(t.sign(rad, "role.granted", { actorId: "rad-1", role: "admin" }))).toBe(
+    expect(await t.refusal(t.sign(rad, "role.granted", { actorId: "rad-1", role: "admin" }))).toBe(
       "ROLE_NOT_PERMITTED",
     );
   });
@@ -66,7 +58,7 @@ describe("identity rules at append time", () => {
   test("duplicate actors and keys, and reuse of a key are refused", async () => {
     const rad = await t.enrol("rad-1", ["radiologist"]);
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.admin, "actor.enrolled", {
           actorId: "rad-1",
           kind: "staff",
@@ -76,7 +68,7 @@ describe("identity rules at append time", () => {
       ),
     ).toBe("ACTOR_ALREADY_ENROLLED");
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.admin, "actor.enrolled", {
           actorId: "rad-2",
           kind: "staff",
@@ -97,14 +89,14 @@ describe("identity rules at append time", () => {
         newPublicKey: toBase64(next.publicKey),
       }),
     );
-    expect(await refusal(t.sign(rad, "role.granted", { actorId: "admin", role: "auditor" }))).toBe(
+    expect(await t.refusal(t.sign(rad, "role.granted", { actorId: "admin", role: "auditor" }))).toBe(
       "KEY_REVOKED",
     );
     await t.node.appender.append(t.sign(next, "role.granted", { actorId: "admin", role: "auditor" }));
     await t.node.appender.append(
       t.sign(t.admin, "key.revoked", { actorId: "rad-1", keyId: next.keyId, reason: "compromised" }),
     );
-    expect(await refusal(t.sign(next, "role.revoked", { actorId: "admin", role: "auditor" }))).toBe(
+    expect(await t.refusal(t.sign(next, "role.revoked", { actorId: "admin", role: "auditor" }))).toBe(
       "KEY_REVOKED",
     );
     expect(t.node.store.getDoc("key", next.keyId)).toMatchObject({
@@ -117,10 +109,10 @@ describe("identity rules at append time", () => {
     const a = await t.enrol("rad-1", ["radiologist"]);
     const b = await t.enrol("rad-2", ["radiologist"]);
     expect(
-      await refusal(t.sign(a, "key.revoked", { actorId: "rad-2", keyId: b.keyId, reason: "other" })),
+      await t.refusal(t.sign(a, "key.revoked", { actorId: "rad-2", keyId: b.keyId, reason: "other" })),
     ).toBe("ROLE_NOT_PERMITTED");
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.admin, "key.revoked", {
           actorId: "institution",
           keyId: t.institution.keyId,
@@ -132,12 +124,12 @@ describe("identity rules at append time", () => {
 
   test("schema, origin, time window, genesis and type rules are enforced with codes", async () => {
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.admin, "actor.enrolled", { actorId: "rad-1", kind: "staff", roles: [], publicKey: "x" }),
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.admin, "actor.enrolled", {
           actorId: "p1",
           kind: "patient",
@@ -148,9 +140,9 @@ describe("identity rules at append time", () => {
         }),
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");
-    expect(await refusal(t.sign(t.admin, "no.such-type", {}))).toBe("ENTRY_UNKNOWN_TYPE");
+    expect(await t.refusal(t.sign(t.admin, "no.such-type", {}))).toBe("ENTRY_UNKNOWN_TYPE");
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(
           t.admin,
           "role.granted",
@@ -161,7 +153,7 @@ describe("identity rules at append time", () => {
       ),
     ).toBe("ENTRY_TIME_OUT_OF_WINDOW");
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.institution, "institution.genesis", {
           name: "Again",
           logVerifierKey: t.node.verifierKey,
@@ -174,7 +166,7 @@ describe("identity rules at append time", () => {
         .decode(t.sign(t.admin, "role.granted", { actorId: "admin", role: "auditor" }))
         .replace("test-hospital", "other-hospital"),
     );
-    expect(await refusal(other)).toMatch(/ENTRY_WRONG_ORIGIN|ENTRY_BAD_SIGNATURE/);
+    expect(await t.refusal(other)).toMatch(/ENTRY_WRONG_ORIGIN|ENTRY_BAD_SIGNATURE/);
   });
 
   test("the same entry twice is a duplicate", async () => {

@@ -13,14 +13,6 @@ import { pseudonym } from "./pseudonyms.js";
 
 let t: TestNode;
 
-async function refusal(bytes: Uint8Array): Promise<string> {
-  const size = t.node.ledger.size;
-  const [r] = await t.node.appender.appendAll([bytes]);
-  expect(r!.ok).toBe(false);
-  expect(t.node.ledger.size).toBe(size); // a refused entry leaves no trace in the log
-  return (r as { error: RadledgerError }).error.code;
-}
-
 describe("privacy: patient.data.erased", () => {
   beforeEach(async () => {
     t = await makeNode();
@@ -53,22 +45,22 @@ describe("privacy: patient.data.erased", () => {
   test("only the institution and admins sign it, once per patient, with a reason code", async () => {
     const rad = await t.enrol("rad-1", ["radiologist"]);
     const patient = fakePseudonym();
-    expect(await refusal(t.sign(rad, "patient.data.erased", { patient, reason: "patient-request" }))).toBe(
+    expect(await t.refusal(t.sign(rad, "patient.data.erased", { patient, reason: "patient-request" }))).toBe(
       "ROLE_NOT_PERMITTED",
     );
     await t.node.appender.append(
       t.sign(t.institution, "patient.data.erased", { patient, reason: "patient-request" }),
     );
-    expect(await refusal(t.sign(t.admin, "patient.data.erased", { patient, reason: "again" }))).toBe(
+    expect(await t.refusal(t.sign(t.admin, "patient.data.erased", { patient, reason: "again" }))).toBe(
       "PATIENT_ALREADY_ERASED",
     );
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.admin, "patient.data.erased", { patient: fakePseudonym(), reason: "asked by phone" }),
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");
     expect(
-      await refusal(
+      await t.refusal(
         t.sign(t.admin, "patient.data.erased", { patient: "MRN-12345", reason: "patient-request" }),
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");

@@ -1,12 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { HeldKey } from "../../app/keys.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
-import {
-  admitted,
-  refusedCode,
-  sectionContent,
-  seedReportScene,
-} from "../../../test/helpers/report-scene.js";
+import { admitted, sectionContent, seedReportScene } from "../../../test/helpers/report-scene.js";
 import { fakeHash, studyBody } from "../../../test/helpers/fixtures.js";
 import { listReports, modelsUsedInReport, reportView } from "./queries.js";
 
@@ -16,7 +11,7 @@ let patient: string, study: string, model: string, inference: string;
 
 const content = sectionContent;
 const ok = (bytes: Uint8Array): Promise<string> => admitted(t, bytes);
-const refused = (bytes: Uint8Array): Promise<string> => refusedCode(t, bytes);
+const refused = (bytes: Uint8Array): Promise<string> => t.refusal(bytes);
 
 beforeEach(async () => {
   t = await makeNode();

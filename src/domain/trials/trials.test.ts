@@ -37,11 +37,7 @@ async function ok(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs
 
 /** Appends an entry that must be refused; checks the log did not grow and returns the code. */
 async function refused(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string> {
-  const size = t.node.ledger.size;
-  const [r] = await t.node.appender.appendAll([t.sign(key, type, body, refs)]);
-  expect(r!.ok).toBe(false);
-  expect(t.node.ledger.size).toBe(size);
-  return (r as { error: RadledgerError }).error.code;
+  return t.refusal(t.sign(key, type, body, refs));
 }
 
 const trialBody = (overrides: JsonObject = {}): JsonObject => ({
