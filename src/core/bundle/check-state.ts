@@ -1,0 +1,249 @@
+/**
+ * The state of one bundle verification (src/core/bundle/verify.ts): what has been read and found so
+ * far (BundleCheck), what only the closing checks read again (EntriesRead), the signature checks in
+ * flight (SignatureBatches), reading the next file in archive order, and the one builder that turns
+ * the state into the report — after the last stage, or when a stage stopped the verification.
+ */
+import { toBase64 } from "../bytes.js";
+import type { Checkpoint } from "../checkpoint.js";
+import type { CryptoSuite } from "../crypto.js";
+import { isRadledgerError } from "../errors.js";
+import type { KindResult } from "./completeness.js";
+import { DatasetCheck } from "./dataset-check.js";
+import type { CosignatureResult } from "./cosignatures.js";
+import { Failures, Fatal } from "./failures.js";
+import type { BundleManifest } from "./format.js";
+import type { EntryChecker, EntryTask } from "./entry-check.js";
+import { LeafIndex, type Included } from "./included.js";
+import { signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
+import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
+
+type LogKey = { text: string; publicKey: Uint8Array; pinned: boolean };
+
+/**
+ * One verification: what has been read and found so far. The stages fill it in archive order, and
+ * bundleReport() reads it, so that a verification stopped midway reports exactly what it had
+ * established. The later stages also take the manifest and checkpoint as arguments, typed as
+ * present once read, and the entries as read (EntriesRead), which only they need.
+ */
+export class BundleCheck {
+  readonly crypto: CryptoSuite;
+  readonly batchSize: number;
+  readonly failures = new Failures();
+  readonly warnings: string[] = [];
+  readonly iterator: AsyncIterator<BundleMember> | Iterator<BundleMember>;
+  /** Files taken from the iterator so far. */
+  position = 0;
+  /** Each file's archive position (from 1), by which the failures are ordered. */
+  readonly positions = new Map<string, number>();
+
+  manifest: BundleManifest | undefined;
+  logKey: LogKey | undefined;
+  checkpoint: Checkpoint | undefined;
+  readonly cosignatures: CosignatureResult[] = [];
+  readonly unverifiedSignatures: string[] = [];
+  /** The signature checks sent out, once the entries are read. */
+  batches: SignatureBatches | undefined;
+
+  /** Entries decoded, in all and per type. */
+  decoded = 0;
+  readonly byType: Record<string, number> = {};
+  /** The identity replay (signers.ts): keys by id, and what the identity entries say of each actor. */
+  readonly keys = new Map<string, KeyState>();
+  readonly actors = new Map<string, ActorInfo>();
+  readonly payloads = { disclosures: 0, files: 0, imageSets: 0, instances: 0, bytes: 0 };
+  /** Commitments whose disclosure opened them, for the report kind's record. */
+  readonly disclosed = new Set<string>();
+
+  /** References to entries outside the bundle (checkReferences). */
+  externalRefs = 0;
+  completeness: KindResult | undefined;
+  against: BundleReport["against"];
+  /** Set when a stage stopped the verification (Fatal, or anything thrown). */
+  stopped = false;
+
+  constructor(
+    members: AsyncIterable<BundleMember> | Iterable<BundleMember>,
+    readonly options: VerifyBundleOptions,
+  ) {
+    this.crypto = options.crypto;
+    this.batchSize = options.batchSize ?? 512;
+    this.iterator =
+      Symbol.asyncIterator in members ? members[Symbol.asyncIterator]() : members[Symbol.iterator]();
+  }
+}
+
+/** A reference not (yet) to an entry of the bundle: a later entry, or one outside the bundle. */
+interface ForwardRef {
+  readonly at: string;
+  readonly index: number;
+  readonly name: string;
+  readonly hash: string;
+}
+
+/**
+ * The manifest's entries as read (stage 3), for the payload and closing checks. Nothing here holds a
+ * decoded entry except `kept`, and that not for a dataset version's members (10^5 of them).
+ */
+export class EntriesRead {
+  /** 32 bytes per manifest position, computed as each entry is read, for references and the proof. */
+  readonly leafHashes: Uint8Array;
+  readonly byLeaf: LeafIndex;
+  /** Per manifest position, the entry as the closing checks may read it (for a dataset, every entry
+   * but the version's members, which the dataset check counts as they pass). */
+  readonly kept: (Included | undefined)[] = [];
+  readonly forward: ForwardRef[] = [];
+  readonly dataset: DatasetCheck | undefined;
+  /** The hashes the manifest's payloads are named by: only those need remembering from the bodies. */
+  readonly payloadNames: Set<string>;
+  /** Per payload name, the first entry whose body holds it, and in which member. */
+  readonly bound = new Map<string, { index: number; field: string; type: string }>();
+  /** False once an entries/<k> file cannot be split into its entries: then the proof is not checked. */
+  allRead = true;
+
+  constructor(m: BundleManifest) {
+    this.leafHashes = new Uint8Array(32 * m.entries.length);
+    this.byLeaf = new LeafIndex(this.leafHashes);
+    this.dataset = m.kind === "dataset" ? new DatasetCheck(m.subject.id, m.subject.version ?? 0) : undefined;
+    this.payloadNames = new Set([...m.disclosures, ...m.files, ...m.images.map((set) => set.root)]);
+  }
+}
+
+/**
+ * The signature checks, sent to the entry checker in batches while the entries are read; several
+ * batches may be in flight. Only each task's place is kept while its batch is out, not the decoded
+ * entry, so that a batch in flight holds no parsed JSON; a verdict names its failures by position.
+ */
+export class SignatureBatches {
+  #tasks: EntryTask[] = [];
+  #places: string[] = [];
+  /** Every batch sent, each settled once its verdicts are recorded. */
+  readonly #sent: Promise<void>[] = [];
+  /** Batches not yet answered (a checker may answer some at once, on this thread). */
+  readonly #unanswered = new Set<Promise<void>>();
+
+  constructor(
+    readonly checker: EntryChecker,
+    private readonly failures: Failures,
+  ) {}
+
+  /** Tasks waiting for the next batch. */
+  get waiting(): number {
+    return this.#tasks.length;
+  }
+
+  add(task: EntryTask, at: string): void {
+    this.#tasks.push(task);
+    this.#places.push(at);
+  }
+
+  /** Sends the waiting tasks, then waits while too many batches are unanswered. */
+  async flush(): Promise<void> {
+    if (this.#tasks.length === 0) return;
+    const batch = this.#tasks;
+    const places = this.#places;
+    this.#tasks = [];
+    this.#places = [];
+    const failures = this.failures;
+    const answered = this.checker.check(batch).then(
+      (v) => {
+        for (const i of v.badSignatures) {
+          const at = places[i]!;
+          failures.add(
+            "ENTRY_BAD_SIGNATURE",
+            `${at}: the signature does not verify with the key its enrolment binds`,
+            at,
+          );
+        }
+      },
+      (e: unknown) => failures.addError(e, "entry checks"),
+    );
+    this.#sent.push(answered);
+    this.#unanswered.add(answered);
+    void answered.finally(() => this.#unanswered.delete(answered));
+    // Bounded memory: at most two unanswered batches per lane.
+    while (this.#unanswered.size > Math.max(1, this.checker.parallelism) * 2)
+      await Promise.race(this.#unanswered);
+  }
+
+  /** Every batch sent has its verdicts recorded. */
+  allAnswered(): Promise<unknown> {
+    return Promise.all(this.#sent);
+  }
+
+  /** Every batch sent has answered or failed (after a stop). */
+  allSettled(): Promise<unknown> {
+    return Promise.allSettled(this.#sent);
+  }
+}
+
+/** The next file, which must be at `path`: a missing or different one stops the verification. */
+export async function nextFile(s: BundleCheck, path: string): Promise<Uint8Array> {
+  let r: IteratorResult<BundleMember>;
+  try {
+    r = await s.iterator.next();
+  } catch (e) {
+    s.failures.addError(e, isRadledgerError(e) && typeof e.details.at === "string" ? e.details.at : "bundle");
+    throw new Fatal();
+  }
+  const position = ++s.position;
+  if (r.done) {
+    s.failures.add(
+      "BUNDLE_INCOMPLETE",
+      `${path} is missing: the bundle ends after ${position - 1} files`,
+      path,
+    );
+    throw new Fatal();
+  }
+  s.positions.set(r.value.path, position);
+  if (r.value.path !== path) {
+    s.failures.add(
+      "BUNDLE_MALFORMED",
+      `file ${position} is ${JSON.stringify(r.value.path.slice(0, 120))} where ${path} belongs (docs/bundle-format.md §2)`,
+      r.value.path.slice(0, 120),
+    );
+    throw new Fatal();
+  }
+  return r.value.bytes;
+}
+
+/**
+ * The report, from the state alone: after every stage, or after a stop. A stopped verification
+ * reports what it read (manifest, checkpoint, entries decoded, payloads, failures) but none of the
+ * results about the bundle as a whole — types, signers, references, the kind's findings — which
+ * would describe the part read as if it were all of it.
+ */
+export function bundleReport(s: BundleCheck): BundleReport {
+  const { manifest: m, logKey, checkpoint, failures } = s;
+  const whole = s.stopped ? undefined : s.completeness;
+  return {
+    ok: whole !== undefined && failures.count === 0,
+    ...(m ? { kind: m.kind, subject: m.subject } : {}),
+    ...(m && logKey ? { log: { origin: m.origin, key: logKey.text, keyPinned: logKey.pinned } } : {}),
+    ...(checkpoint
+      ? {
+          checkpoint: {
+            size: checkpoint.size,
+            root: toBase64(checkpoint.root),
+            cosignatures: s.cosignatures,
+            unverifiedSignatures: s.unverifiedSignatures,
+          },
+        }
+      : {}),
+    ...(whole && s.against ? { against: s.against } : {}),
+    entries: s.decoded,
+    byType: whole ? s.byType : {},
+    signers: whole ? signerSummaries(s.keys, s.actors) : [],
+    payloads: s.payloads,
+    externalRefs: whole ? s.externalRefs : 0,
+    findings: whole ? whole.findings : [],
+    ...(whole ? { record: whole.record } : {}),
+    warnings: s.warnings,
+    // A stop records its cause as a failure; should none be listed, the report still says why.
+    failures:
+      whole || failures.list.length > 0
+        ? failures.ordered(s.positions)
+        : [{ code: "BUNDLE_MALFORMED", message: "the bundle could not be read" }],
+    moreFailures: failures.more,
+  };
+}
