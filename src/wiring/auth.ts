@@ -7,8 +7,6 @@ import { SqliteAuthStore, type AuthStoreOptions } from "../adapters/sqlite/auth-
 import { paths } from "../app/data-dir.js";
 import type { AuthStore } from "../ports/auth.js";
 
-export type { AuthStoreOptions } from "../adapters/sqlite/auth-store.js";
-
 export function openAuthStore(dir: string, options?: AuthStoreOptions): AuthStore {
   return new SqliteAuthStore(paths(dir).auth, options);
 }

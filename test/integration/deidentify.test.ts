@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { annexEAction } from "../../src/adapters/dicom/annex-e.js";
 import { hashDicomFile } from "../../src/adapters/dicom/hasher.js";
-import { studyManifestRootHex } from "../../src/adapters/dicom/manifest.js";
+import { manifestRootOf } from "../../src/core/merkle/manifest.js";
+import { nodeCrypto } from "../../src/adapters/node-crypto/crypto.js";
 import { OrthancClient } from "../../src/adapters/orthanc/client.js";
 import { deidentifyStudy } from "../../src/app/deidentify.js";
 import { ingestPaths } from "../../src/app/ingest.js";
@@ -144,7 +145,7 @@ describe("de-identification for trials and datasets", () => {
     expect(res.via).toBe("files");
     expect(res.entryType).toBe("trial.timepoint.imaged");
     const hashes = await checkCopies(res.files);
-    expect(res.manifestRoot).toBe(studyManifestRootHex(hashes));
+    expect(res.manifestRoot).toBe(manifestRootOf(nodeCrypto, hashes));
     const tp = getTrialTimepoint(t.node.store, res.entryId)!;
     expect(tp).toMatchObject({
       manifestRoot: res.manifestRoot,
@@ -192,7 +193,7 @@ describe("de-identification for trials and datasets", () => {
     });
     expect(r.via).toBe("orthanc");
     const hashes = await checkCopies(r.files);
-    expect(r.manifestRoot).toBe(studyManifestRootHex(hashes));
+    expect(r.manifestRoot).toBe(manifestRootOf(nodeCrypto, hashes));
     expect(getDatasetItem(t.node.store, r.entryId)).toMatchObject({
       manifestRoot: r.manifestRoot,
       instanceCount: study.instances.length,

@@ -6,7 +6,8 @@
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { studyManifestRootHex } from "../../src/adapters/dicom/manifest.js";
+import { manifestRootOf } from "../../src/core/merkle/manifest.js";
+import { nodeCrypto } from "../../src/adapters/node-crypto/crypto.js";
 import { ingestPaths } from "../../src/app/ingest.js";
 import { fromUtf8 } from "../../src/core/bytes.js";
 import { listStudies } from "../../src/domain/imaging/queries.js";
@@ -67,7 +68,12 @@ describe("radledger ingest", () => {
     expect(studies).toHaveLength(2);
     const byCount = new Map(studies.map((d) => [d.instanceCount, d]));
     const docA = byCount.get(a.instances.length)!;
-    expect(docA.manifestRoot).toBe(studyManifestRootHex(a.instances.map((i) => sha(i.bytes))));
+    expect(docA.manifestRoot).toBe(
+      manifestRootOf(
+        nodeCrypto,
+        a.instances.map((i) => sha(i.bytes)),
+      ),
+    );
     expect(docA.modalities).toEqual(["CT"]);
     expect(docA.registeredBy).toBe("institution");
 

@@ -2,7 +2,7 @@ import { expect, test } from "vitest";
 import fc from "fast-check";
 import { nobleCrypto as crypto } from "../crypto-noble.js";
 import { refMth } from "../../../test/helpers/reference-merkle.js";
-import { toHex } from "../bytes.js";
+import { fromHex, toHex } from "../bytes.js";
 import {
   manifestLeaves,
   manifestRootOf,
@@ -85,4 +85,32 @@ test("manifestLeaves: the hashes sorted bytewise and unique, as the string defin
   expect(manifestLeaves([ok, "zz".repeat(32)])).toBeUndefined();
   expect(manifestLeaves([])).toEqual(new Uint8Array(0));
   expect(() => manifestRootOf(crypto, ["AB".repeat(32)])).toThrow(/lowercase hex/);
+});
+
+// What study registration and de-identification rely on (src/app/register-study.ts, deidentify.ts):
+// a study's manifest root is RFC 6962 §2.1 MTH over its sorted, unique instance hashes.
+const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex);
+
+test("manifestRootOf: the RFC 6962 MTH of the sorted unique hashes, whatever their order or repeats", () => {
+  const listAndPermutation = fc
+    .array(hex32, { maxLength: 70 })
+    .chain((hs) => fc.tuple(fc.constant(hs), fc.shuffledSubarray(hs, { minLength: hs.length })));
+  fc.assert(
+    fc.property(listAndPermutation, ([hashes, permuted]) => {
+      const unique = [...new Set(hashes)].sort();
+      const expected = toHex(refMth(unique.map((h) => fromHex(h))));
+      expect(manifestRootOf(crypto, hashes)).toBe(expected);
+      expect(manifestRootOf(crypto, [...permuted, ...permuted.slice(0, 2)])).toBe(expected);
+    }),
+    { numRuns: 200 },
+  );
+  // Empty: SHA-256 of the empty string; one bit of one instance changes the root.
+  expect(manifestRootOf(crypto, [])).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const other = "cd".repeat(32);
+  expect(manifestRootOf(crypto, ["ab".repeat(32), other])).not.toBe(
+    manifestRootOf(crypto, [`${"ab".repeat(31)}aa`, other]),
+  );
+  expect(() => manifestRootOf(crypto, ["abcd"])).toThrow(
+    expect.objectContaining({ code: "ENCODING_INVALID" }),
+  );
 });
