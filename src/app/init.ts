@@ -4,12 +4,11 @@
  */
 import { rmSync } from "node:fs";
 import { toBase64 } from "../core/bytes.js";
-import { actorKeyId } from "../core/entry.js";
 import { RadledgerError } from "../core/errors.js";
 import { formatVerifierKey, isValidKeyName } from "../core/note.js";
-import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import { createDataDir, paths, writeSecret } from "./data-dir.js";
-import { signAs, writeActorKey, writeLogKey, type HeldKey } from "./keys.js";
+import { signAsInstitution } from "./institution.js";
+import { writeActorKey, writeLogKey } from "./keys.js";
 import type { NodeFactory } from "./node.js";
 import { createWitnessKey } from "./consortium/config.js";
 
@@ -59,19 +58,12 @@ export async function initDataDir(
 
     const node = openNode(dir, { verifyThreads: 0 });
     try {
-      const logPublic = node.logKey.publicKey;
-      const institution: HeldKey = {
-        actor: INSTITUTION_ACTOR,
-        seed: logSeed,
-        publicKey: logPublic,
-        keyId: actorKeyId(crypto, logPublic),
-      };
-      const genesis = signAs(crypto, institution, origin, "institution.genesis", {
+      const genesis = signAsInstitution(node, "institution.genesis", {
         name: node.config.institutionName,
         logVerifierKey: formatVerifierKey(node.logKey),
-        publicKey: toBase64(logPublic),
+        publicKey: toBase64(node.logKey.publicKey),
       });
-      const admin = signAs(crypto, institution, origin, "actor.enrolled", {
+      const admin = signAsInstitution(node, "actor.enrolled", {
         actorId: adminActor,
         kind: "staff",
         roles: ["admin"],

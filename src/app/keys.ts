@@ -3,7 +3,7 @@
  * demo actors), their Ed25519 seeds. Entries are always signed by the actor's key, never by the node
  * on someone's behalf with its own key (docs/design.md §7.3).
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { CryptoSuite } from "../core/crypto.js";
 import { fromBase64, toBase64 } from "../core/bytes.js";
 import { actorKeyId, formatTime, signEntry, type EntryRefs } from "../core/entry.js";
@@ -60,15 +60,6 @@ export function readActorKey(crypto: CryptoSuite, dir: string, actor: string): H
     throw new RadledgerError("STORE_CORRUPT", `actor key file for ${actor} is not a 32-byte seed`);
   const publicKey = crypto.ed25519PublicKey(seed);
   return { actor, seed, publicKey, keyId: actorKeyId(crypto, publicKey) };
-}
-
-export function heldActors(dir: string): string[] {
-  const p = paths(dir).actorKeys;
-  if (!existsSync(p)) return [];
-  return readdirSync(p)
-    .filter((f) => f.endsWith(".key"))
-    .map((f) => f.slice(0, -4))
-    .sort();
 }
 
 export function writeLogKey(crypto: CryptoSuite, dir: string, origin: string, seed: Uint8Array): void {

@@ -28,6 +28,13 @@ async function admitted(): Promise<number> {
   return Number(/^radledger_appends_total\{outcome="admitted"\} (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
+/** `radledger deidentify` of a study for the trial subject's baseline timepoint. */
+const deidentifyForTrial = (study: string, out: string, ...extra: string[]) =>
+  runCli([
+    ...["deidentify", "--data", dataDir, "--study", study, "--for", "trial"],
+    ...["--subject", subject, "--timepoint", "baseline", "--out", out, ...extra],
+  ]);
+
 async function logSize(): Promise<number> {
   return Number((await (await fetch(`${server.url}/checkpoint`)).text()).split("\n")[1]);
 }
@@ -83,22 +90,7 @@ test("writing verbs run in the serving node, through its appender; reading verbs
 
   // deidentify: the copy is written where the operator asked, and recorded on the log.
   const out = join(tmp.path, "deid-out");
-  const deid = await runCli([
-    "deidentify",
-    "--data",
-    dataDir,
-    "--study",
-    studyId,
-    "--for",
-    "trial",
-    "--subject",
-    subject,
-    "--timepoint",
-    "baseline",
-    "--out",
-    out,
-    "--json",
-  ]);
+  const deid = await deidentifyForTrial(studyId, out, "--json");
   expect(deid.code, deid.stderr).toBe(0);
   expect(JSON.parse(deid.stdout)).toMatchObject({
     entryType: "trial.timepoint.imaged",
@@ -154,21 +146,7 @@ test("writing verbs run in the serving node, through its appender; reading verbs
 
 test("the serving node refuses what it would refuse locally, with the same codes and exit codes", async () => {
   // Decided by the node: an unknown study.
-  const missing = await runCli([
-    "deidentify",
-    "--data",
-    dataDir,
-    "--study",
-    "0".repeat(64),
-    "--for",
-    "trial",
-    "--subject",
-    subject,
-    "--timepoint",
-    "baseline",
-    "--out",
-    join(tmp.path, "never"),
-  ]);
+  const missing = await deidentifyForTrial("0".repeat(64), join(tmp.path, "never"));
   expect(missing.stderr).toContain("RECORD_NOT_FOUND");
   expect(missing.code).toBe(3);
   expect(existsSync(join(tmp.path, "never"))).toBe(false);

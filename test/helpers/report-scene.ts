@@ -33,6 +33,34 @@ export const sectionContent = (section: string, role: string, extra: Record<stri
   ...extra,
 });
 
+/** Registers the scene's AI model version (Acme AI BrainSeg 2.1.0); its id. */
+export function registerModel(t: TestNode): Promise<string> {
+  return admitted(
+    t,
+    t.sign(t.admin, "ai.model.registered", {
+      vendor: "Acme AI",
+      name: "BrainSeg",
+      version: "2.1.0",
+      artifactHash: fakeHash(),
+      regulatoryId: "K999999",
+      intendedUse: "brain lesion segmentation",
+    }),
+  );
+}
+
+/** Records an inference of `model` on `study` by the AI system `ai`; its id. */
+export function recordInference(t: TestNode, ai: HeldKey, model: string, study: string): Promise<string> {
+  return admitted(
+    t,
+    t.sign(
+      ai,
+      "ai.inference",
+      { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-node-1" },
+      { model, study },
+    ),
+  );
+}
+
 export async function seedReportScene(t: TestNode): Promise<ReportScene> {
   const neuro = await t.enrol("rad-neuro", ["radiologist"], {
     displayName: "Dr Neuro",
@@ -44,25 +72,7 @@ export async function seedReportScene(t: TestNode): Promise<ReportScene> {
   const ai = await t.enrol("ai-engine", ["ai-system"], { kind: "system" });
   const patient = fakePseudonym();
   const study = await admitted(t, t.sign(t.institution, "study.registered", studyBody(patient)));
-  const model = await admitted(
-    t,
-    t.sign(t.admin, "ai.model.registered", {
-      vendor: "Acme AI",
-      name: "BrainSeg",
-      version: "2.1.0",
-      artifactHash: fakeHash(),
-      regulatoryId: "K999999",
-      intendedUse: "brain lesion segmentation",
-    }),
-  );
-  const inference = await admitted(
-    t,
-    t.sign(
-      ai,
-      "ai.inference",
-      { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-node-1" },
-      { model, study },
-    ),
-  );
+  const model = await registerModel(t);
+  const inference = await recordInference(t, ai, model, study);
   return { neuro, cardio, tech, clin, ai, patient, study, model, inference };
 }

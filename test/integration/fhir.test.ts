@@ -15,6 +15,7 @@ import { fhirExport } from "../../src/domain/fhir/export.js";
 import { fakeHash, fakePseudonym, studyBody } from "../helpers/fixtures.js";
 import { isValidFhir, validateBundle } from "../helpers/fhir-validate.js";
 import { runCli } from "../helpers/cli.js";
+import { recordInference, registerModel } from "../helpers/report-scene.js";
 import { makeNode, type TestNode } from "../helpers/node.js";
 import { openAuthStore } from "../../src/wiring/auth.js";
 
@@ -39,24 +40,8 @@ beforeAll(async () => {
   await t.enrol("auditor-1", ["auditor"]);
   patient = fakePseudonym();
   const study = await ok(t.sign(t.institution, "study.registered", studyBody(patient)));
-  model = await ok(
-    t.sign(t.admin, "ai.model.registered", {
-      vendor: "Acme AI",
-      name: "BrainSeg",
-      version: "2.1.0",
-      artifactHash: fakeHash(),
-      regulatoryId: "K999999",
-      intendedUse: "brain lesion segmentation",
-    }),
-  );
-  const inference = await ok(
-    t.sign(
-      ai,
-      "ai.inference",
-      { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-1" },
-      { model, study },
-    ),
-  );
+  model = await registerModel(t);
+  const inference = await recordInference(t, ai, model, study);
   report = await ok(t.sign(rad, "report.opened", { reportKind: "diagnostic" }, { study }));
   const c = (section: string, role: string, origin = "human") => ({
     section,
