@@ -12,6 +12,17 @@ export interface VaultRecord {
   readonly content: JsonValue;
 }
 
+/**
+ * The vault master key, which wraps each patient's data key (docs/security.md §Keys). Wrapping happens
+ * where the key lives: a file key in the embedded default, an HSM key (PKCS#11) otherwise, whose bytes
+ * never leave the HSM. `aad` binds a wrapped key to its patient, so it cannot be moved to another.
+ */
+export interface KeyWrap {
+  wrap(key: Uint8Array, aad: string): Uint8Array;
+  /** STORE_CORRUPT when `wrapped` fails authentication under this key and `aad`. */
+  unwrap(wrapped: Uint8Array, aad: string): Uint8Array;
+}
+
 export interface Vault {
   /** Stores content for a patient under a fresh salt; returns the commitment to put on the ledger. */
   put(patient: string, content: JsonValue): { commitment: string };
