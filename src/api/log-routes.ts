@@ -1,15 +1,17 @@
 /**
- * The log itself, public like the tiles it mirrors (docs/design.md §2.8: anyone verifies; entries carry no PHI,
- * docs/design.md §2.1): size and root, one entry by index or leaf hash with its inclusion proof against the
- * latest checkpoint, and RFC 9162 §2.1.3–2.1.4 proofs as JSON for clients that do not read tiles.
- * Hashes are standard base64 as in checkpoints; sizes default to the latest checkpoint's.
+ * The log as JSON for clients that do not read tiles: size and root, RFC 9162 §2.1.3–2.1.4 proofs and
+ * the latest checkpoint are public like the tiles they mirror (hashes only; docs/design.md §2.8:
+ * anyone verifies). One entry by index or leaf hash, with its inclusion proof against the latest
+ * checkpoint, returns the entry itself: pseudonymous personal data, so only consortium peers (signed
+ * requests) and admins and auditors read it (entry-access.ts, docs/privacy.md). Hashes are standard
+ * base64 as in checkpoints; sizes default to the latest checkpoint's.
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
 import { entryWithProof } from "./entries.js";
-import { defineRoute, type Api } from "./route.js";
+import { defineRoute, type Api, type RouteGate } from "./route.js";
 
 const uint = z.string().regex(/^(0|[1-9][0-9]{0,15})$/, "expected a non-negative integer");
 
@@ -34,7 +36,8 @@ const entryResponse = z.object({
   checkpoint: z.string(),
 });
 
-export function registerLogRoutes(app: FastifyInstance, api: Api): void {
+/** `entries` authenticates the readers of entries (entry-access.ts entryReaderGate). */
+export function registerLogRoutes(app: FastifyInstance, api: Api, entries: RouteGate): void {
   const node = api.node;
 
   defineRoute(app, api, {
@@ -127,13 +130,19 @@ export function registerLogRoutes(app: FastifyInstance, api: Api): void {
     tag: "log",
     summary:
       "One entry by log index or lowercase hex leaf hash, with its inclusion proof against the latest checkpoint.",
-    auth: "public",
+    auth: entries,
     params: z.strictObject({
       ref: z.string().regex(/^([0-9]{1,16}|[0-9a-f]{64})$/, "expected an index or a leaf hash"),
     }),
     response: { description: "the entry and its proof", schema: entryResponse },
-    errors: ["ENTRY_NOT_FOUND"],
-    async handler({ params }) {
+    errors: [
+      "ENTRY_NOT_FOUND",
+      "AUTH_SIGNATURE_INVALID",
+      "AUTH_SIGNATURE_EXPIRED",
+      "AUTH_SIGNATURE_REPLAYED",
+    ],
+    async handler({ params, reply }) {
+      void reply.header("cache-control", "private, no-cache");
       return entryWithProof(api, params.ref);
     },
   });

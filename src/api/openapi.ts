@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ERROR_CODES } from "../core/errors.js";
 import { statusOf } from "./problem.js";
-import { defineRoute, type Api, type RouteSpec } from "./route.js";
+import { defineRoute, isGate, type Api, type RouteSpec } from "./route.js";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -55,6 +55,7 @@ function parameters(spec: RouteSpec): JsonSchema[] {
 function roleText(spec: RouteSpec): string {
   if (spec.auth === "public") return "public (no token)";
   if (spec.auth === "any") return "any authenticated actor (relationship rules apply)";
+  if (isGate(spec.auth)) return spec.auth.description;
   return `roles: ${spec.auth.join(", ")}`;
 }
 
@@ -68,7 +69,7 @@ export function openApiDocument(api: Api): JsonSchema {
       ...(spec.auth === "public"
         ? []
         : ["AUTH_REQUIRED", "AUTH_TOKEN_INVALID", "AUTH_TOKEN_EXPIRED", "AUTH_TOKEN_REVOKED"]),
-      ...(Array.isArray(spec.auth) ? ["FORBIDDEN_ROLE"] : []),
+      ...(Array.isArray(spec.auth) || isGate(spec.auth) ? ["FORBIDDEN_ROLE"] : []),
       "RATE_LIMITED",
       ...(spec.errors ?? []),
     ]);

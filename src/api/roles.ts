@@ -13,3 +13,10 @@ export const TRIAL_READERS = [
   "auditor",
 ];
 export const DATASET_READERS = ["curator", "annotator", "researcher", "vendor", "admin", "auditor"];
+/**
+ * Who reads the log's entries whole (/tile/entries/…, /api/v1/log/entries/:ref; docs/privacy.md):
+ * the roles that already see every record, because the entries name every patient's pseudonym,
+ * access history, grants and studies. Clinical roles read a patient's record through the gatekeeper,
+ * which records each access; consortium peers read entries with signed requests (entry-access.ts).
+ */
+export const ENTRY_READERS = RECORD_READERS;

@@ -31,8 +31,22 @@ declare module "fastify" {
   }
 }
 
-/** Who may call: anyone, any authenticated actor, or actors holding one of these roles. */
-export type RouteAuth = "public" | "any" | readonly string[];
+/** Who may call: anyone, any authenticated actor, actors holding one of these roles, or a gate. */
+export type RouteAuth = "public" | "any" | readonly string[] | RouteGate;
+
+/**
+ * Authentication other than a bearer token alone, e.g. consortium peers by HTTP message signature or
+ * actors with `roles` (src/api/entry-access.ts). `check` throws the 401/403 itself; it answers the
+ * caller when one is an actor.
+ */
+export interface RouteGate {
+  readonly roles: readonly string[];
+  /** For the OpenAPI document and the API page. */
+  readonly description: string;
+  check(req: FastifyRequest, reply: FastifyReply): Promise<Caller | undefined>;
+}
+
+export const isGate = (auth: RouteAuth): auth is RouteGate => typeof auth === "object" && "check" in auth;
 
 export interface ApiLimits {
   readonly bodyBytes: number;
@@ -193,6 +207,11 @@ export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: Route
       ? {}
       : {
           onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+            if (isGate(spec.auth)) {
+              const gated = await spec.auth.check(req, reply);
+              if (gated) req.caller = gated;
+              return;
+            }
             const caller = await authenticate(api, req, reply);
             if (!caller) {
               void reply.header("www-authenticate", 'Bearer realm="radledger"');

@@ -16,6 +16,7 @@ import { problemOf, sendProblem } from "./problem.js";
 import type { Socket } from "node:net";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
+import { entryReaderGate, NO_PEERS } from "./entry-access.js";
 import { registerWitnessRoutes } from "./witness.js";
 import { registerConsortiumRoutes } from "./consortium-routes.js";
 import type { ConsortiumService } from "../app/consortium/service.js";
@@ -237,6 +238,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
         route,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ...(req.caller ? { actor: req.caller.actor.id, token: req.caller.token.id } : {}),
+        ...(req.peer ? { peer: req.peer } : {}),
       },
       "request",
     );
@@ -252,8 +254,11 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   );
 
   const consortium = options.consortium;
-  registerTileRoutes(app, node, consortium ? () => consortium.servedCheckpoint() : undefined);
-  registerLogRoutes(app, api);
+  // Entries are served to consortium peers (signed with a configured peer's log key) and to admins
+  // and auditors; checkpoints, hash tiles and proofs to anyone (docs/privacy.md).
+  const entryReaders = entryReaderGate(api, node.crypto, consortium ? consortium.peerKey : NO_PEERS);
+  registerTileRoutes(app, node, entryReaders, consortium ? () => consortium.servedCheckpoint() : undefined);
+  registerLogRoutes(app, api, entryReaders);
   registerOpenApiRoutes(app, api);
   registerAuthRoutes(app, api);
   registerEntryRoutes(app, api);

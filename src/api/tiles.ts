@@ -1,24 +1,31 @@
 /**
  * C2SP tlog-tiles endpoints at the paths the spec names: /checkpoint, /tile/<L>/<N>[.p/<W>] and
- * /tile/entries/<N>[.p/<W>]. Tile and bundle contents never change once served (a partial tile of
- * width W is a prefix of every later version), so both carry immutable cache headers; the
+ * /tile/entries/<N>[.p/<W>]. Checkpoints and hash tiles are public (hashes only); entry bundles are
+ * pseudonymous personal data and are served only to consortium peers and admins and auditors
+ * (entry-access.ts, docs/privacy.md). Tile and bundle contents never change once served (a partial
+ * tile of width W is a prefix of every later version), so both carry immutable cache headers —
+ * `public` for hash tiles, `private` for entry bundles, which no shared cache may keep; the
  * checkpoint is mutable and cached for a second at most. Because they never change, the encoded
  * responses are also kept in a small in-memory LRU (by bytes), so a hot tile is served without
- * touching SQLite or re-encoding (docs/performance.md: ≥ 10,000 tile requests/s).
+ * touching SQLite or re-encoding (docs/performance.md: ≥ 10,000 tile requests/s). The entry route
+ * authenticates before its handler runs, so the LRU never answers an unauthenticated request.
  */
 import type { FastifyInstance } from "fastify";
 import { RadledgerError } from "../core/errors.js";
 import { encodeEntryBundle, parseTilePath, TILE_WIDTH } from "../core/tiles.js";
 import { tileHashes } from "../domain/ledger/tree.js";
 import type { RadledgerNode } from "../app/node.js";
+import type { RouteGate } from "./route.js";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
+const IMMUTABLE_PRIVATE = "private, max-age=31536000, immutable";
 const CACHE_BYTES = 32 * 1024 * 1024;
 
 /** Least-recently-used cache of immutable responses, bounded by their total size. */
 class ResponseCache {
   readonly #map = new Map<string, Buffer>();
   #bytes = 0;
+  constructor(private readonly limit: number) {}
   get(key: string): Buffer | undefined {
     const hit = this.#map.get(key);
     if (hit) {
@@ -28,11 +35,11 @@ class ResponseCache {
     return hit;
   }
   set(key: string, value: Buffer): void {
-    if (value.length > CACHE_BYTES / 8) return;
+    if (value.length > this.limit / 8) return;
     this.#map.set(key, value);
     this.#bytes += value.length;
     for (const [k, v] of this.#map) {
-      if (this.#bytes <= CACHE_BYTES) break;
+      if (this.#bytes <= this.limit) break;
       this.#map.delete(k);
       this.#bytes -= v.length;
     }
@@ -42,10 +49,12 @@ class ResponseCache {
 /**
  * `checkpoint` picks the note /checkpoint serves: by default the log's latest; in a consortium the
  * newest one published with its witnesses' cosignature lines (src/domain/consortium/cosigning.ts).
+ * `entries` authenticates the readers of entry bundles (entry-access.ts entryReaderGate).
  */
 export function registerTileRoutes(
   app: FastifyInstance,
   node: RadledgerNode,
+  entries: RouteGate,
   checkpoint: () => string | undefined = () => node.ledger.latestCheckpoint,
 ): void {
   app.get("/checkpoint", async (_req, reply) => {
@@ -54,28 +63,52 @@ export function registerTileRoutes(
     return reply.header("cache-control", "no-cache, max-age=1").type("text/plain; charset=utf-8").send(note);
   });
 
-  const cache = new ResponseCache();
+  // One cache per route: an entry bundle can only ever be answered by the authenticated route.
+  const bundles = new ResponseCache(CACHE_BYTES / 2);
+  const tiles = new ResponseCache(CACHE_BYTES);
+  const pathOf = (url: string): string => url.slice(1).split("?")[0]!;
+
+  // Entry bundles: a static segment, so the router sends them here and never to /tile/* below.
+  app.get(
+    "/tile/entries/*",
+    {
+      config: { access: "authenticated" },
+      onRequest: async (req, reply) => {
+        const caller = await entries.check(req, reply);
+        if (caller) req.caller = caller;
+      },
+    },
+    async (req, reply) => {
+      const path = pathOf(req.url);
+      void reply.header("cache-control", IMMUTABLE_PRIVATE).header("vary", "authorization, signature");
+      const cached = bundles.get(path);
+      if (cached) return reply.type("application/octet-stream").send(cached);
+      const tile = parseTilePath(path);
+      if (tile.kind !== "entries") throw new RadledgerError("TILE_NOT_FOUND", "not an entry bundle path");
+      const want = tile.width ?? TILE_WIDTH;
+      const start = tile.index * TILE_WIDTH;
+      const rows = node.store.readEntries(start, start + want);
+      if (rows.length !== want)
+        throw new RadledgerError("TILE_NOT_FOUND", "entry bundle not available at that width");
+      const bundle = Buffer.from(encodeEntryBundle(rows.map((e) => e.bytes)));
+      bundles.set(path, bundle);
+      return reply.type("application/octet-stream").send(bundle);
+    },
+  );
+
   app.get("/tile/*", async (req, reply) => {
-    const path = req.url.slice(1).split("?")[0]!;
-    const cached = cache.get(path);
+    const path = pathOf(req.url);
+    const cached = tiles.get(path);
     if (cached) return reply.header("cache-control", IMMUTABLE).type("application/octet-stream").send(cached);
     const tile = parseTilePath(path);
+    if (tile.kind === "entries") throw new RadledgerError("TILE_NOT_FOUND", "not a hash tile path");
     const want = tile.width ?? TILE_WIDTH;
-    if (tile.kind === "entries") {
-      const start = tile.index * TILE_WIDTH;
-      const entries = node.store.readEntries(start, start + want);
-      if (entries.length !== want)
-        throw new RadledgerError("TILE_NOT_FOUND", "entry bundle not available at that width");
-      const bundle = Buffer.from(encodeEntryBundle(entries.map((e) => e.bytes)));
-      cache.set(path, bundle);
-      return reply.header("cache-control", IMMUTABLE).type("application/octet-stream").send(bundle);
-    }
     const stored = node.ledger.tree.tile(tile.level, tile.index, want);
     if (!stored || stored.width < want)
       throw new RadledgerError("TILE_NOT_FOUND", "tile not available at that width");
     const hashes = tileHashes(stored, want);
     const body = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
-    cache.set(path, body);
+    tiles.set(path, body);
     return reply.header("cache-control", IMMUTABLE).type("application/octet-stream").send(body);
   });
 }

@@ -92,7 +92,8 @@ export interface HttpResponse {
 
 /** HTTP as the consortium uses it; implementations enforce the timeout and never throw on a status. */
 export interface HttpClient {
-  get(url: string, timeoutMs: number): Promise<HttpResponse>;
+  /** `headers`: request header fields, e.g. credentials (a peer's signature, a bearer token). */
+  get(url: string, timeoutMs: number, headers?: Readonly<Record<string, string>>): Promise<HttpResponse>;
   post(url: string, body: string, timeoutMs: number): Promise<HttpResponse>;
 }
 

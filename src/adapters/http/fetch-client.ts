@@ -59,7 +59,8 @@ async function request(url: string, init: RequestInit, timeoutMs: number): Promi
 }
 
 export const fetchHttpClient: HttpClient = {
-  get: (url, timeoutMs) => request(url, { method: "GET" }, timeoutMs),
+  get: (url, timeoutMs, headers) =>
+    request(url, { method: "GET", ...(headers === undefined ? {} : { headers }) }, timeoutMs),
   post: (url, body, timeoutMs) =>
     request(
       url,

@@ -13,6 +13,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { CryptoSuite } from "../../core/crypto.js";
 import { parseLogVerifierKey } from "../../core/cosignature.js";
+import { toBase64 } from "../../core/bytes.js";
+import type { LogCredentials } from "../../core/http-signature.js";
 import { createAppender } from "../../domain/ledger/appender.js";
 import type { EntryTypeRegistry } from "../../domain/ledger/entry-types.js";
 import { Ledger } from "../../domain/ledger/ledger.js";
@@ -81,6 +83,7 @@ export class ConsortiumService {
   readonly mirrors: readonly Mirror[];
   readonly anchorer: Anchorer | undefined;
   readonly #node: RadledgerNode;
+  readonly #peerKeys: Map<string, Uint8Array>;
   readonly #mirrorLedgers: Ledger[] = [];
   readonly #mirrorStores: LogStore[] = [];
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -108,6 +111,15 @@ export class ConsortiumService {
     const peerKeys = new Map<string, TrustedLogKey[]>(
       config.peers.map((p) => [p.origin, [{ vkey: p.vkey, verifier: parseLogVerifierKey(crypto, p.vkey) }]]),
     );
+    this.#peerKeys = new Map([...peerKeys].map(([origin, [k]]) => [origin, k!.verifier.publicKey]));
+    // Requests to peers are signed with this node's log key (its institution key), keyid = its origin:
+    // peers serve their entry bundles only to configured peers (docs/privacy.md).
+    const credentials: LogCredentials = {
+      keyid: node.config.origin,
+      sign: (base) => node.logKey.sign(base),
+      now: () => Math.floor(this.#clock.now() / 1000),
+      nonce: () => toBase64(crypto.randomBytes(16)),
+    };
     this.witness = existsSync(consortiumPaths(dir).witnessKey)
       ? new Witness({
           crypto,
@@ -160,6 +172,7 @@ export class ConsortiumService {
         appender: createAppender((entries, parsed) => ledger.append(entries, parsed)),
         store,
         http,
+        credentials,
         evidence: this.witnessStore,
         clock: this.#clock,
         onEvidence,
@@ -216,6 +229,12 @@ export class ConsortiumService {
     }
     return new ConsortiumService(node, ports, options, chain);
   }
+
+  /**
+   * A configured peer's log public key by its origin (the keyid of its signed requests): the
+   * institutions this node serves its entry bundles to (src/api/entry-access.ts).
+   */
+  readonly peerKey = (origin: string): Uint8Array | undefined => this.#peerKeys.get(origin);
 
   /** Hook for NodeOptions.onCommit: a new checkpoint exists. */
   onCommit(): void {

@@ -26,6 +26,7 @@ import { bytesEqual, fromUtf8 } from "../../core/bytes.js";
 import { openCheckpoint, parseCheckpointText, type Checkpoint } from "../../core/checkpoint.js";
 import { RadledgerError, toRadledgerError } from "../../core/errors.js";
 import { formatEvidence, verifyEvidence, type Evidence } from "../../core/evidence.js";
+import { credentialHeaders, type LogCredentials } from "../../core/http-signature.js";
 import { CompactRange } from "../../core/merkle/compact-range.js";
 import { emptyRoot, leafHash } from "../../core/merkle/hash.js";
 import { perfectNodesOfRange } from "../../core/merkle/prove.js";
@@ -59,6 +60,11 @@ export interface MirrorOptions {
   readonly appender: Appender;
   readonly store: LogStore;
   readonly http: HttpClient;
+  /**
+   * How this node authenticates to the peer: entry bundles are served only to consortium peers
+   * (docs/privacy.md), so every request is signed (RFC 9421) with this node's log key.
+   */
+  readonly credentials?: LogCredentials;
   readonly evidence: EvidenceSink;
   readonly clock: Clock;
   readonly timeoutMs?: number;
@@ -158,7 +164,12 @@ export class Mirror {
     const url = `${this.#o.peer.url}/${path}`;
     let res;
     try {
-      res = await this.#o.http.get(url, this.#o.timeoutMs ?? 10_000);
+      const credentials = this.#o.credentials;
+      res = await this.#o.http.get(
+        url,
+        this.#o.timeoutMs ?? 10_000,
+        credentials ? credentialHeaders(credentials, "GET", url) : undefined,
+      );
     } catch (e) {
       throw new RadledgerError("PEER_UNAVAILABLE", `${path}: ${toRadledgerError(e).message}`);
     }
