@@ -4,7 +4,8 @@
  *
  *   append: every pre-signed entry of a file POSTed once as exact canonical bytes, with the bearer
  *           token of the entry's actor, over `connections` keep-alive connections;
- *   tiles:  GET requests cycling over a list of tile paths for `seconds`.
+ *   tiles:  GET requests cycling over a list of tile paths for `seconds` (with a bearer token when
+ *           given: entry bundles need one).
  *
  * A minimal HTTP/1.1 keep-alive client over plain sockets (http-client.ts), one request in flight
  * per connection. It replaced autocannon, which decodes every response body: ≈ 150 µs of client CPU
@@ -24,6 +25,8 @@ interface Job {
   readonly tokens?: Record<string, string>;
   readonly tilePaths?: string[];
   readonly seconds?: number;
+  /** tiles: a bearer token sent with every GET (entry bundles are served to admins and auditors). */
+  readonly bearer?: string;
 }
 
 const job = JSON.parse(process.argv[2]!) as Job;
@@ -57,7 +60,10 @@ if (job.mode === "append") {
     next: () => requests[next++],
   });
 } else {
-  const requests = job.tilePaths!.map((p) => Buffer.from(`GET ${p} HTTP/1.1\r\n${host}\r\n`, "latin1"));
+  const auth = job.bearer === undefined ? "" : `Authorization: Bearer ${job.bearer}\r\n`;
+  const requests = job.tilePaths!.map((p) =>
+    Buffer.from(`GET ${p} HTTP/1.1\r\n${host}${auth}\r\n`, "latin1"),
+  );
   let next = 0;
   const until = performance.now() + (job.seconds ?? 5) * 1000;
   result = await runClients({

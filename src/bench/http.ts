@@ -9,7 +9,8 @@
  *    entry's actor, over 64 keep-alive connections. Each request is authenticated, checked (the
  *    token's actor must be the entry's actor and may sign the type), verified, admitted and answered
  *    only once durable. Appends/s = acknowledged entries / elapsed; p99 is per request.
- * 4. Tiles: the same second process GETs full level-0 and level-1 tiles and entry bundles of the
+ * 4. Tiles: the same second process GETs full level-0 and level-1 tiles and entry bundles (the latter
+ *    with an admin's bearer token: entries are not public) of the
  *    filled log for a few seconds.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -214,12 +215,21 @@ export async function benchHttp(o: HttpBenchOptions = {}): Promise<HttpBenchResu
         tilePaths.push("/" + tilePath({ kind: "hash", level: 1, index: n }));
       const seconds = o.tileSeconds ?? 5;
       const tiles = await runLoad({ url, mode: "tiles", connections: concurrency, tilePaths, seconds });
+      // Entry bundles are served to consortium peers, admins and auditors only (docs/privacy.md):
+      // the load generator reads them as the admin, with a bearer token.
+      const reader = await app.radledger.auth.issueToken({
+        actor: "admin",
+        kind: "api",
+        ttlMs: 3600_000,
+        createdBy: "bench",
+      });
       const bundles = await runLoad({
         url,
         mode: "tiles",
         connections: concurrency,
         tilePaths: bundlePaths,
         seconds,
+        bearer: reader.token,
       });
       o.progress?.("http tiles", 1, 1);
       const bareHttp = await bareHttpFloor(file, tokens, concurrency);

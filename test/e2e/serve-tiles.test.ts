@@ -1,7 +1,9 @@
 /**
  * End to end: `radledger serve` publishes a log as C2SP tlog-tiles; a client holding only the
  * verifier key from `radledger key` fetches the checkpoint, tiles and entry bundles over HTTP and
- * verifies entries with the pure core alone.
+ * verifies entries with the pure core alone. Entry bundles are personal data: the client reads them
+ * with credentials (an admin's API token from `radledger token create`); checkpoints and hash tiles
+ * need none (docs/privacy.md).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { nobleCrypto } from "../../src/core/crypto-noble.js";
@@ -12,6 +14,7 @@ import { leafHash } from "../../src/core/merkle/hash.js";
 import { verifyConsistency, verifyInclusion } from "../../src/core/merkle/verify.js";
 import { ed25519Verifier, parseSignedNote, parseVerifierKey } from "../../src/core/note.js";
 import { TileClient } from "../../src/core/tile-client.js";
+import { credentialHeaders, type LogCredentials } from "../../src/core/http-signature.js";
 import { makeNode, newKey, type TestNode } from "../helpers/node.js";
 import { runCli, startServe } from "../helpers/cli.js";
 
@@ -19,6 +22,7 @@ let t: TestNode;
 let server: Awaited<ReturnType<typeof startServe>>;
 let verifierKey = "";
 let olderCheckpoint = "";
+let credentials: LogCredentials | undefined;
 
 beforeAll(async () => {
   t = await makeNode();
@@ -35,6 +39,8 @@ beforeAll(async () => {
   await t.node.appender.appendAll(entries.slice(200));
   await t.node.close();
   verifierKey = (await runCli(["key", "--data", t.dir])).stdout.trim();
+  const token = await runCli(["token", "create", "--data", t.dir, "--actor", "admin", "--json"]);
+  credentials = { bearer: (JSON.parse(token.stdout) as { token: string }).token };
   server = await startServe(t.dir);
 }, 60_000);
 
@@ -44,9 +50,13 @@ afterAll(async () => {
   await t.close();
 });
 
-const get = async (path: string): Promise<Response> => fetch(`${server.url}/${path}`);
-const bytes = async (path: string): Promise<Uint8Array> => {
-  const res = await get(path);
+/** A GET with the client's credentials (none with `anonymous`). */
+const get = async (path: string, anonymous = false): Promise<Response> => {
+  const url = `${server.url}/${path}`;
+  return fetch(url, anonymous ? {} : { headers: credentialHeaders(credentials!, "GET", url) });
+};
+const bytes = async (path: string, anonymous = false): Promise<Uint8Array> => {
+  const res = await get(path, anonymous);
   if (!res.ok) throw new Error(`${path}: ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 };
@@ -127,6 +137,19 @@ describe("a log served as tlog-tiles verifies with only the verifier key", () =>
       expect(res.status, path).toBe(400);
       expect(((await res.json()) as { code: string }).code).toBe("TILE_PATH_INVALID");
     }
+  });
+
+  test("without credentials the same client verifies the tree but reads no entry", async () => {
+    const vkey = parseVerifierKey(nobleCrypto, verifierKey);
+    const verifier = ed25519Verifier(nobleCrypto, vkey.name, vkey.publicKey);
+    const { checkpoint } = openCheckpoint(await (await get("checkpoint", true)).text(), [verifier]);
+    const client = new TileClient(nobleCrypto, (path) => bytes(path, true), checkpoint);
+    await client.verifyRoot();
+    await client.verifyConsistentWith(openCheckpoint(olderCheckpoint, [verifier]).checkpoint);
+    await expect(client.entry(0)).rejects.toThrow("tile/entries/000: 401");
+    const res = await get("tile/entries/000", true);
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="radledger"');
+    expect(((await res.json()) as { code: string }).code).toBe("AUTH_REQUIRED");
   });
 
   test("the signed note parses as a standard C2SP checkpoint", async () => {

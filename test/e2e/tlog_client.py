@@ -6,15 +6,26 @@ against `radledger serve` to show that a standard client can read and verify the
 
 usage: tlog_client.py BASE_URL VERIFIER_KEY [INDEX ...]
 Prints a JSON summary; exits 0 when everything verifies, 1 otherwise.
+
+Checkpoints and hash tiles are public; entry bundles are served only with credentials, given in the
+environment (docs/privacy.md):
+  TLOG_AUTHORIZATION="Bearer <token>"      sent as the Authorization field, or
+  TLOG_SIGNING_KEY="<keyid> <hex seed>"    each request signed per RFC 9421 (HTTP Message
+                                           Signatures, alg ed25519) with this Ed25519 seed; keyid
+                                           = the log origin of a consortium peer of the node.
 """
 import base64
 import hashlib
 import json
+import os
 import sys
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 
 def fail(message):
@@ -22,9 +33,49 @@ def fail(message):
     sys.exit(1)
 
 
+def sf_string(value):
+    """RFC 8941 section 4.1.6 (printable ASCII; backslash and quote escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def signature_fields(url, keyid, seed):
+    """RFC 9421: Signature-Input and Signature of a GET of url (sections 2.2, 2.3, 2.5, 3.3.6)."""
+    u = urllib.parse.urlsplit(url)
+    default = {"http": 80, "https": 443}[u.scheme]
+    authority = u.hostname.lower() + ("" if u.port in (None, default) else f":{u.port}")
+    components = [
+        ("@method", "GET"),
+        ("@authority", authority),
+        ("@path", u.path or "/"),
+        ("@query", "?" + u.query),
+    ]
+    nonce = base64.b64encode(os.urandom(16)).decode()
+    params = (
+        "(" + " ".join(sf_string(name) for name, _ in components) + ")"
+        + f";created={int(time.time())};nonce={sf_string(nonce)};alg=\"ed25519\";keyid={sf_string(keyid)}"
+    )
+    base = "".join(f"{sf_string(name)}: {value}\n" for name, value in components)
+    base += f'"@signature-params": {params}'
+    signature = Ed25519PrivateKey.from_private_bytes(seed).sign(base.encode("ascii"))
+    return {
+        "Signature-Input": f"sig1={params}",
+        "Signature": "sig1=:" + base64.b64encode(signature).decode() + ":",
+    }
+
+
 def get(base, path):
-    with urllib.request.urlopen(f"{base}/{path}", timeout=30) as response:
-        return response.read()
+    url = f"{base}/{path}"
+    headers = {}
+    if os.environ.get("TLOG_AUTHORIZATION"):
+        headers["Authorization"] = os.environ["TLOG_AUTHORIZATION"]
+    if os.environ.get("TLOG_SIGNING_KEY"):
+        keyid, seed = os.environ["TLOG_SIGNING_KEY"].split(" ")
+        headers.update(signature_fields(url, keyid, bytes.fromhex(seed)))
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+            return response.read()
+    except urllib.error.HTTPError as e:
+        fail(f"{path}: HTTP {e.code} {e.read().decode(errors='replace')[:200]}")
 
 
 def parse_verifier_key(vkey):

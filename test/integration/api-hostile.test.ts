@@ -375,7 +375,9 @@ describe("hostile input never reaches a 5xx", () => {
       body: { body: { reportKind: "diagnostic" }, refs: { study } },
     });
     expect(r.status, r.text).toBe(201);
-    const back = await api.call("GET", `/api/v1/log/entries/${r.body.leafHash as string}`);
+    const back = await api.call("GET", `/api/v1/log/entries/${r.body.leafHash as string}`, {
+      token: tokens.admin!,
+    });
     expect(back.body).toMatchObject({ index: r.body.index });
   });
 });

@@ -265,8 +265,12 @@ describe("entries", () => {
       intendedUse: "nodule detection",
     });
     expect(e).toMatchObject({ entry: { type: "ai.model.registered", actor: "admin" } });
-    const byIndex = await api.call("GET", `/api/v1/log/entries/${e.index as number}`);
-    const byHash = await api.call("GET", `/api/v1/log/entries/${e.leafHash as string}`);
+    const byIndex = await api.call("GET", `/api/v1/log/entries/${e.index as number}`, {
+      token: tokens["aud-1"]!,
+    });
+    const byHash = await api.call("GET", `/api/v1/log/entries/${e.leafHash as string}`, {
+      token: tokens["aud-1"]!,
+    });
     expect(byHash.body).toEqual(byIndex.body);
     const b = byIndex.body as {
       entry: J;
@@ -280,8 +284,16 @@ describe("entries", () => {
     expect(() =>
       verifyInclusion(crypto, b.index, cp.size, leaf, b.inclusion.proof.map(fromBase64), cp.root),
     ).not.toThrow();
-    expectProblem(await api.call("GET", "/api/v1/log/entries/99999"), 404, "ENTRY_NOT_FOUND");
-    expectProblem(await api.call("GET", `/api/v1/log/entries/${"0".repeat(64)}`), 404, "ENTRY_NOT_FOUND");
+    expectProblem(
+      await api.call("GET", "/api/v1/log/entries/99999", { token: tokens["aud-1"]! }),
+      404,
+      "ENTRY_NOT_FOUND",
+    );
+    expectProblem(
+      await api.call("GET", `/api/v1/log/entries/${"0".repeat(64)}`, { token: tokens["aud-1"]! }),
+      404,
+      "ENTRY_NOT_FOUND",
+    );
   });
 
   test("no one signs as someone else; a caller without a signer role is 403; schema failures name the field", async () => {
@@ -400,7 +412,9 @@ describe("the gatekeeper", () => {
     });
     expect(accessCount(PA)).toBe(before + 1);
     expect(api.t.node.ledger.size).toBe(size + 1);
-    const recorded = await api.call("GET", `/api/v1/log/entries/${(r.body.access as J).id as string}`);
+    const recorded = await api.call("GET", `/api/v1/log/entries/${(r.body.access as J).id as string}`, {
+      token: tokens["aud-1"]!,
+    });
     expect(recorded.body.entry).toMatchObject({
       type: "access.recorded",
       actor: "institution",
@@ -453,7 +467,7 @@ describe("the gatekeeper", () => {
       review: true,
     });
     const id = (r.body.access as J).id as string;
-    const onLog = await api.call("GET", `/api/v1/log/entries/${id}`);
+    const onLog = await api.call("GET", `/api/v1/log/entries/${id}`, { token: tokens["aud-1"]! });
     expect(JSON.stringify(onLog.body)).not.toContain("trauma bay"); // the free text stays in the vault
     const queue = await api.call<{ items: J[] }>("GET", "/api/v1/access/break-glass", {
       token: tokens["aud-1"]!,
