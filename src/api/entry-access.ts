@@ -85,6 +85,12 @@ function header(req: FastifyRequest, name: string): string | undefined {
   return v === undefined ? undefined : Array.isArray(v) ? v.join(", ") : v;
 }
 
+function limited(api: Api, reply: FastifyReply, seconds: number, what: string): never {
+  api.metrics.rateLimited.inc();
+  void reply.header("retry-after", String(seconds));
+  throw new RadledgerError("RATE_LIMITED", `${what}; retry in ${seconds} s`, { retryAfter: seconds });
+}
+
 /** The gate of the entry routes: consortium peers by signature, or admins and auditors by token. */
 export function entryReaderGate(api: Api, crypto: CryptoSuite, peers: PeerKeys): RouteGate {
   const replays = new ReplayCache();
@@ -98,10 +104,7 @@ export function entryReaderGate(api: Api, crypto: CryptoSuite, peers: PeerKeys):
         "a signed request has both Signature-Input and Signature",
       );
     const wait = api.buckets.authFailures.peek(req.ip);
-    if (wait > 0) {
-      void reply.header("retry-after", String(wait));
-      throw new RadledgerError("RATE_LIMITED", `too many failed signatures; retry in ${wait} s`);
-    }
+    if (wait > 0) limited(api, reply, wait, "too many failed signatures");
     const now = Math.floor(api.node.clock.now() / 1000);
     try {
       const ok = verifyRequest(
@@ -137,10 +140,7 @@ export function entryReaderGate(api: Api, crypto: CryptoSuite, peers: PeerKeys):
           const origin = peer(req, reply);
           req.peer = origin;
           const wait = api.buckets.actor.take(`peer:${origin}`);
-          if (wait > 0) {
-            void reply.header("retry-after", String(wait));
-            throw new RadledgerError("RATE_LIMITED", `too many requests; retry in ${wait} s`);
-          }
+          if (wait > 0) limited(api, reply, wait, "too many requests");
           return undefined;
         }
         const caller = await authenticate(api, req, reply);
@@ -150,10 +150,7 @@ export function entryReaderGate(api: Api, crypto: CryptoSuite, peers: PeerKeys):
             "entries are served to consortium peers (signed requests) and to admins and auditors (bearer token); see docs/privacy.md",
           );
         const wait = api.buckets.actor.take(caller.actor.id);
-        if (wait > 0) {
-          void reply.header("retry-after", String(wait));
-          throw new RadledgerError("RATE_LIMITED", `too many requests; retry in ${wait} s`);
-        }
+        if (wait > 0) limited(api, reply, wait, "too many requests");
         req.caller = caller;
         requireRole(caller, ENTRY_READERS);
         return caller;

@@ -101,6 +101,13 @@ describe("entries without credentials", () => {
     expect((await problem(res)).code).toBe("AUTH_REQUIRED");
   });
 
+  test("HEAD requests are refused too (fastify's implicit HEAD routes share the check)", async () => {
+    for (const path of [bundlePath(), "/api/v1/log/entries/0"]) {
+      const res = await fetch(`${api.url}${path}`, { method: "HEAD" });
+      expect(res.status, path).toBe(401);
+    }
+  });
+
   test("a bundle served to an auditor is not then served from the cache to anyone", async () => {
     const ok = await get(bundlePath(), { authorization: `Bearer ${tokens.aud!}` });
     expect(ok.status).toBe(200);
