@@ -4,6 +4,7 @@
  * and its wrapped form. The key is found the way an attacker with the directory would find it: in
  * whichever SQLite file has a patient_keys table, unwrapped with the master key file beside it.
  */
+import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import Database from "better-sqlite3";
@@ -56,7 +57,20 @@ export function scanDataDir(dir: string, needles: readonly Needle[]): string[] {
   const found: string[] = [];
   for (const file of filesUnder(dir)) {
     const bytes = readFileSync(file);
-    for (const n of needles) if (bytes.includes(Buffer.from(n.bytes))) found.push(`${relative(dir, file)}: ${n.name}`);
+    for (const n of needles)
+      if (bytes.includes(Buffer.from(n.bytes))) found.push(`${relative(dir, file)}: ${n.name}`);
   }
   return found;
 }
+
+/** Seven report texts, each unique to this run so that no other file can hold them by chance. */
+export const reportTexts = (who: string): string[] =>
+  [
+    "Findings: 14 mm spiculated nodule in the right upper lobe",
+    "Impression: suspicious for primary lung malignancy",
+    "Comparison: prior CT shows interval growth of the nodule",
+    "Recommendation: PET-CT and multidisciplinary review",
+    "Addendum: mediastinal lymph nodes not enlarged",
+    "Technique: contrast-enhanced CT of the chest",
+    "Break-glass justification: unconscious patient in resus",
+  ].map((text) => `${text} [${who} ${randomUUID()}]`);
