@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -79,10 +79,16 @@ describe("vault", () => {
     expect(() => vault.get(c)).toThrow(RadledgerError);
   });
 
+  test("the key store and its write-ahead log are readable by their owner only", () => {
+    vault.put(alice, { text: "x" });
+    for (const f of ["patient-keys.sqlite", "patient-keys.sqlite-wal"])
+      expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
+  });
+
   test("erasing one patient among many leaves neither their key nor its wrapped form in any file", () => {
     const patients = Array.from({ length: 120 }, (_, i) => "pt_" + String(i).padStart(43, "0"));
     for (const p of patients) vault.put(p, { text: `${p} item` });
-    const victim = patients[150]!;
+    const victim = patients[60]!;
     const wrapped = wrappedKeyOf(victim);
     const key = master.unwrap(wrapped, `patient-key ${victim}`);
     expect(filesHolding(wrapped)).not.toEqual([]);

@@ -19,6 +19,7 @@
 import { openSqlite } from "./open.js";
 import type Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, openSync } from "node:fs";
 import type { CryptoSuite } from "../../core/crypto.js";
 import { canonicalBytes, parseCanonical } from "../../core/canonical-json.js";
 import { RadledgerError } from "../../core/errors.js";
@@ -76,6 +77,9 @@ export class SqliteVault implements Vault {
     private readonly crypto: CryptoSuite,
     private readonly keyWrap: KeyWrap,
   ) {
+    // The key store is a secret like the other files under DIR/keys: mode 0600, which SQLite gives
+    // its -wal and -shm files too. An empty file is an empty database.
+    if (!existsSync(files.keys)) closeSync(openSync(files.keys, "wx", 0o600));
     this.#keys = openShredding(files.keys, "vault key store", KEYS_SCHEMA);
     try {
       this.#items = openShredding(files.items, "vault", ITEMS_SCHEMA);
