@@ -85,6 +85,26 @@ describe("vault", () => {
       expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
   });
 
+  test("a reader holding an old snapshot makes erasure ERASURE_INCOMPLETE; running it again completes it", () => {
+    vault.put(alice, { text: "alice" });
+    const wrapped = wrappedKeyOf(alice);
+    const reader = new Database(files().keys, { readonly: true });
+    reader.exec("BEGIN");
+    reader.prepare("SELECT count(*) FROM patient_keys").get(); // a read transaction on the WAL
+    let code = "";
+    try {
+      vault.erase(alice); // waits the busy timeout (5 s) for the reader, then gives up
+    } catch (e) {
+      code = (e as RadledgerError).code;
+    }
+    expect(code).toBe("ERASURE_INCOMPLETE");
+    expect(vault.isErased(alice)).toBe(true); // the key is gone already
+    reader.exec("COMMIT");
+    reader.close();
+    expect(vault.erase(alice)).toEqual({ items: 0 });
+    expect(filesHolding(wrapped)).toEqual([]);
+  });
+
   test("erasing one patient among many leaves neither their key nor its wrapped form in any file", () => {
     const patients = Array.from({ length: 120 }, (_, i) => "pt_" + String(i).padStart(43, "0"));
     for (const p of patients) vault.put(p, { text: `${p} item` });
