@@ -24,6 +24,7 @@ import { registerAuthRoutes } from "./auth.js";
 import { registerEntryRoutes } from "./entries.js";
 import { registerQueryRoutes } from "./queries/index.js";
 import { registerContentRoutes } from "./content.js";
+import { registerErasureRoutes } from "./erasure.js";
 import { registerOpenApiRoutes } from "./openapi.js";
 import { Metrics } from "./metrics.js";
 import { TokenBuckets } from "./rate-limit.js";
@@ -264,6 +265,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   registerEntryRoutes(app, api);
   registerQueryRoutes(app, api);
   registerContentRoutes(app, api);
+  registerErasureRoutes(app, api);
   if (consortium) {
     if (consortium.witness) registerWitnessRoutes(app, consortium.witness);
     registerConsortiumRoutes(app, api, consortium);

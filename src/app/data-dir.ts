@@ -7,8 +7,10 @@
  *   DIR/keys/actors/<id>.key    keys the node holds for actors who do not hold their own
  *   DIR/keys/pseudonym.secret   HMAC key for patient pseudonyms (docs/design.md §5.1)
  *   DIR/keys/vault.master       AES-256 key wrapping the vault's per-patient data keys
+ *   DIR/keys/patient-keys.sqlite the vault's key store: wrapped per-patient data keys, erasure
+ *                               tombstones (never in a data backup: docs/security.md §Erasure and backups)
  *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
- *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient
+ *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient (ciphertext only)
  *   DIR/auth.sqlite             node-local API credentials: scrypt hashes of tokens and passwords (never on the log)
  *   DIR/manifests.sqlite        per-instance DICOM hashes behind study manifest roots, de-identified
  *                               copies, Orthanc feed cursors (node-local; never on the ledger)
@@ -48,6 +50,7 @@ export const paths = (dir: string) => ({
   actorKey: (actor: string) => join(dir, "keys", "actors", `${actor}.key`),
   pseudonymSecret: join(dir, "keys", "pseudonym.secret"),
   vaultMasterKey: join(dir, "keys", "vault.master"),
+  vaultKeys: join(dir, "keys", "patient-keys.sqlite"),
   database: join(dir, "ledger.sqlite"),
   vault: join(dir, "vault.sqlite"),
   auth: join(dir, "auth.sqlite"),

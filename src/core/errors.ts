@@ -70,6 +70,7 @@ export const ERROR_CODES = {
   COMMITMENT_MISMATCH: "verification",
   VAULT_ERASED: "conflict",
   PATIENT_ALREADY_ERASED: "conflict",
+  ERASURE_INCOMPLETE: "unavailable",
   // consent and access rules
   CONSENT_NOT_PATIENT: "unprocessable",
   GRANT_ALREADY_REVOKED: "conflict",

@@ -12,7 +12,6 @@ import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
 import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
-import { SqliteVault } from "../adapters/sqlite/vault.js";
 import { acquireWriterLock, paths, readConfig, readSecret } from "../app/data-dir.js";
 import { DataDirHeldKeys, readLogKey } from "../app/keys.js";
 import type { NodeFactory, NodeOptions, RadledgerNode } from "../app/node.js";
@@ -23,6 +22,8 @@ import { pseudonym } from "../domain/privacy/pseudonyms.js";
 import { createRegistry } from "../domain/registry.js";
 import { systemClock } from "../ports/clock.js";
 import type { ManifestStore } from "../ports/imaging.js";
+import type { Vault } from "../ports/vault.js";
+import { openVault } from "./vault.js";
 
 export type { NodeOptions, RadledgerNode } from "../app/node.js";
 
@@ -34,10 +35,10 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   const logKey = readLogKey(crypto, dir);
   const release = acquireWriterLock(dir);
   let store: SqliteLogStore | undefined;
-  let vault: SqliteVault | undefined;
+  let vault: Vault | undefined;
   try {
     store = new SqliteLogStore(paths(dir).database);
-    vault = new SqliteVault(paths(dir).vault, crypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
+    vault = openVault(dir, crypto);
     const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
     const threads = options.verifyThreads;
     const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
@@ -61,7 +62,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       },
     });
     const openStore = store;
-    const openVault = vault;
+    const openedVault = vault;
     let manifests: ManifestStore | undefined;
     return {
       dir,
@@ -74,7 +75,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       logKey,
       verifierKey: formatVerifierKey(logKey),
       clock,
-      vault: openVault,
+      vault: openedVault,
       heldKeys: new DataDirHeldKeys(crypto, dir),
       dicom: dicomToolkit,
       get manifests() {
@@ -90,7 +91,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
           await ledger.close();
         } finally {
           openStore.close();
-          openVault.close();
+          openedVault.close();
           manifests?.close();
           release();
         }

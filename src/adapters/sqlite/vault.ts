@@ -1,68 +1,134 @@
 /**
- * Vault on SQLite and node:crypto (docs/design.md §5.3). Each patient has a random 256-bit data key, stored
- * wrapped (AES-256-GCM) under the institution's master key with the patient pseudonym as associated
- * data. Each item is salt || canonical content, encrypted with AES-256-GCM under the data key with
- * its commitment as associated data, so a ciphertext cannot be moved to another commitment or patient.
- * Erasure deletes the wrapped key and the items and leaves a tombstone, so later puts are refused.
+ * Vault on SQLite and node:crypto (docs/design.md §5.3, docs/security.md §Erasure and backups). Each
+ * patient has a random 256-bit data key, stored wrapped by the vault master key (the `KeyWrap` port:
+ * a file key or an HSM) with the patient pseudonym as associated data. Each item is salt || canonical
+ * content, encrypted with AES-256-GCM under the data key with its commitment as associated data, so a
+ * ciphertext cannot be moved to another commitment or patient.
+ *
+ * Two files: the key store (wrapped patient keys and erasure tombstones, DIR/keys/patient-keys.sqlite)
+ * and the items (ciphertexts, DIR/vault.sqlite). Keys live apart from the data so that a backup of the
+ * data never holds a key, and so that shredding a key is a small, complete operation on a small file.
+ *
+ * Erasure is crypto-shredding that holds against the files: both databases run with
+ * `secure_delete = ON`, so SQLite overwrites deleted rows and freed pages with zeros instead of leaving
+ * them in free space, and after the deletes a `wal_checkpoint(TRUNCATE)` copies the zeroed pages into
+ * the database and empties the write-ahead log, whose older frames still held the rows. The wrapped
+ * key sits in a rowid table, whose interior b-tree pages hold rowids only (a WITHOUT ROWID table keeps
+ * copies of whole rows in interior pages as dividers, which a delete can leave behind).
  */
 import { openSqlite } from "./open.js";
-import Database from "better-sqlite3";
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, openSync } from "node:fs";
 import type { CryptoSuite } from "../../core/crypto.js";
 import { canonicalBytes, parseCanonical } from "../../core/canonical-json.js";
 import { RadledgerError } from "../../core/errors.js";
 import { commitmentOf, SALT_BYTES } from "../../domain/privacy/commitments.js";
-import type { Vault, VaultRecord } from "../../ports/vault.js";
+import type { KeyWrap, Vault, VaultRecord } from "../../ports/vault.js";
+import { openAesGcm, sealAesGcm } from "../node-crypto/key-wrap.js";
 
-function seal(key: Uint8Array, plaintext: Uint8Array, aad: string): Buffer {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  cipher.setAAD(Buffer.from(aad));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+/** Where the vault keeps its two databases. */
+export interface VaultFiles {
+  /** Wrapped patient keys and erasure tombstones (the key store). */
+  readonly keys: string;
+  /** Encrypted items behind commitments. */
+  readonly items: string;
 }
 
-function open(key: Uint8Array, sealed: Buffer, aad: string): Buffer {
-  const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
-  decipher.setAAD(Buffer.from(aad));
-  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-  try {
-    return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
-  } catch {
-    throw new RadledgerError("STORE_CORRUPT", "a vault item failed authentication");
-  }
+const KEYS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS patient_keys (patient TEXT NOT NULL UNIQUE, wrapped BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS erased (patient TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
+`;
+const ITEMS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS items (commitment TEXT PRIMARY KEY, patient TEXT NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS items_patient ON items (patient);
+`;
+
+const patientKeyAad = (patient: string) => `patient-key ${patient}`;
+
+/** Opens one of the vault's databases with deletion that overwrites (see the module comment). */
+function openShredding(path: string, what: string, schema: string): Database.Database {
+  const db = openSqlite(path, { what, schema });
+  db.pragma("secure_delete = ON");
+  return db;
+}
+
+/**
+ * Copies every WAL frame into the database and truncates the WAL to zero bytes, so that no frame
+ * keeps a page as it was before a delete. A reader holding an old snapshot (another process beside
+ * the node) prevents it even after the busy timeout: ERASURE_INCOMPLETE, and running the erasure again
+ * completes it.
+ */
+function checkpointTruncate(db: Database.Database, what: string): void {
+  const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+  if (result?.busy !== 0)
+    throw new RadledgerError(
+      "ERASURE_INCOMPLETE",
+      `a reader of the ${what} kept the write-ahead log from being emptied; run the erasure again`,
+    );
 }
 
 export class SqliteVault implements Vault {
-  readonly #db: Database.Database;
+  readonly #keys: Database.Database;
+  readonly #items: Database.Database;
 
   constructor(
-    path: string,
+    files: VaultFiles,
     private readonly crypto: CryptoSuite,
-    private readonly masterKey: Uint8Array,
+    private readonly keyWrap: KeyWrap,
   ) {
-    if (masterKey.length !== 32)
-      throw new RadledgerError("STORE_CORRUPT", "vault master key must be 32 bytes");
-    this.#db = openSqlite(path, {
-      what: "vault",
-      schema: `
-      CREATE TABLE IF NOT EXISTS patient_keys (patient TEXT PRIMARY KEY, wrapped BLOB NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS erased (patient TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS items (commitment TEXT PRIMARY KEY, patient TEXT NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS items_patient ON items (patient);
-    `,
-    });
+    // The key store is a secret like the other files under DIR/keys: mode 0600, which SQLite gives
+    // its -wal and -shm files too. An empty file is an empty database.
+    if (!existsSync(files.keys)) closeSync(openSync(files.keys, "wx", 0o600));
+    this.#keys = openShredding(files.keys, "vault key store", KEYS_SCHEMA);
+    try {
+      this.#items = openShredding(files.items, "vault", ITEMS_SCHEMA);
+      this.#migrateKeysOutOfItems();
+    } catch (e) {
+      this.#keys.close();
+      throw e;
+    }
   }
 
-  private dataKey(patient: string, create: boolean): Buffer | undefined {
-    const row = this.#db.prepare("SELECT wrapped FROM patient_keys WHERE patient = ?").get(patient) as
+  /**
+   * Vaults written before the key store was its own file kept the wrapped keys and tombstones in
+   * vault.sqlite. They move to the key store (committed there first, so an interruption loses
+   * nothing), then the old tables are dropped and the file rebuilt (VACUUM), which also scrubs the free
+   * pages that earlier erasures, made without secure_delete, left behind. Runs once.
+   */
+  #migrateKeysOutOfItems(): void {
+    const legacy = this.#items
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('patient_keys', 'erased')")
+      .all() as { name: string }[];
+    if (legacy.length === 0) return;
+    const names = new Set(legacy.map((t) => t.name));
+    this.#keys.transaction(() => {
+      if (names.has("patient_keys"))
+        for (const row of this.#items.prepare("SELECT patient, wrapped FROM patient_keys").iterate())
+          this.#keys
+            .prepare("INSERT OR IGNORE INTO patient_keys (patient, wrapped) VALUES (?, ?)")
+            .run((row as { patient: string }).patient, (row as { wrapped: Buffer }).wrapped);
+      if (names.has("erased"))
+        for (const row of this.#items.prepare("SELECT patient, at FROM erased").iterate()) {
+          const r = row as { patient: string; at: string };
+          this.#keys.prepare("INSERT OR IGNORE INTO erased (patient, at) VALUES (?, ?)").run(r.patient, r.at);
+          this.#keys.prepare("DELETE FROM patient_keys WHERE patient = ?").run(r.patient);
+        }
+    })();
+    this.#items.exec("DROP TABLE IF EXISTS patient_keys; DROP TABLE IF EXISTS erased;");
+    this.#items.exec("VACUUM");
+    checkpointTruncate(this.#items, "vault");
+  }
+
+  private dataKey(patient: string, create: boolean): Uint8Array | undefined {
+    const row = this.#keys.prepare("SELECT wrapped FROM patient_keys WHERE patient = ?").get(patient) as
       { wrapped: Buffer } | undefined;
-    if (row) return open(this.masterKey, row.wrapped, `patient-key ${patient}`);
+    if (row) return this.keyWrap.unwrap(row.wrapped, patientKeyAad(patient));
     if (!create) return undefined;
     const key = randomBytes(32);
-    this.#db
+    this.#keys
       .prepare("INSERT INTO patient_keys (patient, wrapped) VALUES (?, ?)")
-      .run(patient, seal(this.masterKey, key, `patient-key ${patient}`));
+      .run(patient, this.keyWrap.wrap(key, patientKeyAad(patient)));
     return key;
   }
 
@@ -75,22 +141,23 @@ export class SqliteVault implements Vault {
     const salt = this.crypto.randomBytes(SALT_BYTES);
     const commitment = commitmentOf(this.crypto, salt, content);
     const plaintext = Buffer.concat([salt, canonicalBytes(content)]);
-    this.#db.transaction(() => {
-      const key = this.dataKey(patient, true)!;
-      this.#db
-        .prepare("INSERT INTO items (commitment, patient, sealed) VALUES (?, ?, ?)")
-        .run(commitment, patient, seal(key, plaintext, commitment));
-    })();
+    // The key is committed before the item: a crash in between leaves a key without items, never an
+    // item without its key.
+    const key = this.#keys.transaction(() => this.dataKey(patient, true)!)();
+    this.#items
+      .prepare("INSERT INTO items (commitment, patient, sealed) VALUES (?, ?, ?)")
+      .run(commitment, patient, sealAesGcm(key, plaintext, commitment));
     return { commitment };
   }
 
   get(commitment: string): VaultRecord | undefined {
-    const row = this.#db.prepare("SELECT patient, sealed FROM items WHERE commitment = ?").get(commitment) as
-      { patient: string; sealed: Buffer } | undefined;
+    const row = this.#items
+      .prepare("SELECT patient, sealed FROM items WHERE commitment = ?")
+      .get(commitment) as { patient: string; sealed: Buffer } | undefined;
     if (!row) return undefined;
     const key = this.dataKey(row.patient, false);
     if (!key) return undefined;
-    const plaintext = open(key, row.sealed, commitment);
+    const plaintext = openAesGcm(key, row.sealed, commitment, "a vault item");
     const salt = new Uint8Array(plaintext.subarray(0, SALT_BYTES));
     const content = parseCanonical(plaintext.subarray(SALT_BYTES));
     if (commitmentOf(this.crypto, salt, content) !== commitment)
@@ -98,22 +165,30 @@ export class SqliteVault implements Vault {
     return { commitment, patient: row.patient, salt, content };
   }
 
+  /**
+   * Shreds the key first (delete and tombstone in one key-store transaction: from then on the items
+   * are unreadable and nothing more is stored), then deletes the items, then empties both WALs. Each
+   * step is idempotent, so running it again after an interruption completes it.
+   */
   erase(patient: string): { items: number } {
-    return this.#db.transaction(() => {
-      const items = this.#db.prepare("DELETE FROM items WHERE patient = ?").run(patient).changes;
-      this.#db.prepare("DELETE FROM patient_keys WHERE patient = ?").run(patient);
-      this.#db
+    this.#keys.transaction(() => {
+      this.#keys.prepare("DELETE FROM patient_keys WHERE patient = ?").run(patient);
+      this.#keys
         .prepare("INSERT OR IGNORE INTO erased (patient, at) VALUES (?, ?)")
         .run(patient, new Date().toISOString());
-      return { items };
     })();
+    const items = this.#items.prepare("DELETE FROM items WHERE patient = ?").run(patient).changes;
+    checkpointTruncate(this.#keys, "vault key store");
+    checkpointTruncate(this.#items, "vault");
+    return { items };
   }
 
   isErased(patient: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM erased WHERE patient = ?").get(patient) !== undefined;
+    return this.#keys.prepare("SELECT 1 FROM erased WHERE patient = ?").get(patient) !== undefined;
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (this.#items.open) this.#items.close();
+    if (this.#keys.open) this.#keys.close();
   }
 }
