@@ -6,6 +6,7 @@ import { ERROR_CODES, toRadledgerError, type ErrorCategory, type RadledgerError 
 
 export const EXIT_BY_CATEGORY: Record<ErrorCategory, number> = {
   verification: 1,
+  untrusted: 8,
   invalid: 2,
   unsupported_media: 2,
   too_large: 2,
