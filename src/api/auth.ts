@@ -12,7 +12,16 @@ import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { actorId, code, label, publicKey, pseudonym } from "../domain/schemas.js";
 import { lookupOptions, page } from "../domain/paging.js";
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type TokenRecord } from "../ports/auth.js";
+import {
+  API_TOKEN_TTL_SECONDS,
+  MAX_API_TOKEN_TTL_SECONDS,
+  MAX_PASSWORD_LENGTH,
+  MAX_SESSION_TTL_SECONDS,
+  MIN_PASSWORD_LENGTH,
+  MIN_TOKEN_TTL_SECONDS,
+  SESSION_TTL_SECONDS,
+  type TokenRecord,
+} from "../ports/auth.js";
 import { appendSigned, heldKey } from "./entries.js";
 import {
   defineRoute,
@@ -24,11 +33,6 @@ import {
   type Api,
   type Caller,
 } from "./route.js";
-
-export const SESSION_TTL_SECONDS = 8 * 3600;
-export const MAX_SESSION_TTL_SECONDS = 24 * 3600;
-export const API_TOKEN_TTL_SECONDS = 90 * 86400;
-export const MAX_API_TOKEN_TTL_SECONDS = 366 * 86400;
 
 const password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
 const tokenId = z.string().regex(/^[0-9a-f]{16}$/, "expected a token id");
@@ -114,7 +118,7 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
     body: z.strictObject({
       actor: actorId,
       password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
-      ttlSeconds: z.number().int().min(60).max(MAX_SESSION_TTL_SECONDS).optional(),
+      ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_SECONDS).max(MAX_SESSION_TTL_SECONDS).optional(),
     }),
     status: 201,
     response: { description: "the session token and its record", schema: issuedToken },
@@ -180,7 +184,7 @@ function registerTokenRoutes(app: FastifyInstance, api: Api): void {
     auth: ["admin"],
     body: z.strictObject({
       actor: actorId,
-      ttlSeconds: z.number().int().min(60).max(MAX_API_TOKEN_TTL_SECONDS).optional(),
+      ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_SECONDS).max(MAX_API_TOKEN_TTL_SECONDS).optional(),
       label: label.optional(),
     }),
     status: 201,
@@ -319,7 +323,7 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
       password: password.optional(),
       token: z
         .strictObject({
-          ttlSeconds: z.number().int().min(60).max(MAX_API_TOKEN_TTL_SECONDS).optional(),
+          ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_SECONDS).max(MAX_API_TOKEN_TTL_SECONDS).optional(),
           label: label.optional(),
         })
         .optional(),

@@ -14,6 +14,7 @@ export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   conflict: 409,
   unprocessable: 422,
   verification: 422,
+  untrusted: 422,
   too_large: 413,
   headers_too_large: 431,
   unsupported_media: 415,

@@ -252,6 +252,11 @@ export async function benchBundle(options: BundleBenchOptions = {}): Promise<Bun
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
+/** The browser verifier's verdict once it is final (src/web/verifier/page.ts). */
+const FINAL_VERDICT = ["verified", "untrusted", "failed", "input-error"]
+  .map((s) => `#verdict[data-state="${s}"]`)
+  .join(", ");
+
 /** Loads the built page from disk (file://), hands it the bundle, and reads the page's own timing. */
 async function timeInBrowser(
   chromiumPath: string,
@@ -268,10 +273,10 @@ async function timeInBrowser(
     await p.goto(`file://${built}`);
     await p.fill("#log-keys", vkey);
     await p.setInputFiles("#file", bundle);
-    await p.waitForSelector('#verdict[data-state="ok"], #verdict[data-state="failed"]', {
+    await p.waitForSelector(FINAL_VERDICT, {
       timeout: 30 * 60_000,
     });
-    if ((await p.getAttribute("#verdict", "data-state")) !== "ok")
+    if ((await p.getAttribute("#verdict", "data-state")) !== "verified")
       throw new RadledgerError(
         "INTERNAL",
         `the browser did not verify the bench bundle: ${(await p.innerText("#report")).slice(0, 400)}`,

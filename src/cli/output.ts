@@ -2,10 +2,11 @@
  * CLI output conventions: results on stdout (human text, or one JSON document with --json),
  * progress and diagnostics on stderr, and exit codes by error category (docs/errors.md).
  */
-import { ERROR_CODES, toRadledgerError, type ErrorCategory, type RadledgerError } from "../core/errors.js";
+import { ERROR_CODES, RadledgerError, toRadledgerError, type ErrorCategory } from "../core/errors.js";
 
 export const EXIT_BY_CATEGORY: Record<ErrorCategory, number> = {
   verification: 1,
+  untrusted: 8,
   invalid: 2,
   unsupported_media: 2,
   too_large: 2,
@@ -27,13 +28,39 @@ export class AlreadyReported extends Error {
   }
 }
 
+/**
+ * A storage fault that surfaced after its database was opened (src/adapters/sqlite/open.ts turns
+ * those at the open into errors naming the file), e.g. a damaged page read by a later query: a coded
+ * error rather than an internal one with a stack. Recognised by better-sqlite3's error shape, so that
+ * this edge need not load the storage adapter.
+ */
+function sqliteFault(e: unknown): RadledgerError | undefined {
+  if (!(e instanceof Error) || e.name !== "SqliteError") return undefined;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== "string") return undefined;
+  const store = (c: "STORE_CORRUPT" | "STORE_IO" | "STORE_LOCKED", what: string): RadledgerError =>
+    new RadledgerError(
+      c,
+      `a database of the data directory ${what} (SQLite: ${e.message})`,
+      {},
+      { cause: e },
+    );
+  if (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB"))
+    return store("STORE_CORRUPT", "is damaged");
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
+    return store("STORE_LOCKED", "is locked by another process");
+  if (/^SQLITE_(IOERR|READONLY|CANTOPEN|PERM|FULL)/.test(code))
+    return store("STORE_IO", "cannot be read or written");
+  return undefined;
+}
+
 /** Prints a coded error to stderr and returns the exit code for it. */
 export function reportError(e: unknown, json = false): number {
   if (e instanceof AlreadyReported) {
     process.stderr.write(`radledger: ${e.error.code}: ${e.error.message}\n`);
     return EXIT_BY_CATEGORY[ERROR_CODES[e.error.code]];
   }
-  const err = toRadledgerError(e);
+  const err = sqliteFault(e) ?? toRadledgerError(e);
   if (json) process.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }) + "\n");
   const detail = err.code === "INTERNAL" && e instanceof Error && e.stack ? `\n${e.stack}` : "";
   process.stderr.write(`radledger: ${err.code}: ${err.message}${detail}\n`);

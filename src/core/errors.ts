@@ -20,6 +20,7 @@ export type ErrorCategory =
   | "unsupported_media" // wrong Content-Type (415)
   | "rate_limited" // (429)
   | "verification" // a proof, signature or stored byte failed verification (422 over HTTP, exit 1 in the CLI)
+  | "untrusted" // every check passed, but only against a key the input carries itself, which proves nothing (422, exit 8)
   | "unavailable" // a dependency or the node is not ready (503)
   | "internal"; // a bug: never expected (500)
 
@@ -150,11 +151,13 @@ export const ERROR_CODES = {
   BUNDLE_WITNESS_QUORUM: "verification",
   BUNDLE_KIND_UNKNOWN: "invalid",
   BUNDLE_PAYLOAD_UNMATCHED: "invalid",
+  BUNDLE_UNTRUSTED: "untrusted",
   // storage and verification of a whole log
   STORE_EXISTS: "conflict",
   STORE_NOT_FOUND: "not_found",
   STORE_CORRUPT: "verification",
   STORE_LOCKED: "unavailable",
+  STORE_IO: "unavailable",
   VERIFY_FAILED: "verification",
   // node lifecycle
   NODE_CLOSED: "unavailable",

@@ -37,6 +37,23 @@ export interface IssueTokenRequest {
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 256;
 
+/**
+ * Token lifetimes, in whole seconds: the one set of limits for the API (src/api/auth.ts, whose
+ * schemas and OpenAPI document state them) and `radledger token create --ttl-days`.
+ */
+export const MIN_TOKEN_TTL_SECONDS = 60;
+export const SESSION_TTL_SECONDS = 8 * 3600;
+export const MAX_SESSION_TTL_SECONDS = 24 * 3600;
+export const API_TOKEN_TTL_SECONDS = 90 * 86400;
+export const MAX_API_TOKEN_TTL_SECONDS = 366 * 86400;
+
+/** Whether `seconds` is an API token lifetime the node accepts (a whole number within the limits). */
+export function isApiTokenTtl(seconds: number): boolean {
+  return (
+    Number.isSafeInteger(seconds) && seconds >= MIN_TOKEN_TTL_SECONDS && seconds <= MAX_API_TOKEN_TTL_SECONDS
+  );
+}
+
 export interface AuthStore {
   /** Issues a token; `token` (the secret) is returned once and never stored. */
   issueToken(request: IssueTokenRequest): Promise<{ token: string; record: TokenRecord }>;

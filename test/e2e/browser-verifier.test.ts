@@ -2,7 +2,10 @@
  * The browser verifier in a real Chromium: the node serves /verify; a valid and a tampered bundle are
  * dropped onto the page (a drop event carrying the file, as a person's drag and drop does) and the
  * verdicts are read from the page. The same page saved as a file verifies too. The page makes no
- * request while verifying: the core runs in a Web Worker in the browser.
+ * request while verifying: the core runs in a Web Worker in the browser. Its verdicts are the CLI's
+ * trust states: VERIFIED only with a log key the person gives (pasted, picked from a file, or named by
+ * a loaded policy), UNTRUSTED when the bundle checks out only against its own key, FAILED otherwise;
+ * a malformed key is an input error, not the bundle's failure.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
@@ -55,8 +58,12 @@ async function dropFile(page: Page, path: string): Promise<void> {
   await page.dispatchEvent("#drop", "drop", { dataTransfer });
 }
 
+const FINAL = ["verified", "untrusted", "failed", "input-error"]
+  .map((s) => `#verdict[data-state="${s}"]`)
+  .join(", ");
+
 async function verdictOf(page: Page): Promise<{ state: string; verdict: string; report: string }> {
-  await page.waitForSelector('#verdict[data-state="ok"], #verdict[data-state="failed"]', { timeout: 60_000 });
+  await page.waitForSelector(FINAL, { timeout: 60_000 });
   return {
     state: (await page.getAttribute("#verdict", "data-state"))!,
     verdict: await page.innerText("#verdict"),
@@ -79,7 +86,7 @@ test("served page: a dropped valid bundle verifies, a tampered one fails with wh
 
     await dropFile(page, valid);
     const ok = await verdictOf(page);
-    expect(ok.state).toBe("ok");
+    expect(ok.state).toBe("verified");
     expect(ok.verdict).toContain("VERIFIED");
     expect(ok.report).toContain(`VERIFIED: report bundle for ${fx.report}`);
     expect(ok.report).toContain("key given by you");
@@ -91,6 +98,7 @@ test("served page: a dropped valid bundle verifies, a tampered one fails with wh
     expect(bad.report).toMatch(
       /ENTRY_BAD_SIGNATURE: entries\/\d+:\d+: the signature does not verify|ROOT_MISMATCH: inclusion-proof:/,
     );
+    expect(bad.report).not.toMatch(/\d+ entr(y|ies) verified/);
     // Verification made no network request (blob: worker only).
     expect(requests.slice(before).filter((u) => !u.startsWith("blob:"))).toEqual([]);
   } finally {
@@ -108,7 +116,60 @@ test("the page saved as a file verifies offline the same way", async () => {
     await page.goto(`file://${saved}`);
     await page.fill("#log-keys", t.node.verifierKey);
     await page.setInputFiles("#file", valid);
-    expect((await verdictOf(page)).state).toBe("ok");
+    expect((await verdictOf(page)).state).toBe("verified");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("without a trusted key the page shows UNTRUSTED, as the CLI does; a key file, a policy or a bad key", async () => {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`file://${join(import.meta.dirname, "../../dist/web/verifier.html")}`);
+
+    // No key: every check passes, but only against the bundle's own key.
+    await page.setInputFiles("#file", valid);
+    const untrusted = await verdictOf(page);
+    expect(untrusted.state).toBe("untrusted");
+    expect(untrusted.verdict).toMatch(/^UNTRUSTED/);
+    expect(untrusted.verdict).not.toContain("VERIFIED");
+    expect(untrusted.report).toMatch(new RegExp(`^UNTRUSTED: report bundle for ${fx.report}`));
+    expect(untrusted.report).not.toMatch(/\d+ entr(y|ies) verified/);
+
+    // The tampered bundle fails without a key too.
+    await dropFile(page, tampered);
+    expect((await verdictOf(page)).state).toBe("failed");
+
+    // A malformed key is the input's fault: nothing is verified.
+    await page.fill("#log-keys", "not-a-key");
+    await dropFile(page, valid);
+    const input = await verdictOf(page);
+    expect(input.state).toBe("input-error");
+    expect(input.verdict).toContain("KEY_STRING_MALFORMED");
+    expect(input.verdict).toContain("--log-key");
+    expect(input.report).toBe("");
+
+    // The key picked from a file.
+    await page.fill("#log-keys", "");
+    const keyFile = join(work.path, "log.vkey");
+    writeFileSync(keyFile, `${t.node.verifierKey}\n`);
+    await page.setInputFiles("#log-key-file", keyFile);
+    await page.waitForFunction(
+      () => (document.getElementById("log-keys") as HTMLTextAreaElement).value !== "",
+    );
+    await dropFile(page, valid);
+    expect((await verdictOf(page)).state).toBe("verified");
+
+    // A consortium policy naming the log's key.
+    await page.fill("#log-keys", "");
+    const policy = join(work.path, "consortium.policy");
+    writeFileSync(policy, `log ${t.node.verifierKey}\nquorum none\n`);
+    await page.setInputFiles("#policy", policy);
+    await dropFile(page, valid);
+    const byPolicy = await verdictOf(page);
+    expect(byPolicy.state).toBe("verified");
+    expect(byPolicy.report).toContain("key named by your policy");
   } finally {
     await browser.close();
   }

@@ -13,6 +13,7 @@ import { nobleCrypto } from "../../src/core/crypto-noble.js";
 import { decodeTar, encodeTar, tarMembers } from "../../src/core/tar.js";
 import { buildServer } from "../../src/api/server.js";
 import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
+import { formatBundleReport } from "../../src/core/bundle/report.js";
 import { inlineEntryChecker, type EntryChecker } from "../../src/core/bundle/entry-check.js";
 import { inlineSignatureVerifier } from "../../src/core/bundle/signatures.js";
 import { parseManifest } from "../../src/core/bundle/format.js";
@@ -161,12 +162,16 @@ describe("bundles: round trip of every kind", () => {
     expect(encodeTar(members2)).toEqual(new Uint8Array(readFileSync(file)));
   });
 
-  test("without a pinned key the bundle verifies but says so; with another log's key it fails", async () => {
+  test("without a trusted key the bundle is UNTRUSTED, not verified; with another log's key it fails", async () => {
     const members = await collect({ kind: "report", id: fx.report }, false);
     const unpinned = await verifyBundle(members, { crypto: t.node.crypto });
-    expect(unpinned.ok).toBe(true);
-    expect(unpinned.log).toMatchObject({ keyPinned: false });
+    // Consistent, but only with the key it carries: anyone could have made it.
+    expect(unpinned).toMatchObject({ ok: false, trust: "untrusted", failures: [] });
+    expect(unpinned.log).toMatchObject({ keyPinned: false, keySource: "bundle" });
     expect(unpinned.warnings[0]).toContain("--log-key");
+    expect(formatBundleReport(unpinned)).toMatch(/^UNTRUSTED: report bundle/);
+    const pinned = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [t.node.verifierKey] });
+    expect(pinned).toMatchObject({ ok: true, trust: "verified", log: { keySource: "log-key" } });
     const other = await makeNode();
     try {
       const wrong = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [other.node.verifierKey] });
@@ -299,6 +304,7 @@ describe("bundles: a verification stopped midway", () => {
     expect(closed).toBe(1);
     expect(report).toEqual({
       ok: false,
+      trust: "failed",
       kind: "report",
       subject: complete.subject,
       log: complete.log,
@@ -341,6 +347,7 @@ describe("bundles: a verification stopped midway", () => {
     const complete = await verifyBundle(members, { crypto: t.node.crypto, logKeys: [t.node.verifierKey] });
     expect(report).toEqual({
       ok: false,
+      trust: "failed",
       kind: "report",
       subject: complete.subject,
       log: complete.log,

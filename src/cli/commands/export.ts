@@ -103,7 +103,8 @@ export function registerExport(program: Command): void {
           process.stdout.write(
             `wrote ${target}: ${result.entries} entries with proofs against tree size ${result.size}, ` +
               `${result.disclosures} disclosures, ${result.files} files, ${result.instances} instances (${bytes} bytes)\n` +
-              `verify with: radledger verify ${target} --log-key '${manifest.logKey}'\n`,
+              `verify with: radledger verify ${target} --log-key '${manifest.logKey}'\n` +
+              "(give the recipient this log key by a channel they trust, not inside the bundle: a key taken from the bundle proves nothing)\n",
           );
       } finally {
         source.close();

@@ -11,7 +11,13 @@ import { openReadOnly } from "../../wiring/read-only.js";
 import { RadledgerError } from "../../core/errors.js";
 import { ACTOR_ID_PATTERN } from "../../core/entry.js";
 import { getActor, INSTITUTION_ACTOR } from "../../domain/identity/state.js";
-import { API_TOKEN_TTL_SECONDS, MAX_API_TOKEN_TTL_SECONDS, tokenView } from "../../api/auth.js";
+import { tokenView } from "../../api/auth.js";
+import {
+  API_TOKEN_TTL_SECONDS,
+  isApiTokenTtl,
+  MAX_API_TOKEN_TTL_SECONDS,
+  MIN_TOKEN_TTL_SECONDS,
+} from "../../ports/auth.js";
 import { printJson } from "../output.js";
 
 function withStores<T>(dir: string, fn: (auth: AuthStore, log: LogReader) => Promise<T>): Promise<T> {
@@ -21,6 +27,20 @@ function withStores<T>(dir: string, fn: (auth: AuthStore, log: LogReader) => Pro
     auth.close();
     log.close();
   });
+}
+
+/**
+ * `--ttl-days` as the whole seconds the API takes for `ttlSeconds` (60 s to 366 days): a plain
+ * decimal number of days, rounded to the second, refused outside the API's limits.
+ */
+export function ttlDaysToSeconds(text: string): number {
+  const seconds = /^[0-9]{1,4}(\.[0-9]{1,12})?$/.test(text) ? Math.round(Number(text) * 86400) : NaN;
+  if (!isApiTokenTtl(seconds))
+    throw new RadledgerError(
+      "CLI_USAGE",
+      `--ttl-days must be a decimal number of days from ${MIN_TOKEN_TTL_SECONDS} seconds to ${MAX_API_TOKEN_TTL_SECONDS / 86400} days, as the API takes`,
+    );
+  return seconds;
 }
 
 export function registerToken(program: Command): void {
@@ -35,12 +55,7 @@ export function registerToken(program: Command): void {
     .option("--label <label>", "what the token is for (shown in token lists)")
     .option("--json", "print the token and its record as JSON")
     .action(async (o: { data: string; actor: string; ttlDays: string; label?: string; json?: boolean }) => {
-      const days = Number(o.ttlDays);
-      if (!Number.isFinite(days) || days <= 0 || days * 86400 > MAX_API_TOKEN_TTL_SECONDS)
-        throw new RadledgerError(
-          "CLI_USAGE",
-          `--ttl-days must be more than 0 and at most ${MAX_API_TOKEN_TTL_SECONDS / 86400}`,
-        );
+      const ttlSeconds = ttlDaysToSeconds(o.ttlDays);
       if (!ACTOR_ID_PATTERN.test(o.actor))
         throw new RadledgerError("CLI_USAGE", "--actor is not an actor id");
       if (o.label !== undefined && (o.label.length === 0 || o.label.length > 200))
@@ -52,7 +67,7 @@ export function registerToken(program: Command): void {
         const issued = await auth.issueToken({
           actor: actor.id,
           kind: "api",
-          ttlMs: Math.round(days * 86400_000),
+          ttlMs: ttlSeconds * 1000,
           createdBy: "cli",
           ...(o.label === undefined ? {} : { label: o.label }),
         });

@@ -1,15 +1,18 @@
 import type { Command } from "commander";
+import { readFileSync } from "node:fs";
 import { againstCheckpoint, verifyBundlePath } from "../../app/bundle-verify.js";
 import { checkEvidenceFile, isEvidenceFile } from "../../app/evidence-check.js";
 import { toBase64 } from "../../core/bytes.js";
 import { RadledgerError } from "../../core/errors.js";
 import { formatBundleReport } from "../../core/bundle/report.js";
+import { parseTrustAnchors } from "../../core/bundle/trust.js";
 import { bundleVerifier } from "../../wiring/bundle-verify.js";
 import { AlreadyReported, printJson, Progress } from "../output.js";
 
 interface VerifyOptions {
   data?: string;
   logKey: string[];
+  policy?: string;
   witnessKey: string[];
   minWitnesses?: string;
   against?: string;
@@ -30,7 +33,8 @@ export function registerVerify(program: Command): void {
       "a bundle file or directory (docs/bundle-format.md), or an equivocation evidence file (docs/consortium.md)",
     )
     .description(
-      "verify a bundle or an equivocation evidence file offline with the log's key (no network, no data directory), or with --data re-check a whole log from scratch",
+      "verify a bundle or an equivocation evidence file offline with the log's key (no network, no data directory), or with --data re-check a whole log from scratch. " +
+        "A bundle is VERIFIED (exit 0) only against a log key you trust (--log-key, or --policy); checked only against the key it carries it is UNTRUSTED (exit 8); FAILED exits 1",
     )
     .option(
       "--data <dir>",
@@ -41,6 +45,10 @@ export function registerVerify(program: Command): void {
       "the log's verifier key you trust (repeatable; for evidence: only accept these logs)",
       collect,
       [],
+    )
+    .option(
+      "--policy <file>",
+      "a consortium policy (C2SP tlog-policy) to trust: its log keys, its witnesses and its quorum",
     )
     .option(
       "--witness-key <vkey>",
@@ -129,9 +137,28 @@ function nonNegative(value: string | undefined, name: string): number | undefine
   return Number(value);
 }
 
+/** The --policy file's text. */
+function readPolicy(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    throw new RadledgerError("STORE_NOT_FOUND", `cannot read the --policy file ${file}`, { at: "--policy" });
+  }
+}
+
 async function verifyBundleCommand(bundle: string, o: VerifyOptions): Promise<void> {
   const minWitnesses = nonNegative(o.minWitnesses, "--min-witnesses");
   const threads = nonNegative(o.threads, "--threads");
+  const policy = readPolicy(o.policy);
+  // What the user trusts is the user's input: a malformed key or policy is refused here (exit 2),
+  // naming the option, before any bundle byte is read — not reported as a failure of the bundle.
+  parseTrustAnchors(bundleVerifier.crypto, {
+    logKeys: o.logKey,
+    witnessKeys: o.witnessKey,
+    ...(minWitnesses === undefined ? {} : { minWitnesses }),
+    ...(policy === undefined ? {} : { policy }),
+  });
   if ((o.consistencyProof !== undefined || o.logUrl !== undefined) && o.against === undefined)
     throw new RadledgerError("CLI_USAGE", "--consistency-proof and --log-url go with --against");
   const against =
@@ -147,6 +174,7 @@ async function verifyBundleCommand(bundle: string, o: VerifyOptions): Promise<vo
     logKeys: o.logKey,
     witnessKeys: o.witnessKey,
     ...(minWitnesses === undefined ? {} : { minWitnesses }),
+    ...(policy === undefined ? {} : { policy }),
     ...(against ? { against } : {}),
     ...(threads === undefined ? {} : { threads }),
     onProgress: (d, t) => progress.update(d, t),
@@ -154,7 +182,15 @@ async function verifyBundleCommand(bundle: string, o: VerifyOptions): Promise<vo
   progress.done();
   if (o.json) printJson(report);
   else process.stdout.write(formatBundleReport(report));
-  if (!report.ok) {
+  if (report.trust === "untrusted")
+    throw new AlreadyReported(
+      new RadledgerError(
+        "BUNDLE_UNTRUSTED",
+        "the bundle is consistent, but only with the log key it carries itself, which anyone can make: give the log's key with --log-key, or a consortium policy with --policy",
+        { at: "bundle.json:logKey" },
+      ),
+    );
+  if (report.trust !== "verified") {
     const first = report.failures[0];
     const error = new RadledgerError(
       "VERIFY_FAILED",

@@ -8,7 +8,9 @@ import { toBase64 } from "../bytes.js";
 import type { Checkpoint } from "../checkpoint.js";
 import type { CryptoSuite } from "../crypto.js";
 import { isRadledgerError } from "../errors.js";
+import type { ChosenLogKey } from "./checkpoint-checks.js";
 import type { KindResult } from "./completeness.js";
+import { trustState } from "./trust.js";
 import { DatasetCheck } from "./dataset-check.js";
 import type { CosignatureResult } from "./cosignatures.js";
 import { Failures, Fatal } from "./failures.js";
@@ -17,8 +19,6 @@ import type { EntryChecker, EntryTask } from "./entry-check.js";
 import { LeafIndex, type Included } from "./included.js";
 import { signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
 import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
-
-type LogKey = { text: string; publicKey: Uint8Array; pinned: boolean };
 
 /**
  * One verification: what has been read and found so far. The stages fill it in archive order, and
@@ -38,7 +38,7 @@ export class BundleCheck {
   readonly positions = new Map<string, number>();
 
   manifest: BundleManifest | undefined;
-  logKey: LogKey | undefined;
+  logKey: ChosenLogKey | undefined;
   checkpoint: Checkpoint | undefined;
   readonly cosignatures: CosignatureResult[] = [];
   readonly unverifiedSignatures: string[] = [];
@@ -216,10 +216,21 @@ export async function nextFile(s: BundleCheck, path: string): Promise<Uint8Array
 export function bundleReport(s: BundleCheck): BundleReport {
   const { manifest: m, logKey, checkpoint, failures } = s;
   const whole = s.stopped ? undefined : s.completeness;
+  const trust = trustState(whole !== undefined && failures.count === 0, logKey?.source);
   return {
-    ok: whole !== undefined && failures.count === 0,
+    ok: trust === "verified",
+    trust,
     ...(m ? { kind: m.kind, subject: m.subject } : {}),
-    ...(m && logKey ? { log: { origin: m.origin, key: logKey.text, keyPinned: logKey.pinned } } : {}),
+    ...(m && logKey
+      ? {
+          log: {
+            origin: m.origin,
+            key: logKey.text,
+            keyPinned: logKey.source !== "bundle",
+            keySource: logKey.source,
+          },
+        }
+      : {}),
     ...(checkpoint
       ? {
           checkpoint: {

@@ -1,7 +1,8 @@
 /**
- * Checkpoint checks of a bundle (docs/bundle-format.md §4 steps 2, 3 and 7): which log key to trust
- * (one the user named, or the bundle's own, reported as not pinned); the log's signature and the
- * named witnesses' tlog-cosignatures on the bundle's checkpoint, with the quorum; and consistency of
+ * Checkpoint checks of a bundle (docs/bundle-format.md §4 steps 2, 3 and 7): which log key to check
+ * with (one the user trusts, or the bundle's own, which leaves the verdict UNTRUSTED: trust.ts); the
+ * log's signature and the named witnesses' tlog-cosignatures on the bundle's checkpoint, with the
+ * quorum (`--min-witnesses`, and a policy's); and consistency of
  * the checkpoint with a later one of the same log (RFC 9162 §2.1.4.2). The checkpoint and its
  * signature lines are the exporter's; the keys, the quorum and the later checkpoint are the user's.
  */
@@ -22,50 +23,56 @@ import {
   cosignatureMessage,
   cosignatureTimestamp,
   matchCosignatures,
-  parseWitnessKey,
   type CosignatureResult,
   type WitnessKey,
 } from "./cosignatures.js";
 import type { Failures } from "./failures.js";
 import { CHECKPOINT_PATH, MANIFEST_PATH, type BundleManifest } from "./format.js";
-import type { AgainstCheckpoint, BundleReport, VerifyBundleOptions } from "./types.js";
+import { policyQuorumMet, type LogKeySource, type TrustAnchors } from "./trust.js";
+import type { AgainstCheckpoint, BundleReport } from "./types.js";
 
-export function chooseLogKey(
-  crypto: CryptoSuite,
-  m: BundleManifest,
-  pinned: readonly string[],
-): { text: string; publicKey: Uint8Array; pinned: boolean } {
-  const parseLog = (text: string): { name: string; publicKey: Uint8Array } => {
-    const k = parseVerifierKey(crypto, text);
-    if (k.type !== SIG_TYPE_ED25519)
-      throw new RadledgerError("KEY_STRING_MALFORMED", "a log key is an Ed25519 verifier key (type 0x01)");
-    return k;
-  };
-  if (pinned.length === 0) {
-    const k = parseLog(m.logKey);
+/** The log key the checkpoint is checked with, and where the verifier's trust in it comes from. */
+export interface ChosenLogKey {
+  readonly text: string;
+  readonly publicKey: Uint8Array;
+  readonly source: LogKeySource;
+}
+
+/**
+ * The key to check the checkpoint with: the bundle's `logKey` when it is one of the keys the user
+ * trusts (given, or named by a policy), or — when the user trusts none — the bundle's own key, which
+ * the verdict then reports as untrusted (trust.ts).
+ */
+export function chooseLogKey(crypto: CryptoSuite, m: BundleManifest, anchors: TrustAnchors): ChosenLogKey {
+  const k = parseVerifierKey(crypto, m.logKey);
+  if (k.type !== SIG_TYPE_ED25519)
+    throw new RadledgerError(
+      "BUNDLE_MALFORMED",
+      `${MANIFEST_PATH}: logKey is not an Ed25519 verifier key (type 0x01)`,
+    );
+  if (anchors.logKeys.length === 0) {
     if (k.name !== m.origin)
       throw new RadledgerError("BUNDLE_MALFORMED", `${MANIFEST_PATH}: logKey is not a key of ${m.origin}`);
-    return { text: m.logKey, publicKey: k.publicKey, pinned: false };
+    return { text: m.logKey, publicKey: k.publicKey, source: "bundle" };
   }
-  const keys = pinned.map((t) => ({ text: t.trim(), key: parseLog(t) }));
-  const match = keys.find((k) => k.text === m.logKey);
+  const match = anchors.logKeys.find((t) => t.name === k.name && bytesEqual(t.publicKey, k.publicKey));
   if (!match) {
-    const names = keys.some((k) => k.key.name === m.origin);
+    const names = anchors.logKeys.some((t) => t.name === m.origin);
     throw new RadledgerError(
       names ? "NOTE_NO_VALID_SIGNATURE" : "CHECKPOINT_WRONG_ORIGIN",
       names
-        ? `${MANIFEST_PATH}: the bundle's log key is not the key you gave for ${m.origin}`
-        : `${MANIFEST_PATH}: the bundle is from log ${m.origin}, not from a log whose key you gave`,
+        ? `${MANIFEST_PATH}: the bundle's log key is not the key you trust for ${m.origin}`
+        : `${MANIFEST_PATH}: the bundle is from log ${m.origin}, not from a log whose key you trust`,
     );
   }
-  return { text: match.text, publicKey: match.key.publicKey, pinned: true };
+  return { text: match.text, publicKey: match.publicKey, source: match.source };
 }
 
 export function checkCheckpointSignatures(
   crypto: CryptoSuite,
   note: SignedNote,
   logKey: { text: string; publicKey: Uint8Array },
-  options: VerifyBundleOptions,
+  anchors: TrustAnchors,
   failures: Failures,
   cosignatures: CosignatureResult[],
   unverified: string[],
@@ -83,14 +90,9 @@ export function checkCheckpointSignatures(
   }
   if (logLines.length === 0)
     failures.add("NOTE_NO_VALID_SIGNATURE", "checkpoint: no signature by the log key", CHECKPOINT_PATH);
-  let witnesses: WitnessKey[] = [];
-  try {
-    witnesses = (options.witnessKeys ?? []).map((w) => parseWitnessKey(crypto, w));
-  } catch (e) {
-    failures.addError(e, "--witness-key");
-  }
-  const matched = matchCosignatures(rest, witnesses);
+  const matched = matchCosignatures(rest, anchors.witnesses);
   const valid = new Set<string>();
+  const validWitnesses: WitnessKey[] = [];
   for (const { line, witness } of matched) {
     const timestamp = cosignatureTimestamp(line.signature);
     const ok =
@@ -101,8 +103,10 @@ export function checkCheckpointSignatures(
         line.signature.subarray(8),
       );
     cosignatures.push({ witness: witness.name, vkey: witness.vkey, timestamp: timestamp ?? 0, valid: ok });
-    if (ok) valid.add(witness.vkey);
-    else
+    if (ok) {
+      if (!valid.has(witness.vkey)) validWitnesses.push(witness);
+      valid.add(witness.vkey);
+    } else
       failures.add(
         "NOTE_BAD_SIGNATURE",
         `checkpoint: the cosignature by witness ${witness.name} does not verify`,
@@ -110,11 +114,17 @@ export function checkCheckpointSignatures(
       );
   }
   for (const s of rest) if (!matched.some((x) => x.line === s)) unverified.push(s.name);
-  const min = options.minWitnesses ?? 0;
+  const min = anchors.minWitnesses;
   if (valid.size < min)
     failures.add(
       "BUNDLE_WITNESS_QUORUM",
       `checkpoint: ${valid.size} valid cosignature${valid.size === 1 ? "" : "s"} by the named witnesses; at least ${min} required`,
+      CHECKPOINT_PATH,
+    );
+  if (anchors.policy && !policyQuorumMet(anchors.policy, validWitnesses))
+    failures.add(
+      "POLICY_NOT_MET",
+      `checkpoint: the cosignatures by the policy's witnesses do not meet its quorum ${anchors.policy.quorum}`,
       CHECKPOINT_PATH,
     );
 }

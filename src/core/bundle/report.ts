@@ -1,9 +1,17 @@
 /**
  * The human-readable verification report, the same text in the CLI and the browser verifier: the
- * verdict, what the bundle is about, by whom each statement was signed, as of which checkpoint (and
- * which witnesses), what payloads were checked — or every failure with its place.
+ * verdict (VERIFIED, UNTRUSTED or FAILED: trust.ts), what the bundle is about, by whom each statement
+ * was signed, as of which checkpoint (and which witnesses), what payloads were checked — or every
+ * failure with its place. Only a verification that passed says its entries were verified.
  */
+import { TRUST_VERDICT } from "./trust.js";
 import type { BundleReport } from "./types.js";
+
+const KEY_SOURCE = {
+  "log-key": "given by you",
+  policy: "named by your policy",
+  bundle: "taken from the bundle, NOT independently trusted",
+} as const;
 
 const plural = (n: number, word: string): string =>
   `${n} ${n === 1 ? word : word.endsWith("y") ? `${word.slice(0, -1)}ies` : `${word}s`}`;
@@ -13,11 +21,12 @@ export function formatBundleReport(r: BundleReport): string {
   const what = r.kind
     ? `${r.kind} bundle for ${r.subject?.id ?? "?"}${r.subject?.version === undefined ? "" : ` version ${r.subject.version}`}`
     : "bundle";
-  lines.push(r.ok ? `VERIFIED: ${what}` : `FAILED: ${what}`);
-  if (r.log)
+  lines.push(`${TRUST_VERDICT[r.trust]}: ${what}`);
+  if (r.trust === "untrusted")
     lines.push(
-      `log: ${r.log.origin} (key ${r.log.keyPinned ? "given by you" : "taken from the bundle, NOT independently trusted"})`,
+      "the bundle is consistent, but only with the log key it carries itself: anyone can make such a bundle. Check it against the log's key (--log-key) or a consortium policy (--policy)",
     );
+  if (r.log) lines.push(`log: ${r.log.origin} (key ${KEY_SOURCE[r.log.keySource]})`);
   if (r.checkpoint) {
     lines.push(`checkpoint: tree size ${r.checkpoint.size}, root ${r.checkpoint.root}`);
     for (const c of r.checkpoint.cosignatures)
@@ -31,13 +40,20 @@ export function formatBundleReport(r: BundleReport): string {
     lines.push(
       `consistent with the later checkpoint of size ${r.against.size} (root ${r.against.root}): the records are still in the log's history`,
     );
-  lines.push(
-    `${plural(r.entries, "entry")} verified: signature, enrolment of the signing key at signing time, inclusion in the checkpoint's tree (RFC 9162, one multi-leaf proof)`,
-  );
+  const checks =
+    "signature, enrolment of the signing key at signing time, inclusion in the checkpoint's tree (RFC 9162, one multi-leaf proof)";
+  if (r.trust === "verified") lines.push(`${plural(r.entries, "entry")} verified: ${checks}`);
+  else if (r.trust === "untrusted")
+    lines.push(`${plural(r.entries, "entry")} consistent with the bundle's own log key: ${checks}`);
+  else lines.push(`${plural(r.entries, "entry")} read; the verification failed (failures below)`);
   const types = Object.entries(r.byType).sort(([a], [b]) => (a < b ? -1 : 1));
   if (types.length > 0) lines.push(`  ${types.map(([t, n]) => `${t} ×${n}`).join(", ")}`);
   const p = r.payloads;
-  if (p.disclosures + p.files + p.instances > 0)
+  if (p.disclosures + p.files + p.instances > 0 && r.trust === "failed")
+    lines.push(
+      `payloads read: ${plural(p.disclosures, "disclosure")}, ${plural(p.files, "file")}, ${plural(p.instances, "DICOM instance")} in ${plural(p.imageSets, "image set")}; ${p.bytes} bytes`,
+    );
+  else if (p.disclosures + p.files + p.instances > 0)
     lines.push(
       `payloads: ${plural(p.disclosures, "disclosure")} (content and salt match the commitment), ${plural(p.files, "file")}, ` +
         `${plural(p.instances, "DICOM instance")} in ${plural(p.imageSets, "image set")} (hashes and manifest roots match the entries); ${p.bytes} bytes`,
@@ -46,7 +62,8 @@ export function formatBundleReport(r: BundleReport): string {
     lines.push(
       `${plural(r.externalRefs, "reference")} to entries outside the bundle (not needed for its checks)`,
     );
-  if (r.findings.length > 0) {
+  // What the kind's checks established holds only of a bundle that passed them all.
+  if (r.findings.length > 0 && r.trust !== "failed") {
     lines.push("findings:");
     for (const f of r.findings) lines.push(`  ${f}`);
   }

@@ -11,6 +11,7 @@ import type { EntryChecker } from "./entry-check.js";
 import type { BundleKind, BundleSubject } from "./format.js";
 import type { BatchSignatureVerifier } from "./signatures.js";
 import type { CosignatureResult } from "./cosignatures.js";
+import type { LogKeySource, TrustState } from "./trust.js";
 
 export interface BundleMember {
   readonly path: string;
@@ -35,11 +36,19 @@ export interface VerifyBundleOptions {
    * `signatures`. The verifier closes what this returns.
    */
   readonly entryChecker?: () => EntryChecker;
-  /** Log verifier keys the user trusts. None: the bundle's own key is used and the report says so. */
+  /**
+   * Log verifier keys the user trusts. None (and no policy): the checks run against the bundle's own
+   * key, and a bundle that passes them is UNTRUSTED, not VERIFIED (trust.ts).
+   */
   readonly logKeys?: readonly string[];
   readonly witnessKeys?: readonly string[];
   /** Valid cosignatures by distinct named witnesses the checkpoint needs (default 0). */
   readonly minWitnesses?: number;
+  /**
+   * A consortium policy (C2SP tlog-policy text): its `log` keys are trusted like `logKeys`, its
+   * witnesses are named witnesses, and its quorum must be met (POLICY_NOT_MET).
+   */
+  readonly policy?: string;
   readonly against?: AgainstCheckpoint;
   readonly onProgress?: (done: number, total: number) => void;
   /** Entries per batch of entry checks (default 512). */
@@ -72,10 +81,19 @@ export interface SignerSummary {
 }
 
 export interface BundleReport {
+  /** The verdict is VERIFIED: every check passed against a log key the user trusts. */
   readonly ok: boolean;
+  /** The verdict (trust.ts): verified, untrusted (passed against the bundle's own key only), failed. */
+  readonly trust: TrustState;
   readonly kind?: BundleKind;
   readonly subject?: BundleSubject;
-  readonly log?: { readonly origin: string; readonly key: string; readonly keyPinned: boolean };
+  readonly log?: {
+    readonly origin: string;
+    readonly key: string;
+    /** The key is one the user trusts (given, or named by the policy), not the bundle's own. */
+    readonly keyPinned: boolean;
+    readonly keySource: LogKeySource;
+  };
   readonly checkpoint?: {
     readonly size: number;
     readonly root: string;

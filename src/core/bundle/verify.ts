@@ -7,8 +7,9 @@
  * Checks, in order of the archive:
  *  1. the manifest: canonical JSON, format version, layout (format.ts);
  *  2. the checkpoint: a C2SP signed note by the log key (its origin and size those of the manifest),
- *     cosignatures by the named witnesses (tlog-cosignature, type 0x04), the quorum
- *     (checkpoint-checks.ts);
+ *     cosignatures by the named witnesses (tlog-cosignature, type 0x04), the quorum and a policy's
+ *     (checkpoint-checks.ts); the verdict is VERIFIED only with a log key the user trusts
+ *     (trust.ts);
  *  3. per entry, in log order: framing, envelope, origin, leaf hash, references, the Ed25519
  *     signature by the key the bundle's own earlier enrolment entries bind to the actor and that no
  *     earlier entry of the bundle retired or revoked (log order decides, as at admission:
@@ -40,6 +41,8 @@ import { leafHash } from "../merkle/hash.js";
 import { parseSignedNote } from "../note.js";
 import { checkAgainst, checkCheckpointSignatures, chooseLogKey } from "./checkpoint-checks.js";
 import { checkKind } from "./completeness.js";
+import { isRadledgerError } from "../errors.js";
+import { parseTrustAnchors, type TrustAnchors } from "./trust.js";
 import { Fatal } from "./failures.js";
 import {
   CHECKPOINT_PATH,
@@ -127,12 +130,13 @@ async function readManifest(s: BundleCheck): Promise<BundleManifest> {
  * checkpoint that cannot be read is a stop, since the proof and the sizes are against it.
  */
 async function readCheckpoint(s: BundleCheck, m: BundleManifest): Promise<Checkpoint> {
-  const { crypto, failures, options } = s;
+  const { crypto, failures } = s;
+  const anchors = trustAnchors(s);
   try {
-    s.logKey = chooseLogKey(crypto, m, options.logKeys ?? []);
-    if (!s.logKey.pinned)
+    s.logKey = chooseLogKey(crypto, m, anchors);
+    if (s.logKey.source === "bundle")
       s.warnings.push(
-        "the log key was taken from the bundle itself: pass the log's key (--log-key) to check the bundle against the log you trust",
+        "the log key was taken from the bundle itself, so anyone could have made this bundle: pass the log's key (--log-key) or a consortium policy (--policy) to check it against the log you trust",
       );
   } catch (e) {
     failures.addError(e, `${MANIFEST_PATH}:logKey`);
@@ -158,7 +162,7 @@ async function readCheckpoint(s: BundleCheck, m: BundleManifest): Promise<Checkp
         crypto,
         note,
         s.logKey,
-        options,
+        anchors,
         failures,
         s.cosignatures,
         s.unverifiedSignatures,
@@ -168,6 +172,24 @@ async function readCheckpoint(s: BundleCheck, m: BundleManifest): Promise<Checkp
   }
   if (!s.checkpoint) throw new Fatal();
   return s.checkpoint;
+}
+
+/**
+ * What the user trusts (trust.ts). Callers check these inputs first and refuse bad ones as input
+ * errors; one that reaches the verifier anyway is a failure at the option, and nothing is trusted.
+ */
+function trustAnchors(s: BundleCheck): TrustAnchors {
+  try {
+    return parseTrustAnchors(s.crypto, s.options);
+  } catch (e) {
+    const at = isRadledgerError(e) && typeof e.details.at === "string" ? e.details.at : "trust";
+    s.failures.add(
+      isRadledgerError(e) ? e.code : "INPUT_INVALID",
+      e instanceof Error ? e.message : String(e),
+      at,
+    );
+    return { logKeys: [], witnesses: [], minWitnesses: 0 };
+  }
 }
 
 /** The entry checker (the caller's, e.g. worker threads, or inline), ready for stage 3's batches. */

@@ -2,26 +2,42 @@
  * The browser verifier's Web Worker: reads the dropped bundle as a stream (never the whole file at
  * once), runs the pure core's verifier (src/core/bundle/verify.ts) — the same code as the CLI — with
  * @noble for hashing and WebCrypto Ed25519 for signatures where the browser has it, and posts
- * progress and the report back. No network request is made.
+ * progress and the report back, with the verdict of src/core/bundle/trust.ts — VERIFIED only against
+ * a log key the person gave (or a policy names), UNTRUSTED against the bundle's own key, FAILED — the
+ * same as `radledger verify`. A malformed key or policy is reported as such, not as the bundle's
+ * failure. No network request is made.
  */
 import { nobleCrypto } from "../../core/crypto-noble.js";
 import { tarMembers } from "../../core/tar.js";
 import { inlineSignatureVerifier, webCryptoSignatureVerifier } from "../../core/bundle/signatures.js";
 import { verifyBundle } from "../../core/bundle/verify.js";
 import { formatBundleReport } from "../../core/bundle/report.js";
+import { parseTrustAnchors, TRUST_VERDICT, type TrustState } from "../../core/bundle/trust.js";
+import { isRadledgerError } from "../../core/errors.js";
 
 export interface VerifyRequestMessage {
   readonly file: Blob;
   readonly logKeys: string[];
   readonly witnessKeys: string[];
   readonly minWitnesses: number;
+  /** A consortium policy (C2SP tlog-policy text) the person loaded. */
+  readonly policy?: string;
 }
 
 export type WorkerMessage =
   | { readonly type: "progress"; readonly done: number; readonly total: number }
   | {
+      /** A key or policy the person gave is malformed: nothing was verified. */
+      readonly type: "input-error";
+      readonly code: string;
+      readonly message: string;
+    }
+  | {
       readonly type: "result";
       readonly ok: boolean;
+      readonly trust: TrustState;
+      /** VERIFIED, UNTRUSTED or FAILED. */
+      readonly verdict: string;
       readonly text: string;
       readonly report: unknown;
       readonly engine: string;
@@ -46,20 +62,31 @@ async function* chunks(file: Blob): AsyncGenerator<Uint8Array> {
 scope.onmessage = (e) => {
   void (async () => {
     const started = performance.now();
-    const { file, logKeys, witnessKeys, minWitnesses } = e.data;
+    const { file, logKeys, witnessKeys, minWitnesses, policy } = e.data;
+    const trustInputs = { logKeys, witnessKeys, minWitnesses, ...(policy === undefined ? {} : { policy }) };
+    try {
+      parseTrustAnchors(nobleCrypto, trustInputs);
+    } catch (err) {
+      scope.postMessage({
+        type: "input-error",
+        code: isRadledgerError(err) ? err.code : "INPUT_INVALID",
+        message: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
     const webCrypto = await webCryptoSignatureVerifier(nobleCrypto);
     const signatures = webCrypto ?? inlineSignatureVerifier(nobleCrypto);
     const report = await verifyBundle(tarMembers(chunks(file)), {
       crypto: nobleCrypto,
       signatures,
-      logKeys,
-      witnessKeys,
-      minWitnesses,
+      ...trustInputs,
       onProgress: (done, total) => scope.postMessage({ type: "progress", done, total }),
     });
     scope.postMessage({
       type: "result",
       ok: report.ok,
+      trust: report.trust,
+      verdict: TRUST_VERDICT[report.trust],
       text: formatBundleReport(report),
       report,
       engine: webCrypto ? "WebCrypto Ed25519" : "@noble Ed25519",
