@@ -159,10 +159,13 @@ async function revokeToken(
   return revoked;
 }
 
-/** Sets a password and records who set it on the log. */
+/**
+ * Records who sets a password on the log, then sets it: no password changes hands without its entry
+ * (the length was checked by the request schema, with the store's own bounds).
+ */
 async function setPassword(api: Api, actor: string, password: string, by: string): Promise<void> {
-  await api.auth.setPassword(actor, password, by, api.node.clock.now());
   await recordOnLog(api, "password.set", { actorId: actor, setBy: by });
+  await api.auth.setPassword(actor, password, by, api.node.clock.now());
 }
 
 export function registerAuthRoutes(app: FastifyInstance, api: Api): void {

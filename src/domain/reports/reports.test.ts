@@ -373,6 +373,28 @@ describe("reports: content entered on a clinician's behalf names both", () => {
     // A contribution without delegation has no enterer.
     await ok(t.sign(tech, "report.contribution", content("technique", "technologist"), { report }));
     expect(reportView(t.node.store, report).sections[1]!.enteredBy).toBeUndefined();
+    // After sign-off, an addendum entered on the radiologist's behalf names both as well.
+    const contributions = reportView(t.node.store, report).sections.map((x) => x.id);
+    await ok(t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions }));
+    const addendum = await ok(
+      t.sign(
+        ris,
+        "report.amended",
+        {
+          ...content("impression", "radiologist"),
+          kind: "addendum",
+          reason: "late-finding",
+          onBehalfOf: "rad-neuro",
+        },
+        { report },
+      ),
+    );
+    expect(reportView(t.node.store, report).amendments[0]).toMatchObject({
+      id: addendum,
+      kind: "addendum",
+      author: "rad-neuro",
+      enteredBy: "ris-1",
+    });
     await t.node.ledger.idle();
     expect(await auditDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
   });
