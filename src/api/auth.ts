@@ -1,17 +1,26 @@
 /**
- * Authentication and actor management endpoints: password login (a session token), API tokens issued
- * by an admin, revocation, passwords, and enrolment of new actors by an admin. Tokens are bearer
- * tokens (RFC 6750) shown once; the node keeps only scrypt hashes (src/adapters/sqlite/auth-store.ts).
+ * Authentication and actor management endpoints: password login (a session token), API tokens,
+ * revocation, passwords, and enrolment of new actors by an admin. Tokens are bearer tokens (RFC 6750)
+ * shown once; the node keeps only scrypt hashes (src/adapters/sqlite/auth-store.ts).
+ *
+ * Who may obtain a token for whom (docs/security.md "Tokens and delegation"): a person (staff or
+ * patient) only for themself — a session from their own password sign-in, and API tokens minted
+ * with that session; an admin only for system actors. Every issuance, revocation and password set
+ * is an entry on the log (token.issued, token.revoked, password.set; src/domain/identity/entries.ts)
+ * signed by the institution and naming both the actor concerned and the actor who asked.
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
 import { GRANTABLE_ROLES } from "../domain/identity/roles.js";
-import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { tokenIssuable } from "../domain/identity/entries.js";
+import { getActor, INSTITUTION_ACTOR, tokenRecordOf } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { actorId, code, label, publicKey, pseudonym } from "../domain/schemas.js";
 import { lookupOptions, page } from "../domain/paging.js";
+import type { JsonObject } from "../core/canonical-json.js";
+import type { EntryRefs } from "../core/entry.js";
 import {
   API_TOKEN_TTL_SECONDS,
   MAX_API_TOKEN_TTL_SECONDS,
@@ -20,8 +29,10 @@ import {
   MIN_PASSWORD_LENGTH,
   MIN_TOKEN_TTL_SECONDS,
   SESSION_TTL_SECONDS,
+  type TokenKind,
   type TokenRecord,
 } from "../ports/auth.js";
+import { signAsInstitution } from "../app/institution.js";
 import { appendSigned, heldKey } from "./entries.js";
 import {
   defineRoute,
@@ -81,22 +92,85 @@ function requireIssuable(api: Api, id: string): ActorDoc {
 const ownOrAdmin = (caller: Caller, actor: string): boolean =>
   caller.actor.id === actor || hasRole(caller, ["admin"]);
 
-/** Issues an API token for `actor` (an enrolled, active one), shown once. */
-async function issueApiToken(
+/**
+ * Records a credential event on the log, signed by the institution: the node's auth store is the
+ * node's own operation, and the institution key is the one key the node always holds (the asking
+ * admin's or person's key may be their own, out of the node's reach). The body names who asked.
+ */
+async function recordOnLog(api: Api, type: string, body: JsonObject, refs?: EntryRefs): Promise<void> {
+  await api.node.appender.append(signAsInstitution(api.node, type, body, refs, api.node.clock.now()));
+}
+
+/**
+ * Issues a token for `target` at the request of `issuer` (TOKEN_NOT_ISSUABLE unless the issuer is
+ * the target, or an admin and the target a system actor) and records it on the log; shown once.
+ */
+async function issueToken(
   api: Api,
-  actor: string,
-  createdBy: string,
-  options: { ttlSeconds?: number | undefined; label?: string | undefined },
+  target: ActorDoc,
+  issuer: ActorDoc,
+  kind: TokenKind,
+  ttlSeconds: number,
+  label?: string,
 ): Promise<z.infer<typeof issuedToken>> {
+  if (!tokenIssuable(target, issuer))
+    throw new RadledgerError(
+      "TOKEN_NOT_ISSUABLE",
+      `a token for ${target.id} goes only to ${target.id} after their own sign-in; an admin obtains tokens for system actors only`,
+      { at: "actor" },
+    );
+  const now = api.node.clock.now();
   const { token, record } = await api.auth.issueToken({
-    actor,
-    kind: "api",
-    ttlMs: (options.ttlSeconds ?? API_TOKEN_TTL_SECONDS) * 1000,
-    createdBy,
-    ...(options.label === undefined ? {} : { label: options.label }),
-    now: api.node.clock.now(),
+    actor: target.id,
+    kind,
+    ttlMs: ttlSeconds * 1000,
+    createdBy: issuer.id,
+    ...(label === undefined ? {} : { label }),
+    now,
   });
+  try {
+    await recordOnLog(api, "token.issued", {
+      tokenId: record.id,
+      actorId: target.id,
+      kind,
+      expiresAt: new Date(record.expiresAt).toISOString(),
+      issuedBy: issuer.id,
+    });
+  } catch (e) {
+    // A token that is not on the log does not stay usable.
+    api.auth.revokeToken(record.id, issuer.id, now);
+    throw e;
+  }
   return { token, record: tokenView(record) };
+}
+
+/** Revokes a token at once and records the revocation on the log (once: a revoked token stays so). */
+async function revokeToken(
+  api: Api,
+  record: TokenRecord,
+  by: string,
+  reason: "logout" | "revoked" | "password-set",
+): Promise<TokenRecord> {
+  const revoked = api.auth.revokeToken(record.id, by, api.node.clock.now())!;
+  if (record.revokedAt !== undefined) return revoked;
+  const issued = tokenRecordOf(api.node.store, record.id);
+  if (issued?.revoked !== undefined) return revoked;
+  await recordOnLog(
+    api,
+    "token.revoked",
+    { tokenId: record.id, actorId: record.actor, revokedBy: by, reason },
+    issued ? { token: issued.id } : undefined,
+  );
+  return revoked;
+}
+
+/**
+ * Records who sets a password on the log, then sets it: no password changes hands without its entry
+ * (the length was checked by the request schema, with the store's own bounds).
+ */
+async function setPassword(api: Api, actor: string, password: string, by: string): Promise<void> {
+  await recordOnLog(api, "password.set", { actorId: actor, setBy: by });
+  await api.auth.setPassword(actor, password, by, api.node.clock.now());
 }
 
 export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
@@ -118,11 +192,13 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
     body: z.strictObject({
       actor: actorId,
       password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+      /** Required when an admin set the password: the actor's own new one, set before the session. */
+      newPassword: password.optional(),
       ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_SECONDS).max(MAX_SESSION_TTL_SECONDS).optional(),
     }),
     status: 201,
     response: { description: "the session token and its record", schema: issuedToken },
-    errors: ["AUTH_CREDENTIALS_INVALID", "RATE_LIMITED"],
+    errors: ["AUTH_CREDENTIALS_INVALID", "PASSWORD_CHANGE_REQUIRED", "RATE_LIMITED"],
     async handler({ req, reply, body }) {
       const wait = api.buckets.login.take(req.ip);
       if (wait > 0) {
@@ -134,14 +210,18 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
       const actor = getActor(api.node.store, body.actor);
       if (!ok || !actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
         throw new RadledgerError("AUTH_CREDENTIALS_INVALID", "wrong actor id or password");
-      const { token, record } = await api.auth.issueToken({
-        actor: actor.id,
-        kind: "session",
-        ttlMs: (body.ttlSeconds ?? SESSION_TTL_SECONDS) * 1000,
-        createdBy: actor.id,
-        now: api.node.clock.now(),
-      });
-      return { token, record: tokenView(record) };
+      // A password someone else set (an admin, at enrolment or a reset) opens no session: whoever
+      // signs in with it chooses the actor's own password first, which the log records.
+      if (api.auth.passwordSetBy(actor.id) !== actor.id) {
+        if (body.newPassword === undefined)
+          throw new RadledgerError(
+            "PASSWORD_CHANGE_REQUIRED",
+            "this password was set by an admin: sign in again with newPassword to choose your own",
+            { at: "newPassword" },
+          );
+        await setPassword(api, actor.id, body.newPassword, actor.id);
+      }
+      return issueToken(api, actor, actor, "session", body.ttlSeconds ?? SESSION_TTL_SECONDS);
     },
   });
 
@@ -153,7 +233,7 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
     auth: "any",
     response: { description: "the revoked token's record", schema: tokenRecord },
     async handler({ caller }) {
-      return tokenView(api.auth.revokeToken(caller!.token.id, caller!.actor.id, api.node.clock.now())!);
+      return tokenView(await revokeToken(api, caller!.token, caller!.actor.id, "logout"));
     },
   });
 
@@ -173,26 +253,42 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
   });
 }
 
-/** API tokens: an admin issues them; an admin or the owner lists and revokes them. */
+/**
+ * API tokens: a person mints their own with the session of their own sign-in, an admin issues them
+ * for system actors; an admin or the owner lists and revokes them.
+ */
 function registerTokenRoutes(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "POST",
     url: "/api/v1/auth/tokens",
     tag: "auth",
     summary:
-      "An admin issues an API token for an enrolled actor (an integration, a patient portal user); shown once.",
-    auth: ["admin"],
+      "Issues an API token, shown once, and records its issuance on the log (token.issued): for yourself (a person needs the session of their own sign-in), or, by an admin, for a system actor. Never for another person.",
+    auth: "any",
     body: z.strictObject({
-      actor: actorId,
+      actor: actorId.optional(),
       ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_SECONDS).max(MAX_API_TOKEN_TTL_SECONDS).optional(),
       label: label.optional(),
     }),
     status: 201,
     response: { description: "the token and its record", schema: issuedToken },
-    errors: ["ACTOR_UNKNOWN"],
+    errors: ["ACTOR_UNKNOWN", "TOKEN_NOT_ISSUABLE"],
     async handler({ body, caller }) {
-      const actor = requireIssuable(api, body.actor);
-      return issueApiToken(api, actor.id, caller!.actor.id, body);
+      const target = requireIssuable(api, body.actor ?? caller!.actor.id);
+      if (target.id === caller!.actor.id && target.kind !== "system" && caller!.token.kind !== "session")
+        throw new RadledgerError(
+          "TOKEN_NOT_ISSUABLE",
+          "a person mints their own API token with the session of their own password sign-in",
+          { at: "actor" },
+        );
+      return issueToken(
+        api,
+        target,
+        caller!.actor,
+        "api",
+        body.ttlSeconds ?? API_TOKEN_TTL_SECONDS,
+        body.label,
+      );
     },
   });
 
@@ -216,7 +312,8 @@ function registerTokenRoutes(app: FastifyInstance, api: Api): void {
     method: "DELETE",
     url: "/api/v1/auth/tokens/:id",
     tag: "auth",
-    summary: "Revokes a token at once (an admin any token, an actor their own).",
+    summary:
+      "Revokes a token at once (an admin any token, an actor their own) and records the revocation on the log (token.revoked).",
     auth: "any",
     params: z.strictObject({ id: tokenId }),
     response: { description: "the revoked token's record", schema: tokenRecord },
@@ -225,19 +322,24 @@ function registerTokenRoutes(app: FastifyInstance, api: Api): void {
       const record = api.auth.getToken(params.id);
       if (!record || !ownOrAdmin(caller!, record.actor))
         throw new RadledgerError("RECORD_NOT_FOUND", `no token ${params.id} of yours`);
-      return tokenView(api.auth.revokeToken(params.id, caller!.actor.id, api.node.clock.now())!);
+      return tokenView(await revokeToken(api, record, caller!.actor.id, "revoked"));
     },
   });
 }
 
-/** Setting a password: an admin for anyone, an actor for themself. */
+/**
+ * Setting a password: an actor for themself, or an admin for anyone (a reset). Either way the log
+ * records who set it (password.set). A reset revokes every token of the actor (on the log too) and
+ * opens no session until the actor has chosen their own password at sign-in, so an admin cannot
+ * quietly become someone: the takeover would lock the person out and stand on the log.
+ */
 function registerPasswordRoutes(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "PUT",
     url: "/api/v1/actors/:id/password",
     tag: "actors",
     summary:
-      "Sets an actor's password: an admin for any actor, an actor for themself with the current password. Revokes the actor's session tokens.",
+      "Sets an actor's password: an actor for themself with the current password (revokes their other sessions), or an admin for any actor (a reset: revokes all the actor's tokens, and the actor must choose a new password at the next sign-in). On the log as password.set.",
     auth: "any",
     params: z.strictObject({ id: actorId }),
     body: z.strictObject({ password, currentPassword: z.string().max(MAX_PASSWORD_LENGTH).optional() }),
@@ -255,10 +357,17 @@ function registerPasswordRoutes(app: FastifyInstance, api: Api): void {
           throw new RadledgerError("AUTH_CREDENTIALS_INVALID", "the current password is wrong");
       }
       requireIssuable(api, params.id);
-      await api.auth.setPassword(params.id, body.password, caller!.actor.id, api.node.clock.now());
+      const self = caller!.actor.id === params.id;
+      await setPassword(api, params.id, body.password, caller!.actor.id);
+      const now = api.node.clock.now();
       for (const t of api.auth.listTokens(params.id))
-        if (t.kind === "session" && t.revokedAt === undefined && t.id !== caller!.token.id)
-          api.auth.revokeToken(t.id, caller!.actor.id, api.node.clock.now());
+        if (
+          t.revokedAt === undefined &&
+          t.expiresAt > now &&
+          t.id !== caller!.token.id &&
+          (!self || t.kind === "session")
+        )
+          await revokeToken(api, t, caller!.actor.id, "password-set");
       return reply.code(204).send();
     },
   });
@@ -307,7 +416,7 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
     url: "/api/v1/actors",
     tag: "actors",
     summary:
-      "An admin enrols an actor (actor.enrolled signed with the admin's key). Without publicKey the node creates and holds the actor's key; optionally sets a password and issues an API token.",
+      "An admin enrols an actor (actor.enrolled signed with the admin's key). Without publicKey the node creates and holds the actor's key; optionally sets a first password (the actor replaces it at the first sign-in) and, for a system actor only, issues an API token.",
     auth: ["admin"],
     body: z.strictObject({
       actorId,
@@ -339,8 +448,14 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
         token: issuedToken.optional(),
       }),
     },
-    errors: ["ACTOR_ALREADY_ENROLLED", "ENTRY_SCHEMA_INVALID", "SIGNING_KEY_NOT_HELD"],
+    errors: ["ACTOR_ALREADY_ENROLLED", "ENTRY_SCHEMA_INVALID", "SIGNING_KEY_NOT_HELD", "TOKEN_NOT_ISSUABLE"],
     async handler({ body, caller }) {
+      if (body.token !== undefined && body.kind !== "system")
+        throw new RadledgerError(
+          "TOKEN_NOT_ISSUABLE",
+          "an admin issues tokens for system actors only: a person signs in and obtains their own",
+          { at: "token" },
+        );
       const admin = heldKey(api, caller!);
       if (getActor(api.node.store, body.actorId))
         throw new RadledgerError("ACTOR_ALREADY_ENROLLED", `actor ${body.actorId} is already enrolled`);
@@ -373,16 +488,23 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
       // The key file is written only once the enrolment is durable, and never overwritten.
       const result = await appendSigned(api, admin, "actor.enrolled", enrolment, {});
       if (seed) api.node.heldKeys.put(body.actorId, seed);
-      if (body.password !== undefined)
-        await api.auth.setPassword(body.actorId, body.password, caller!.actor.id, api.node.clock.now());
+      if (body.password !== undefined) await setPassword(api, body.actorId, body.password, caller!.actor.id);
+      const enrolled = getActor(api.node.store, body.actorId)!;
       const token =
         body.token === undefined
           ? undefined
-          : await issueApiToken(api, body.actorId, caller!.actor.id, body.token);
+          : await issueToken(
+              api,
+              enrolled,
+              caller!.actor,
+              "api",
+              body.token.ttlSeconds ?? API_TOKEN_TTL_SECONDS,
+              body.token.label,
+            );
       return {
         index: result.index,
         leafHash: result.leafHash,
-        actor: actorView(getActor(api.node.store, body.actorId)!),
+        actor: actorView(enrolled),
         keyHeld: seed !== undefined,
         ...(token ? { token } : {}),
       };

@@ -212,7 +212,7 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
     tag: "content",
     summary:
       "Stores content for a patient in the vault (encrypted under the patient's data key) and answers its commitment, to cite in an entry (e.g. contentCommitment).",
-    auth: [...CLINICAL, "ai-system", "admin"],
+    auth: [...CLINICAL, "ai-system", "integration", "admin"],
     body: z.strictObject({ patient: pseudonym, content: z.record(z.string(), z.unknown()) }),
     status: 201,
     response: { description: "the commitment", schema: z.object({ commitment: z.string() }) },

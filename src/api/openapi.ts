@@ -133,7 +133,7 @@ export function openApiDocument(api: Api): JsonSchema {
           type: "http",
           scheme: "bearer",
           description:
-            "An API token from an admin (POST /api/v1/auth/tokens, `radledger token create`) or a session token from POST /api/v1/auth/login.",
+            "A session token from your own sign-in (POST /api/v1/auth/login), an API token you minted with it (POST /api/v1/auth/tokens), or, for a system actor, one an admin issued (POST /api/v1/auth/tokens, `radledger token create`).",
         },
       },
       schemas: { Problem: PROBLEM },

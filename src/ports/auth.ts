@@ -72,5 +72,10 @@ export interface AuthStore {
   /** Constant work whether or not the actor has a password, so timing tells nothing. */
   checkPassword(actor: string, password: string): Promise<boolean>;
   hasPassword(actor: string): boolean;
+  /**
+   * Who set the actor's current password (the actor itself after a change; an admin after enrolment
+   * or a reset, which the actor must replace at the next sign-in), or undefined without one.
+   */
+  passwordSetBy(actor: string): string | undefined;
   close(): void;
 }

@@ -1,6 +1,7 @@
 /**
  * End to end: `radledger token create` issues an API token for the first admin of a fresh node; a
  * running `radledger serve` accepts it; `radledger token revoke` from another process stops it at once.
+ * It issues no token for a person who is not an admin (issue 18: a person's token is theirs alone).
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { makeNode, type TestNode } from "../helpers/node.js";
@@ -11,6 +12,7 @@ let server: Awaited<ReturnType<typeof startServe>>;
 
 beforeAll(async () => {
   t = await makeNode();
+  await t.enrol("rad-1", ["radiologist"]);
   await t.node.close();
   server = await startServe(t.dir);
 }, 60_000);
@@ -68,4 +70,11 @@ test("token create refuses unknown actors and bad usage with their exit codes", 
   expect(unknown.stderr).toContain("ACTOR_UNKNOWN");
   const usage = await runCli(["token", "create", "--data", t.dir, "--actor", "admin", "--ttl-days", "0"]);
   expect(usage.code).toBe(2);
+});
+
+test("token create is the operator's bootstrap: no token for a person who is not an admin", async () => {
+  const person = await runCli(["token", "create", "--data", t.dir, "--actor", "rad-1"]);
+  expect(person.code).toBe(6);
+  expect(person.stderr).toContain("TOKEN_NOT_ISSUABLE");
+  expect(person.stdout).not.toContain("rl_");
 });

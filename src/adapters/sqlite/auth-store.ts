@@ -150,6 +150,7 @@ export class SqliteAuthStore implements AuthStore {
         "UPDATE tokens SET revoked_at = ?, revoked_by = ? WHERE actor = ? AND revoked_at IS NULL AND expires_at > ?",
       ),
       password: this.#db.prepare("SELECT hash FROM passwords WHERE actor = ?"),
+      passwordSetBy: this.#db.prepare("SELECT set_by FROM passwords WHERE actor = ?").pluck(),
       setPassword: this.#db.prepare(
         "INSERT INTO passwords (actor, hash, set_at, set_by) VALUES (?, ?, ?, ?) ON CONFLICT (actor) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at, set_by = excluded.set_by",
       ),
@@ -268,6 +269,10 @@ export class SqliteAuthStore implements AuthStore {
 
   hasPassword(actor: string): boolean {
     return this.#s.password.get(actor) !== undefined;
+  }
+
+  passwordSetBy(actor: string): string | undefined {
+    return this.#s.passwordSetBy.get(actor) as string | undefined;
   }
 
   close(): void {

@@ -2,6 +2,9 @@
  * `radledger token create|list|revoke`: API tokens from the command line, for the first admin of a new
  * node and for integrations. Works beside a running `radledger serve` (the credentials database is
  * shared in WAL mode and revocations are read on every request). The secret is printed once.
+ *
+ * `create` is the operator's bootstrap, for system actors and admins only: a person who is not an
+ * admin signs in and mints their own token (docs/security.md "Tokens and delegation").
  */
 import type { Command } from "commander";
 import type { AuthStore } from "../../ports/auth.js";
@@ -64,6 +67,11 @@ export function registerToken(program: Command): void {
         const actor = getActor(log, o.actor);
         if (!actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
           throw new RadledgerError("ACTOR_UNKNOWN", `no active enrolled actor ${o.actor}`);
+        if (actor.kind !== "system" && !actor.roles.includes("admin"))
+          throw new RadledgerError(
+            "TOKEN_NOT_ISSUABLE",
+            `${actor.id} is a person: they sign in and obtain their own token (the CLI issues tokens for system actors and admins only)`,
+          );
         const issued = await auth.issueToken({
           actor: actor.id,
           kind: "api",

@@ -213,7 +213,14 @@ export function fhirExport(
     if (r === undefined) continue;
     resources.push(diagnosticReportOf(r, names));
     for (const x of [...r.contributions, ...r.amendments]) {
-      resources.push(contributionProvenance(r, x, names(x.author)));
+      resources.push(
+        contributionProvenance(
+          r,
+          x,
+          names(x.author),
+          x.enteredBy === undefined ? undefined : names(x.enteredBy),
+        ),
+      );
       if (x.model !== undefined) c.models.add(x.model);
       if (x.inference !== undefined) c.inferences.add(x.inference);
     }

@@ -133,11 +133,16 @@ const participant = (code: string, display: string): { coding: Coding[] } => ({
   coding: [{ system: SYSTEMS.provenanceParticipant, code, display }],
 });
 
-/** Provenance of one report contribution, consultation answer or amendment. */
+/**
+ * Provenance of one report contribution, consultation answer or amendment. Content an integration
+ * entered on a clinician's behalf names both: the clinician as author, and the system as enterer
+ * with `onBehalfOf` the clinician (FHIR R4 Provenance.agent.onBehalfOf).
+ */
 export function contributionProvenance(
   report: ReportDoc,
   c: ContributionView,
   authorName?: string,
+  enteredByName?: string,
 ): Provenance {
   const ai = c.origin !== "human";
   const human: ProvenanceAgent = {
@@ -150,12 +155,24 @@ export function contributionProvenance(
     ],
     who: actorRef(c.author, authorName),
   };
-  const agents: ProvenanceAgent[] =
-    c.model === undefined
+  const enterer: ProvenanceAgent[] =
+    c.enteredBy === undefined
+      ? []
+      : [
+          {
+            type: participant("enterer", "Enterer"),
+            who: actorRef(c.enteredBy, enteredByName),
+            onBehalfOf: actorRef(c.author, authorName),
+          },
+        ];
+  const agents: ProvenanceAgent[] = [
+    ...(c.model === undefined
       ? [human]
       : c.origin === "ai"
         ? [{ type: participant("author", "Author"), who: { reference: `Device/${c.model}` } }, human]
-        : [human, { type: participant("assembler", "Assembler"), who: { reference: `Device/${c.model}` } }];
+        : [human, { type: participant("assembler", "Assembler"), who: { reference: `Device/${c.model}` } }]),
+    ...enterer,
+  ];
   return {
     resourceType: "Provenance",
     id: c.id,
@@ -375,12 +392,15 @@ export function consentOf(g: GrantDoc): Consent {
   };
 }
 
-function sectionExtension(c: ContributionView, authorName?: string): Extension {
+function sectionExtension(c: ContributionView, authorName?: string, enteredByName?: string): Extension {
   return {
     url: SECTION_EXTENSION,
     extension: [
       { url: "section", valueCode: c.section },
       { url: "author", valueReference: actorRef(c.author, authorName) },
+      ...(c.enteredBy === undefined
+        ? []
+        : [{ url: "enteredBy", valueReference: actorRef(c.enteredBy, enteredByName) }]),
       { url: "role", valueCode: c.role },
       ...(c.specialty === undefined ? [] : [{ url: "specialty", valueCode: c.specialty }]),
       { url: "origin", valueCode: c.origin },
@@ -408,7 +428,9 @@ export function diagnosticReportOf(
     resourceType: "DiagnosticReport",
     id: r.id,
     ...(ai ? { meta: { security: [AIAST] } } : {}),
-    extension: all.map((c) => sectionExtension(c, names(c.author))),
+    extension: all.map((c) =>
+      sectionExtension(c, names(c.author), c.enteredBy === undefined ? undefined : names(c.enteredBy)),
+    ),
     identifier: [{ system: SYSTEMS.report, value: r.id }],
     status,
     category: [{ coding: [{ system: SYSTEMS.v20074, code: "RAD", display: "Radiology" }] }],

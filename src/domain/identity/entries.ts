@@ -4,14 +4,27 @@
  * model: the append path admits an entry only if its key is enrolled to its actor, not retired or
  * revoked, and the actor holds a role the entry type lists (entry order in the log decides; a
  * revoked key signs nothing admitted after its revocation entry).
+ *
+ * The node's credentials are on the log too (docs/security.md "Tokens and delegation"): every bearer
+ * token it issues or revokes and every password it sets is an entry the institution signs, naming
+ * the actor it is for and the actor who asked — and the rule that a person's token goes only to that
+ * person holds here as well as in the API.
  */
 import { z } from "zod";
 import { fromBase64 } from "../../core/bytes.js";
 import { actorKeyId } from "../../core/entry.js";
 import { defineEntryType, type ActorDoc, type ApplyContext } from "../ledger/entry-types.js";
-import { actorId, code, keyId, label, publicKey, pseudonym } from "../schemas.js";
+import { actorId, code, keyId, label, publicKey, pseudonym, timestamp } from "../schemas.js";
 import { GRANTABLE_ROLES, type Role } from "./roles.js";
-import { getActor, getKey, INSTITUTION_ACTOR, type KeyDoc } from "./state.js";
+import {
+  getActor,
+  getKey,
+  getTokenRecord,
+  INSTITUTION_ACTOR,
+  tokenRecordOf,
+  type KeyDoc,
+  type TokenDoc,
+} from "./state.js";
 
 const role = z.enum(GRANTABLE_ROLES as [Role, ...Role[]]);
 
@@ -210,6 +223,129 @@ export const keyRevoked = defineEntryType({
   },
 });
 
+/** A bearer token's public id (16 hex digits, the part after `rl_`); never its secret or hash. */
+export const tokenId = z.string().regex(/^[0-9a-f]{16}$/, "expected a token id");
+
+/** An active enrolled actor other than the institution itself, or ACTOR_UNKNOWN. */
+function activeActor(ctx: ApplyContext<unknown>, id: string, at: string): ActorDoc {
+  const actor = getActor(ctx.state, id);
+  if (!actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
+    return ctx.reject("ACTOR_UNKNOWN", `no active enrolled actor ${id}`, { at });
+  return actor;
+}
+
+/**
+ * Who may obtain a token for whom: a person (staff or patient) only for themself, after their own
+ * sign-in; an admin for a system actor. Nobody else, so an admin never holds a person's token.
+ */
+export function tokenIssuable(target: ActorDoc, issuer: ActorDoc): boolean {
+  if (issuer.id === target.id) return true;
+  return target.kind === "system" && issuer.roles.includes("admin");
+}
+
+export const tokenIssued = defineEntryType({
+  type: "token.issued",
+  summary:
+    "The node issued a bearer token (an API token or a password sign-in's session) for an actor, at the request of an actor; names the token by its public id only.",
+  body: z.strictObject({
+    tokenId,
+    /** The actor the token authenticates. */
+    actorId,
+    kind: z.enum(["api", "session"]),
+    expiresAt: timestamp,
+    /** The authenticated actor who asked for it: the actor itself, or an admin for a system actor. */
+    issuedBy: actorId,
+  }),
+  refs: {},
+  signers: ["institution"],
+  apply(ctx) {
+    const b = ctx.body;
+    const target = activeActor(ctx, b.actorId, "body.actorId");
+    const issuer = activeActor(ctx, b.issuedBy, "body.issuedBy");
+    if (!tokenIssuable(target, issuer))
+      ctx.reject(
+        "TOKEN_NOT_ISSUABLE",
+        `${b.issuedBy} may not obtain a token for ${b.actorId}: a person's token goes only to that person, an admin's only to system actors`,
+        { at: "body.issuedBy" },
+      );
+    if (tokenRecordOf(ctx.state, b.tokenId) !== undefined)
+      ctx.reject("TOKEN_RECORD_CONFLICT", `token ${b.tokenId} is already on the log`, { at: "body.tokenId" });
+    const doc: TokenDoc = {
+      id: ctx.leafHash,
+      index: ctx.index,
+      tokenId: b.tokenId,
+      actor: b.actorId,
+      kind: b.kind,
+      issuedBy: b.issuedBy,
+      issuedAt: ctx.entry.time,
+      expiresAt: b.expiresAt,
+    };
+    ctx.state.putDoc("token", ctx.leafHash, doc);
+    ctx.state.addIndex("token.id", b.tokenId, ctx.index, ctx.leafHash);
+    ctx.state.addIndex("token.actor", b.actorId, ctx.index, ctx.leafHash);
+  },
+});
+
+export const tokenRevoked = defineEntryType({
+  type: "token.revoked",
+  summary:
+    "The node revoked a bearer token (logout, revocation by its owner or an admin, or a password change); references its issuance when that is on the log.",
+  body: z.strictObject({
+    tokenId,
+    actorId,
+    /** The authenticated actor who revoked it: the token's actor or an admin. */
+    revokedBy: actorId,
+    reason: z.enum(["logout", "revoked", "password-set"]),
+  }),
+  refs: { token: { types: ["token.issued"], optional: true } },
+  signers: ["institution"],
+  apply(ctx) {
+    const b = ctx.body;
+    const by = getActor(ctx.state, b.revokedBy);
+    if (!by || (by.id !== b.actorId && !by.roles.includes("admin")))
+      ctx.reject("ROLE_NOT_PERMITTED", "a token is revoked by its actor or an admin", {
+        at: "body.revokedBy",
+      });
+    const ref = ctx.refs("token")[0];
+    const issued = tokenRecordOf(ctx.state, b.tokenId);
+    if (!ref) {
+      // Tokens issued before issuance was logged have no entry to reference; the others must.
+      if (issued !== undefined)
+        ctx.reject("TOKEN_RECORD_CONFLICT", `reference the issuance of token ${b.tokenId}`, {
+          at: "refs.token",
+        });
+      return;
+    }
+    const doc = getTokenRecord(ctx.state, ref.leafHash)!;
+    if (doc.tokenId !== b.tokenId || doc.actor !== b.actorId)
+      return ctx.reject("TOKEN_RECORD_CONFLICT", "the referenced issuance is of another token", {
+        at: "refs.token",
+      });
+    if (doc.revoked !== undefined)
+      ctx.reject("TOKEN_RECORD_CONFLICT", `token ${b.tokenId} is already revoked`, { at: "refs.token" });
+    ctx.state.putDoc("token", doc.id, {
+      ...doc,
+      revoked: { id: ctx.leafHash, by: b.revokedBy, time: ctx.entry.time, reason: b.reason },
+    });
+  },
+});
+
+export const passwordSet = defineEntryType({
+  type: "password.set",
+  summary:
+    "The node set an actor's password, at the request of the actor (a change) or an admin (a reset, which the actor must replace at the next sign-in).",
+  body: z.strictObject({ actorId, setBy: actorId }),
+  refs: {},
+  signers: ["institution"],
+  apply(ctx) {
+    const target = activeActor(ctx, ctx.body.actorId, "body.actorId");
+    const by = activeActor(ctx, ctx.body.setBy, "body.setBy");
+    if (by.id !== target.id && !by.roles.includes("admin"))
+      ctx.reject("ROLE_NOT_PERMITTED", "a password is set by its actor or an admin", { at: "body.setBy" });
+    ctx.state.putDoc("password", target.id, { actor: target.id, setBy: by.id, index: ctx.index });
+  },
+});
+
 export const identityEntryTypes = [
   institutionGenesis,
   actorEnrolled,
@@ -217,4 +353,7 @@ export const identityEntryTypes = [
   roleRevoked,
   keyRotated,
   keyRevoked,
+  tokenIssued,
+  tokenRevoked,
+  passwordSet,
 ];

@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { toBase64 } from "../../core/bytes.js";
 import type { RadledgerError } from "../../core/errors.js";
 import { makeNode, newKey, type TestNode } from "../../../test/helpers/node.js";
+import { fakePseudonym } from "../../../test/helpers/fixtures.js";
+import { auditDataDir } from "../../wiring/audit.js";
+import { getTokenRecord, tokenRecordOf } from "./state.js";
 
 let t: TestNode;
 beforeEach(async () => {
@@ -195,5 +198,104 @@ describe("identity rules at append time", () => {
     expect(results[0]!.ok).toBe(true);
     expect(results[1]!.ok).toBe(true);
     expect(results[2]).toMatchObject({ ok: false });
+  });
+});
+
+describe("credentials on the log: token.issued, token.revoked, password.set", () => {
+  const issued = (actorId: string, issuedBy: string, tokenId = "0123456789abcdef") => ({
+    tokenId,
+    actorId,
+    kind: "api",
+    expiresAt: "2027-01-01T00:00:00.000Z",
+    issuedBy,
+  });
+
+  test("a person's token is issued only to that person; an admin's only for a system actor", async () => {
+    await t.enrol("rad-1", ["radiologist"]);
+    await t.enrol("pt-1", ["patient"], { patient: fakePseudonym() });
+    await t.enrol("ris-1", ["integration"], { kind: "system" });
+    for (const actor of ["rad-1", "pt-1"])
+      expect(await t.refusal(t.sign(t.institution, "token.issued", issued(actor, "admin")))).toBe(
+        "TOKEN_NOT_ISSUABLE",
+      );
+    expect(await t.refusal(t.sign(t.institution, "token.issued", issued("ris-1", "rad-1")))).toBe(
+      "TOKEN_NOT_ISSUABLE",
+    );
+    expect(await t.refusal(t.sign(t.institution, "token.issued", issued("nobody", "admin")))).toBe(
+      "ACTOR_UNKNOWN",
+    );
+    const own = await t.node.appender.append(
+      t.sign(t.institution, "token.issued", issued("rad-1", "rad-1", "00000000000000a1")),
+    );
+    const sys = await t.node.appender.append(t.sign(t.institution, "token.issued", issued("ris-1", "admin")));
+    expect(tokenRecordOf(t.node.store, "0123456789abcdef")).toMatchObject({
+      id: sys.leafHash,
+      actor: "ris-1",
+      issuedBy: "admin",
+      kind: "api",
+    });
+    expect(getTokenRecord(t.node.store, own.leafHash)).toMatchObject({ tokenId: "00000000000000a1" });
+    expect(t.node.store.lookup("token.actor", "rad-1").map((r) => r.value)).toEqual([own.leafHash]);
+    // The same token id twice is refused; only the node's own key records credentials.
+    expect(await t.refusal(t.sign(t.institution, "token.issued", issued("ris-1", "admin")))).toBe(
+      "TOKEN_RECORD_CONFLICT",
+    );
+    expect(
+      await t.refusal(t.sign(t.admin, "token.issued", issued("ris-1", "admin", "00000000000000b2"))),
+    ).toBe("ROLE_NOT_PERMITTED");
+  });
+
+  test("a revocation references the issuance, by the token's actor or an admin, once", async () => {
+    await t.enrol("rad-1", ["radiologist"]);
+    await t.enrol("rad-2", ["radiologist"]);
+    const tokenId = "00000000000000c3";
+    const token = (
+      await t.node.appender.append(t.sign(t.institution, "token.issued", issued("rad-1", "rad-1", tokenId)))
+    ).leafHash;
+    const revoked = (revokedBy: string, id = tokenId, actorId = "rad-1") => ({
+      tokenId: id,
+      actorId,
+      revokedBy,
+      reason: "revoked",
+    });
+    expect(await t.refusal(t.sign(t.institution, "token.revoked", revoked("rad-2"), { token }))).toBe(
+      "ROLE_NOT_PERMITTED",
+    );
+    expect(await t.refusal(t.sign(t.institution, "token.revoked", revoked("rad-1")))).toBe(
+      "TOKEN_RECORD_CONFLICT",
+    );
+    expect(
+      await t.refusal(
+        t.sign(t.institution, "token.revoked", revoked("admin", "00000000000000d4"), { token }),
+      ),
+    ).toBe("TOKEN_RECORD_CONFLICT");
+    const r = await t.node.appender.append(
+      t.sign(t.institution, "token.revoked", revoked("admin"), { token }),
+    );
+    expect(getTokenRecord(t.node.store, token)!.revoked).toMatchObject({ id: r.leafHash, by: "admin" });
+    expect(await t.refusal(t.sign(t.institution, "token.revoked", revoked("rad-1"), { token }))).toBe(
+      "TOKEN_RECORD_CONFLICT",
+    );
+    // A token issued before issuance was logged has no entry to reference.
+    await t.node.appender.append(
+      t.sign(t.institution, "token.revoked", revoked("rad-1", "00000000000000e5")),
+    );
+  });
+
+  test("a password is set by its actor or an admin; the projection names who", async () => {
+    await t.enrol("rad-1", ["radiologist"]);
+    await t.enrol("rad-2", ["radiologist"]);
+    expect(await t.refusal(t.sign(t.institution, "password.set", { actorId: "rad-1", setBy: "rad-2" }))).toBe(
+      "ROLE_NOT_PERMITTED",
+    );
+    expect(
+      await t.refusal(t.sign(t.institution, "password.set", { actorId: "nobody", setBy: "admin" })),
+    ).toBe("ACTOR_UNKNOWN");
+    await t.node.appender.append(t.sign(t.institution, "password.set", { actorId: "rad-1", setBy: "admin" }));
+    expect(t.node.store.getDoc("password", "rad-1")).toMatchObject({ setBy: "admin" });
+    await t.node.appender.append(t.sign(t.institution, "password.set", { actorId: "rad-1", setBy: "rad-1" }));
+    expect(t.node.store.getDoc("password", "rad-1")).toMatchObject({ setBy: "rad-1" });
+    await t.node.ledger.idle();
+    expect(await auditDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Roles an actor can hold. "institution" belongs to the log's own key alone (genesis, gatekeeper
- * records); everything else is granted by enrolment or role.granted entries.
+ * records); everything else is granted by enrolment or role.granted entries. "integration" is a
+ * system (a RIS or voice-recognition bridge, an integration engine) that enters content on behalf
+ * of enrolled clinicians, each entry naming both (docs/security.md "Tokens and delegation").
  */
 export const ROLES = [
   "institution",
@@ -11,6 +13,7 @@ export const ROLES = [
   "auditor",
   "patient",
   "ai-system",
+  "integration",
   "trial-coordinator",
   "sponsor",
   "curator",

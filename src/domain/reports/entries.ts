@@ -6,8 +6,13 @@
  * inference of an active model version (src/domain/ai).
  */
 import { z } from "zod";
-import { defineEntryType, type ApplyContext, type ResolvedRef } from "../ledger/entry-types.js";
-import { code, sha256Hex } from "../schemas.js";
+import {
+  defineEntryType,
+  type ActorDoc,
+  type ApplyContext,
+  type ResolvedRef,
+} from "../ledger/entry-types.js";
+import { actorId, code, sha256Hex } from "../schemas.js";
 import { modality } from "../imaging/entries.js";
 import { getStudy } from "../imaging/state.js";
 import { getModel, type InferenceDoc } from "../ai/state.js";
@@ -49,16 +54,44 @@ const contentFields = {
   origin,
 };
 
+/**
+ * Content entered by a system on a clinician's behalf: the clinician it is entered for. The entry is
+ * signed by the system (the envelope's actor) and names the clinician; the clinician is the author.
+ */
+const onBehalfOf = actorId;
+
+/**
+ * The author of delegated content (`onBehalfOf`), checked: the signer is a system actor holding the
+ * integration role, and the clinician is an active staff member. Without `onBehalfOf`, the signer.
+ */
+function authorOf(ctx: ApplyContext<{ onBehalfOf?: string | undefined }>): ActorDoc {
+  const principal = ctx.body.onBehalfOf;
+  if (principal === undefined) return ctx.actor;
+  if (ctx.actor.kind !== "system" || !ctx.actor.roles.includes("integration"))
+    ctx.reject(
+      "DELEGATION_NOT_PERMITTED",
+      `${ctx.entry.actor} may not enter content on someone's behalf: only a system actor with the integration role does`,
+      { at: "body.onBehalfOf" },
+    );
+  const author = getActor(ctx.state, principal);
+  if (!author || author.status !== "active" || author.kind !== "staff")
+    return ctx.reject("DELEGATION_NOT_PERMITTED", `${principal} is not an active enrolled clinician`, {
+      at: "body.onBehalfOf",
+    });
+  return author;
+}
+
 /** Checks author role, section and AI origin; returns the attribution for the projection. */
 function attribute(
-  ctx: ApplyContext<z.infer<z.ZodObject<typeof contentFields>>>,
+  ctx: ApplyContext<z.infer<z.ZodObject<typeof contentFields>> & { onBehalfOf?: string | undefined }>,
   report: ReportDoc,
   kind: ContributionView["kind"],
   extra: Partial<ContributionView> = {},
 ): ContributionView {
   const b = ctx.body;
-  if (!ctx.actor.roles.includes(b.role))
-    ctx.reject("ROLE_NOT_PERMITTED", `${ctx.entry.actor} does not hold role ${b.role}`, { at: "body.role" });
+  const author = authorOf(ctx);
+  if (!author.roles.includes(b.role))
+    ctx.reject("ROLE_NOT_PERMITTED", `${author.id} does not hold role ${b.role}`, { at: "body.role" });
   const allowed = SECTIONS_BY_ROLE[b.role];
   if (!allowed?.includes(b.section))
     ctx.reject("SECTION_NOT_PERMITTED", `a ${b.role} does not author ${b.section} sections`, {
@@ -95,14 +128,14 @@ function attribute(
         at: "refs.inference",
       });
   }
-  const actor = getActor(ctx.state, ctx.entry.actor);
-  const specialty = b.specialty ?? (typeof actor?.specialty === "string" ? actor.specialty : undefined);
+  const specialty = b.specialty ?? (typeof author.specialty === "string" ? author.specialty : undefined);
   return {
     id: ctx.leafHash,
     index: ctx.index,
     kind,
     section: b.section,
-    author: ctx.entry.actor,
+    author: author.id,
+    ...(author.id === ctx.entry.actor ? {} : { enteredBy: ctx.entry.actor }),
     role: b.role,
     ...(specialty === undefined ? {} : { specialty }),
     ...(b.modality === undefined ? {} : { modality: b.modality }),
@@ -164,10 +197,10 @@ export const reportOpened = defineEntryType({
 export const reportContribution = defineEntryType({
   type: "report.contribution",
   summary:
-    "One attributed section, measurement or note of an open report, by its author (human or AI, with the inference it came from).",
-  body: z.strictObject(contentFields),
+    "One attributed section, measurement or note of an open report, by its author (human or AI, with the inference it came from), or entered by an integration on a clinician's behalf (onBehalfOf).",
+  body: z.strictObject({ ...contentFields, onBehalfOf: onBehalfOf.optional() }),
   refs: { report: { types: ["report.opened"] }, inference: { types: ["ai.inference"], optional: true } },
-  signers: ["radiologist", "clinician", "technologist", "ai-system"],
+  signers: ["radiologist", "clinician", "technologist", "ai-system", "integration"],
   apply(ctx) {
     const report = openReport(ctx);
     const view = attribute(ctx, report, "contribution");
@@ -292,13 +325,18 @@ export const reportAmended = defineEntryType({
   type: "report.amended",
   summary:
     "An amendment (corrects a contribution it references) or addendum (adds to a signed report), attributed like a contribution.",
-  body: z.strictObject({ ...contentFields, kind: z.enum(["amendment", "addendum"]), reason: code }),
+  body: z.strictObject({
+    ...contentFields,
+    kind: z.enum(["amendment", "addendum"]),
+    reason: code,
+    onBehalfOf: onBehalfOf.optional(),
+  }),
   refs: {
     report: { types: ["report.opened"] },
     amends: { types: ["report.contribution", "consult.answered", "report.amended"], optional: true },
     inference: { types: ["ai.inference"], optional: true },
   },
-  signers: ["radiologist", "clinician"],
+  signers: ["radiologist", "clinician", "integration"],
   apply(ctx) {
     const report = getReport(ctx.state, ctx.ref("report").leafHash)!;
     if (report.status !== "signed")

@@ -16,6 +16,7 @@ export interface ModelSummary {
 
 export interface AttributedSection extends ContributionView {
   readonly authorName?: string;
+  readonly enteredByName?: string;
   readonly modelVersion?: ModelSummary;
 }
 
@@ -51,10 +52,12 @@ function displayName(state: StateReader, actor: string): string | undefined {
 
 function attributed(state: StateReader, c: ContributionView): AttributedSection {
   const name = displayName(state, c.author);
+  const enterer = c.enteredBy === undefined ? undefined : displayName(state, c.enteredBy);
   const model = c.model === undefined ? undefined : modelSummary(state, c.model);
   return {
     ...c,
     ...(name === undefined ? {} : { authorName: name }),
+    ...(enterer === undefined ? {} : { enteredByName: enterer }),
     ...(model ? { modelVersion: model } : {}),
   };
 }

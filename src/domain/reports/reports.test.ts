@@ -4,6 +4,10 @@ import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { admitted, sectionContent, seedReportScene } from "../../../test/helpers/report-scene.js";
 import { fakeHash, studyBody } from "../../../test/helpers/fixtures.js";
 import { listReports, modelsUsedInReport, reportView } from "./queries.js";
+import type { ReportDoc } from "./state.js";
+import { contributionProvenance } from "../fhir/resources.js";
+import { fromHex } from "../../core/bytes.js";
+import { auditDataDir } from "../../wiring/audit.js";
 
 let t: TestNode;
 let neuro: HeldKey, cardio: HeldKey, tech: HeldKey, clin: HeldKey, ai: HeldKey;
@@ -322,5 +326,141 @@ describe("reports: multi-contributor workflow", () => {
       "ENTRY_REF_WRONG_TYPE",
     );
     await ok(t.sign(neuro, "report.amended", amend, { report, amends: c1 }));
+  });
+});
+
+describe("reports: content entered on a clinician's behalf names both", () => {
+  test("an integration signs a section for a radiologist: the entry, the report view and FHIR Provenance name both", async () => {
+    const ris = await t.enrol("ris-1", ["integration"], { kind: "system", displayName: "RIS bridge" });
+    const report = await openReport();
+    const id = await ok(
+      t.sign(
+        ris,
+        "report.contribution",
+        { ...content("findings", "radiologist"), onBehalfOf: "rad-neuro" },
+        { report },
+      ),
+    );
+    // The entry: signed by the system (envelope actor), naming the clinician (body).
+    const entry = JSON.parse(
+      new TextDecoder().decode(t.node.store.readEntry(t.node.store.indexOfLeafHash(fromHex(id))!)!.bytes),
+    ) as { actor: string; body: { onBehalfOf: string } };
+    expect(entry).toMatchObject({ actor: "ris-1", body: { onBehalfOf: "rad-neuro" } });
+    // The query: the clinician is the author, the system entered it.
+    const section = reportView(t.node.store, report).sections[0]!;
+    expect(section).toMatchObject({
+      id,
+      author: "rad-neuro",
+      authorName: "Dr Neuro",
+      enteredBy: "ris-1",
+      enteredByName: "RIS bridge",
+      role: "radiologist",
+      specialty: "neuroradiology",
+    });
+    // FHIR Provenance: the clinician as author; the system as enterer on the clinician's behalf.
+    const doc = t.node.store.getDoc("report", report) as ReportDoc;
+    const provenance = contributionProvenance(doc, doc.contributions[0]!, "Dr Neuro", "RIS bridge");
+    expect(
+      provenance.agent.map((a) => ({
+        type: a.type?.coding?.[0]?.code,
+        who: a.who.identifier?.value,
+        onBehalfOf: a.onBehalfOf?.identifier?.value,
+      })),
+    ).toEqual([
+      { type: "author", who: "rad-neuro", onBehalfOf: undefined },
+      { type: "enterer", who: "ris-1", onBehalfOf: "rad-neuro" },
+    ]);
+    // A contribution without delegation has no enterer.
+    await ok(t.sign(tech, "report.contribution", content("technique", "technologist"), { report }));
+    expect(reportView(t.node.store, report).sections[1]!.enteredBy).toBeUndefined();
+    // After sign-off, an addendum entered on the radiologist's behalf names both as well.
+    const contributions = reportView(t.node.store, report).sections.map((x) => x.id);
+    await ok(t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions }));
+    const addendum = await ok(
+      t.sign(
+        ris,
+        "report.amended",
+        {
+          ...content("impression", "radiologist"),
+          kind: "addendum",
+          reason: "late-finding",
+          onBehalfOf: "rad-neuro",
+        },
+        { report },
+      ),
+    );
+    expect(reportView(t.node.store, report).amendments[0]).toMatchObject({
+      id: addendum,
+      kind: "addendum",
+      author: "rad-neuro",
+      enteredBy: "ris-1",
+    });
+    await t.node.ledger.idle();
+    expect(await auditDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
+  });
+
+  test("only an integration acts for someone, only for an active clinician who holds the role and may author the section", async () => {
+    const ris = await t.enrol("ris-1", ["integration"], { kind: "system" });
+    const staffIntegration = await t.enrol("bridge-staff", ["integration"]);
+    await t.enrol("pt-1", ["patient"], { patient: patient });
+    const report = await openReport();
+    const forNeuro = { ...content("findings", "radiologist"), onBehalfOf: "rad-neuro" };
+    // A person may not sign on another's behalf, nor a system without the integration role.
+    expect(await refused(t.sign(cardio, "report.contribution", forNeuro, { report }))).toBe(
+      "DELEGATION_NOT_PERMITTED",
+    );
+    expect(await refused(t.sign(staffIntegration, "report.contribution", forNeuro, { report }))).toBe(
+      "DELEGATION_NOT_PERMITTED",
+    );
+    expect(
+      await refused(
+        t.sign(
+          ai,
+          "report.contribution",
+          { ...forNeuro, role: "ai-system", section: "measurement", origin: "ai" },
+          {
+            report,
+            inference,
+          },
+        ),
+      ),
+    ).toBe("DELEGATION_NOT_PERMITTED");
+    // Only for an active enrolled clinician (staff), who holds the role, which authors the section.
+    for (const who of ["nobody", "pt-1", "ai-engine"])
+      expect(
+        await refused(t.sign(ris, "report.contribution", { ...forNeuro, onBehalfOf: who }, { report })),
+      ).toBe("DELEGATION_NOT_PERMITTED");
+    expect(
+      await refused(
+        t.sign(
+          ris,
+          "report.contribution",
+          { ...content("findings", "radiologist"), onBehalfOf: "clin-1" },
+          { report },
+        ),
+      ),
+    ).toBe("ROLE_NOT_PERMITTED");
+    expect(
+      await refused(
+        t.sign(
+          ris,
+          "report.contribution",
+          { ...content("findings", "clinician"), onBehalfOf: "clin-1" },
+          { report },
+        ),
+      ),
+    ).toBe("SECTION_NOT_PERMITTED");
+    // Without onBehalfOf, an integration contributes nothing of its own.
+    expect(
+      await refused(t.sign(ris, "report.contribution", content("findings", "radiologist"), { report })),
+    ).toBe("ROLE_NOT_PERMITTED");
+    await ok(
+      t.sign(
+        ris,
+        "report.contribution",
+        { ...content("history", "clinician"), onBehalfOf: "clin-1" },
+        { report },
+      ),
+    );
   });
 });

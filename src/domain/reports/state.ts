@@ -11,7 +11,10 @@ export interface ContributionView {
   readonly index: number;
   readonly kind: "contribution" | "consultation" | "amendment" | "addendum";
   readonly section: string;
+  /** Whose content it is: the signer, or the clinician an integration entered it for. */
   readonly author: string;
+  /** The system that signed it on the author's behalf (body `onBehalfOf`), when not the author. */
+  readonly enteredBy?: string;
   readonly role: string;
   readonly specialty?: string;
   readonly modality?: string;

@@ -17,7 +17,7 @@ export function registerReportQueries(query: Command): void {
           ? `  AI ${s.origin}: ${s.modelVersion.vendor} ${s.modelVersion.name} ${s.modelVersion.version}`
           : "";
         out(
-          `  ${s.time}  ${s.section.padEnd(17)} ${s.author}${s.authorName ? ` (${s.authorName})` : ""}, ${s.role}${s.specialty ? `, ${s.specialty}` : ""}${ai}`,
+          `  ${s.time}  ${s.section.padEnd(17)} ${s.author}${s.authorName ? ` (${s.authorName})` : ""}, ${s.role}${s.specialty ? `, ${s.specialty}` : ""}${s.enteredBy ? `, entered by ${s.enteredBy}${s.enteredByName ? ` (${s.enteredByName})` : ""} on their behalf` : ""}${ai}`,
         );
       }
       for (const c of r.consultations)
@@ -28,7 +28,7 @@ export function registerReportQueries(query: Command): void {
         );
       for (const a of r.amendments)
         out(
-          `  ${a.kind} ${a.time} ${a.section} by ${a.author}, reason ${a.reason ?? "-"}${a.amends ? `, amends ${short(a.amends)}` : ""}`,
+          `  ${a.kind} ${a.time} ${a.section} by ${a.author}${a.enteredBy ? ` (entered by ${a.enteredBy})` : ""}, reason ${a.reason ?? "-"}${a.amends ? `, amends ${short(a.amends)}` : ""}`,
         );
       out(
         `  model versions used: ${r.models.map((m) => `${m.vendor} ${m.name} ${m.version}`).join("; ") || "none"}`,
