@@ -14,13 +14,10 @@ import { z } from "zod";
 import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
 import { GRANTABLE_ROLES } from "../domain/identity/roles.js";
-import { tokenIssuable } from "../domain/identity/entries.js";
-import { getActor, INSTITUTION_ACTOR, tokenRecordOf } from "../domain/identity/state.js";
+import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { actorId, code, label, publicKey, pseudonym } from "../domain/schemas.js";
 import { lookupOptions, page } from "../domain/paging.js";
-import type { JsonObject } from "../core/canonical-json.js";
-import type { EntryRefs } from "../core/entry.js";
 import {
   API_TOKEN_TTL_SECONDS,
   MAX_API_TOKEN_TTL_SECONDS,
@@ -32,7 +29,7 @@ import {
   type TokenKind,
   type TokenRecord,
 } from "../ports/auth.js";
-import { signAsInstitution } from "../app/institution.js";
+import * as credentials from "../app/credentials.js";
 import { appendSigned, heldKey } from "./entries.js";
 import {
   defineRoute,
@@ -92,86 +89,33 @@ function requireIssuable(api: Api, id: string): ActorDoc {
 const ownOrAdmin = (caller: Caller, actor: string): boolean =>
   caller.actor.id === actor || hasRole(caller, ["admin"]);
 
-/**
- * Records a credential event on the log, signed by the institution: the node's auth store is the
- * node's own operation, and the institution key is the one key the node always holds (the asking
- * admin's or person's key may be their own, out of the node's reach). The body names who asked.
- */
-async function recordOnLog(api: Api, type: string, body: JsonObject, refs?: EntryRefs): Promise<void> {
-  await api.node.appender.append(signAsInstitution(api.node, type, body, refs, api.node.clock.now()));
-}
-
-/**
- * Issues a token for `target` at the request of `issuer` (TOKEN_NOT_ISSUABLE unless the issuer is
- * the target, or an admin and the target a system actor) and records it on the log; shown once.
- */
-async function issueToken(
+const issueToken = async (
   api: Api,
   target: ActorDoc,
   issuer: ActorDoc,
   kind: TokenKind,
   ttlSeconds: number,
   label?: string,
-): Promise<z.infer<typeof issuedToken>> {
-  if (!tokenIssuable(target, issuer))
-    throw new RadledgerError(
-      "TOKEN_NOT_ISSUABLE",
-      `a token for ${target.id} goes only to ${target.id} after their own sign-in; an admin obtains tokens for system actors only`,
-      { at: "actor" },
-    );
-  const now = api.node.clock.now();
-  const { token, record } = await api.auth.issueToken({
-    actor: target.id,
+): Promise<z.infer<typeof issuedToken>> => {
+  const { token, record } = await credentials.issueToken(api.node, api.auth, {
+    target,
+    issuer,
     kind,
-    ttlMs: ttlSeconds * 1000,
-    createdBy: issuer.id,
-    ...(label === undefined ? {} : { label }),
-    now,
+    ttlSeconds,
+    label,
   });
-  try {
-    await recordOnLog(api, "token.issued", {
-      tokenId: record.id,
-      actorId: target.id,
-      kind,
-      expiresAt: new Date(record.expiresAt).toISOString(),
-      issuedBy: issuer.id,
-    });
-  } catch (e) {
-    // A token that is not on the log does not stay usable.
-    api.auth.revokeToken(record.id, issuer.id, now);
-    throw e;
-  }
   return { token, record: tokenView(record) };
-}
+};
 
-/** Revokes a token at once and records the revocation on the log (once: a revoked token stays so). */
-async function revokeToken(
+const revokeToken = (
   api: Api,
   record: TokenRecord,
   by: string,
-  reason: "logout" | "revoked" | "password-set",
-): Promise<TokenRecord> {
-  const revoked = api.auth.revokeToken(record.id, by, api.node.clock.now())!;
-  if (record.revokedAt !== undefined) return revoked;
-  const issued = tokenRecordOf(api.node.store, record.id);
-  if (issued?.revoked !== undefined) return revoked;
-  await recordOnLog(
-    api,
-    "token.revoked",
-    { tokenId: record.id, actorId: record.actor, revokedBy: by, reason },
-    issued ? { token: issued.id } : undefined,
-  );
-  return revoked;
-}
+  reason: credentials.RevocationReason,
+): Promise<TokenRecord> => credentials.revokeToken(api.node, api.auth, record, by, reason);
 
-/**
- * Records who sets a password on the log, then sets it: no password changes hands without its entry
- * (the length was checked by the request schema, with the store's own bounds).
- */
-async function setPassword(api: Api, actor: string, password: string, by: string): Promise<void> {
-  await recordOnLog(api, "password.set", { actorId: actor, setBy: by });
-  await api.auth.setPassword(actor, password, by, api.node.clock.now());
-}
+const setPassword = (api: Api, actor: string, password: string, by: string): Promise<void> =>
+  credentials.setPassword(api.node, api.auth, actor, password, by);
 
 export function registerAuthRoutes(app: FastifyInstance, api: Api): void {
   // In this order in the OpenAPI document.

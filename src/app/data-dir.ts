@@ -116,7 +116,15 @@ export function acquireWriterLock(dir: string): () => void {
       closeSync(fd);
       return () => rmSync(lock, { force: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS" || code === "ENOSPC")
+        throw new RadledgerError(
+          "STORE_IO",
+          `cannot write the writer lock ${lock} (${code}): the data directory is not writable`,
+          {},
+          { cause: e },
+        );
+      if (code !== "EEXIST") throw e;
       const holder = Number(readFileSync(lock, "utf8").trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
         throw new RadledgerError(

@@ -1,5 +1,6 @@
 /**
- * The node's local operations: the command line's writing verbs (`ingest`, `deidentify`, `erase`) as
+ * The node's local operations: the command line's writing verbs (`ingest`, `deidentify`, `erase`,
+ * `token create`, `token revoke`) as
  * named operations with JSON arguments. Each runs on a RadledgerNode and appends only through its
  * appender, so it is decided and recorded like any other request. The command line runs an operation
  * in its own process when the data directory is free, and inside the serving node — sent over the
@@ -13,7 +14,16 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { RadledgerError, type ErrorCode, type ErrorDetails } from "../core/errors.js";
-import { code, pseudonym } from "../domain/schemas.js";
+import { actorId, code, label, pseudonym } from "../domain/schemas.js";
+import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import type { ActorDoc } from "../domain/ledger/entry-types.js";
+import {
+  MAX_API_TOKEN_TTL_SECONDS,
+  MIN_TOKEN_TTL_SECONDS,
+  type AuthStore,
+  type TokenRecord,
+} from "../ports/auth.js";
+import { issueToken, revokeToken } from "./credentials.js";
 import type { ImagingArchive } from "../ports/imaging.js";
 import { deidentifyStudy, type DeidentifyStudyResult } from "./deidentify.js";
 import { erasePatient } from "./erase.js";
@@ -22,6 +32,8 @@ import type { RadledgerNode } from "./node.js";
 
 /** What operations need besides the node, given by the wiring (src/wiring/operations.ts). */
 export interface OperationEnv {
+  /** The data directory's credentials store (closed by the caller). */
+  openAuth(dir: string): AuthStore;
   /** An image archive (Orthanc) named by the caller. */
   connectArchive(o: {
     readonly url: string;
@@ -113,7 +125,68 @@ const erase: Operation<z.infer<typeof eraseArgs>, { recorded: boolean; items: nu
   run: (node, a) => erasePatient(node, a.patient, a.reason),
 };
 
-export const OPERATIONS = { ingest, deidentify, erase } as const;
+/** The operator acts as the institution: the command line's token verbs are issued by it. */
+function institution(node: RadledgerNode): ActorDoc {
+  return getActor(node.store, INSTITUTION_ACTOR)!;
+}
+
+function withAuth<T>(
+  node: RadledgerNode,
+  env: OperationEnv,
+  fn: (auth: AuthStore) => Promise<T>,
+): Promise<T> {
+  const auth = env.openAuth(node.dir);
+  return fn(auth).finally(() => auth.close());
+}
+
+const tokenIssueArgs = z.strictObject({
+  actor: actorId,
+  ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_SECONDS).max(MAX_API_TOKEN_TTL_SECONDS),
+  label: label.optional(),
+});
+
+const tokenIssue: Operation<z.infer<typeof tokenIssueArgs>, { token: string; record: TokenRecord }, never> = {
+  args: tokenIssueArgs,
+  run: (node, a, env) =>
+    withAuth(node, env, (auth) => {
+      const target = getActor(node.store, a.actor);
+      if (!target || target.status !== "active" || target.id === INSTITUTION_ACTOR)
+        throw new RadledgerError("ACTOR_UNKNOWN", `no active enrolled actor ${a.actor}`, { at: "actor" });
+      if (target.kind !== "system" && !target.roles.includes("admin"))
+        throw new RadledgerError(
+          "TOKEN_NOT_ISSUABLE",
+          `${target.id} is a person: they sign in and obtain their own token (the command line issues tokens for system actors and admins only)`,
+          { at: "actor" },
+        );
+      return issueToken(node, auth, {
+        target,
+        issuer: institution(node),
+        kind: "api",
+        ttlSeconds: a.ttlSeconds,
+        label: a.label,
+      });
+    }),
+};
+
+const tokenRevokeArgs = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, "16 hex digits") });
+
+const tokenRevoke: Operation<z.infer<typeof tokenRevokeArgs>, TokenRecord, never> = {
+  args: tokenRevokeArgs,
+  run: (node, a, env) =>
+    withAuth(node, env, (auth) => {
+      const record = auth.getToken(a.id);
+      if (!record) throw new RadledgerError("RECORD_NOT_FOUND", `no token ${a.id}`, { at: "id" });
+      return revokeToken(node, auth, record, INSTITUTION_ACTOR, "revoked");
+    }),
+};
+
+export const OPERATIONS = {
+  ingest,
+  deidentify,
+  erase,
+  "token-issue": tokenIssue,
+  "token-revoke": tokenRevoke,
+} as const;
 
 export type OperationName = keyof typeof OPERATIONS;
 type Op<N extends OperationName> = (typeof OPERATIONS)[N];

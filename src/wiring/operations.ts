@@ -1,8 +1,13 @@
-/** Wiring of the local operations (src/app/operations.ts): Orthanc's REST API as the image archive. */
+/**
+ * Wiring of the local operations (src/app/operations.ts): Orthanc's REST API as the image archive,
+ * the data directory's SQLite credentials store.
+ */
 import { OrthancArchive } from "../adapters/orthanc/archive.js";
 import type { OperationEnv } from "../app/operations.js";
+import { openAuthStore } from "./auth.js";
 
 export const operationEnv: OperationEnv = {
+  openAuth: (dir) => openAuthStore(dir),
   connectArchive: (o) =>
     OrthancArchive.connect({
       baseUrl: o.url,

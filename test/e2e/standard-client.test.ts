@@ -72,14 +72,15 @@ test.each([
     const { stdout } = await client(env(), "0", "1", "255", "256", "1000", "2023");
     const result = JSON.parse(stdout) as { ok: boolean; size: number; entries: { type: string }[] };
     expect(result.ok).toBe(true);
-    expect(result.size).toBe(2025); // genesis, admin enrolment, 23 bench setup entries, 2,000 entries
+    // genesis, admin enrolment, 23 bench setup entries, 2,000 entries, the admin token's issuance
+    expect(result.size).toBe(2026);
     expect(result.entries.map((e) => e.type)).toContain("study.registered");
   },
 );
 
 test("without credentials the client verifies the tree but is refused the entries (401)", async () => {
   const { stdout } = await client({});
-  expect(JSON.parse(stdout)).toMatchObject({ ok: true, size: 2025, entries: [] });
+  expect(JSON.parse(stdout)).toMatchObject({ ok: true, size: 2026, entries: [] });
   const refused = await client({}, "0").then(
     () => undefined,
     (e: unknown) => e as { code: number; stdout: string },

@@ -1,11 +1,14 @@
 /**
  * End to end: `radledger token create` issues an API token for the first admin of a fresh node; a
  * running `radledger serve` accepts it; `radledger token revoke` from another process stops it at once.
- * It issues no token for a person who is not an admin (issue 18: a person's token is theirs alone).
+ * It issues no token for a person who is not an admin (issue 18: a person's token is theirs alone),
+ * and both verbs are on the log, by the institution, whether or not a server holds the directory.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { makeNode, type TestNode } from "../helpers/node.js";
 import { runCli, startServe } from "../helpers/cli.js";
+import { tokenRecordOf } from "../../src/domain/identity/state.js";
+import { openReadOnly } from "../../src/wiring/read-only.js";
 
 let t: TestNode;
 let server: Awaited<ReturnType<typeof startServe>>;
@@ -62,6 +65,19 @@ test("token create, use against a running server, list, revoke", async () => {
   const after = await me(token);
   expect(after.status).toBe(401);
   expect(await after.json()).toMatchObject({ code: "AUTH_TOKEN_REVOKED" });
+
+  // Issued and revoked through the running server's socket, and on its log, by the institution.
+  const log = openReadOnly(t.dir);
+  try {
+    expect(tokenRecordOf(log.store, record.id)).toMatchObject({
+      actor: "admin",
+      kind: "api",
+      issuedBy: "institution",
+      revoked: { by: "institution", reason: "revoked" },
+    });
+  } finally {
+    log.close();
+  }
 });
 
 test("token create refuses unknown actors and bad usage with their exit codes", async () => {

@@ -1,19 +1,18 @@
 /**
  * `radledger token create|list|revoke`: API tokens from the command line, for the first admin of a new
- * node and for integrations. Works beside a running `radledger serve` (the credentials database is
- * shared in WAL mode and revocations are read on every request). The secret is printed once.
+ * node and for integrations. `create` and `revoke` are local operations of the node
+ * (src/app/operations.ts): run in this process, or inside a running `radledger serve` through its
+ * local socket, and recorded on the log either way (token.issued, token.revoked), issued or revoked
+ * by the institution — the operator who holds the data directory. The secret is printed once.
  *
  * `create` is the operator's bootstrap, for system actors and admins only: a person who is not an
  * admin signs in and mints their own token (docs/security.md "Tokens and delegation").
  */
 import type { Command } from "commander";
-import type { AuthStore } from "../../ports/auth.js";
-import type { LogReader } from "../../ports/storage.js";
+import { readConfig } from "../../app/data-dir.js";
 import { openAuthStore } from "../../wiring/auth.js";
-import { openReadOnly } from "../../wiring/read-only.js";
 import { RadledgerError } from "../../core/errors.js";
 import { ACTOR_ID_PATTERN } from "../../core/entry.js";
-import { getActor, INSTITUTION_ACTOR } from "../../domain/identity/state.js";
 import { tokenView } from "../../api/auth.js";
 import {
   API_TOKEN_TTL_SECONDS,
@@ -21,16 +20,8 @@ import {
   MAX_API_TOKEN_TTL_SECONDS,
   MIN_TOKEN_TTL_SECONDS,
 } from "../../ports/auth.js";
+import { runWritingOperation } from "../operations.js";
 import { printJson } from "../output.js";
-
-function withStores<T>(dir: string, fn: (auth: AuthStore, log: LogReader) => Promise<T>): Promise<T> {
-  const log = openReadOnly(dir);
-  const auth = openAuthStore(dir);
-  return fn(auth, log.store).finally(() => {
-    auth.close();
-    log.close();
-  });
-}
 
 /**
  * `--ttl-days` as the whole seconds the API takes for `ttlSeconds` (60 s to 366 days): a plain
@@ -63,29 +54,17 @@ export function registerToken(program: Command): void {
         throw new RadledgerError("CLI_USAGE", "--actor is not an actor id");
       if (o.label !== undefined && (o.label.length === 0 || o.label.length > 200))
         throw new RadledgerError("CLI_USAGE", "--label has 1 to 200 characters");
-      await withStores(o.data, async (auth, log) => {
-        const actor = getActor(log, o.actor);
-        if (!actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
-          throw new RadledgerError("ACTOR_UNKNOWN", `no active enrolled actor ${o.actor}`);
-        if (actor.kind !== "system" && !actor.roles.includes("admin"))
-          throw new RadledgerError(
-            "TOKEN_NOT_ISSUABLE",
-            `${actor.id} is a person: they sign in and obtain their own token (the CLI issues tokens for system actors and admins only)`,
-          );
-        const issued = await auth.issueToken({
-          actor: actor.id,
-          kind: "api",
-          ttlMs: ttlSeconds * 1000,
-          createdBy: "cli",
-          ...(o.label === undefined ? {} : { label: o.label }),
-        });
-        if (o.json) printJson({ token: issued.token, record: tokenView(issued.record) });
-        else process.stdout.write(`${issued.token}\n`);
-        if (!o.json)
-          process.stderr.write(
-            `token ${issued.record.id} for ${actor.id}, expires ${new Date(issued.record.expiresAt).toISOString()}; it is shown only now\n`,
-          );
+      const issued = await runWritingOperation(o.data, "token-issue", {
+        actor: o.actor,
+        ttlSeconds,
+        ...(o.label === undefined ? {} : { label: o.label }),
       });
+      if (o.json) printJson({ token: issued.token, record: tokenView(issued.record) });
+      else process.stdout.write(`${issued.token}\n`);
+      if (!o.json)
+        process.stderr.write(
+          `token ${issued.record.id} for ${issued.record.actor}, expires ${new Date(issued.record.expiresAt).toISOString()}; it is shown only now; its issuance is on the log\n`,
+        );
     });
 
   token
@@ -94,9 +73,13 @@ export function registerToken(program: Command): void {
     .requiredOption("--data <dir>", "data directory")
     .option("--actor <id>", "only this actor's tokens")
     .action(async (o: { data: string; actor?: string }) => {
-      await withStores(o.data, async (auth) => {
+      readConfig(o.data); // a data directory, before its credentials store is opened
+      const auth = openAuthStore(o.data);
+      try {
         printJson({ items: auth.listTokens(o.actor).map(tokenView) });
-      });
+      } finally {
+        auth.close();
+      }
     });
 
   token
@@ -106,10 +89,6 @@ export function registerToken(program: Command): void {
     .requiredOption("--id <tokenId>", "the token id (16 hex digits; the part after rl_)")
     .action(async (o: { data: string; id: string }) => {
       if (!/^[0-9a-f]{16}$/.test(o.id)) throw new RadledgerError("CLI_USAGE", "--id is 16 hex digits");
-      await withStores(o.data, async (auth) => {
-        const r = auth.revokeToken(o.id, "cli");
-        if (!r) throw new RadledgerError("RECORD_NOT_FOUND", `no token ${o.id}`);
-        printJson(tokenView(r));
-      });
+      printJson(tokenView(await runWritingOperation(o.data, "token-revoke", { id: o.id })));
     });
 }

@@ -236,11 +236,15 @@ function activeActor(ctx: ApplyContext<unknown>, id: string, at: string): ActorD
 
 /**
  * Who may obtain a token for whom: a person (staff or patient) only for themself, after their own
- * sign-in; an admin for a system actor. Nobody else, so an admin never holds a person's token.
+ * sign-in; an admin for a system actor; the institution (the operator, from the command line) for a
+ * system actor or an admin. Nobody else, so an admin never holds a person's token.
  */
 export function tokenIssuable(target: ActorDoc, issuer: ActorDoc): boolean {
   if (issuer.id === target.id) return true;
-  return target.kind === "system" && issuer.roles.includes("admin");
+  if (target.kind === "system") return issuer.roles.includes("admin");
+  // The operator's bootstrap of an admin from the command line (`radledger token create`), which
+  // acts as the institution: on the log as issued by the institution, so it cannot pass unseen.
+  return issuer.id === INSTITUTION_ACTOR && target.roles.includes("admin");
 }
 
 export const tokenIssued = defineEntryType({
@@ -253,7 +257,10 @@ export const tokenIssued = defineEntryType({
     actorId,
     kind: z.enum(["api", "session"]),
     expiresAt: timestamp,
-    /** The authenticated actor who asked for it: the actor itself, or an admin for a system actor. */
+    /**
+     * The authenticated actor who asked for it: the actor itself, an admin for a system actor, or the
+     * institution (the operator's `radledger token create`) for a system actor or an admin.
+     */
     issuedBy: actorId,
   }),
   refs: {},
@@ -261,7 +268,11 @@ export const tokenIssued = defineEntryType({
   apply(ctx) {
     const b = ctx.body;
     const target = activeActor(ctx, b.actorId, "body.actorId");
-    const issuer = activeActor(ctx, b.issuedBy, "body.issuedBy");
+    // The institution issues from the command line (the operator's bootstrap); it is no token holder.
+    const issuer =
+      b.issuedBy === INSTITUTION_ACTOR
+        ? getActor(ctx.state, INSTITUTION_ACTOR)!
+        : activeActor(ctx, b.issuedBy, "body.issuedBy");
     if (!tokenIssuable(target, issuer))
       ctx.reject(
         "TOKEN_NOT_ISSUABLE",

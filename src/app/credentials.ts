@@ -1,0 +1,114 @@
+/**
+ * Credentials on the log (docs/security.md "Tokens and delegation"): issuing a bearer token, revoking
+ * one and setting a password are entries (token.issued, token.revoked, password.set) signed by the
+ * institution and naming both the actor concerned and the actor who asked. The API and the command
+ * line (through the node's local operations) both go through these functions, so no credential
+ * changes hands off the log, whoever holds the data directory.
+ *
+ * The institution key signs because it is the one key the node always holds; the asking admin's or
+ * person's key may be their own, out of the node's reach. The append rule (tokenIssuable,
+ * src/domain/identity/entries.ts) decides who may obtain a token for whom, again, at append time.
+ */
+import type { JsonObject } from "../core/canonical-json.js";
+import type { EntryRefs } from "../core/entry.js";
+import { RadledgerError } from "../core/errors.js";
+import { tokenIssuable } from "../domain/identity/entries.js";
+import { tokenRecordOf } from "../domain/identity/state.js";
+import type { ActorDoc } from "../domain/ledger/entry-types.js";
+import type { AuthStore, TokenKind, TokenRecord } from "../ports/auth.js";
+import { signAsInstitution } from "./institution.js";
+import type { RadledgerNode } from "./node.js";
+
+export type RevocationReason = "logout" | "revoked" | "password-set";
+
+async function recordOnLog(
+  node: RadledgerNode,
+  type: string,
+  body: JsonObject,
+  refs?: EntryRefs,
+): Promise<void> {
+  await node.appender.append(signAsInstitution(node, type, body, refs, node.clock.now()));
+}
+
+/**
+ * Issues a token for `target` at the request of `issuer` (TOKEN_NOT_ISSUABLE unless the rule allows
+ * it) and records it on the log; a token whose entry could not be appended is revoked at once.
+ */
+export async function issueToken(
+  node: RadledgerNode,
+  auth: AuthStore,
+  request: {
+    readonly target: ActorDoc;
+    readonly issuer: ActorDoc;
+    readonly kind: TokenKind;
+    readonly ttlSeconds: number;
+    readonly label?: string | undefined;
+  },
+): Promise<{ token: string; record: TokenRecord }> {
+  const { target, issuer, kind } = request;
+  if (!tokenIssuable(target, issuer))
+    throw new RadledgerError(
+      "TOKEN_NOT_ISSUABLE",
+      `a token for ${target.id} goes only to ${target.id} after their own sign-in; an admin obtains tokens for system actors only`,
+      { at: "actor" },
+    );
+  const now = node.clock.now();
+  const issued = await auth.issueToken({
+    actor: target.id,
+    kind,
+    ttlMs: request.ttlSeconds * 1000,
+    createdBy: issuer.id,
+    ...(request.label === undefined ? {} : { label: request.label }),
+    now,
+  });
+  try {
+    await recordOnLog(node, "token.issued", {
+      tokenId: issued.record.id,
+      actorId: target.id,
+      kind,
+      expiresAt: new Date(issued.record.expiresAt).toISOString(),
+      issuedBy: issuer.id,
+    });
+  } catch (e) {
+    // A token that is not on the log does not stay usable.
+    auth.revokeToken(issued.record.id, issuer.id, now);
+    throw e;
+  }
+  return issued;
+}
+
+/** Revokes a token at once and records the revocation on the log (once: a revoked token stays so). */
+export async function revokeToken(
+  node: RadledgerNode,
+  auth: AuthStore,
+  record: TokenRecord,
+  by: string,
+  reason: RevocationReason,
+): Promise<TokenRecord> {
+  const revoked = auth.revokeToken(record.id, by, node.clock.now())!;
+  if (record.revokedAt !== undefined) return revoked;
+  const issued = tokenRecordOf(node.store, record.id);
+  if (issued?.revoked !== undefined) return revoked;
+  await recordOnLog(
+    node,
+    "token.revoked",
+    { tokenId: record.id, actorId: record.actor, revokedBy: by, reason },
+    issued ? { token: issued.id } : undefined,
+  );
+  return revoked;
+}
+
+/**
+ * Records who sets a password on the log, then sets it: no password changes hands without its entry
+ * (the length is checked by the caller's schema and by the store's own bounds).
+ */
+export async function setPassword(
+  node: RadledgerNode,
+  auth: AuthStore,
+  actor: string,
+  password: string,
+  by: string,
+): Promise<void> {
+  await recordOnLog(node, "password.set", { actorId: actor, setBy: by });
+  await auth.setPassword(actor, password, by, node.clock.now());
+}
