@@ -105,6 +105,43 @@ export function parseDicomwebPath(path: string): Parsed {
   throw notFound();
 }
 
+/**
+ * Query parameters per PS3.18 (2024): every request may carry `accept` and `charset` (§8.3.3);
+ * searches (QIDO-RS, §8.3.4, resources ending in studies, series or instances) match on attributes
+ * named by keyword or tag — `{attributeID}={value}`, an attributeID being a keyword such as
+ * `PatientID`, a tag such as `00100020`, or a dotted sequence path — and take `includefield`,
+ * `fuzzymatching`, `limit` and `offset`; rendered resources and thumbnails take the rendering
+ * parameters (§8.3.5: `annotation`, `quality`, `viewport`, `window`, `iccprofile`). Anything else is
+ * a 400 naming the parameter, before any decision or archive request.
+ */
+const COMMON_QUERY = ["accept", "charset"];
+const SEARCH_QUERY = ["includefield", "fuzzymatching", "limit", "offset"];
+const RENDERED_QUERY = ["annotation", "quality", "viewport", "window", "iccprofile"];
+/** A DICOM attribute keyword (PS3.6: starts upper case) or tag (8 hex digits), dotted for sequences. */
+const ATTRIBUTE_ID =
+  /^(?:[A-Z][A-Za-z0-9]{0,63}|[0-9A-Fa-f]{8})(?:\.(?:[A-Z][A-Za-z0-9]{0,63}|[0-9A-Fa-f]{8})){0,7}$/;
+
+export function checkDicomwebQuery(path: string, query: string): void {
+  const last =
+    path
+      .split("/")
+      .filter((s) => s !== "")
+      .at(-1) ?? "";
+  const search = last === "studies" || last === "series" || last === "instances";
+  const rendered = last === "rendered" || last === "thumbnail";
+  const allowed = (name: string): boolean =>
+    COMMON_QUERY.includes(name) ||
+    (search && (SEARCH_QUERY.includes(name) || ATTRIBUTE_ID.test(name))) ||
+    (rendered && RENDERED_QUERY.includes(name));
+  for (const name of new URLSearchParams(query).keys())
+    if (!allowed(name))
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        `query.${name}: not a DICOMweb query parameter of this resource (PS3.18 §8.3)`,
+        { at: `query.${name}` },
+      );
+}
+
 interface Why {
   purpose: PurposeOfUse;
   breakGlass?: { reason: string };
@@ -420,6 +457,7 @@ export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebPr
       const who = await options.authenticate(req, reply);
       if (who === undefined) throw new RadledgerError("AUTH_REQUIRED", "DICOMweb requests need credentials");
       const parsed = parseDicomwebPath(x.path);
+      checkDicomwebQuery(x.path, x.query);
       const w = why(req);
       if (parsed.kind === "target") {
         const request = { actor: who.actor, target: parsed.target, action: parsed.action, ...w };
