@@ -40,6 +40,11 @@ import {
   type PurposeOfUse,
 } from "../domain/consent/entries.js";
 import type { DicomwebAccessRequest, DicomwebAuthorizer, DicomwebTarget } from "../app/dicomweb-access.js";
+import {
+  breakGlassJustification,
+  breakGlassReasons,
+  type BreakGlassReason,
+} from "../domain/access/break-glass.js";
 
 /** The authenticated actor of a request, or undefined when it carries no valid credentials. */
 export type DicomwebAuthenticator = (
@@ -61,11 +66,12 @@ export interface DicomwebProxyOptions {
 /** Headers a client may use to state why it accesses (docs/design.md §8.4 codes). */
 export const PURPOSE_HEADER = "x-radledger-purpose-of-use";
 export const BREAK_GLASS_HEADER = "x-radledger-break-glass";
+/** The break-glass justification: UTF-8 text, percent-encoded (RFC 3986) since headers are ASCII. */
+export const BREAK_GLASS_JUSTIFICATION_HEADER = "x-radledger-break-glass-justification";
 export const CONTEXT_HEADER = "x-radledger-context";
 
 /** PS3.5 §9.1: UIDs are dot-separated numeric components, at most 64 characters. */
 const UID = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
-const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENTRY_ID = /^[0-9a-f]{64}$/;
 
 type Parsed =
@@ -144,7 +150,7 @@ export function checkDicomwebQuery(path: string, query: string): void {
 
 interface Why {
   purpose: PurposeOfUse;
-  breakGlass?: { reason: string };
+  breakGlass?: { reason: BreakGlassReason; justification: string };
   context?: AccessContext;
 }
 
@@ -163,11 +169,26 @@ function why(req: FastifyRequest): Why {
   const out: Why = { purpose: p as PurposeOfUse };
   const bg = header(req, BREAK_GLASS_HEADER);
   if (bg !== undefined) {
-    if (!CODE.test(bg))
-      throw new RadledgerError("INPUT_INVALID", `${BREAK_GLASS_HEADER} must be a reason code`, {
-        at: BREAK_GLASS_HEADER,
-      });
-    out.breakGlass = { reason: bg };
+    if (!breakGlassReasons.has(bg))
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        `${BREAK_GLASS_HEADER} must be a break-glass reason code (${breakGlassReasons.values.join(", ")})`,
+        { at: BREAK_GLASS_HEADER },
+      );
+    const raw = header(req, BREAK_GLASS_JUSTIFICATION_HEADER);
+    let justification: string | undefined;
+    try {
+      justification = raw === undefined ? undefined : decodeURIComponent(raw);
+    } catch {
+      justification = undefined;
+    }
+    if (justification === undefined || !breakGlassJustification.safeParse(justification).success)
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        `break-glass needs ${BREAK_GLASS_JUSTIFICATION_HEADER}: a justification of at least 10 characters, percent-encoded UTF-8`,
+        { at: BREAK_GLASS_JUSTIFICATION_HEADER },
+      );
+    out.breakGlass = { reason: bg, justification };
   }
   const ctx = header(req, CONTEXT_HEADER);
   if (ctx !== undefined) {

@@ -13,7 +13,8 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { RadledgerError, type ErrorCode, type ErrorDetails } from "../core/errors.js";
-import { code, pseudonym } from "../domain/schemas.js";
+import { pseudonym } from "../domain/schemas.js";
+import { erasureReasons } from "../domain/privacy/entries.js";
 import type { ImagingArchive } from "../ports/imaging.js";
 import { deidentifyStudy, type DeidentifyStudyResult } from "./deidentify.js";
 import { erasePatient } from "./erase.js";
@@ -106,7 +107,7 @@ const deidentify: Operation<z.infer<typeof deidentifyArgs>, DeidentifyStudyResul
     }),
 };
 
-const eraseArgs = z.strictObject({ patient: pseudonym, reason: code });
+const eraseArgs = z.strictObject({ patient: pseudonym, reason: erasureReasons.schema });
 
 const erase: Operation<z.infer<typeof eraseArgs>, { recorded: boolean; items: number }, never> = {
   args: eraseArgs,

@@ -155,6 +155,7 @@ export const ERROR_CODES = {
   STORE_CORRUPT: "verification",
   STORE_LOCKED: "unavailable",
   VERIFY_FAILED: "verification",
+  CONFIG_INVALID: "invalid",
   // node lifecycle
   NODE_CLOSED: "unavailable",
   NODE_BUSY: "unavailable",

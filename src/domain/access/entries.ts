@@ -10,6 +10,8 @@ import type { EntryRefs } from "../../core/entry.js";
 import type { JsonObject } from "../../core/canonical-json.js";
 import { defineEntryType, type ActorDoc, type ApplyContext } from "../ledger/entry-types.js";
 import { actorId, code, pseudonym, sha256Hex } from "../schemas.js";
+import { requireMember } from "../value-sets.js";
+import { BREAK_GLASS_ELIGIBLE_ROLES, breakGlassReasons, DEFAULT_BREAK_GLASS_ROLES } from "./break-glass.js";
 import {
   breakGlassAllowed,
   careVerdict,
@@ -41,8 +43,12 @@ export const accessBasis = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("care") }),
   z.strictObject({
     kind: z.literal("break-glass"),
-    reason: code,
-    /** Commitment to the free-text justification, kept in the vault. */
+    /** A code of the break-glass reason value set (./break-glass.ts); legacy codes on replay only. */
+    reason: breakGlassReasons.body,
+    /**
+     * Commitment to the free-text justification, kept in the vault (per patient, encrypted). Required
+     * on new appends; logs written before it was required replay without it.
+     */
     reasonCommitment: sha256Hex.optional(),
   }),
 ]);
@@ -135,18 +141,31 @@ function checkPermitBasis(ctx: Ctx, actor: ActorDoc | undefined): AccessDoc["bas
         basisInvalid(ctx, verdict, `the care relationship does not permit this access: ${verdict}`);
       return { kind: "care", care: care.id };
     }
-    case "break-glass":
-      if (!breakGlassAllowed(actor, q))
+    case "break-glass": {
+      requireMember(ctx, breakGlassReasons, basis.reason, "body.basis.reason");
+      if (basis.reasonCommitment === undefined && ctx.replay !== true)
+        ctx.reject("ACCESS_BASIS_INVALID", "break-glass records the commitment to its justification", {
+          at: "body.basis.reasonCommitment",
+          reason: "justification-required",
+        });
+      // The role policy is the node's at append; stored history was admitted under the policy of
+      // its time, which may have named any clinical role.
+      const roles =
+        ctx.replay === true
+          ? BREAK_GLASS_ELIGIBLE_ROLES
+          : (ctx.policy?.breakGlassRoles ?? DEFAULT_BREAK_GLASS_ROLES);
+      if (!breakGlassAllowed(actor, q, roles))
         basisInvalid(
           ctx,
           "break-glass-not-permitted",
-          "break-glass is for clinical staff, purpose ETREAT, on the clinical record",
+          `break-glass is for staff with role ${roles.join(" or ")}, purpose ETREAT, on the clinical record`,
         );
       return {
         kind: "break-glass",
         reason: basis.reason,
         ...(basis.reasonCommitment === undefined ? {} : { reasonCommitment: basis.reasonCommitment }),
       };
+    }
   }
 }
 
@@ -247,7 +266,8 @@ export const accessEntryTypes = [accessRecorded, accessReviewed];
 
 /**
  * The access.recorded body and refs that mirror a decision (what the gatekeeper signs after decide()).
- * `reasonCommitment` commits to a break-glass justification's free text.
+ * `reasonCommitment` commits to a break-glass justification's free text (in the vault); a break-glass
+ * permit without it is refused at append.
  */
 export function accessRecordFor(
   q: AccessQuery,

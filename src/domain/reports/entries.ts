@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { defineEntryType, type ApplyContext, type ResolvedRef } from "../ledger/entry-types.js";
 import { code, sha256Hex } from "../schemas.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
 import { modality } from "../imaging/entries.js";
 import { getStudy } from "../imaging/state.js";
 import { getModel, type InferenceDoc } from "../ai/state.js";
@@ -288,11 +289,41 @@ export const reportSigned = defineEntryType({
   },
 });
 
+/** Why a signed report is amended or added to (docs/families/reports.md). */
+export const amendmentReasons = defineValueSet("report amendment reason", [
+  /** A factual error in the amended section. */
+  "correction",
+  /** A dictation or transcription error. */
+  "transcription-error",
+  /** Left and right (or another side or level) confused. */
+  "laterality-error",
+  /** A finding was missed in the signed report. */
+  "omission",
+  /** Wording made clearer; the findings are unchanged. */
+  "clarification",
+  /** A finding recognised after sign-off (e.g. on a second look). */
+  "late-finding",
+  /** Prior imaging became available for comparison. */
+  "comparison-available",
+  /** Clinical information arrived that changes the interpretation. */
+  "clinical-information",
+  /** A recall: a finding communicated to the referrer after sign-off. */
+  "recall",
+  /** An AI finding was revised after its model was recalled or corrected. */
+  "ai-revision",
+  "other",
+]);
+
 export const reportAmended = defineEntryType({
   type: "report.amended",
   summary:
     "An amendment (corrects a contribution it references) or addendum (adds to a signed report), attributed like a contribution.",
-  body: z.strictObject({ ...contentFields, kind: z.enum(["amendment", "addendum"]), reason: code }),
+  body: z.strictObject({
+    ...contentFields,
+    kind: z.enum(["amendment", "addendum"]),
+    /** A code of the amendment reason value set; the amended text itself is the content commitment. */
+    reason: amendmentReasons.body,
+  }),
   refs: {
     report: { types: ["report.opened"] },
     amends: { types: ["report.contribution", "consult.answered", "report.amended"], optional: true },
@@ -300,6 +331,7 @@ export const reportAmended = defineEntryType({
   },
   signers: ["radiologist", "clinician"],
   apply(ctx) {
+    requireMember(ctx, amendmentReasons, ctx.body.reason, "body.reason");
     const report = getReport(ctx.state, ctx.ref("report").leafHash)!;
     if (report.status !== "signed")
       ctx.reject(
