@@ -273,7 +273,8 @@ export async function seedBundleFixture(t: TestNode, filesDir: string): Promise<
   await gate("rad-cardio", "TREAT");
   await gate("rad-neuro", "TREAT");
   await gate("cur-1", "TREAT");
-  const bg = await gate("tech-1", "ETREAT", "urgent-clinical-need");
+  // Break-glass by a radiologist (technologists are not in the default break-glass policy).
+  const bg = await gate("rad-cardio", "ETREAT", "urgent-clinical-need");
   await ok(auditor, "access.reviewed", { outcome: "justified" }, { access: bg });
   // The technologist's key is revoked after everything it signed: bundles show it as revoked later.
   await ok(t.admin, "key.revoked", { actorId: "tech-1", keyId: tech.keyId, reason: "left" });
