@@ -17,7 +17,7 @@
 import type { JsonObject } from "../core/canonical-json.js";
 import { formatTime, type EntryRefs } from "../core/entry.js";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
-import { accessRecordFor, MAX_REPEAT } from "../domain/access/entries.js";
+import { accessRecordFor, denyReasons, MAX_REPEAT } from "../domain/access/entries.js";
 import { breakGlassJustification, type BreakGlassReason } from "../domain/access/break-glass.js";
 import { decide, type AccessQuery, type Decision } from "../domain/consent/decide.js";
 import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/entries.js";
@@ -166,8 +166,8 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
     },
 
     async recordDenial(r) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(r.reason))
-        throw new RadledgerError("INTERNAL", "a denial reason must be a short code");
+      if (!denyReasons.has(r.reason))
+        throw new RadledgerError("INTERNAL", "a denial reason must be a code of the deny reason value set");
       const now = node.clock.now();
       const body = {
         actor: r.actor,

@@ -192,6 +192,20 @@ describe("access.recorded", () => {
     await admit(record(recordBody({ actor: "unknown-user", decision: "deny", reason: "not-authenticated" })));
   });
 
+  test("a deny's reason is a code of the deny reason value set, never free text in a code", async () => {
+    const deny = (reason: string): Uint8Array => record(recordBody({ decision: "deny", reason }));
+    for (const reason of ["because-i-said-so", "asked-by-phone"])
+      expect(await t.refusal(deny(reason)), reason).toBe("ENTRY_SCHEMA_INVALID");
+    for (const reason of [
+      "no-grant",
+      "revoked",
+      "break-glass-not-permitted",
+      "not-own-record",
+      "role-not-permitted",
+    ])
+      await admit(deny(reason));
+  });
+
   test("a consent basis must be a grant of this patient that permits this access now", async () => {
     const grant = await grantTo("rad-1", { purposes: ["HRESCH"] });
     const consent = (o: JsonObject): Uint8Array =>

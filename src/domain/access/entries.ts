@@ -9,10 +9,11 @@ import { z } from "zod";
 import type { EntryRefs } from "../../core/entry.js";
 import type { JsonObject } from "../../core/canonical-json.js";
 import { defineEntryType, type ActorDoc, type ApplyContext } from "../ledger/entry-types.js";
-import { actorId, code, pseudonym, sha256Hex } from "../schemas.js";
-import { requireMember } from "../value-sets.js";
+import { actorId, pseudonym, sha256Hex } from "../schemas.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
 import { BREAK_GLASS_ELIGIBLE_ROLES, breakGlassReasons, DEFAULT_BREAK_GLASS_ROLES } from "./break-glass.js";
 import {
+  DENY_REASONS,
   breakGlassAllowed,
   careVerdict,
   grantVerdict,
@@ -32,6 +33,20 @@ import {
 import { activeActor, getCare, getGrant } from "../consent/state.js";
 import { getStudy } from "../imaging/state.js";
 import { BREAK_GLASS_QUEUE, type AccessDoc, type AccessReview } from "./state.js";
+
+/**
+ * Why an access was denied: decide()'s reasons (src/domain/consent/decide.ts) and the API's own
+ * refusals of reads about a patient (src/api/patient-access.ts).
+ */
+export const denyReasons = defineValueSet("access deny reason", [
+  ...DENY_REASONS,
+  /** A patient asked about another patient's record. */
+  "not-own-record",
+  /** The caller's roles do not allow reading this about a patient. */
+  "role-not-permitted",
+  /** The request carried no valid credentials. */
+  "not-authenticated",
+]);
 
 /** Bound of `repeat`: more identical accesses within one millisecond is not a viewer but a loop. */
 export const MAX_REPEAT = 1000;
@@ -63,8 +78,8 @@ export const accessRecordedBody = z.strictObject({
   decision: z.enum(["permit", "deny"]),
   /** Permits only. */
   basis: accessBasis.optional(),
-  /** Denies only: decide()'s reason code, or the gatekeeper's own (e.g. not-authenticated). */
-  reason: code.optional(),
+  /** Denies only: a code of the deny reason value set (decide()'s, or the API's own). */
+  reason: denyReasons.body.optional(),
   /** The trial or dataset the actor acted for. */
   context: accessContext.optional(),
   /**
@@ -188,6 +203,7 @@ export const accessRecorded = defineEntryType({
         basisInvalid(ctx, "deny", "a deny records no basis and references no grant or care relationship");
       if (b.reason === undefined)
         ctx.reject("ACCESS_BASIS_INVALID", "a deny records its reason code", { at: "body.reason" });
+      requireMember(ctx, denyReasons, b.reason, "body.reason");
     } else {
       if (b.basis === undefined) basisInvalid(ctx, "no-basis", "a permit records its basis");
       if (b.reason !== undefined)
