@@ -19,7 +19,7 @@ import { prepareBundle } from "../app/bundle-export.js";
 import type { RadledgerNode } from "../app/node.js";
 import { getReportDoc } from "../domain/reports/queries.js";
 import { defaultPurpose, requirePatientScope } from "./patient-access.js";
-import { bearerActor, requireRole, type Api } from "./route.js";
+import { bearerActor, rejectUnknownQuery, requireRole, type Api } from "./route.js";
 import { DATASET_READERS, RECORD_READERS, TRIAL_READERS } from "./roles.js";
 
 /** Where the built page is: next to dist/api in a build, or in dist/ when running from sources. */
@@ -109,6 +109,7 @@ export function registerBundleRoutes(
   app.get("/api/v1/bundles/:kind/:id", async (req, reply) => {
     const { kind, id } = req.params as { kind: string; id: string };
     const q = req.query as Record<string, unknown>;
+    rejectUnknownQuery(q, ["version", "disclose"]);
     let version: number | undefined;
     if (q.version !== undefined) {
       if (typeof q.version !== "string" || !/^[1-9][0-9]{0,8}$/.test(q.version))

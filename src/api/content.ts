@@ -2,9 +2,11 @@
  * Protected content over HTTP, only through the gatekeeper (src/app/gatekeeper.ts): report text and
  * section text behind their commitments in the vault. Each read decides, records the access entry
  * (permit or deny, with its basis) durably, and only then answers — a deny is a 403 ACCESS_DENIED
- * naming the reason and the access record. Break-glass is an explicit POST with a reason code (and an
- * optional free-text justification kept in the vault): it permits clinical staff for emergency
- * treatment, is recorded, and lands in the auditors' review queue.
+ * naming the reason and the access record. Break-glass is an explicit POST with a reason code from the
+ * break-glass value set and a required free-text justification (kept in the vault; the log carries
+ * its commitment): it permits staff with a break-glass role of the node's policy (default
+ * radiologist, clinician) for emergency treatment, is recorded, and lands in the auditors' review
+ * queue, where the justification is shown.
  *
  * Content is put into the vault with POST /api/v1/vault, which answers the commitment to cite in an
  * entry (e.g. report.contribution's contentCommitment).
@@ -15,7 +17,8 @@ import { RadledgerError } from "../core/errors.js";
 import type { AccessOutcome } from "../app/gatekeeper.js";
 import { accessContext, purposeOfUse, type Part, type PurposeOfUse } from "../domain/consent/entries.js";
 import { getReportDoc, reportView, type AttributedSection } from "../domain/reports/queries.js";
-import { code, entryId, pseudonym } from "../domain/schemas.js";
+import { entryId, pseudonym } from "../domain/schemas.js";
+import { breakGlassJustification, breakGlassReasons } from "../domain/access/break-glass.js";
 import { CLINICAL, defaultPurpose } from "./patient-access.js";
 import { defineRoute, type Api, type Caller } from "./route.js";
 
@@ -23,9 +26,10 @@ const readRequest = z.strictObject({
   purpose: purposeOfUse.optional(),
   breakGlass: z
     .strictObject({
-      reason: code,
-      /** Free text; stored in the vault, only its commitment goes on the log. */
-      justification: z.string().min(1).max(2000).optional(),
+      /** A code of the break-glass reason value set (docs/families/access.md). */
+      reason: breakGlassReasons.schema,
+      /** Required free text; stored in the vault, only its commitment goes on the log. */
+      justification: breakGlassJustification,
     })
     .optional(),
   context: accessContext.optional(),
@@ -79,14 +83,7 @@ async function gate(
     action: "read",
     purpose,
     ...(r.breakGlass
-      ? {
-          breakGlass: {
-            reason: r.breakGlass.reason,
-            ...(r.breakGlass.justification === undefined
-              ? {}
-              : { justification: r.breakGlass.justification }),
-          },
-        }
+      ? { breakGlass: { reason: r.breakGlass.reason, justification: r.breakGlass.justification } }
       : {}),
     ...(r.context === undefined ? {} : { context: r.context }),
   });
@@ -165,7 +162,7 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
     url: "/api/v1/reports/:id/content",
     tag: "content",
     summary:
-      "Reads the report's text with an explicit request body — the way to break the glass: { breakGlass: { reason, justification? } } permits clinical staff for emergency treatment (ETREAT), is recorded and lands in the review queue.",
+      "Reads the report's text with an explicit request body — the way to break the glass: { breakGlass: { reason, justification } } (reason from the break-glass value set, justification required free text kept in the vault) permits staff with a break-glass role (node policy; default radiologist, clinician) for emergency treatment (ETREAT), is recorded and lands in the review queue.",
     auth: "any",
     params: z.strictObject({ id: entryId }),
     body: readRequest,

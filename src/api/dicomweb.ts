@@ -40,6 +40,11 @@ import {
   type PurposeOfUse,
 } from "../domain/consent/entries.js";
 import type { DicomwebAccessRequest, DicomwebAuthorizer, DicomwebTarget } from "../app/dicomweb-access.js";
+import {
+  breakGlassJustification,
+  breakGlassReasons,
+  type BreakGlassReason,
+} from "../domain/access/break-glass.js";
 
 /** The authenticated actor of a request, or undefined when it carries no valid credentials. */
 export type DicomwebAuthenticator = (
@@ -61,11 +66,12 @@ export interface DicomwebProxyOptions {
 /** Headers a client may use to state why it accesses (docs/design.md §8.4 codes). */
 export const PURPOSE_HEADER = "x-radledger-purpose-of-use";
 export const BREAK_GLASS_HEADER = "x-radledger-break-glass";
+/** The break-glass justification: UTF-8 text, percent-encoded (RFC 3986) since headers are ASCII. */
+export const BREAK_GLASS_JUSTIFICATION_HEADER = "x-radledger-break-glass-justification";
 export const CONTEXT_HEADER = "x-radledger-context";
 
 /** PS3.5 §9.1: UIDs are dot-separated numeric components, at most 64 characters. */
 const UID = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
-const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENTRY_ID = /^[0-9a-f]{64}$/;
 
 type Parsed =
@@ -105,9 +111,46 @@ export function parseDicomwebPath(path: string): Parsed {
   throw notFound();
 }
 
+/**
+ * Query parameters per PS3.18 (2024): every request may carry `accept` and `charset` (§8.3.3);
+ * searches (QIDO-RS, §8.3.4, resources ending in studies, series or instances) match on attributes
+ * named by keyword or tag — `{attributeID}={value}`, an attributeID being a keyword such as
+ * `PatientID`, a tag such as `00100020`, or a dotted sequence path — and take `includefield`,
+ * `fuzzymatching`, `limit` and `offset`; rendered resources and thumbnails take the rendering
+ * parameters (§8.3.5: `annotation`, `quality`, `viewport`, `window`, `iccprofile`). Anything else is
+ * a 400 naming the parameter, before any decision or archive request.
+ */
+const COMMON_QUERY = ["accept", "charset"];
+const SEARCH_QUERY = ["includefield", "fuzzymatching", "limit", "offset"];
+const RENDERED_QUERY = ["annotation", "quality", "viewport", "window", "iccprofile"];
+/** A DICOM attribute keyword (PS3.6: starts upper case) or tag (8 hex digits), dotted for sequences. */
+const ATTRIBUTE_ID =
+  /^(?:[A-Z][A-Za-z0-9]{0,63}|[0-9A-Fa-f]{8})(?:\.(?:[A-Z][A-Za-z0-9]{0,63}|[0-9A-Fa-f]{8})){0,7}$/;
+
+export function checkDicomwebQuery(path: string, query: string): void {
+  const last =
+    path
+      .split("/")
+      .filter((s) => s !== "")
+      .at(-1) ?? "";
+  const search = last === "studies" || last === "series" || last === "instances";
+  const rendered = last === "rendered" || last === "thumbnail";
+  const allowed = (name: string): boolean =>
+    COMMON_QUERY.includes(name) ||
+    (search && (SEARCH_QUERY.includes(name) || ATTRIBUTE_ID.test(name))) ||
+    (rendered && RENDERED_QUERY.includes(name));
+  for (const name of new URLSearchParams(query).keys())
+    if (!allowed(name))
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        `query.${name}: not a DICOMweb query parameter of this resource (PS3.18 §8.3)`,
+        { at: `query.${name}` },
+      );
+}
+
 interface Why {
   purpose: PurposeOfUse;
-  breakGlass?: { reason: string };
+  breakGlass?: { reason: BreakGlassReason; justification: string };
   context?: AccessContext;
 }
 
@@ -126,11 +169,26 @@ function why(req: FastifyRequest): Why {
   const out: Why = { purpose: p as PurposeOfUse };
   const bg = header(req, BREAK_GLASS_HEADER);
   if (bg !== undefined) {
-    if (!CODE.test(bg))
-      throw new RadledgerError("INPUT_INVALID", `${BREAK_GLASS_HEADER} must be a reason code`, {
-        at: BREAK_GLASS_HEADER,
-      });
-    out.breakGlass = { reason: bg };
+    if (!breakGlassReasons.has(bg))
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        `${BREAK_GLASS_HEADER} must be a break-glass reason code (${breakGlassReasons.values.join(", ")})`,
+        { at: BREAK_GLASS_HEADER },
+      );
+    const raw = header(req, BREAK_GLASS_JUSTIFICATION_HEADER);
+    let justification: string | undefined;
+    try {
+      justification = raw === undefined ? undefined : decodeURIComponent(raw);
+    } catch {
+      justification = undefined;
+    }
+    if (justification === undefined || !breakGlassJustification.safeParse(justification).success)
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        `break-glass needs ${BREAK_GLASS_JUSTIFICATION_HEADER}: a justification of at least 10 characters, percent-encoded UTF-8`,
+        { at: BREAK_GLASS_JUSTIFICATION_HEADER },
+      );
+    out.breakGlass = { reason: bg, justification };
   }
   const ctx = header(req, CONTEXT_HEADER);
   if (ctx !== undefined) {
@@ -420,6 +478,7 @@ export function registerDicomwebRoutes(app: FastifyInstance, options: DicomwebPr
       const who = await options.authenticate(req, reply);
       if (who === undefined) throw new RadledgerError("AUTH_REQUIRED", "DICOMweb requests need credentials");
       const parsed = parseDicomwebPath(x.path);
+      checkDicomwebQuery(x.path, x.query);
       const w = why(req);
       if (parsed.kind === "target") {
         const request = { actor: who.actor, target: parsed.target, action: parsed.action, ...w };

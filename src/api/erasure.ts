@@ -9,7 +9,8 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { erasePatient } from "../app/erase.js";
-import { code, pseudonym } from "../domain/schemas.js";
+import { erasureReasons } from "../domain/privacy/entries.js";
+import { pseudonym } from "../domain/schemas.js";
 import { heldKey } from "./entries.js";
 import { defineRoute, type Api } from "./route.js";
 
@@ -40,7 +41,7 @@ export function registerErasureRoutes(app: FastifyInstance, api: Api): void {
     auth: ["admin"],
     params: z.strictObject({ patient: pseudonym }),
     body: z.strictObject({
-      reason: code.describe("why, as a code: patient-request, retention-expired, …"),
+      reason: erasureReasons.schema.describe("why: a code of the erasure reason value set"),
     }),
     response: { description: "what was done, and the erasure entry", schema: erasureResponse },
     errors: ["SIGNING_KEY_NOT_HELD", "ERASURE_INCOMPLETE"],

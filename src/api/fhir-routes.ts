@@ -24,6 +24,7 @@ import {
   type InferenceView,
 } from "../domain/fhir/resources.js";
 import type { DicomwebAuthenticator } from "./dicomweb.js";
+import { rejectUnknownQuery } from "./route.js";
 
 export interface FhirRouteOptions {
   readonly authenticate: DicomwebAuthenticator;
@@ -52,6 +53,7 @@ export function registerFhirRoutes(
       throw new RadledgerError("ACCESS_DENIED", "the FHIR export is for auditors and administrators");
   };
   const scopeOf = (q: Record<string, string | undefined>): FhirScope => {
+    rejectUnknownQuery(q, ["patient", "report", "since"]);
     const given = (["patient", "report", "since"] as const).filter((k) => q[k] !== undefined);
     if (given.length !== 1)
       throw new RadledgerError("INPUT_INVALID", "give exactly one of patient, report or since", {
@@ -86,6 +88,7 @@ export function registerFhirRoutes(
   app.get("/api/v1/fhir/:type/:id", async (req, reply) => {
     await authorize(req, reply);
     const { type, id } = req.params as { type: string; id: string };
+    rejectUnknownQuery(req.query, []);
     if (!TYPES.has(type)) throw new RadledgerError("ROUTE_NOT_FOUND", "no such FHIR resource type here");
     if (!ENTRY_ID.test(id))
       throw new RadledgerError("INPUT_INVALID", "a resource id is an entry id", { at: "id" });

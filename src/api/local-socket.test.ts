@@ -65,12 +65,15 @@ describe("the serving node's local socket", () => {
     expect(error(await call("/v1/operations/format-disk", "{}"))).toBe("ROUTE_NOT_FOUND");
     expect(error(await call("/v1/operations/erase", "", "GET"))).toBe("ROUTE_NOT_FOUND");
     expect(error(await call("/v1/operations/erase", "{not json"))).toBe("JSON_INVALID");
-    expect(error(await call("/v1/operations/erase", JSON.stringify({ patient: "x", reason: "r" })))).toBe(
+    expect(error(await call("/v1/operations/erase", JSON.stringify({ patient: "x", reason: "other" })))).toBe(
       "INPUT_INVALID",
     );
     expect(
       error(
-        await call("/v1/operations/erase", JSON.stringify({ patient: fakePseudonym(), reason: "r", x: 1 })),
+        await call(
+          "/v1/operations/erase",
+          JSON.stringify({ patient: fakePseudonym(), reason: "other", x: 1 }),
+        ),
       ),
     ).toBe("INPUT_INVALID");
     // The serving process does not share the caller's working directory: paths must be absolute.
@@ -80,7 +83,10 @@ describe("the serving node's local socket", () => {
     });
     expect(error(await call("/v1/operations/erase", "x".repeat(2 * 1024 * 1024)))).toBe("BODY_TOO_LARGE");
     // Still serving.
-    const ok = await call("/v1/operations/erase", JSON.stringify({ patient: fakePseudonym(), reason: "r" }));
+    const ok = await call(
+      "/v1/operations/erase",
+      JSON.stringify({ patient: fakePseudonym(), reason: "other" }),
+    );
     expect(ok.lines).toEqual([{ result: { recorded: true, items: 0 } }]);
   });
 });

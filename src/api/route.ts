@@ -115,8 +115,38 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, code: ErrorCo
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  if (issue.code === "unrecognized_keys") {
+    // Name the first unknown field or parameter itself, so a client sees which one to drop.
+    const at = `${prefix}${path}.${issue.keys[0] ?? ""}`;
+    const what = prefix === "query" && path === "" ? "query parameter" : "field";
+    throw new RadledgerError(code, `${at}: unknown ${what} ${JSON.stringify(issue.keys[0])}`, { at });
+  }
   const at = `${prefix}${path}`;
   throw new RadledgerError(code, `${at}: ${issue.message}`, { at });
+}
+
+/** The query of a route that declares none: no parameter at all is accepted. */
+const NO_QUERY = z.strictObject({});
+
+/**
+ * For routes outside defineRoute (FHIR, bundles, DICOMweb): a query parameter not in `allowed` is a
+ * 400 INPUT_INVALID naming it (docs/api.md, "Query parameters").
+ */
+export function rejectUnknownQuery(
+  query: unknown,
+  allowed: readonly string[] | ((name: string) => boolean),
+): void {
+  if (typeof query !== "object" || query === null) return;
+  const ok = typeof allowed === "function" ? allowed : (name: string) => allowed.includes(name);
+  for (const name of Object.keys(query))
+    if (!ok(name))
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        `query.${name}: unknown query parameter ${JSON.stringify(name)}`,
+        {
+          at: `query.${name}`,
+        },
+      );
 }
 
 function bearer(req: FastifyRequest): string | undefined {
@@ -196,6 +226,9 @@ export function requireRole(caller: Caller, roles: readonly string[]): void {
 
 export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: RouteSpec<P, Q, B>): void {
   api.routes.push(spec);
+  // Every query object schema is strict, whichever way the route declared it.
+  const querySchema: z.ZodType<Q> | undefined =
+    spec.query instanceof z.ZodObject ? (spec.query.strict() as unknown as z.ZodType<Q>) : spec.query;
   const isPublic = spec.auth === "public";
   app.route({
     method: spec.method,
@@ -228,9 +261,11 @@ export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: Route
       const params = spec.params
         ? parseWith(spec.params, req.params, "INPUT_INVALID", "path")
         : (undefined as P);
-      const query = spec.query
-        ? parseWith(spec.query, req.query ?? {}, "INPUT_INVALID", "query")
-        : (undefined as Q);
+      // Query schemas are strict (docs/api.md): an unknown parameter is a 400 naming it, also on
+      // routes that take no query at all — a misspelt filter must not silently widen an answer.
+      const query = querySchema
+        ? parseWith(querySchema, req.query ?? {}, "INPUT_INVALID", "query")
+        : (parseWith(NO_QUERY, req.query ?? {}, "INPUT_INVALID", "query"), undefined as Q);
       let body = undefined as B;
       if (spec.body && !(spec.rawBody && Buffer.isBuffer(req.body))) {
         if (req.body === undefined)

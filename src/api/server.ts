@@ -90,6 +90,17 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy(err);
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A request body as text: invalid UTF-8 is ENCODING_INVALID (400), not replaced with U+FFFD. */
+export function decodeUtf8Body(body: Uint8Array): string {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    throw new RadledgerError("ENCODING_INVALID", "the request body is not valid UTF-8", { at: "body" });
+  }
+}
+
 function checkpointSize(note: string | undefined): number {
   return note === undefined ? 0 : Number(note.split("\n")[1] ?? 0);
 }
@@ -172,12 +183,15 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     auth.close();
   });
 
-  // One JSON parser for every body: strict RFC 8259 (no duplicate names, depth ≤ 32, no floats),
-  // so hostile nesting or ambiguous documents are a 400 before any handler runs.
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+  // One JSON parser for every body: strict RFC 8259 (no duplicate names, depth ≤ 32, no floats) over
+  // strict UTF-8 (RFC 8259 §8.1: a body that is not valid UTF-8 is refused, never silently repaired
+  // with U+FFFD), so hostile nesting, broken encodings or ambiguous documents are a 400 before any
+  // handler runs. Fastify's default text/plain parser is removed: a JSON route answers any other
+  // content type with 415 (docs/api.md); routes that take raw bodies register their own parser.
+  app.removeContentTypeParser(["application/json", "text/plain"]);
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
     try {
-      done(null, parseStrictJson(body as string, { allowNull: true }));
+      done(null, parseStrictJson(decodeUtf8Body(body as Buffer), { allowNull: true }));
     } catch (e) {
       done(e as Error, undefined);
     }

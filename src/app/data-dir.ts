@@ -2,7 +2,7 @@
  * The data directory of a node: configuration, secrets and the SQLite log. Secrets are files with
  * mode 0600 inside directories with mode 0700; they never appear in logs or errors.
  *
- *   DIR/config.json             origin, institution name, creation time
+ *   DIR/config.json             origin, institution name, creation time, break-glass roles (optional)
  *   DIR/keys/log.key            the log key (C2SP signer key string): signs checkpoints and institution entries
  *   DIR/keys/actors/<id>.key    keys the node holds for actors who do not hold their own
  *   DIR/keys/pseudonym.secret   HMAC key for patient pseudonyms (docs/design.md §5.1)
@@ -34,12 +34,29 @@ import { lstatSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { RadledgerError } from "../core/errors.js";
+import { DEFAULT_BREAK_GLASS_ROLES, parseBreakGlassRoles } from "../domain/access/break-glass.js";
+import type { AdmissionPolicy } from "../domain/ledger/entry-types.js";
 
 export interface NodeConfig {
   readonly version: 1;
   readonly origin: string;
   readonly institutionName: string;
   readonly createdAt: string;
+  /**
+   * Roles that may break the glass (docs/families/access.md, "Break-glass policy"); absent: the
+   * default, radiologist and clinician. Validated when the node starts (CONFIG_INVALID).
+   */
+  readonly breakGlassRoles?: readonly string[];
+}
+
+/** The admission policy a node's configuration sets (src/domain/ledger/entry-types.ts). */
+export function admissionPolicy(config: NodeConfig): AdmissionPolicy {
+  return {
+    breakGlassRoles:
+      config.breakGlassRoles === undefined
+        ? DEFAULT_BREAK_GLASS_ROLES
+        : parseBreakGlassRoles(config.breakGlassRoles),
+  };
 }
 
 export const paths = (dir: string) => ({
@@ -65,6 +82,8 @@ export function readConfig(dir: string): NodeConfig {
   const config = JSON.parse(readFileSync(p, "utf8")) as Partial<Record<keyof NodeConfig, unknown>>;
   if (config.version !== 1 || typeof config.origin !== "string" || typeof config.institutionName !== "string")
     throw new RadledgerError("STORE_CORRUPT", `unsupported config in ${p}`);
+  // Settings are checked here, when a node or a reader opens the directory, not at first use.
+  if (config.breakGlassRoles !== undefined) parseBreakGlassRoles(config.breakGlassRoles);
   return config as unknown as NodeConfig;
 }
 

@@ -14,10 +14,11 @@
 import { formatTime } from "../core/entry.js";
 import { RadledgerError, toRadledgerError } from "../core/errors.js";
 import { accessRecordFor } from "../domain/access/entries.js";
+import type { BreakGlassReason } from "../domain/access/break-glass.js";
 import { decide, type AccessQuery } from "../domain/consent/decide.js";
 import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/entries.js";
 import { getStudy } from "../domain/imaging/state.js";
-import { appendAccessRecord } from "./gatekeeper.js";
+import { appendAccessRecord, justificationCommitment } from "./gatekeeper.js";
 import type { RadledgerNode } from "./node.js";
 import { registeredStudyId } from "./register-study.js";
 
@@ -33,7 +34,8 @@ export interface DicomwebAccessRequest {
   readonly target: DicomwebTarget;
   readonly action: AccessAction;
   readonly purpose: PurposeOfUse;
-  readonly breakGlass?: { readonly reason: string };
+  /** A break-glass reason code and its required justification (to the vault on a permit). */
+  readonly breakGlass?: { readonly reason: BreakGlassReason; readonly justification: string };
   readonly context?: AccessContext;
 }
 
@@ -84,11 +86,19 @@ export class LedgerDicomwebAuthorizer implements DicomwebAuthorizer {
       part,
       purpose: r.purpose,
       time: formatTime(now),
-      ...(r.breakGlass === undefined ? {} : { breakGlass: r.breakGlass }),
+      ...(r.breakGlass === undefined ? {} : { breakGlass: { reason: r.breakGlass.reason } }),
       ...(r.context === undefined ? {} : { context: r.context }),
     };
-    const d = decide(node.store, q);
-    const { body, refs } = accessRecordFor(q, r.action, d);
+    const d = decide(node.store, q, node.policy);
+    const breaksGlass = d.decision === "permit" && d.basis.kind === "break-glass";
+    const { body, refs } = accessRecordFor(
+      q,
+      r.action,
+      d,
+      breaksGlass
+        ? { reasonCommitment: justificationCommitment(node, study.patient, r.breakGlass!.justification) }
+        : {},
+    );
     const record = async (): Promise<void> => {
       try {
         await appendAccessRecord(node, body, refs, now);

@@ -17,7 +17,8 @@
 import type { JsonObject } from "../core/canonical-json.js";
 import { formatTime, type EntryRefs } from "../core/entry.js";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
-import { accessRecordFor, MAX_REPEAT } from "../domain/access/entries.js";
+import { accessRecordFor, denyReasons, MAX_REPEAT } from "../domain/access/entries.js";
+import { breakGlassJustification, type BreakGlassReason } from "../domain/access/break-glass.js";
 import { decide, type AccessQuery, type Decision } from "../domain/consent/decide.js";
 import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/entries.js";
 import { signAsInstitution } from "./institution.js";
@@ -32,10 +33,11 @@ export interface AuthorizeRequest {
   readonly action: AccessAction;
   readonly purpose: PurposeOfUse;
   /**
-   * An explicit break-glass request: an emergency reason code and, optionally, the free-text
-   * justification, which goes to the vault; the log carries only its commitment.
+   * An explicit break-glass request: a code of the break-glass reason value set and the required
+   * free-text justification, which goes to the vault (per patient, encrypted) when the glass is
+   * broken; the log carries only its commitment (docs/families/access.md).
    */
-  readonly breakGlass?: { readonly reason: string; readonly justification?: string };
+  readonly breakGlass?: { readonly reason: BreakGlassReason; readonly justification: string };
   readonly context?: AccessContext;
 }
 
@@ -100,14 +102,29 @@ export async function appendAccessRecord(
   }
 }
 
+/**
+ * Puts a break-glass justification into the patient's vault and returns its commitment, which the
+ * access record carries (free text never goes on the log: docs/design.md §2.9). Refuses a missing or
+ * too short one (INPUT_INVALID): the domain refuses a break-glass permit without it anyway.
+ */
+export function justificationCommitment(node: RadledgerNode, patient: string, justification: string): string {
+  const parsed = breakGlassJustification.safeParse(justification);
+  if (!parsed.success)
+    throw new RadledgerError(
+      "INPUT_INVALID",
+      `breakGlass.justification: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+      { at: "breakGlass.justification" },
+    );
+  return node.vault.put(patient, { justification: parsed.data }).commitment;
+}
+
 export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions = {}): Gatekeeper {
   return {
     async authorize(r) {
+      // The justification goes to the vault only when the glass is actually broken (a permit).
       let reasonCommitment: string | undefined;
-      if (r.breakGlass?.justification !== undefined)
-        reasonCommitment = node.vault.put(r.patient, {
-          justification: r.breakGlass.justification,
-        }).commitment;
+      const commitJustification = (): string =>
+        (reasonCommitment ??= justificationCommitment(node, r.patient, r.breakGlass!.justification));
       for (let attempt = 1; ; attempt++) {
         // One instant for the decision and the record: the append path re-checks the basis at the
         // entry's time, which must be the time decided about.
@@ -121,12 +138,13 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
           ...(r.breakGlass === undefined ? {} : { breakGlass: { reason: r.breakGlass.reason } }),
           ...(r.context === undefined ? {} : { context: r.context }),
         };
-        const decision = decide(node.store, q);
+        const decision = decide(node.store, q, node.policy);
+        const breaksGlass = decision.decision === "permit" && decision.basis.kind === "break-glass";
         const { body, refs } = accessRecordFor(
           q,
           r.action,
           decision,
-          reasonCommitment === undefined ? {} : { reasonCommitment },
+          breaksGlass ? { reasonCommitment: commitJustification() } : {},
         );
         try {
           const { index, leafHash } = await appendAccessRecord(node, body, refs, now);
@@ -148,8 +166,8 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
     },
 
     async recordDenial(r) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(r.reason))
-        throw new RadledgerError("INTERNAL", "a denial reason must be a short code");
+      if (!denyReasons.has(r.reason))
+        throw new RadledgerError("INTERNAL", "a denial reason must be a code of the deny reason value set");
       const now = node.clock.now();
       const body = {
         actor: r.actor,

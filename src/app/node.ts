@@ -6,7 +6,7 @@
 import type { CryptoSuite } from "../core/crypto.js";
 import type { Ed25519NoteKey, NoteSigner } from "../core/note.js";
 import type { Appender } from "../domain/ledger/appender.js";
-import type { EntryTypeRegistry } from "../domain/ledger/entry-types.js";
+import type { AdmissionPolicy, EntryTypeRegistry } from "../domain/ledger/entry-types.js";
 import type { CommitInfo, LedgerView } from "../domain/ledger/ledger.js";
 import type { PseudonymKind } from "../domain/privacy/pseudonyms.js";
 import type { Clock } from "../ports/clock.js";
@@ -28,6 +28,8 @@ export interface NodeOptions {
 export interface RadledgerNode {
   readonly dir: string;
   readonly config: NodeConfig;
+  /** The admission policy from the configuration (break-glass roles), validated at start. */
+  readonly policy: AdmissionPolicy;
   readonly crypto: CryptoSuite;
   readonly registry: EntryTypeRegistry;
   /** The committed log and its projections, for reading. */

@@ -14,7 +14,7 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { RadledgerError, type ErrorCode, type ErrorDetails } from "../core/errors.js";
-import { actorId, code, label, pseudonym } from "../domain/schemas.js";
+import { actorId, label, pseudonym } from "../domain/schemas.js";
 import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import {
@@ -24,6 +24,7 @@ import {
   type TokenRecord,
 } from "../ports/auth.js";
 import { issueToken, revokeToken } from "./credentials.js";
+import { erasureReasons } from "../domain/privacy/entries.js";
 import type { ImagingArchive } from "../ports/imaging.js";
 import { deidentifyStudy, type DeidentifyStudyResult } from "./deidentify.js";
 import { erasePatient } from "./erase.js";
@@ -118,7 +119,7 @@ const deidentify: Operation<z.infer<typeof deidentifyArgs>, DeidentifyStudyResul
     }),
 };
 
-const eraseArgs = z.strictObject({ patient: pseudonym, reason: code });
+const eraseArgs = z.strictObject({ patient: pseudonym, reason: erasureReasons.schema });
 
 const erase: Operation<z.infer<typeof eraseArgs>, { recorded: boolean; items: number }, never> = {
   args: eraseArgs,

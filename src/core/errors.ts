@@ -162,6 +162,7 @@ export const ERROR_CODES = {
   STORE_LOCKED: "unavailable",
   STORE_IO: "unavailable",
   VERIFY_FAILED: "verification",
+  CONFIG_INVALID: "invalid",
   // node lifecycle
   NODE_CLOSED: "unavailable",
   NODE_BUSY: "unavailable",

@@ -12,7 +12,7 @@ import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
 import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
-import { acquireWriterLock, paths, readConfig, readSecret } from "../app/data-dir.js";
+import { acquireWriterLock, admissionPolicy, paths, readConfig, readSecret } from "../app/data-dir.js";
 import { DataDirHeldKeys, readLogKey } from "../app/keys.js";
 import type { NodeFactory, NodeOptions, RadledgerNode } from "../app/node.js";
 import { createAppender } from "../domain/ledger/appender.js";
@@ -30,6 +30,7 @@ export type { NodeOptions, RadledgerNode } from "../app/node.js";
 /** Opens the data directory as its single writer (STORE_LOCKED while another process holds it). */
 export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode {
   const config = readConfig(dir);
+  const policy = admissionPolicy(config);
   const crypto = nodeCrypto;
   const registry = createRegistry();
   const logKey = readLogKey(crypto, dir);
@@ -53,6 +54,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       enrolment: identityEnrolment,
       logPublicKey: logKey.publicKey,
       logSigner: logKey,
+      policy,
       clock,
       maxEntryAgeMs: options.maxEntryAgeMs ?? 15 * 60_000,
       ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
@@ -67,6 +69,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
     return {
       dir,
       config,
+      policy,
       crypto,
       registry,
       store: openStore,

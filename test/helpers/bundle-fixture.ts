@@ -19,6 +19,7 @@ import { decide, type AccessQuery } from "../../src/domain/consent/decide.js";
 import { accessRecordFor } from "../../src/domain/access/entries.js";
 import { proposeSeal } from "../../src/domain/datasets/queries.js";
 import { fakeHash, fakePseudonym, studyBody } from "./fixtures.js";
+import type { BreakGlassReason } from "../../src/domain/access/break-glass.js";
 import { newKey, type TestNode } from "./node.js";
 
 export interface BundleFixture {
@@ -248,7 +249,11 @@ export async function seedBundleFixture(t: TestNode, filesDir: string): Promise<
     actor: "rad-neuro",
     period: { start: "2020-01-01T00:00:00.000Z" },
   });
-  const gate = async (actor: string, purpose: "TREAT" | "ETREAT", breakGlass?: string): Promise<string> => {
+  const gate = async (
+    actor: string,
+    purpose: "TREAT" | "ETREAT",
+    breakGlass?: BreakGlassReason,
+  ): Promise<string> => {
     const q: AccessQuery = {
       actor,
       patient,
@@ -257,13 +262,19 @@ export async function seedBundleFixture(t: TestNode, filesDir: string): Promise<
       time: new Date().toISOString(),
       ...(breakGlass ? { breakGlass: { reason: breakGlass } } : {}),
     };
-    const { body, refs } = accessRecordFor(q, "read", decide(node.store, q));
+    const { body, refs } = accessRecordFor(
+      q,
+      "read",
+      decide(node.store, q),
+      breakGlass ? { reasonCommitment: fakeHash() } : {},
+    );
     return ok(t.institution, "access.recorded", body, refs);
   };
   await gate("rad-cardio", "TREAT");
   await gate("rad-neuro", "TREAT");
   await gate("cur-1", "TREAT");
-  const bg = await gate("tech-1", "ETREAT", "emergency");
+  // Break-glass by a radiologist (technologists are not in the default break-glass policy).
+  const bg = await gate("rad-cardio", "ETREAT", "urgent-clinical-need");
   await ok(auditor, "access.reviewed", { outcome: "justified" }, { access: bg });
   // The technologist's key is revoked after everything it signed: bundles show it as revoked later.
   await ok(t.admin, "key.revoked", { actorId: "tech-1", keyId: tech.keyId, reason: "left" });

@@ -463,7 +463,12 @@ describe("the gatekeeper", () => {
     expect(one.status, one.text).toBe(200);
     expect(accessCount(PA)).toBe(before + 2);
 
-    await entry("pt-a", "consent.revoked", { reason: "changed-mind" }, { grant: grant.leafHash as string });
+    await entry(
+      "pt-a",
+      "consent.revoked",
+      { reason: "patient-request" },
+      { grant: grant.leafHash as string },
+    );
     before = accessCount(PA);
     const after = await read("rad-2", "?purpose=TREAT");
     expectProblem(after, 403, "ACCESS_DENIED");
@@ -475,12 +480,12 @@ describe("the gatekeeper", () => {
     const r = await api.call("POST", `/api/v1/reports/${report}/content`, {
       token: tokens["rad-2"]!,
       body: {
-        breakGlass: { reason: "unconscious-patient", justification: "trauma bay, no consent possible" },
+        breakGlass: { reason: "patient-unable-to-consent", justification: "trauma bay, no consent possible" },
       },
     });
     expect(r.status, r.text).toBe(200);
     expect(r.body.access).toMatchObject({
-      basis: { kind: "break-glass", reason: "unconscious-patient" },
+      basis: { kind: "break-glass", reason: "patient-unable-to-consent" },
       review: true,
     });
     const id = (r.body.access as J).id as string;
@@ -499,7 +504,7 @@ describe("the gatekeeper", () => {
     expectProblem(
       await api.call("POST", `/api/v1/reports/${report}/content`, {
         token: tokens["pt-b"]!,
-        body: { breakGlass: { reason: "curious" } },
+        body: { breakGlass: { reason: "other", justification: "I would like to see this report." } },
       }),
       403,
       "ACCESS_DENIED",
@@ -509,6 +514,50 @@ describe("the gatekeeper", () => {
       token: tokens["aud-1"]!,
     });
     expect(after.body.items.map((a) => a.id)).not.toContain(id);
+  });
+
+  test("break-glass: a reason from the value set, a required justification in the vault, roles per policy", async () => {
+    const breakGlass = (token: string, bg: J): Promise<ApiResponse> =>
+      api.call("POST", `/api/v1/reports/${report}/content`, { token, body: { breakGlass: bg } });
+    const justification = "Stroke code: prior CT needed before thrombolysis.";
+    // Free text in the reason code, or no justification: refused before anything is recorded.
+    const before = accessCount(PA);
+    const free = await breakGlass(tokens["rad-2"]!, { reason: "because-i-want", justification });
+    expectProblem(free, 400, "INPUT_INVALID");
+    expect(free.body.at).toBe(".breakGlass.reason");
+    const bare = await breakGlass(tokens["rad-2"]!, { reason: "urgent-clinical-need" });
+    expectProblem(bare, 400, "INPUT_INVALID");
+    expect(bare.body.at).toBe(".breakGlass.justification");
+    expectProblem(
+      await breakGlass(tokens["rad-2"]!, { reason: "urgent-clinical-need", justification: "   " }),
+      400,
+      "INPUT_INVALID",
+    );
+    expect(accessCount(PA)).toBe(before);
+    // A technologist is not in the default break-glass policy (radiologist, clinician): a recorded deny.
+    const tech = await breakGlass(tokens["tech-1"]!, { reason: "urgent-clinical-need", justification });
+    expectProblem(tech, 403, "ACCESS_DENIED");
+    expect(tech.body.reason).toBe("break-glass-not-permitted");
+    expect(accessCount(PA)).toBe(before + 1);
+    // A radiologist breaks the glass: the log has the reason code and the justification's commitment,
+    // the vault the text, and the auditor's queue shows it.
+    const r = await breakGlass(tokens["rad-2"]!, { reason: "urgent-clinical-need", justification });
+    expect(r.status, r.text).toBe(200);
+    const id = (r.body.access as J).id as string;
+    const onLog = api.t.node.store.getDoc("access", id) as {
+      basis: { reason: string; reasonCommitment?: string };
+    };
+    expect(onLog.basis.reason).toBe("urgent-clinical-need");
+    expect(onLog.basis.reasonCommitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(api.t.node.vault.get(onLog.basis.reasonCommitment!)?.content).toEqual({ justification });
+    const queue = await api.call<{ items: J[] }>("GET", "/api/v1/access/break-glass", {
+      token: tokens["aud-1"]!,
+    });
+    expect(queue.body.items.find((a) => a.id === id)).toMatchObject({
+      basis: { kind: "break-glass", reason: "urgent-clinical-need" },
+      justification,
+    });
+    await entry("aud-1", "access.reviewed", { outcome: "justified" }, { access: id });
   });
 
   test("the gatekeeper is reusable: authorize() decides, records and returns", async () => {

@@ -248,7 +248,10 @@ describe("DICOMweb through the gatekeeper", () => {
     const bg = await fetch(st, {
       headers: as("researcher-1", {
         "x-radledger-purpose-of-use": "ETREAT",
-        "x-radledger-break-glass": "trauma",
+        "x-radledger-break-glass": "immediate-threat-to-life",
+        "x-radledger-break-glass-justification": encodeURIComponent(
+          "Trauma bay: haemorrhage, needs prior CT now.",
+        ),
       }),
     });
     expect(bg.status).toBe(403);

@@ -18,6 +18,7 @@ import { runCli } from "../helpers/cli.js";
 import { recordInference, registerModel } from "../helpers/report-scene.js";
 import { makeNode, type TestNode } from "../helpers/node.js";
 import { openAuthStore } from "../../src/wiring/auth.js";
+import type { BreakGlassReason } from "../../src/domain/access/break-glass.js";
 
 let t: TestNode;
 let patient = "";
@@ -61,7 +62,7 @@ beforeAll(async () => {
     t.sign(
       rad,
       "report.amended",
-      { ...c("impression", "radiologist"), kind: "amendment", reason: "typo" },
+      { ...c("impression", "radiologist"), kind: "amendment", reason: "transcription-error" },
       { report, amends: c3 },
     ),
   );
@@ -76,7 +77,7 @@ beforeAll(async () => {
       onBehalf,
     }),
   );
-  const access = async (actor: string, purpose: "TREAT" | "ETREAT", breakGlass?: string) => {
+  const access = async (actor: string, purpose: "TREAT" | "ETREAT", breakGlass?: BreakGlassReason) => {
     const q = {
       actor,
       patient,
@@ -85,13 +86,18 @@ beforeAll(async () => {
       time: formatTime(Date.now()),
       ...(breakGlass === undefined ? {} : { breakGlass: { reason: breakGlass } }),
     };
-    const { body, refs } = accessRecordFor(q, "read", decide(t.node.store, q));
+    const { body, refs } = accessRecordFor(
+      q,
+      "read",
+      decide(t.node.store, q),
+      breakGlass === undefined ? {} : { reasonCommitment: fakeHash() },
+    );
     await ok(t.sign(t.institution, "access.recorded", body, refs));
   };
   await access("rad-1", "TREAT"); // permit: consent
   await ok(t.sign(t.admin, "consent.revoked", { reason: "patient-request", onBehalf }, { grant }));
   await access("rad-1", "TREAT"); // deny: revoked
-  await access("rad-1", "ETREAT", "unconscious-patient"); // permit: break-glass
+  await access("rad-1", "ETREAT", "patient-unable-to-consent"); // permit: break-glass
 });
 
 afterAll(async () => t.close());

@@ -10,7 +10,9 @@ import { formatTime } from "../../core/entry.js";
 import { accessesByActor, breakGlassQueue, requireAccess } from "../../domain/access/queries.js";
 import { decide, grantsToGrantee, requireGrant } from "../../domain/consent/queries.js";
 import { accessContext, part, purposeOfUse } from "../../domain/consent/entries.js";
-import { actorId, code, pseudonym, timestamp } from "../../domain/schemas.js";
+import { actorId, pseudonym, timestamp } from "../../domain/schemas.js";
+import { breakGlassReasons } from "../../domain/access/break-glass.js";
+import type { AccessView } from "../../domain/access/queries.js";
 import { isOwnPatient, requirePatientScope } from "../patient-access.js";
 import { defineRoute, hasRole, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS } from "../roles.js";
@@ -69,7 +71,7 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
       part,
       purpose: purposeOfUse,
       time: timestamp.optional(),
-      breakGlass: z.strictObject({ reason: code }).optional(),
+      breakGlass: z.strictObject({ reason: breakGlassReasons.schema }).optional(),
       context: accessContext.optional(),
     }),
     response: { description: "the decision", schema: json },
@@ -79,15 +81,19 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
         actor === caller!.actor.id || hasRole(caller!, RECORD_READERS) || isOwnPatient(caller!, body.patient);
       if (!allowed)
         throw new RadledgerError("FORBIDDEN_ROLE", "only admins and auditors ask about other actors' access");
-      return decide(state, {
-        actor,
-        patient: body.patient,
-        part: body.part,
-        purpose: body.purpose,
-        time: body.time ?? formatTime(api.node.clock.now()),
-        ...(body.breakGlass ? { breakGlass: body.breakGlass } : {}),
-        ...(body.context ? { context: body.context } : {}),
-      });
+      return decide(
+        state,
+        {
+          actor,
+          patient: body.patient,
+          part: body.part,
+          purpose: body.purpose,
+          time: body.time ?? formatTime(api.node.clock.now()),
+          ...(body.breakGlass ? { breakGlass: body.breakGlass } : {}),
+          ...(body.context ? { context: body.context } : {}),
+        },
+        api.node.policy,
+      );
     },
   });
 
@@ -98,7 +104,10 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     summary:
       "Break-glass permits awaiting review, oldest first (auditors; close one with POST /api/v1/entries/access.reviewed).",
     auth: ["auditor"],
-    run: (_p, o) => breakGlassQueue(state, o),
+    run: (_p, o) => {
+      const page = breakGlassQueue(state, o);
+      return { ...page, items: page.items.map((a) => withJustification(api, a)) };
+    },
   });
 
   record({
@@ -133,4 +142,20 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
       );
     },
   });
+}
+
+/**
+ * A break-glass access with its justification read from the vault, for the auditor who reviews it:
+ * `justification` (the free text behind `basis.reasonCommitment`), or `justificationStatus`
+ * "unavailable" when the patient's vault content was erased, "not-recorded" for entries written
+ * before a justification was required.
+ */
+function withJustification(api: Api, a: AccessView): AccessView & Record<string, unknown> {
+  const commitment = a.basis?.reasonCommitment;
+  if (commitment === undefined) return { ...a, justificationStatus: "not-recorded" };
+  const content = api.node.vault.get(commitment)?.content;
+  const text = typeof content === "object" && !Array.isArray(content) ? content.justification : undefined;
+  return typeof text === "string"
+    ? { ...a, justification: text }
+    : { ...a, justificationStatus: "unavailable" };
 }

@@ -161,6 +161,8 @@ export class ConsortiumService {
         logPublicKey: key.verifier.publicKey,
         clock: this.#clock,
         maxBatch: 8192,
+        // A peer's stored history, admitted under the rules (and policy) of its own node.
+        replay: true,
       });
       this.#mirrorStores.push(store);
       this.#mirrorLedgers.push(ledger);

@@ -8,6 +8,7 @@ import { formatTime } from "../../core/entry.js";
 import type { JsonObject } from "../../core/canonical-json.js";
 import { decide, type AccessQuery } from "../../domain/consent/decide.js";
 import { accessRecordFor } from "../../domain/access/entries.js";
+import { justificationCommitment } from "../gatekeeper.js";
 import type { HeldKey } from "../keys.js";
 import { PARTNER_ORIGIN, studyBody, type DemoContext } from "./context.js";
 
@@ -298,10 +299,17 @@ export async function seedClinical(d: DemoContext): Promise<ClinicalScene> {
 
   // Accesses, each decided and recorded by the gatekeeper (the institution key): permits by consent
   // and by care, a denial after the revocation, and a break-glass access awaiting review.
-  const access = async (q: Omit<AccessQuery, "time">): Promise<string> => {
+  const access = async (q: Omit<AccessQuery, "time">, justification?: string): Promise<string> => {
     const query: AccessQuery = { ...q, time: now() };
-    const decision = decide(node.store, query);
-    const { body, refs } = accessRecordFor(query, "read", decision);
+    const decision = decide(node.store, query, node.policy);
+    const { body, refs } = accessRecordFor(
+      query,
+      "read",
+      decision,
+      justification === undefined
+        ? {}
+        : { reasonCommitment: justificationCommitment(node, q.patient, justification) },
+    );
     return d.append(d.institution, "access.recorded", body, refs);
   };
   await access({
@@ -322,13 +330,16 @@ export async function seedClinical(d: DemoContext): Promise<ClinicalScene> {
     part: { kind: "study", id: studyB },
     purpose: "TREAT",
   });
-  await access({
-    actor: "clin-er-1",
-    patient: patientB,
-    part: { kind: "report", id: reportB, study: studyB },
-    purpose: "ETREAT",
-    breakGlass: { reason: "unconscious-patient" },
-  });
+  await access(
+    {
+      actor: "clin-er-1",
+      patient: patientB,
+      part: { kind: "report", id: reportB, study: studyB },
+      purpose: "ETREAT",
+      breakGlass: { reason: "patient-unable-to-consent" },
+    },
+    "Unconscious after a road traffic accident; prior imaging needed for the trauma CT read.",
+  );
   await access({
     actor: "patient-0001",
     patient: patientA,

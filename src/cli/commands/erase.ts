@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { pseudonym as pseudonymSchema, code } from "../../domain/schemas.js";
+import { pseudonym as pseudonymSchema } from "../../domain/schemas.js";
+import { erasureReasons } from "../../domain/privacy/entries.js";
 import { RadledgerError } from "../../core/errors.js";
 import { runWritingOperation } from "../operations.js";
 import { printJson } from "../output.js";
@@ -12,7 +13,7 @@ export function registerErase(program: Command): void {
     .description("destroy a patient's vault key, salts and content (crypto-shredding)")
     .requiredOption("--data <dir>", "data directory")
     .requiredOption("--patient <pseudonym>", "the patient's pseudonym (pt_…)")
-    .option("--reason <code>", "reason code, e.g. patient-request, retention-expired", "patient-request")
+    .option("--reason <code>", `reason code: ${erasureReasons.values.join(", ")}`, "patient-request")
     .option("--json", "print the result as JSON")
     .action(async (o: { data: string; patient: string; reason: string; json?: boolean }) => {
       if (!pseudonymSchema.safeParse(o.patient).success)
@@ -20,8 +21,8 @@ export function registerErase(program: Command): void {
           "CLI_USAGE",
           "--patient must be a patient pseudonym (pt_ followed by 43 base64url characters)",
         );
-      if (!code.safeParse(o.reason).success)
-        throw new RadledgerError("CLI_USAGE", "--reason must be a short code");
+      if (!erasureReasons.has(o.reason))
+        throw new RadledgerError("CLI_USAGE", `--reason must be one of ${erasureReasons.values.join(", ")}`);
       // Through the serving node when `radledger serve` holds the data directory.
       const result = await runWritingOperation(o.data, "erase", { patient: o.patient, reason: o.reason });
       if (o.json) printJson(result);

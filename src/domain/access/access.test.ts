@@ -10,6 +10,19 @@ import { toHex } from "../../core/bytes.js";
 import { leafHash } from "../../core/merkle/hash.js";
 import { decide, type AccessQuery } from "../consent/decide.js";
 import { accessRecordFor } from "./entries.js";
+import { breakGlassReasons } from "./break-glass.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InlineVerifier } from "../../adapters/node-crypto/inline-verifier.js";
+import { SqliteLogStore } from "../../adapters/sqlite/log-store.js";
+import { ed25519Verifier } from "../../core/note.js";
+import { openNode } from "../../wiring/node.js";
+import { identityEnrolment } from "../identity/state.js";
+import { createAppender } from "../ledger/appender.js";
+import { auditLog } from "../ledger/audit.js";
+import { Ledger } from "../ledger/ledger.js";
+import { createRegistry } from "../registry.js";
 import { accessesByActor, accessHistory, breakGlassQueue, requireAccess } from "./queries.js";
 
 let t: TestNode;
@@ -51,7 +64,9 @@ function query(overrides: Partial<AccessQuery> = {}): AccessQuery {
 
 /** The gatekeeper: decide, then sign the record of the decision with the institution key. */
 function gatekeeper(q: AccessQuery, action: "read" | "export" | "download" | "print" = "read"): Uint8Array {
-  const { body, refs } = accessRecordFor(q, action, decide(t.node.store, q));
+  const d = decide(t.node.store, q);
+  const breaksGlass = d.decision === "permit" && d.basis.kind === "break-glass";
+  const { body, refs } = accessRecordFor(q, action, d, breaksGlass ? { reasonCommitment: fakeHash() } : {});
   return t.sign(t.institution, "access.recorded", body, refs);
 }
 
@@ -177,6 +192,20 @@ describe("access.recorded", () => {
     await admit(record(recordBody({ actor: "unknown-user", decision: "deny", reason: "not-authenticated" })));
   });
 
+  test("a deny's reason is a code of the deny reason value set, never free text in a code", async () => {
+    const deny = (reason: string): Uint8Array => record(recordBody({ decision: "deny", reason }));
+    for (const reason of ["because-i-said-so", "asked-by-phone"])
+      expect(await t.refusal(deny(reason)), reason).toBe("ENTRY_SCHEMA_INVALID");
+    for (const reason of [
+      "no-grant",
+      "revoked",
+      "break-glass-not-permitted",
+      "not-own-record",
+      "role-not-permitted",
+    ])
+      await admit(deny(reason));
+  });
+
   test("a consent basis must be a grant of this patient that permits this access now", async () => {
     const grant = await grantTo("rad-1", { purposes: ["HRESCH"] });
     const consent = (o: JsonObject): Uint8Array =>
@@ -264,7 +293,7 @@ describe("access.recorded", () => {
 
 describe("break-glass and its review", () => {
   const emergency = (): AccessQuery =>
-    query({ purpose: "ETREAT", breakGlass: { reason: "unconscious-patient" } });
+    query({ purpose: "ETREAT", breakGlass: { reason: "patient-unable-to-consent" } });
 
   test("a break-glass permit enters the review queue; an auditor closes it", async () => {
     const q = emergency();
@@ -278,7 +307,7 @@ describe("break-glass and its review", () => {
       {
         id: access,
         who: { actor: "rad-1" },
-        basis: { kind: "break-glass", reason: "unconscious-patient", reasonCommitment: commitment },
+        basis: { kind: "break-glass", reason: "patient-unable-to-consent", reasonCommitment: commitment },
         review: { open: true },
       },
     ]);
@@ -300,8 +329,8 @@ describe("break-glass and its review", () => {
   });
 
   test("break-glass needs clinical staff, ETREAT and the clinical record", async () => {
-    const bg = (o: JsonObject): Uint8Array =>
-      record(recordBody({ purpose: "ETREAT", basis: { kind: "break-glass", reason: "emergency" }, ...o }));
+    const basis = { kind: "break-glass", reason: "urgent-clinical-need", reasonCommitment: fakeHash() };
+    const bg = (o: JsonObject): Uint8Array => record(recordBody({ purpose: "ETREAT", basis, ...o }));
     expect(await t.refusal(bg({ actor: "cur-1" }))).toBe("ACCESS_BASIS_INVALID");
     expect(await t.refusal(bg({ purpose: "TREAT" }))).toBe("ACCESS_BASIS_INVALID");
     expect(await t.refusal(bg({ part: { kind: "dataset", id: fakeHash() } }))).toBe("ACCESS_BASIS_INVALID");
@@ -330,12 +359,136 @@ describe("break-glass and its review", () => {
     // A clinician who is also an auditor cannot close their own emergency access.
     const both = await t.enrol("cli-aud", ["clinician", "auditor"]);
     const own = await admit(
-      gatekeeper(query({ actor: "cli-aud", purpose: "ETREAT", breakGlass: { reason: "emergency" } })),
+      gatekeeper(
+        query({ actor: "cli-aud", purpose: "ETREAT", breakGlass: { reason: "urgent-clinical-need" } }),
+      ),
     );
     expect(await t.refusal(t.sign(both, "access.reviewed", { outcome: "justified" }, { access: own }))).toBe(
       "ACCESS_SELF_REVIEW",
     );
     await admit(t.sign(both, "access.reviewed", { outcome: "escalated" }, { access }));
     expect(breakGlassQueue(t.node.store).items.map((a) => a.id)).toEqual([own]);
+  });
+
+  test("at append: the reason is a code of the value set and the justification's commitment is required", async () => {
+    await t.enrol("tech-1", ["technologist"]);
+    const bg = (basis: JsonObject, o: JsonObject = {}): Uint8Array =>
+      record(recordBody({ purpose: "ETREAT", basis: { kind: "break-glass", ...basis }, ...o }));
+    const justified = { reasonCommitment: fakeHash() };
+    // A short code that is not in the value set carries no meaning an auditor can rely on.
+    for (const reason of ["because-i-want", "curious", "unconscious-patient"])
+      expect(await t.refusal(bg({ reason, ...justified })), reason).toBe("ENTRY_SCHEMA_INVALID");
+    // No justification: refused, whatever the code.
+    expect(await t.refusal(bg({ reason: "urgent-clinical-need" }))).toBe("ACCESS_BASIS_INVALID");
+    // Roles per policy: technologists are not in the default (radiologist, clinician).
+    expect(await t.refusal(bg({ reason: "urgent-clinical-need", ...justified }, { actor: "tech-1" }))).toBe(
+      "ACCESS_BASIS_INVALID",
+    );
+    expect(decide(t.node.store, query({ ...emergency(), actor: "tech-1" }))).toEqual({
+      decision: "deny",
+      reason: "break-glass-not-permitted",
+    });
+    for (const reason of breakGlassReasons.values) await admit(bg({ reason, ...justified }));
+  });
+
+  test("the roles that may break the glass come from the node's configuration, checked at start", async () => {
+    await t.enrol("tech-1", ["technologist"]);
+    const config = JSON.parse(readFileSync(join(t.dir, "config.json"), "utf8")) as JsonObject;
+    const configure = (roles: unknown): void =>
+      writeFileSync(join(t.dir, "config.json"), JSON.stringify({ ...config, breakGlassRoles: roles }));
+    configure(["radiologist", "clinician", "technologist"]);
+    await t.reopen();
+    expect(t.node.policy.breakGlassRoles).toEqual(["radiologist", "clinician", "technologist"]);
+    const q = query({ ...emergency(), actor: "tech-1" });
+    expect(decide(t.node.store, q, t.node.policy)).toMatchObject({ decision: "permit", review: true });
+    const d = decide(t.node.store, q, t.node.policy);
+    await admit(record(accessRecordFor(q, "read", d, { reasonCommitment: fakeHash() }).body));
+    // Back to the default: the technologist's next break-glass is refused at append.
+    configure(["radiologist", "clinician"]);
+    await t.reopen();
+    expect(decide(t.node.store, q, t.node.policy)).toMatchObject({ decision: "deny" });
+    expect(
+      await t.refusal(record(accessRecordFor(q, "read", d, { reasonCommitment: fakeHash() }).body)),
+    ).toBe("ACCESS_BASIS_INVALID");
+    // The whole-log audit replays the technologist's permit admitted under the earlier policy.
+    expect(await auditDataDir(t.dir, { threads: 0 })).toMatchObject({ ok: true });
+    // Not clinical roles, an empty list, repeats, not a list: the node does not start (the check
+    // comes before the writer lock, which this open node holds).
+    for (const bad of [
+      ["admin"],
+      ["auditor", "radiologist"],
+      [],
+      ["radiologist", "radiologist"],
+      "radiologist",
+    ]) {
+      configure(bad);
+      expect(() => openNode(t.dir, { verifyThreads: 0 }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID" }) as Error,
+      );
+    }
+  });
+
+  test("a log written before the value sets keeps replaying; the same entries are refused as new appends", async () => {
+    await t.enrol("tech-1", ["technologist"]);
+    // What an earlier version admitted: a free reason code, no justification, a technologist, and
+    // an erasure with a code outside today's value set.
+    const legacy = [
+      record(
+        recordBody({
+          actor: "tech-1",
+          purpose: "ETREAT",
+          basis: { kind: "break-glass", reason: "unconscious-patient" },
+        }),
+      ),
+      t.sign(t.admin, "patient.data.erased", { patient: fakePseudonym(), reason: "asked-by-phone" }),
+    ];
+    expect(await t.refusal(legacy[0]!)).toBe("ENTRY_SCHEMA_INVALID");
+    expect(await t.refusal(legacy[1]!)).toBe("ENTRY_SCHEMA_INVALID");
+
+    // The old log: this node's entries and the legacy ones, as that version stored them (admitted
+    // here by a ledger in replay mode, which applies the rules of their time).
+    const dir = mkdtempSync(join(tmpdir(), "radledger-legacy-"));
+    const registry = createRegistry();
+    const verifier = new InlineVerifier(nodeCrypto, registry);
+    const store = new SqliteLogStore(join(dir, "old.sqlite"));
+    const scratch = new SqliteLogStore(join(dir, "scratch.sqlite"));
+    try {
+      const old = new Ledger({
+        origin: t.node.config.origin,
+        crypto: nodeCrypto,
+        store,
+        verifier,
+        registry,
+        enrolment: identityEnrolment,
+        logPublicKey: t.node.logKey.publicKey,
+        logSigner: t.node.logKey,
+        clock: { now: () => Date.now() },
+        replay: true,
+      });
+      const current = t.node.store.readEntries(0, t.node.ledger.size).map((e) => e.bytes);
+      const results = await createAppender((e, p) => old.append(e, p)).appendAll([...current, ...legacy]);
+      expect(results.every((r) => r.ok)).toBe(true);
+      await old.idle();
+      const legacyDoc = breakGlassQueue(store).items.at(-1)!;
+      expect(legacyDoc).toMatchObject({ basis: { kind: "break-glass", reason: "unconscious-patient" } });
+      // The whole-log audit replays it into a scratch store and finds everything equal.
+      const report = await auditLog({
+        origin: t.node.config.origin,
+        crypto: nodeCrypto,
+        registry,
+        enrolment: identityEnrolment,
+        store,
+        scratch,
+        verifier,
+        logPublicKey: t.node.logKey.publicKey,
+        logVerifier: ed25519Verifier(nodeCrypto, t.node.config.origin, t.node.logKey.publicKey),
+      });
+      expect(report).toMatchObject({ ok: true, entries: current.length + legacy.length });
+      await old.close();
+    } finally {
+      store.close();
+      scratch.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,8 +9,11 @@ import { z } from "zod";
 import type { EntryRefs } from "../../core/entry.js";
 import type { JsonObject } from "../../core/canonical-json.js";
 import { defineEntryType, type ActorDoc, type ApplyContext } from "../ledger/entry-types.js";
-import { actorId, code, pseudonym, sha256Hex } from "../schemas.js";
+import { actorId, pseudonym, sha256Hex } from "../schemas.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
+import { BREAK_GLASS_ELIGIBLE_ROLES, breakGlassReasons, DEFAULT_BREAK_GLASS_ROLES } from "./break-glass.js";
 import {
+  DENY_REASONS,
   breakGlassAllowed,
   careVerdict,
   grantVerdict,
@@ -31,6 +34,20 @@ import { activeActor, getCare, getGrant } from "../consent/state.js";
 import { getStudy } from "../imaging/state.js";
 import { BREAK_GLASS_QUEUE, type AccessDoc, type AccessReview } from "./state.js";
 
+/**
+ * Why an access was denied: decide()'s reasons (src/domain/consent/decide.ts) and the API's own
+ * refusals of reads about a patient (src/api/patient-access.ts).
+ */
+export const denyReasons = defineValueSet("access deny reason", [
+  ...DENY_REASONS,
+  /** A patient asked about another patient's record. */
+  "not-own-record",
+  /** The caller's roles do not allow reading this about a patient. */
+  "role-not-permitted",
+  /** The request carried no valid credentials. */
+  "not-authenticated",
+]);
+
 /** Bound of `repeat`: more identical accesses within one millisecond is not a viewer but a loop. */
 export const MAX_REPEAT = 1000;
 
@@ -41,8 +58,12 @@ export const accessBasis = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("care") }),
   z.strictObject({
     kind: z.literal("break-glass"),
-    reason: code,
-    /** Commitment to the free-text justification, kept in the vault. */
+    /** A code of the break-glass reason value set (./break-glass.ts); legacy codes on replay only. */
+    reason: breakGlassReasons.body,
+    /**
+     * Commitment to the free-text justification, kept in the vault (per patient, encrypted). Required
+     * on new appends; logs written before it was required replay without it.
+     */
     reasonCommitment: sha256Hex.optional(),
   }),
 ]);
@@ -57,8 +78,8 @@ export const accessRecordedBody = z.strictObject({
   decision: z.enum(["permit", "deny"]),
   /** Permits only. */
   basis: accessBasis.optional(),
-  /** Denies only: decide()'s reason code, or the gatekeeper's own (e.g. not-authenticated). */
-  reason: code.optional(),
+  /** Denies only: a code of the deny reason value set (decide()'s, or the API's own). */
+  reason: denyReasons.body.optional(),
   /** The trial or dataset the actor acted for. */
   context: accessContext.optional(),
   /**
@@ -135,18 +156,31 @@ function checkPermitBasis(ctx: Ctx, actor: ActorDoc | undefined): AccessDoc["bas
         basisInvalid(ctx, verdict, `the care relationship does not permit this access: ${verdict}`);
       return { kind: "care", care: care.id };
     }
-    case "break-glass":
-      if (!breakGlassAllowed(actor, q))
+    case "break-glass": {
+      requireMember(ctx, breakGlassReasons, basis.reason, "body.basis.reason");
+      if (basis.reasonCommitment === undefined && ctx.replay !== true)
+        ctx.reject("ACCESS_BASIS_INVALID", "break-glass records the commitment to its justification", {
+          at: "body.basis.reasonCommitment",
+          reason: "justification-required",
+        });
+      // The role policy is the node's at append; stored history was admitted under the policy of
+      // its time, which may have named any clinical role.
+      const roles =
+        ctx.replay === true
+          ? BREAK_GLASS_ELIGIBLE_ROLES
+          : (ctx.policy?.breakGlassRoles ?? DEFAULT_BREAK_GLASS_ROLES);
+      if (!breakGlassAllowed(actor, q, roles))
         basisInvalid(
           ctx,
           "break-glass-not-permitted",
-          "break-glass is for clinical staff, purpose ETREAT, on the clinical record",
+          `break-glass is for staff with role ${roles.join(" or ")}, purpose ETREAT, on the clinical record`,
         );
       return {
         kind: "break-glass",
         reason: basis.reason,
         ...(basis.reasonCommitment === undefined ? {} : { reasonCommitment: basis.reasonCommitment }),
       };
+    }
   }
 }
 
@@ -169,6 +203,7 @@ export const accessRecorded = defineEntryType({
         basisInvalid(ctx, "deny", "a deny records no basis and references no grant or care relationship");
       if (b.reason === undefined)
         ctx.reject("ACCESS_BASIS_INVALID", "a deny records its reason code", { at: "body.reason" });
+      requireMember(ctx, denyReasons, b.reason, "body.reason");
     } else {
       if (b.basis === undefined) basisInvalid(ctx, "no-basis", "a permit records its basis");
       if (b.reason !== undefined)
@@ -247,7 +282,8 @@ export const accessEntryTypes = [accessRecorded, accessReviewed];
 
 /**
  * The access.recorded body and refs that mirror a decision (what the gatekeeper signs after decide()).
- * `reasonCommitment` commits to a break-glass justification's free text.
+ * `reasonCommitment` commits to a break-glass justification's free text (in the vault); a break-glass
+ * permit without it is refused at append.
  */
 export function accessRecordFor(
   q: AccessQuery,

@@ -64,7 +64,7 @@ describe("AI provenance", () => {
           ...content("findings", "radiologist"),
           origin: "ai-modified",
           kind: "addendum",
-          reason: "ai-review",
+          reason: "ai-revision",
         },
         { report: reportB, inference: inferenceB },
       ),

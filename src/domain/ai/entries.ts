@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { defineEntryType } from "../ledger/entry-types.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
 import { code, label, positiveInt, sha256Hex } from "../schemas.js";
 import { modality } from "../imaging/entries.js";
 import { getStudy } from "../imaging/state.js";
@@ -52,14 +53,32 @@ export const modelRegistered = defineEntryType({
   },
 });
 
+/** Why a model version is retired (docs/families/ai.md). */
+export const retirementReasons = defineValueSet("model retirement reason", [
+  /** A newer version replaces it. */
+  "superseded",
+  /** A safety issue (field safety notice, harmful output). */
+  "safety-issue",
+  /** Performance fell below its validated level (drift, local validation failed). */
+  "performance-drift",
+  /** The regulatory clearance was withdrawn or expired. */
+  "regulatory-withdrawal",
+  /** The vendor withdrew the product or ended support. */
+  "vendor-withdrawal",
+  /** The institution stopped using it (contract ended, clinical decision). */
+  "end-of-use",
+  "other",
+]);
+
 export const modelRetired = defineEntryType({
   type: "ai.model.retired",
   summary:
     "Retires a model version: no inference of it is accepted afterwards, and AI content must not cite it.",
-  body: z.strictObject({ reason: code }),
+  body: z.strictObject({ reason: retirementReasons.body }),
   refs: { model: { types: ["ai.model.registered"] } },
   signers: ["institution", "admin", "vendor"],
   apply(ctx) {
+    requireMember(ctx, retirementReasons, ctx.body.reason, "body.reason");
     const model = getModel(ctx.state, ctx.ref("model").leafHash)!;
     if (model.status === "retired") ctx.reject("MODEL_RETIRED", `model ${model.id} is already retired`);
     ctx.state.putDoc("ai.model", model.id, {

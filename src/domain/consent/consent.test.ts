@@ -119,10 +119,14 @@ describe("consent rules at append time", () => {
       decision: "permit",
       basis: { kind: "consent", grant },
     });
-    const revocation = await admit(t.sign(w.pt, "consent.revoked", { reason: "changed-mind" }, { grant }));
+    const revocation = await admit(t.sign(w.pt, "consent.revoked", { reason: "patient-request" }, { grant }));
     expect(decide(t.node.store, q(w))).toEqual({ decision: "deny", reason: "revoked" });
     expect(grantsOfPatient(t.node.store, w.patient, { at: T2025 })).toMatchObject([
-      { id: grant, status: "revoked", revoked: { id: revocation, by: "pt-actor-1", reason: "changed-mind" } },
+      {
+        id: grant,
+        status: "revoked",
+        revoked: { id: revocation, by: "pt-actor-1", reason: "patient-request" },
+      },
     ]);
     expect(await refusal(t.sign(w.pt, "consent.revoked", {}, { grant }))).toBe("GRANT_ALREADY_REVOKED");
   });

@@ -176,10 +176,10 @@ describe("decide", () => {
 
   test("break-glass: clinical staff, ETREAT, permitted and flagged for review", async () => {
     await t.enrol("cur-1", ["curator"]);
-    const bg = { breakGlass: { reason: "unconscious-patient" }, purpose: "ETREAT" as const };
+    const bg = { breakGlass: { reason: "patient-unable-to-consent" as const }, purpose: "ETREAT" as const };
     expect(d(bg)).toEqual({
       decision: "permit",
-      basis: { kind: "break-glass", reason: "unconscious-patient" },
+      basis: { kind: "break-glass", reason: "patient-unable-to-consent" },
       review: true,
       reason: "break-glass",
     });
@@ -294,7 +294,7 @@ describe("decide: properties", () => {
             part,
             purpose: x.purpose,
             time: x.time,
-            ...(x.breakGlass ? { breakGlass: { reason: "emergency" } } : {}),
+            ...(x.breakGlass ? { breakGlass: { reason: "urgent-clinical-need" } } : {}),
             ...(x.context === undefined
               ? {}
               : { context: { kind: x.context, id: x.context === "trial" ? trial : dataset } }),

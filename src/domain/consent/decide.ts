@@ -14,7 +14,7 @@
  *                                                                   → permit consent (the grant)
  *  5. purpose TREAT, a clinical part, and a current, not ended care relationship of the pair
  *                                                                   → permit care
- *  6. break-glass requested: purpose ETREAT, clinical staff, clinical part
+ *  6. break-glass requested: purpose ETREAT, staff with a break-glass role, clinical part
  *                                                                   → permit break-glass, review
  *     otherwise                                                     → deny  break-glass-not-permitted
  *  7. deny with the most specific reason any grant or care relationship gave (revoked, care-ended >
@@ -24,10 +24,14 @@ import { z } from "zod";
 import { isCanonicalTime } from "../../core/entry.js";
 import { RadledgerError } from "../../core/errors.js";
 import type { StateReader } from "../../ports/storage.js";
-import { CLINICAL_ROLES, type Role } from "../identity/roles.js";
+import {
+  breakGlassReasons,
+  DEFAULT_BREAK_GLASS_ROLES,
+  type BreakGlassReason,
+} from "../access/break-glass.js";
 import { getStudy } from "../imaging/state.js";
-import type { ActorDoc } from "../ledger/entry-types.js";
-import { actorId, code, pseudonym, timestamp } from "../schemas.js";
+import type { ActorDoc, AdmissionPolicy } from "../ledger/entry-types.js";
+import { actorId, pseudonym, timestamp } from "../schemas.js";
 import {
   accessContext,
   BREAK_GLASS_PURPOSE,
@@ -60,8 +64,8 @@ export interface AccessQuery {
   readonly purpose: PurposeOfUse;
   /** When the access happens: RFC 3339 UTC with milliseconds (the canonical entry time form). */
   readonly time: string;
-  /** Break-glass: the emergency reason code (purpose must be ETREAT). */
-  readonly breakGlass?: { readonly reason: string };
+  /** Break-glass: a code of the break-glass reason value set (purpose must be ETREAT). */
+  readonly breakGlass?: { readonly reason: BreakGlassReason };
   /** The trial or dataset the actor acts for (grants to a trial or dataset cover only that context). */
   readonly context?: AccessContext;
 }
@@ -73,7 +77,7 @@ export const accessQuery = z.strictObject({
   part,
   purpose: purposeOfUse,
   time: timestamp,
-  breakGlass: z.strictObject({ reason: code }).optional(),
+  breakGlass: z.strictObject({ reason: breakGlassReasons.schema }).optional(),
   context: accessContext.optional(),
 });
 
@@ -195,12 +199,19 @@ export function careVerdict(care: CareDoc, actor: ActorDoc, q: AccessQuery): Den
   return undefined;
 }
 
-/** Break-glass is for clinical staff, for emergency treatment, on the clinical record. */
-export function breakGlassAllowed(actor: ActorDoc, q: AccessQuery): boolean {
+/**
+ * Break-glass is for staff holding a role of the node's policy (default radiologist, clinician:
+ * docs/families/access.md), for emergency treatment, on the clinical record.
+ */
+export function breakGlassAllowed(
+  actor: ActorDoc,
+  q: AccessQuery,
+  roles: readonly string[] = DEFAULT_BREAK_GLASS_ROLES,
+): boolean {
   return (
     q.purpose === BREAK_GLASS_PURPOSE &&
     actor.kind === "staff" &&
-    actor.roles.some((r) => CLINICAL_ROLES.includes(r as Role)) &&
+    actor.roles.some((r) => roles.includes(r)) &&
     CLINICAL_PARTS.includes(q.part.kind)
   );
 }
@@ -224,8 +235,11 @@ export function partOfOtherPatient(state: StateReader, q: AccessQuery): boolean 
   return false;
 }
 
-/** Decides an access; see the order of evaluation above. Throws INPUT_INVALID for a malformed time. */
-export function decide(state: StateReader, q: AccessQuery): Decision {
+/**
+ * Decides an access; see the order of evaluation above. `policy` is the node's (break-glass roles;
+ * default radiologist, clinician). Throws INPUT_INVALID for a malformed time.
+ */
+export function decide(state: StateReader, q: AccessQuery, policy?: AdmissionPolicy): Decision {
   if (!isCanonicalTime(q.time))
     throw new RadledgerError("INPUT_INVALID", "time must be RFC 3339 UTC with milliseconds", { at: "time" });
   const actor = activeActor(state, q.actor);
@@ -257,7 +271,8 @@ export function decide(state: StateReader, q: AccessQuery): Decision {
     }
   }
   if (q.breakGlass) {
-    if (!breakGlassAllowed(actor, q)) return { decision: "deny", reason: "break-glass-not-permitted" };
+    if (!breakGlassAllowed(actor, q, policy?.breakGlassRoles))
+      return { decision: "deny", reason: "break-glass-not-permitted" };
     return {
       decision: "permit",
       basis: { kind: "break-glass", reason: q.breakGlass.reason },

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
 import { getStudy } from "../imaging/state.js";
 import { actorId, code, entryId, keyedId, pseudonym, sha256Hex, timestamp } from "../schemas.js";
 import {
@@ -125,8 +126,48 @@ export type ScopeKind = (typeof SCOPE_KINDS)[number];
 export const STUDY_SCOPES: readonly ScopeKind[] = ["study", "study-reports"];
 export const scope = z.strictObject({ kind: z.enum(SCOPE_KINDS) });
 
-/** The institution acting on a patient's documented request: the document's commitment and a reason code. */
-export const onBehalf = z.strictObject({ documentCommitment: sha256Hex, reason: code });
+/** Why the institution signs a grant or revocation for the patient (docs/families/consent.md). */
+export const onBehalfReasons = defineValueSet("on-behalf reason", [
+  /** The patient signed a paper form (its scan is the document). */
+  "paper-form",
+  /** The patient asked in person or by phone; the document records the request. */
+  "verbal-request",
+  /** A legal representative (guardian, parent, proxy) decided for the patient. */
+  "legal-representative",
+  /** The patient cannot use the portal (no device, disability). */
+  "portal-unavailable",
+  "other",
+]);
+
+/** Why a grant is revoked. */
+export const revocationReasons = defineValueSet("consent revocation reason", [
+  /** The patient withdrew the grant. */
+  "patient-request",
+  /** The purpose of the grant is fulfilled (treatment ended, second opinion given). */
+  "purpose-fulfilled",
+  /** The grantee no longer needs it (left the institution, trial or dataset closed). */
+  "grantee-changed",
+  /** The grant was recorded in error. */
+  "entered-in-error",
+  "other",
+]);
+
+/** Why a care relationship ends. */
+export const careEndReasons = defineValueSet("care end reason", [
+  "discharged",
+  "transferred",
+  "treatment-completed",
+  /** The clinician handed over (shift, rotation, leave). */
+  "handover",
+  "entered-in-error",
+  "other",
+]);
+
+/**
+ * The institution acting on a patient's documented request: the document's commitment (the document
+ * itself in the vault) and a code of the on-behalf reason value set.
+ */
+export const onBehalf = z.strictObject({ documentCommitment: sha256Hex, reason: onBehalfReasons.body });
 
 /** The context an actor acts in when a grant is to a trial or a dataset. */
 export const accessContext = z.strictObject({ kind: z.enum(["trial", "dataset"]), id: entryId });
@@ -145,6 +186,7 @@ type OnBehalfBody = z.infer<typeof onBehalf>;
 
 /** The patient themself, or the institution on the patient's documented request (CONSENT_NOT_PATIENT). */
 function checkPatientOrOnBehalf(ctx: ApplyContext<unknown>, patient: string, request?: OnBehalfBody): void {
+  if (request !== undefined) requireMember(ctx, onBehalfReasons, request.reason, "body.onBehalf.reason");
   if (ctx.actor.kind === "patient") {
     if (ctx.actor.patient !== patient)
       ctx.reject("CONSENT_NOT_PATIENT", "a patient grants and revokes consent for their own record only");
@@ -228,10 +270,11 @@ export const consentRevoked = defineEntryType({
   type: "consent.revoked",
   summary:
     "Revokes a grant at once; the grant stays in the record's history. Signed by the patient or the institution on their documented request.",
-  body: z.strictObject({ reason: code.optional(), onBehalf: onBehalf.optional() }),
+  body: z.strictObject({ reason: revocationReasons.body.optional(), onBehalf: onBehalf.optional() }),
   refs: { grant: { types: ["consent.granted"] } },
   signers: ["patient", "institution", "admin"],
   apply(ctx) {
+    requireMember(ctx, revocationReasons, ctx.body.reason, "body.reason");
     const grant = getGrant(ctx.state, ctx.ref("grant").leafHash)!;
     checkPatientOrOnBehalf(ctx, grant.patient, ctx.body.onBehalf);
     if (grant.revoked)
@@ -285,10 +328,11 @@ export const careAssigned = defineEntryType({
 export const careEnded = defineEntryType({
   type: "care.ended",
   summary: "Ends a care relationship at once (discharge, transfer, end of treatment).",
-  body: z.strictObject({ reason: code.optional() }),
+  body: z.strictObject({ reason: careEndReasons.body.optional() }),
   refs: { care: { types: ["care.assigned"] } },
   signers: ["institution", "admin", "clinician"],
   apply(ctx) {
+    requireMember(ctx, careEndReasons, ctx.body.reason, "body.reason");
     const care = getCare(ctx.state, ctx.ref("care").leafHash)!;
     if (care.ended)
       ctx.reject("CARE_ALREADY_ENDED", `the care relationship ended at index ${care.ended.index}`, {

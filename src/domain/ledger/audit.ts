@@ -92,6 +92,8 @@ async function replay(p: AuditParams, size: number): Promise<void> {
     logPublicKey: p.logPublicKey,
     clock: { now: () => 0 },
     maxBatch: 8192,
+    // Stored history: what was valid when appended replays (legacy codes, the policy of the time).
+    replay: true,
   });
   const appender = createAppender((entries, parsed) => ledger.append(entries, parsed));
   const step = 4096;

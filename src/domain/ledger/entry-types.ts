@@ -58,8 +58,26 @@ export interface EnrolmentReader {
   actor(state: StateReader, actorId: string): ActorDoc | undefined;
 }
 
+/**
+ * Settings of the node that rules read at append (docs/families/access.md, "Break-glass policy"):
+ * taken from the node's config.json and validated when the node starts.
+ */
+export interface AdmissionPolicy {
+  /** Roles of which a staff actor must hold one to break the glass. */
+  readonly breakGlassRoles: readonly string[];
+}
+
 export interface ApplyContext<B> {
   readonly entry: Entry;
+  /**
+   * true when the entry is stored history being admitted again — the whole-log audit's replay, a
+   * peer's log being mirrored — rather than a new statement. Rules that tightened after an entry was
+   * written (value sets, the node's policy) then accept what was valid when it was appended, so an
+   * existing log keeps replaying; new appends get the current rules. Absent: a new append.
+   */
+  readonly replay?: boolean;
+  /** The node's admission policy; absent: the defaults (src/domain/access/break-glass.ts). */
+  readonly policy?: AdmissionPolicy;
   readonly body: B;
   /** Index this entry will have in the log. */
   readonly index: number;

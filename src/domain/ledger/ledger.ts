@@ -21,6 +21,7 @@ import type { EntryVerifier, VerifyOutcome, VerifyRequest } from "../../ports/ve
 import {
   INSTITUTION_ACTOR,
   type ActorDoc,
+  type AdmissionPolicy,
   type ApplyContext,
   type EnrolmentReader,
   type EntryTypeRegistry,
@@ -52,6 +53,14 @@ export interface LedgerOptions {
   readonly logPublicKey: Uint8Array;
   /** Signs checkpoints; absent when replaying a log into a scratch store (verify). */
   readonly logSigner?: NoteSigner;
+  /**
+   * The entries are stored history admitted again (the audit's replay, a mirror of a peer's log),
+   * not new statements: families accept values that were valid when the entry was appended
+   * (legacy codes outside today's value sets, the break-glass role policy of the time).
+   */
+  readonly replay?: boolean;
+  /** The node's admission policy (break-glass roles); absent: the defaults. */
+  readonly policy?: AdmissionPolicy;
   readonly clock: Clock;
   /** Entries per transaction at most. */
   readonly maxBatch?: number;
@@ -457,6 +466,8 @@ export class Ledger implements LedgerView {
       origin: this.#o.origin,
       crypto: this.#o.crypto,
       state: entryLayer,
+      ...(this.#o.replay === true ? { replay: true } : {}),
+      ...(this.#o.policy === undefined ? {} : { policy: this.#o.policy }),
       ref: (name) =>
         resolved.get(name)?.[0] ??
         refusal("ENTRY_SCHEMA_INVALID", `reference ${name} is required`, { at: `refs.${name}` }),

@@ -6,15 +6,32 @@
  */
 import { z } from "zod";
 import { defineEntryType } from "../ledger/entry-types.js";
-import { code, pseudonym } from "../schemas.js";
+import { pseudonym } from "../schemas.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
+
+/** Why a patient's off-ledger data is erased (docs/families/privacy.md). */
+export const erasureReasons = defineValueSet("erasure reason", [
+  /** The patient asked for erasure (GDPR art. 17). */
+  "patient-request",
+  /** The patient withdrew the consent the data was kept under. */
+  "consent-withdrawn",
+  /** The retention period ended. */
+  "retention-expired",
+  /** A court or supervisory authority ordered it. */
+  "legal-order",
+  /** The data was stored for the wrong patient or in error. */
+  "entered-in-error",
+  "other",
+]);
 
 export const patientDataErased = defineEntryType({
   type: "patient.data.erased",
   summary: "Records that a patient's off-ledger data (vault key, salts, content) was erased.",
-  body: z.strictObject({ patient: pseudonym, reason: code }),
+  body: z.strictObject({ patient: pseudonym, reason: erasureReasons.body }),
   refs: {},
   signers: ["institution", "admin"],
   apply(ctx) {
+    requireMember(ctx, erasureReasons, ctx.body.reason, "body.reason");
     if (ctx.state.getDoc("erasure", ctx.body.patient))
       ctx.reject("PATIENT_ALREADY_ERASED", "this patient's data is already erased");
     ctx.state.putDoc("erasure", ctx.body.patient, {

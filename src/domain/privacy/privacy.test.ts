@@ -51,7 +51,7 @@ describe("privacy: patient.data.erased", () => {
     await t.node.appender.append(
       t.sign(t.institution, "patient.data.erased", { patient, reason: "patient-request" }),
     );
-    expect(await t.refusal(t.sign(t.admin, "patient.data.erased", { patient, reason: "again" }))).toBe(
+    expect(await t.refusal(t.sign(t.admin, "patient.data.erased", { patient, reason: "other" }))).toBe(
       "PATIENT_ALREADY_ERASED",
     );
     expect(

@@ -13,6 +13,7 @@ import {
   type ResolvedRef,
 } from "../ledger/entry-types.js";
 import { actorId, code, sha256Hex } from "../schemas.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
 import { modality } from "../imaging/entries.js";
 import { getStudy } from "../imaging/state.js";
 import { getModel, type InferenceDoc } from "../ai/state.js";
@@ -321,6 +322,31 @@ export const reportSigned = defineEntryType({
   },
 });
 
+/** Why a signed report is amended or added to (docs/families/reports.md). */
+export const amendmentReasons = defineValueSet("report amendment reason", [
+  /** A factual error in the amended section. */
+  "correction",
+  /** A dictation or transcription error. */
+  "transcription-error",
+  /** Left and right (or another side or level) confused. */
+  "laterality-error",
+  /** A finding was missed in the signed report. */
+  "omission",
+  /** Wording made clearer; the findings are unchanged. */
+  "clarification",
+  /** A finding recognised after sign-off (e.g. on a second look). */
+  "late-finding",
+  /** Prior imaging became available for comparison. */
+  "comparison-available",
+  /** Clinical information arrived that changes the interpretation. */
+  "clinical-information",
+  /** A recall: a finding communicated to the referrer after sign-off. */
+  "recall",
+  /** An AI finding was revised after its model was recalled or corrected. */
+  "ai-revision",
+  "other",
+]);
+
 export const reportAmended = defineEntryType({
   type: "report.amended",
   summary:
@@ -328,7 +354,8 @@ export const reportAmended = defineEntryType({
   body: z.strictObject({
     ...contentFields,
     kind: z.enum(["amendment", "addendum"]),
-    reason: code,
+    /** A code of the amendment reason value set; the amended text itself is the content commitment. */
+    reason: amendmentReasons.body,
     onBehalfOf: onBehalfOf.optional(),
   }),
   refs: {
@@ -338,6 +365,7 @@ export const reportAmended = defineEntryType({
   },
   signers: ["radiologist", "clinician", "integration"],
   apply(ctx) {
+    requireMember(ctx, amendmentReasons, ctx.body.reason, "body.reason");
     const report = getReport(ctx.state, ctx.ref("report").leafHash)!;
     if (report.status !== "signed")
       ctx.reject(

@@ -78,7 +78,7 @@ describe("reports: multi-contributor workflow", () => {
       t.sign(
         neuro,
         "report.amended",
-        { ...content("impression", "radiologist"), kind: "amendment", reason: "typo" },
+        { ...content("impression", "radiologist"), kind: "amendment", reason: "transcription-error" },
         { report, amends: c1 },
       ),
     );
@@ -103,7 +103,12 @@ describe("reports: multi-contributor workflow", () => {
     ]);
     expect(view.signOff).toMatchObject({ by: "rad-neuro", byName: "Dr Neuro" });
     expect(view.amendments).toEqual([
-      expect.objectContaining({ id: amendment, kind: "amendment", amends: c1, reason: "typo" }),
+      expect.objectContaining({
+        id: amendment,
+        kind: "amendment",
+        amends: c1,
+        reason: "transcription-error",
+      }),
     ]);
     expect(modelsUsedInReport(t.node.store, report).map((m) => m.version)).toEqual(["2.1.0"]);
     expect(listReports(t.node.store).items).toEqual([{ id: report, study, patient, status: "signed" }]);
@@ -247,7 +252,7 @@ describe("reports: multi-contributor workflow", () => {
         ),
       ),
     ).toBe("AI_INFERENCE_WRONG_STUDY");
-    await ok(t.sign(t.admin, "ai.model.retired", { reason: "recall" }, { model }));
+    await ok(t.sign(t.admin, "ai.model.retired", { reason: "safety-issue" }, { model }));
     expect(
       await refused(
         t.sign(

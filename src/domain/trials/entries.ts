@@ -11,6 +11,7 @@ import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
 import { modality } from "../imaging/entries.js";
 import { getStudy } from "../imaging/state.js";
 import { code, keyedId, label, positiveInt, sha256Hex } from "../schemas.js";
+import { defineValueSet, requireMember } from "../value-sets.js";
 import type { Role } from "../identity/roles.js";
 import {
   getTrial,
@@ -310,15 +311,38 @@ export const trialReadRecorded = defineEntryType({
 const sameData = (a: object, b: object): boolean =>
   JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
+/** Why a timepoint or read is corrected (docs/families/trials.md). */
+export const correctionReasons = defineValueSet("trial correction reason", [
+  /** The wrong series was sent or registered. */
+  "wrong-series",
+  /** Images were filed under the wrong timepoint. */
+  "wrong-timepoint",
+  /** Images were filed under the wrong subject. */
+  "wrong-subject",
+  /** De-identification failed (identifying data found) and the images were redone. */
+  "deid-failure",
+  /** Images unreadable or incomplete, re-acquired or re-sent. */
+  "image-quality",
+  /** A read was repeated (e.g. by protocol or after a query). */
+  "re-read",
+  /** An error entering a measurement or response. */
+  "transcription-error",
+  /** A change after adjudication between readers. */
+  "adjudication",
+  /** A data query from the sponsor or monitor resolved by correction. */
+  "data-query",
+  "other",
+]);
+
 export const trialCorrection = defineEntryType({
   type: "trial.correction",
   summary:
     "Corrects a timepoint or a read: references the version it corrects and carries the replacement data and a reason code; nothing is deleted.",
   body: z
     .strictObject({
-      /** Why, as a code, e.g. "wrong-series", "deid-failure", "transcription-error", "re-read". */
-      reason: code,
-      /** Commitment to a free-text explanation kept in the vault. */
+      /** Why: a code of the correction reason value set (legacy codes on replay only). */
+      reason: correctionReasons.body,
+      /** Commitment to a free-text explanation kept in the vault (free text never goes on the log). */
       reasonCommitment: sha256Hex.optional(),
       /** Replacement image data (when correcting a timepoint). */
       timepoint: timepointData.optional(),
@@ -337,6 +361,7 @@ export const trialCorrection = defineEntryType({
   },
   signers: [...IMAGING_SIGNERS, ...READ_SIGNERS],
   apply(ctx) {
+    requireMember(ctx, correctionReasons, ctx.body.reason, "body.reason");
     const b = ctx.body;
     const target = getTrialEntry(ctx.state, ctx.ref("corrects").leafHash);
     if (!target || (target.kind !== "timepoint" && target.kind !== "read"))

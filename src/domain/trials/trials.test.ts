@@ -296,16 +296,16 @@ describe("trials: trial.correction", () => {
   test("correcting a superseded version, the wrong kind of data, no change, or by a radiologist: refused", async () => {
     const { subject, tp, r, root } = await imagedAndRead();
     expect(
-      await refused(rad, "trial.correction", { reason: "x", timepoint: tpData() }, { corrects: tp }),
+      await refused(rad, "trial.correction", { reason: "other", timepoint: tpData() }, { corrects: tp }),
     ).toBe("ROLE_NOT_PERMITTED");
     expect(
-      await refused(coord, "trial.correction", { reason: "x", read: read(root) }, { corrects: tp }),
+      await refused(coord, "trial.correction", { reason: "other", read: read(root) }, { corrects: tp }),
     ).toBe("ENTRY_SCHEMA_INVALID");
     expect(
       await refused(
         coord,
         "trial.correction",
-        { reason: "x", timepoint: tpData(), read: read(root) },
+        { reason: "other", timepoint: tpData(), read: read(root) },
         { corrects: tp },
       ),
     ).toBe("ENTRY_SCHEMA_INVALID");
@@ -315,19 +315,29 @@ describe("trials: trial.correction", () => {
       manifestRoot: root,
       deidentification: "PS3.15-E-basic",
     };
-    expect(await refused(coord, "trial.correction", { reason: "x", timepoint: same }, { corrects: tp })).toBe(
-      "TRIAL_CORRECTION_NOOP",
-    );
-    await ok(coord, "trial.correction", { reason: "x", timepoint: tpData() }, { corrects: tp });
     expect(
-      await refused(coord, "trial.correction", { reason: "y", timepoint: tpData() }, { corrects: tp }),
+      await refused(coord, "trial.correction", { reason: "other", timepoint: same }, { corrects: tp }),
+    ).toBe("TRIAL_CORRECTION_NOOP");
+    await ok(coord, "trial.correction", { reason: "other", timepoint: tpData() }, { corrects: tp });
+    expect(
+      await refused(
+        coord,
+        "trial.correction",
+        { reason: "data-query", timepoint: tpData() },
+        { corrects: tp },
+      ),
     ).toBe("TRIAL_VERSION_SUPERSEDED");
     // An enrolment is not a correctable record; a read is not corrected with timepoint data.
     expect(
-      await refused(coord, "trial.correction", { reason: "x", timepoint: tpData() }, { corrects: subject }),
+      await refused(
+        coord,
+        "trial.correction",
+        { reason: "other", timepoint: tpData() },
+        { corrects: subject },
+      ),
     ).toBe("ENTRY_REF_WRONG_TYPE");
     expect(
-      await refused(rad, "trial.correction", { reason: "x", timepoint: tpData() }, { corrects: r }),
+      await refused(rad, "trial.correction", { reason: "other", timepoint: tpData() }, { corrects: r }),
     ).toBe("ENTRY_SCHEMA_INVALID");
   });
 

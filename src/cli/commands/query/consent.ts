@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { formatTime } from "../../../core/entry.js";
 import { RadledgerError } from "../../../core/errors.js";
 import { decide, accessQuery, type AccessQuery } from "../../../domain/consent/decide.js";
+import { breakGlassReasons } from "../../../domain/access/break-glass.js";
+import { admissionPolicy } from "../../../app/data-dir.js";
 import { grantsOfPatient } from "../../../domain/consent/queries.js";
 import { defineQuery, out, type QueryInput } from "./common.js";
 
@@ -40,7 +42,10 @@ export function registerConsentQueries(query: Command): void {
         )
         .requiredOption("--purpose <code>", "HL7 PurposeOfUse, e.g. TREAT, ETREAT, HRESCH")
         .option("--time <rfc3339>", "decision time (default now)")
-        .option("--break-glass <reason>", "request break-glass with a reason code"),
+        .option(
+          "--break-glass <reason>",
+          `request break-glass with a reason code: ${breakGlassReasons.values.join(", ")}`,
+        ),
     answer: ({ log, o }: DecisionInput) => {
       const parsed = accessQuery.safeParse({
         actor: o.actor,
@@ -55,7 +60,7 @@ export function registerConsentQueries(query: Command): void {
           "CLI_USAGE",
           `invalid query: ${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message}`,
         );
-      return decide(log.store, parsed.data as AccessQuery);
+      return decide(log.store, parsed.data as AccessQuery, admissionPolicy(log.config));
     },
     print: (d) => {
       out(
