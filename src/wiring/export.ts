@@ -3,22 +3,25 @@
  * SQLite log store and vault, node:crypto, and the tree over the stored tiles. It takes no writer
  * lock, so a bundle can be exported while `radledger serve` runs.
  */
-import { fromBase64 } from "../core/bytes.js";
 import { formatVerifierKey } from "../core/note.js";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import { SqliteVault } from "../adapters/sqlite/vault.js";
 import type { BundleExportSource } from "../app/bundle-export.js";
-import { paths, readSecret } from "../app/data-dir.js";
-import { readLogKey } from "../app/keys.js";
+import { paths } from "../app/data-dir.js";
+import type { NodeKeys } from "../ports/keys.js";
+import { openNodeKeys } from "./keys.js";
 import { TreeReader } from "../domain/ledger/tree.js";
 import { openReadOnly } from "./read-only.js";
 
 export function openExportSource(dir: string): BundleExportSource & { close(): void } {
   const log = openReadOnly(dir);
   let vault: SqliteVault | undefined;
+  let keys: NodeKeys | undefined;
   try {
-    const logKey = readLogKey(nodeCrypto, dir);
-    vault = new SqliteVault(paths(dir).vault, nodeCrypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
+    keys = openNodeKeys(nodeCrypto, dir, log.config);
+    const openKeys = keys;
+    const logKey = keys.log;
+    vault = new SqliteVault(paths(dir).vault, nodeCrypto, keys.vault);
     const openVault = vault;
     return {
       crypto: nodeCrypto,
@@ -30,11 +33,13 @@ export function openExportSource(dir: string): BundleExportSource & { close(): v
       vault: openVault,
       close() {
         openVault.close();
+        openKeys.close();
         log.close();
       },
     };
   } catch (e) {
     vault?.close();
+    keys?.close();
     log.close();
     throw e;
   }

@@ -6,6 +6,7 @@
  */
 import { fromBase64 } from "../core/bytes.js";
 import { formatVerifierKey } from "../core/note.js";
+import type { NodeKeys } from "../ports/keys.js";
 import { dicomToolkit } from "../adapters/dicom/toolkit.js";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
@@ -14,7 +15,8 @@ import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
 import { SqliteVault } from "../adapters/sqlite/vault.js";
 import { acquireWriterLock, paths, readConfig, readSecret } from "../app/data-dir.js";
-import { DataDirHeldKeys, readLogKey } from "../app/keys.js";
+import { DataDirHeldKeys } from "../app/keys.js";
+import { openNodeKeys, provisionPkcs11Keys } from "./keys.js";
 import type { NodeFactory, NodeOptions, RadledgerNode } from "../app/node.js";
 import { createAppender } from "../domain/ledger/appender.js";
 import { Ledger, type CommitInfo } from "../domain/ledger/ledger.js";
@@ -31,13 +33,16 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   const config = readConfig(dir);
   const crypto = nodeCrypto;
   const registry = createRegistry();
-  const logKey = readLogKey(crypto, dir);
   const release = acquireWriterLock(dir);
+  let keys: NodeKeys | undefined;
   let store: SqliteLogStore | undefined;
   let vault: SqliteVault | undefined;
   try {
+    keys = openNodeKeys(crypto, dir, config);
+    const nodeKeys = keys;
+    const logKey = keys.log;
     store = new SqliteLogStore(paths(dir).database);
-    vault = new SqliteVault(paths(dir).vault, crypto, fromBase64(readSecret(paths(dir).vaultMasterKey)));
+    vault = new SqliteVault(paths(dir).vault, crypto, keys.vault);
     const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
     const threads = options.verifyThreads;
     const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
@@ -71,8 +76,14 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       store: openStore,
       ledger,
       appender: createAppender((entries, parsed) => ledger.append(entries, parsed)),
-      logKey,
-      verifierKey: formatVerifierKey(logKey),
+      get logKey() {
+        return nodeKeys.log;
+      },
+      get verifierKey() {
+        return formatVerifierKey(nodeKeys.log);
+      },
+      keys: nodeKeys,
+      useLogSigners: (signers) => ledger.useLogSigners(signers),
       clock,
       vault: openVault,
       heldKeys: new DataDirHeldKeys(crypto, dir),
@@ -92,6 +103,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
           openStore.close();
           openVault.close();
           manifests?.close();
+          nodeKeys.close();
           release();
         }
       },
@@ -99,10 +111,15 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   } catch (e) {
     store?.close();
     vault?.close();
+    keys?.close();
     release();
     throw e;
   }
 }
 
 /** For operations that create or open data directories themselves (init, the demo's partner log). */
-export const nodeFactory: NodeFactory = { crypto: nodeCrypto, openNode };
+export const nodeFactory: NodeFactory = {
+  crypto: nodeCrypto,
+  openNode,
+  provisionPkcs11Keys: (origin, request) => provisionPkcs11Keys(nodeCrypto, origin, request),
+};

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { nodeCrypto } from "../node-crypto/crypto.js";
 import { RadledgerError } from "../../core/errors.js";
 import { checkCommitment } from "../../domain/privacy/commitments.js";
-import { SqliteVault } from "./vault.js";
+import { aesGcmKeyWrap, SqliteVault } from "./vault.js";
 
 let dir = "";
 let vault: SqliteVault;
@@ -16,7 +16,7 @@ const bob = "pt_" + "b".repeat(43);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "radledger-vault-"));
-  vault = new SqliteVault(join(dir, "vault.sqlite"), nodeCrypto, master);
+  vault = new SqliteVault(join(dir, "vault.sqlite"), nodeCrypto, aesGcmKeyWrap(master));
 });
 afterEach(() => {
   vault.close();
@@ -40,7 +40,7 @@ describe("vault", () => {
     const rows = raw.prepare("SELECT sealed FROM items").all() as { sealed: Buffer }[];
     raw.close();
     for (const r of rows) expect(r.sealed.toString("latin1")).not.toContain("pneumonia");
-    vault = new SqliteVault(join(dir, "vault.sqlite"), nodeCrypto, master);
+    vault = new SqliteVault(join(dir, "vault.sqlite"), nodeCrypto, aesGcmKeyWrap(master));
   });
 
   test("erasing a patient destroys their key and content, and nothing more can be stored for them", () => {
@@ -56,7 +56,7 @@ describe("vault", () => {
   test("a wrong master key cannot open patient keys", () => {
     const c = vault.put(alice, { text: "x" }).commitment;
     vault.close();
-    vault = new SqliteVault(join(dir, "vault.sqlite"), nodeCrypto, new Uint8Array(32).fill(6));
+    vault = new SqliteVault(join(dir, "vault.sqlite"), nodeCrypto, aesGcmKeyWrap(new Uint8Array(32).fill(6)));
     expect(() => vault.get(c)).toThrow(RadledgerError);
   });
 });

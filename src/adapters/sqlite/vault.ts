@@ -12,7 +12,7 @@ import type { CryptoSuite } from "../../core/crypto.js";
 import { canonicalBytes, parseCanonical } from "../../core/canonical-json.js";
 import { RadledgerError } from "../../core/errors.js";
 import { commitmentOf, SALT_BYTES } from "../../domain/privacy/commitments.js";
-import type { Vault, VaultRecord } from "../../ports/vault.js";
+import type { KeyWrap, Vault, VaultRecord } from "../../ports/vault.js";
 
 function seal(key: Uint8Array, plaintext: Uint8Array, aad: string): Buffer {
   const iv = randomBytes(12);
@@ -33,16 +33,26 @@ function open(key: Uint8Array, sealed: Buffer, aad: string): Buffer {
   }
 }
 
+/**
+ * The file backend's KeyWrap: the 32-byte master key in memory, AES-256-GCM with the same layout an
+ * HSM's wrap produces (iv || ciphertext || tag), so a vault's wrapped keys read the same either way.
+ */
+export function aesGcmKeyWrap(masterKey: Uint8Array): KeyWrap {
+  if (masterKey.length !== 32) throw new RadledgerError("STORE_CORRUPT", "vault master key must be 32 bytes");
+  return {
+    wrap: (key, aad) => seal(masterKey, key, aad),
+    unwrap: (wrapped, aad) => open(masterKey, Buffer.from(wrapped), aad),
+  };
+}
+
 export class SqliteVault implements Vault {
   readonly #db: Database.Database;
 
   constructor(
     path: string,
     private readonly crypto: CryptoSuite,
-    private readonly masterKey: Uint8Array,
+    private readonly masterKey: KeyWrap,
   ) {
-    if (masterKey.length !== 32)
-      throw new RadledgerError("STORE_CORRUPT", "vault master key must be 32 bytes");
     this.#db = openSqlite(path, {
       what: "vault",
       schema: `
@@ -57,12 +67,12 @@ export class SqliteVault implements Vault {
   private dataKey(patient: string, create: boolean): Buffer | undefined {
     const row = this.#db.prepare("SELECT wrapped FROM patient_keys WHERE patient = ?").get(patient) as
       { wrapped: Buffer } | undefined;
-    if (row) return open(this.masterKey, row.wrapped, `patient-key ${patient}`);
+    if (row) return Buffer.from(this.masterKey.unwrap(row.wrapped, `patient-key ${patient}`));
     if (!create) return undefined;
     const key = randomBytes(32);
     this.#db
       .prepare("INSERT INTO patient_keys (patient, wrapped) VALUES (?, ?)")
-      .run(patient, seal(this.masterKey, key, `patient-key ${patient}`));
+      .run(patient, Buffer.from(this.masterKey.wrap(key, `patient-key ${patient}`)));
     return key;
   }
 

@@ -30,11 +30,17 @@ import type { Failures } from "./failures.js";
 import { CHECKPOINT_PATH, MANIFEST_PATH, type BundleManifest } from "./format.js";
 import type { AgainstCheckpoint, BundleReport, VerifyBundleOptions } from "./types.js";
 
+/**
+ * The key the bundle's checkpoint is checked with: the manifest's logKey. It is trusted (pinned) when
+ * the user named it; when the user named another key of the same log, it may still be trusted once
+ * the entries are read — if the bundle's genesis and log key rotations lead from a named key to it
+ * (`viaRotation`, resolved by checkLogKeyChain; docs/log-format.md §Log key rotation).
+ */
 export function chooseLogKey(
   crypto: CryptoSuite,
   m: BundleManifest,
   pinned: readonly string[],
-): { text: string; publicKey: Uint8Array; pinned: boolean } {
+): { text: string; publicKey: Uint8Array; pinned: boolean; viaRotation?: Uint8Array[] } {
   const parseLog = (text: string): { name: string; publicKey: Uint8Array } => {
     const k = parseVerifierKey(crypto, text);
     if (k.type !== SIG_TYPE_ED25519)
@@ -49,8 +55,19 @@ export function chooseLogKey(
   }
   const keys = pinned.map((t) => ({ text: t.trim(), key: parseLog(t) }));
   const match = keys.find((k) => k.text === m.logKey);
+  const sameLog = keys.filter((k) => k.key.name === m.origin);
+  if (!match && sameLog.length > 0) {
+    const own = parseLog(m.logKey);
+    if (own.name === m.origin)
+      return {
+        text: m.logKey,
+        publicKey: own.publicKey,
+        pinned: false,
+        viaRotation: sameLog.map((k) => k.key.publicKey),
+      };
+  }
   if (!match) {
-    const names = keys.some((k) => k.key.name === m.origin);
+    const names = sameLog.length > 0;
     throw new RadledgerError(
       names ? "NOTE_NO_VALID_SIGNATURE" : "CHECKPOINT_WRONG_ORIGIN",
       names
