@@ -63,6 +63,8 @@ export interface Pkcs11KeyConfig {
    * node checks the HSM's key against when it opens.
    */
   readonly logVerifierKey: string;
+  /** The witness key's cosignature/v1 verifier key (public), when labels.witness is set. */
+  readonly witnessVerifierKey?: string;
 }
 
 export type KeyBackendConfig = { readonly backend: "file" } | Pkcs11KeyConfig;

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { fromBase64 } from "../core/bytes.js";
 import type { CryptoSuite } from "../core/crypto.js";
 import { RadledgerError } from "../core/errors.js";
+import { formatCosignatureVerifierKey } from "../core/cosignature.js";
 import { formatVerifierKey } from "../core/note.js";
 import { Pkcs11Token } from "../adapters/pkcs11/token.js";
 import { aesGcmKeyWrap } from "../adapters/sqlite/vault.js";
@@ -151,8 +152,14 @@ export function provisionPkcs11Keys(
     if (!token.has(labels.witness)) token.generateEd25519(labels.witness);
     if (!token.has(labels.vault)) token.generateAes256(labels.vault);
     const log = token.logSigningKey(crypto, labels.log, origin);
+    const witness = token.cosigner(crypto, labels.witness, witnessKeyName(origin));
     token.keyWrap(labels.vault); // checks that it is an AES key
-    return { ...draft, labels, logVerifierKey: formatVerifierKey(log) };
+    return {
+      ...draft,
+      labels,
+      logVerifierKey: formatVerifierKey(log),
+      witnessVerifierKey: formatCosignatureVerifierKey(witness),
+    };
   } finally {
     token.close();
   }

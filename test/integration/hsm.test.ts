@@ -7,21 +7,30 @@ import { join } from "node:path";
 import pkcs11js from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeCrypto as crypto } from "../../src/adapters/node-crypto/crypto.js";
-import { toBase64 } from "../../src/core/bytes.js";
+import { toBase64, utf8 } from "../../src/core/bytes.js";
+import { formatCosignatureVerifierKey, parseCosignatureVerifierKey } from "../../src/core/cosignature.js";
 import { openCheckpoint } from "../../src/core/checkpoint.js";
 import { actorKeyId } from "../../src/core/entry.js";
 import { RadledgerError } from "../../src/core/errors.js";
-import { ed25519Verifier, parseSignedNote, parseVerifierKey } from "../../src/core/note.js";
+import {
+  ed25519Verifier,
+  formatVerifierKey,
+  parseSignedNote,
+  parseVerifierKey,
+} from "../../src/core/note.js";
 import { readConfig, writeConfig, type Pkcs11KeyConfig } from "../../src/app/data-dir.js";
 import { initDataDir } from "../../src/app/init.js";
 import { signAsInstitution } from "../../src/app/institution.js";
 import { rotateLogKey } from "../../src/app/key-rotate.js";
 import { readActorKey, signAs } from "../../src/app/keys.js";
+import { prepareBundle } from "../../src/app/bundle-export.js";
+import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
 import { Pkcs11Token } from "../../src/adapters/pkcs11/token.js";
 import { auditDataDir } from "../../src/wiring/audit.js";
 import { nodeFactory, openNode, type RadledgerNode } from "../../src/wiring/node.js";
 import { runCli } from "../helpers/cli.js";
-import { tempDir } from "../helpers/node.js";
+import { studyBody } from "../helpers/fixtures.js";
+import { makeNode, ORIGIN as TEST_ORIGIN, tempDir } from "../helpers/node.js";
 import { softHsmToken, type SoftHsm } from "../helpers/softhsm.js";
 
 const ORIGIN = "radledger.hsm-hospital.example/log";
@@ -112,7 +121,17 @@ describe("PKCS#11 key backend (SoftHSM2)", () => {
       );
       const cp = openCheckpoint(node.ledger.latestCheckpoint!, [verifierOf(node, hsmPublic)], ORIGIN);
       expect(cp.checkpoint.size).toBe(4);
-      expect(node.keys.witness?.publicKey).toHaveLength(32);
+      // The witness key cosigns in the HSM; config.json records its public verifier key.
+      const witness = node.keys.witness!;
+      const cosigned = witness.cosign(parseSignedNote(node.ledger.latestCheckpoint!).text, 1_700_000_000);
+      const witnessVkey = (config.keys as Pkcs11KeyConfig).witnessVerifierKey!;
+      expect(formatCosignatureVerifierKey(witness)).toBe(witnessVkey);
+      expect(
+        parseCosignatureVerifierKey(crypto, witnessVkey).verify(
+          utf8(parseSignedNote(node.ledger.latestCheckpoint!).text),
+          cosigned.signature,
+        ),
+      ).toBe(true);
     } finally {
       await node.close();
     }
@@ -150,7 +169,7 @@ describe("PKCS#11 key backend (SoftHSM2)", () => {
           { type: pkcs11js.CKA_SENSITIVE },
           { type: pkcs11js.CKA_EXTRACTABLE },
         ]);
-        expect(attrs.map((a) => (a.value)[0])).toEqual([1, 0]);
+        expect(attrs.map((a) => a.value[0])).toEqual([1, 0]);
         expect(() => lib.C_GetAttributeValue(session, handle!, [{ type: pkcs11js.CKA_VALUE }])).toThrow(
           /CKR_ATTRIBUTE_SENSITIVE/,
         );
@@ -271,11 +290,7 @@ describe("PKCS#11 key backend (SoftHSM2)", () => {
     }
     expect(await auditDataDir(dir, { threads: 0 })).toMatchObject({ ok: true });
     expect(await auditDataDir(dir, { threads: 0, trustedLogKeys: [oldKey] })).toMatchObject({ ok: true });
-    const stranger = ed25519Verifier(crypto, ORIGIN, crypto.ed25519PublicKey(crypto.randomBytes(32)));
-    const strangerKey = `${ORIGIN}+${Buffer.from(stranger.keyId).toString("hex")}+${toBase64(
-      Uint8Array.from([1, ...stranger.publicKey]),
-    )}`;
-    expect(await auditDataDir(dir, { threads: 0, trustedLogKeys: [strangerKey] })).toMatchObject({
+    expect(await auditDataDir(dir, { threads: 0, trustedLogKeys: [strangerKey(ORIGIN)] })).toMatchObject({
       ok: false,
       failure: { code: "NOTE_NO_VALID_SIGNATURE" },
     });
@@ -326,3 +341,45 @@ describe("log key rotation (file backend)", () => {
     }
   });
 });
+
+describe("bundles across a log key rotation", () => {
+  it("a bundle exported after the rotation verifies with only the old key trusted, or the new one; not with a stranger's", async () => {
+    const t = await makeNode();
+    try {
+      const oldKey = t.node.verifierKey;
+      const rad = await t.enrol("rad-1", ["radiologist"]);
+      const study = (await t.node.appender.append(signAsInstitution(t.node, "study.registered", studyBody())))
+        .leafHash;
+      const report = (
+        await t.node.appender.append(t.sign(rad, "report.opened", { reportKind: "diagnostic" }, { study }))
+      ).leafHash;
+      const { newVerifierKey } = await rotateLogKey(t.node);
+      // After the rotation the institution signs with the new key; the checkpoint is the new key's.
+      await t.node.appender.append(signAsInstitution(t.node, "study.registered", studyBody()));
+      const { manifest, members } = prepareBundle(t.node, { kind: "report", id: report });
+      expect(manifest.logKey).toBe(newVerifierKey);
+      const files: BundleMember[] = [];
+      for await (const m of members) files.push(m);
+      const verify = (logKeys: string[]) => verifyBundle(files, { crypto, logKeys });
+
+      const withOld = await verify([oldKey]);
+      expect(withOld.failures).toEqual([]);
+      expect(withOld.ok).toBe(true);
+      expect(withOld.log?.keyPinned).toBe(true);
+      expect((await verify([newVerifierKey])).ok).toBe(true);
+      const stranger = await verify([strangerKey(TEST_ORIGIN)]);
+      expect(stranger.ok).toBe(false);
+      expect(stranger.failures.map((f) => f.code)).toContain("NOTE_NO_VALID_SIGNATURE");
+
+      // The exporter put the rotation entry in the bundle, whatever the record.
+      const types = manifest.entries.map((i) => t.node.store.readEntries(i, i + 1)[0]!.type);
+      expect(types).toContain("key.rotated");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+function strangerKey(origin: string): string {
+  return formatVerifierKey(ed25519Verifier(crypto, origin, crypto.ed25519PublicKey(crypto.randomBytes(32))));
+}

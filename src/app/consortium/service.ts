@@ -10,7 +10,7 @@
  * process. Nothing here blocks an append: every background step is asynchronous and bounded by
  * timeouts, and a failing peer, witness or chain only shows up in `status()`.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { CryptoSuite } from "../../core/crypto.js";
 import { parseLogVerifierKey } from "../../core/cosignature.js";
 import { createAppender } from "../../domain/ledger/appender.js";
@@ -41,7 +41,6 @@ import {
   ownPolicy,
   readConsortiumConfig,
   readEvmKey,
-  readWitnessKey,
   type ConsortiumConfig,
 } from "./config.js";
 import { serviceStatus, type ConsortiumStatus } from "./status.js";
@@ -108,10 +107,12 @@ export class ConsortiumService {
     const peerKeys = new Map<string, TrustedLogKey[]>(
       config.peers.map((p) => [p.origin, [{ vkey: p.vkey, verifier: parseLogVerifierKey(crypto, p.vkey) }]]),
     );
-    this.witness = existsSync(consortiumPaths(dir).witnessKey)
+    // The witness key signs where it lives (a file or the HSM: docs/security.md §Keys).
+    const cosigner = node.keys.witness;
+    this.witness = cosigner
       ? new Witness({
           crypto,
-          cosigner: readWitnessKey(crypto, dir),
+          cosigner,
           logKeys: (origin) => peerKeys.get(origin),
           store: this.witnessStore,
           clock: this.#clock,

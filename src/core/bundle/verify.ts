@@ -448,7 +448,7 @@ function checkLogKeyChain(s: BundleCheck, m: BundleManifest): void {
       failures.add(
         "NOTE_NO_VALID_SIGNATURE",
         `${MANIFEST_PATH}: the bundle's log key is not the key you gave for ${m.origin}, nor a rotation of it`,
-        MANIFEST_PATH,
+        `${MANIFEST_PATH}:logKey`,
       );
   }
 }
