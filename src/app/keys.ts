@@ -101,6 +101,23 @@ export function currentLogVerifierKey(crypto: CryptoSuite, dir: string): string 
   return keys.backend === "pkcs11" ? keys.logVerifierKey : formatVerifierKey(readLogKey(crypto, dir));
 }
 
+/** The pending file log key of an interrupted rotation, if it is the key with this public key. */
+export function pendingFileLogKey(
+  crypto: CryptoSuite,
+  dir: string,
+  publicKey: Uint8Array,
+): LogKeyCandidate | undefined {
+  const p = paths(dir);
+  if (!existsSync(p.nextLogKey)) return undefined;
+  const key = parseSignerKey(crypto, readSecret(p.nextLogKey));
+  if (toBase64(key.publicKey) !== toBase64(publicKey)) return undefined;
+  return {
+    key,
+    activate: () => renameSync(p.nextLogKey, p.logKey),
+    discard: () => rmSync(p.nextLogKey, { force: true }),
+  };
+}
+
 /**
  * A new file log key for a rotation: written to keys/log.next.key; `activate` moves it over
  * keys/log.key (one rename: the old key is gone from the directory), `discard` removes it.

@@ -57,6 +57,11 @@ export interface NodeKeys {
    * without making it current; `activate` makes it the key `log` and the next opens return.
    */
   createLogKey(): LogKeyCandidate;
+  /**
+   * Finishes a rotation that reached the log but not the backend (the process died in between):
+   * makes the new key with this public key current if the backend still has it; false otherwise.
+   */
+  resumeRotation(publicKey: Uint8Array): boolean;
   close(): void;
 }
 

@@ -4,11 +4,11 @@
  * place that chooses; everything else sees the NodeKeys port.
  */
 import { existsSync } from "node:fs";
-import { fromBase64 } from "../core/bytes.js";
+import { fromBase64, toBase64 } from "../core/bytes.js";
 import type { CryptoSuite } from "../core/crypto.js";
 import { RadledgerError } from "../core/errors.js";
 import { formatCosignatureVerifierKey } from "../core/cosignature.js";
-import { formatVerifierKey } from "../core/note.js";
+import { formatVerifierKey, noteKeyId, SIG_TYPE_ED25519 } from "../core/note.js";
 import { Pkcs11Token } from "../adapters/pkcs11/token.js";
 import { aesGcmKeyWrap } from "../adapters/sqlite/vault.js";
 import {
@@ -23,7 +23,7 @@ import {
   type Pkcs11KeyConfig,
 } from "../app/data-dir.js";
 import { consortiumPaths, readWitnessKey, witnessKeyName } from "../app/consortium/config.js";
-import { fileLogKeyCandidate, readLogKey } from "../app/keys.js";
+import { fileLogKeyCandidate, pendingFileLogKey, readLogKey } from "../app/keys.js";
 import type { Pkcs11KeyRequest } from "../app/node.js";
 import type { LogSigningKey, NodeKeys } from "../ports/keys.js";
 
@@ -57,6 +57,13 @@ function fileNodeKeys(crypto: CryptoSuite, dir: string, origin: string): NodeKey
         discard: () => candidate.discard(),
       };
     },
+    resumeRotation(publicKey) {
+      const pending = pendingFileLogKey(crypto, dir, publicKey);
+      if (!pending) return false;
+      pending.activate();
+      log = pending.key;
+      return true;
+    },
     close() {},
   };
 }
@@ -86,6 +93,18 @@ function pkcs11NodeKeys(
       keys.labels.witness === undefined
         ? undefined
         : token.cosigner(crypto, keys.labels.witness, witnessKeyName(config.origin));
+    const activate = (label: string, key: LogSigningKey): void => {
+      const old = current.labels.log;
+      current = {
+        ...current,
+        labels: { ...current.labels, log: label },
+        logVerifierKey: formatVerifierKey(key),
+      };
+      // config.json first: if the process dies now, the next open uses the new key.
+      writeConfig(dir, { ...readConfig(dir), keys: current });
+      log = key;
+      token.destroyKeyPair(old);
+    };
     return {
       backend: "pkcs11",
       get log() {
@@ -93,6 +112,15 @@ function pkcs11NodeKeys(
       },
       vault,
       witness,
+      resumeRotation(publicKey) {
+        const keyId = noteKeyId(crypto, config.origin, SIG_TYPE_ED25519, publicKey);
+        const label = rotatedLabel(current.labels.log, Buffer.from(keyId).toString("hex"));
+        if (!token.has(label)) return false;
+        const key = token.logSigningKey(crypto, label, config.origin);
+        if (toBase64(key.publicKey) !== toBase64(publicKey)) return false;
+        activate(label, key);
+        return true;
+      },
       createLogKey() {
         // Generated under a temporary label, then labelled after its key ID once we know it.
         const pending = `${current.labels.log.replace(/\.[0-9a-f]{8}$/, "")}.next`;
@@ -104,18 +132,7 @@ function pkcs11NodeKeys(
         const key = token.logSigningKey(crypto, label, config.origin);
         return {
           key,
-          activate() {
-            const old = current.labels.log;
-            current = {
-              ...current,
-              labels: { ...current.labels, log: label },
-              logVerifierKey: formatVerifierKey(key),
-            };
-            // config.json first: if the process dies now, the next open uses the new key.
-            writeConfig(dir, { ...readConfig(dir), keys: current });
-            log = key;
-            token.destroyKeyPair(old);
-          },
+          activate: () => activate(label, key),
           discard: () => token.destroyKeyPair(label),
         };
       },

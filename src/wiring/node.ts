@@ -20,7 +20,10 @@ import { openNodeKeys, provisionPkcs11Keys } from "./keys.js";
 import type { NodeFactory, NodeOptions, RadledgerNode } from "../app/node.js";
 import { createAppender } from "../domain/ledger/appender.js";
 import { Ledger, type CommitInfo } from "../domain/ledger/ledger.js";
-import { identityEnrolment } from "../domain/identity/state.js";
+import { identityEnrolment, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { actorKeyId } from "../core/entry.js";
+import type { CryptoSuite } from "../core/crypto.js";
+import { RadledgerError } from "../core/errors.js";
 import { pseudonym } from "../domain/privacy/pseudonyms.js";
 import { createRegistry } from "../domain/registry.js";
 import { systemClock } from "../ports/clock.js";
@@ -65,6 +68,8 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
         for (const listener of listeners) listener(info);
       },
     });
+    if (store.size() > 0) settleLogKey(crypto, nodeKeys, ledger);
+    ledger.useLogSigners([nodeKeys.log]);
     const openStore = store;
     const openVault = vault;
     let manifests: ManifestStore | undefined;
@@ -115,6 +120,27 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
     release();
     throw e;
   }
+}
+
+/**
+ * The key the node signs with must be the institution's active key on the log. After a rotation
+ * that reached the log but not the key backend (the process died between the two), the backend's
+ * pending key is made current; without one the node refuses to open rather than sign checkpoints
+ * with a retired key (docs/log-format.md §3.1).
+ */
+function settleLogKey(crypto: CryptoSuite, keys: NodeKeys, ledger: Ledger): void {
+  const own = identityEnrolment.key(ledger.state, actorKeyId(crypto, keys.log.publicKey));
+  if (own?.actor === INSTITUTION_ACTOR && own.status === "active") return;
+  const institution = identityEnrolment.actor(ledger.state, INSTITUTION_ACTOR);
+  const ids = Array.isArray(institution?.keys) ? (institution.keys as string[]) : [];
+  const active = ids.map((id) => identityEnrolment.key(ledger.state, id)).find((k) => k?.status === "active");
+  if (active && keys.resumeRotation(fromBase64(active.publicKey))) return;
+  throw new RadledgerError(
+    "KEY_BACKEND_KEY_NOT_FOUND",
+    own
+      ? `the log key was rotated on the log (at index ${own.endedAt ?? "?"}) but the key backend has no successor key: restore it, or the log cannot be signed`
+      : "the key backend's log key is not this log's key",
+  );
 }
 
 /** For operations that create or open data directories themselves (init, the demo's partner log). */

@@ -2,7 +2,7 @@
  * The PKCS#11 key backend on a SoftHSM2 token made in a temporary directory (docs/security.md §Keys),
  * and log key rotation (docs/log-format.md §Log key rotation) with the HSM and with files.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pkcs11js from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -339,6 +339,49 @@ describe("log key rotation (file backend)", () => {
     } finally {
       await node.close();
     }
+  });
+});
+
+describe("an interrupted rotation", () => {
+  it("reached the log but not the key file: the next open makes the pending key current; without it the node refuses to open", async () => {
+    const dir = join(work.path, "file-interrupted");
+    await initDataDir(dir, { origin: ORIGIN }, nodeFactory);
+    const node = openNode(dir, { verifyThreads: 0 });
+    const old = node.logKey;
+    const candidate = node.keys.createLogKey();
+    const newKey = formatVerifierKey(candidate.key);
+    try {
+      // What rotateLogKey does, up to the moment the process dies: the entry is on the log.
+      node.useLogSigners([old, candidate.key]);
+      await node.appender.append(
+        signAsInstitution(node, "key.rotated", {
+          actorId: "institution",
+          oldKey: actorKeyId(crypto, old.publicKey),
+          newPublicKey: toBase64(candidate.key.publicKey),
+          logVerifierKey: newKey,
+        }),
+      );
+    } finally {
+      await node.close();
+    }
+    expect(existsSync(join(dir, "keys", "log.next.key"))).toBe(true);
+    const copy = join(work.path, "file-interrupted-copy");
+    cpSync(dir, copy, { recursive: true });
+
+    const again = openNode(dir, { verifyThreads: 0 });
+    try {
+      expect(again.verifierKey).toBe(newKey);
+      await enrol(again, dir, "dr-after");
+      openCheckpoint(again.ledger.latestCheckpoint!, [verifierOf(again, candidate.key.publicKey)], ORIGIN);
+    } finally {
+      await again.close();
+    }
+    expect(existsSync(join(dir, "keys", "log.next.key"))).toBe(false);
+    expect(await auditDataDir(dir, { threads: 0 })).toMatchObject({ ok: true });
+
+    // The same state without the pending key: the node does not sign with the retired key.
+    rmSync(join(copy, "keys", "log.next.key"));
+    expect(codeOf(() => openNode(copy, { verifyThreads: 0 }))).toBe("KEY_BACKEND_KEY_NOT_FOUND");
   });
 });
 
