@@ -2,7 +2,7 @@
  * The PKCS#11 key backend on a SoftHSM2 token made in a temporary directory (docs/security.md §Keys),
  * and log key rotation (docs/log-format.md §Log key rotation) with the HSM and with files.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkcs11js from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -226,6 +226,27 @@ describe("PKCS#11 key backend (SoftHSM2)", () => {
     set({});
     const node = openNode(dir, { verifyThreads: 0 });
     await node.close();
+    // The PIN from a file instead of the environment.
+    const pinFile = join(work.path, "hsm.pin");
+    writeFileSync(pinFile, `${hsm.pin}\n`, { mode: 0o600 });
+    writeConfig(dir, {
+      ...config,
+      keys: {
+        backend: "pkcs11",
+        module: keys.module,
+        token: keys.token,
+        labels: keys.labels,
+        logVerifierKey: keys.logVerifierKey,
+        pinFile,
+      },
+    });
+    process.env[hsm.pinEnv] = "";
+    try {
+      const viaFile = openNode(dir, { verifyThreads: 0 });
+      await viaFile.close();
+    } finally {
+      process.env[hsm.pinEnv] = hsm.pin;
+    }
   });
 
   it("rotates the log key in the HSM: the rotation is on the log, later checkpoints verify with the new key, verify passes trusting either key", async () => {

@@ -233,6 +233,12 @@ export function witnessKeyName(origin: string): string {
 export function createWitnessKey(crypto: CryptoSuite, dir: string, name?: string): string {
   const p = consortiumPaths(dir).witnessKey;
   if (existsSync(p)) throw new RadledgerError("STORE_EXISTS", `${p} already exists`);
+  const keys = keyBackend(readConfig(dir));
+  if (keys.backend === "pkcs11")
+    throw new RadledgerError(
+      "KEY_BACKEND_CONFIG_INVALID",
+      "this node's keys are on an HSM: its witness key is the token's key labelled labels.witness (made by init --keys pkcs11)",
+    );
   const keyName = name ?? witnessKeyName(readConfig(dir).origin);
   if (!isValidKeyName(keyName)) invalid("invalid witness key name");
   mkdirSync(join(dir, "keys"), { recursive: true, mode: 0o700 });
