@@ -318,6 +318,44 @@ describe("PKCS#11 key backend (SoftHSM2)", () => {
   });
 });
 
+describe("the command line with an HSM", () => {
+  it("init --keys pkcs11, key, key rotate and verify --data", async () => {
+    const dir = join(work.path, "cli-hsm");
+    const init = await runCli([
+      "init",
+      "--data",
+      dir,
+      "--origin",
+      ORIGIN,
+      "--keys",
+      "pkcs11",
+      "--pkcs11-module",
+      hsm.module,
+      "--pkcs11-token",
+      hsm.token,
+      "--pin-env",
+      hsm.pinEnv,
+      "--log-label",
+      "c-log",
+      "--vault-label",
+      "c-vault",
+      "--witness-label",
+      "c-witness",
+      "--json",
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const made = JSON.parse(init.stdout) as { verifierKey: string };
+    expect((readConfig(dir).keys as Pkcs11KeyConfig).logVerifierKey).toBe(made.verifierKey);
+    expect((await runCli(["key", "--data", dir])).stdout.trim()).toBe(made.verifierKey);
+    const rotated = await runCli(["key", "rotate", "--data", dir, "--json"]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const r = JSON.parse(rotated.stdout) as { newVerifierKey: string };
+    expect((await runCli(["key", "--data", dir])).stdout.trim()).toBe(r.newVerifierKey);
+    const verify = await runCli(["verify", "--data", dir, "--quiet", "--log-key", made.verifierKey]);
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+});
+
 describe("log key rotation (file backend)", () => {
   it("radledger key rotate: the old key file is replaced, verify --data passes with the new or the old key", async () => {
     const dir = join(work.path, "file-rotate");
