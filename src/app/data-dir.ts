@@ -2,8 +2,10 @@
  * The data directory of a node: configuration, secrets and the SQLite log. Secrets are files with
  * mode 0600 inside directories with mode 0700; they never appear in logs or errors.
  *
- *   DIR/config.json             origin, institution name, creation time, break-glass roles (optional)
+ *   DIR/config.json             origin, institution name, creation time, key backend (docs/security.md §Keys),
+ *                               break-glass roles (optional)
  *   DIR/keys/log.key            the log key (C2SP signer key string): signs checkpoints and institution entries
+ *                               (file backend only; with PKCS#11 the log, witness and vault master keys are in the HSM)
  *   DIR/keys/actors/<id>.key    keys the node holds for actors who do not hold their own
  *   DIR/keys/pseudonym.secret   HMAC key for patient pseudonyms (docs/design.md §5.1)
  *   DIR/keys/vault.master       AES-256 key wrapping the vault's per-patient data keys
@@ -25,6 +27,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -47,6 +50,8 @@ export interface NodeConfig {
    * default, radiologist and clinician. Validated when the node starts (CONFIG_INVALID).
    */
   readonly breakGlassRoles?: readonly string[];
+  /** Where the node's own keys live; absent means files of the data directory (the embedded default). */
+  readonly keys?: KeyBackendConfig;
 }
 
 /** The admission policy a node's configuration sets (src/domain/ledger/entry-types.ts). */
@@ -59,10 +64,97 @@ export function admissionPolicy(config: NodeConfig): AdmissionPolicy {
   };
 }
 
+/**
+ * The PKCS#11 key backend (docs/security.md §Keys): the log, vault master and (optional) witness keys
+ * are keys on an HSM token, found by label. The PIN is never in config.json: it is read from the
+ * environment variable `pinEnv` or the file `pinFile` (exactly one of them).
+ */
+export interface Pkcs11KeyConfig {
+  readonly backend: "pkcs11";
+  /** Path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so. */
+  readonly module: string;
+  /** Label of the token. */
+  readonly token: string;
+  readonly pinEnv?: string;
+  readonly pinFile?: string;
+  readonly labels: { readonly log: string; readonly vault: string; readonly witness?: string };
+  /**
+   * The current log key's verifier key (public): what `radledger verify --data` trusts and what the
+   * node checks the HSM's key against when it opens.
+   */
+  readonly logVerifierKey: string;
+  /** The witness key's cosignature/v1 verifier key (public), when labels.witness is set. */
+  readonly witnessVerifierKey?: string;
+}
+
+export type KeyBackendConfig = { readonly backend: "file" } | Pkcs11KeyConfig;
+
+export const DEFAULT_PIN_ENV = "RADLEDGER_HSM_PIN";
+
+function invalidKeys(message: string): never {
+  throw new RadledgerError("KEY_BACKEND_CONFIG_INVALID", `config.json keys: ${message}`);
+}
+
+/** The key backend of a config, checked. */
+export function keyBackend(config: NodeConfig): KeyBackendConfig {
+  const k = config.keys as Partial<Pkcs11KeyConfig> | { backend?: unknown } | undefined;
+  if (k === undefined || k.backend === "file") return { backend: "file" };
+  if (k.backend !== "pkcs11") return invalidKeys('backend must be "file" or "pkcs11"');
+  const p = k as Partial<Pkcs11KeyConfig>;
+  const text = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 4096;
+  if (!text(p.module)) invalidKeys("pkcs11 needs module (the path of the PKCS#11 library)");
+  if (!text(p.token)) invalidKeys("pkcs11 needs token (the token label)");
+  if ((p.pinEnv === undefined) === (p.pinFile === undefined))
+    invalidKeys("pkcs11 needs exactly one of pinEnv (an environment variable) and pinFile (a file path)");
+  if (p.pinEnv !== undefined && !(text(p.pinEnv) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(p.pinEnv)))
+    invalidKeys("pinEnv must name an environment variable");
+  if (p.pinFile !== undefined && !text(p.pinFile)) invalidKeys("pinFile must be a path");
+  const labels = p.labels as Partial<Pkcs11KeyConfig["labels"]> | undefined;
+  if (
+    !labels ||
+    !text(labels.log) ||
+    !text(labels.vault) ||
+    (labels.witness !== undefined && !text(labels.witness))
+  )
+    invalidKeys("pkcs11 needs labels.log and labels.vault (and optionally labels.witness)");
+  if (!text(p.logVerifierKey)) invalidKeys("pkcs11 needs logVerifierKey");
+  return p as Pkcs11KeyConfig;
+}
+
+/** The user PIN of a PKCS#11 backend, from its environment variable or file (KEY_BACKEND_PIN_MISSING). */
+export function readPin(
+  keys: Pick<Pkcs11KeyConfig, "pinEnv" | "pinFile">,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (keys.pinEnv !== undefined) {
+    const pin = env[keys.pinEnv];
+    if (pin === undefined || pin === "")
+      throw new RadledgerError("KEY_BACKEND_PIN_MISSING", `the HSM PIN variable ${keys.pinEnv} is not set`);
+    return pin;
+  }
+  try {
+    const pin = readFileSync(keys.pinFile!, "utf8").trim();
+    if (pin !== "") return pin;
+  } catch {
+    // reported below, without the path's content
+  }
+  throw new RadledgerError("KEY_BACKEND_PIN_MISSING", `cannot read the HSM PIN from ${keys.pinFile}`);
+}
+
+/** Replaces config.json atomically (a key rotation records the new current key). */
+export function writeConfig(dir: string, config: NodeConfig): void {
+  const p = paths(dir).config;
+  const tmp = `${p}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(config, null, 2) + "\n", { flag: "w" });
+  renameSync(tmp, p);
+}
+
 export const paths = (dir: string) => ({
   config: join(dir, "config.json"),
   keys: join(dir, "keys"),
   logKey: join(dir, "keys", "log.key"),
+  /** A new log key during a rotation, before it replaces log.key. */
+  nextLogKey: join(dir, "keys", "log.next.key"),
   actorKeys: join(dir, "keys", "actors"),
   actorKey: (actor: string) => join(dir, "keys", "actors", `${actor}.key`),
   pseudonymSecret: join(dir, "keys", "pseudonym.secret"),
@@ -84,6 +176,7 @@ export function readConfig(dir: string): NodeConfig {
     throw new RadledgerError("STORE_CORRUPT", `unsupported config in ${p}`);
   // Settings are checked here, when a node or a reader opens the directory, not at first use.
   if (config.breakGlassRoles !== undefined) parseBreakGlassRoles(config.breakGlassRoles);
+  keyBackend(config as unknown as NodeConfig);
   return config as unknown as NodeConfig;
 }
 

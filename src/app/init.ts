@@ -2,20 +2,25 @@
  * `radledger init`: a new data directory with a fresh log key, the institution's genesis entry and a
  * first admin actor whose key the node holds. Refuses to touch an existing directory.
  */
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
 import { formatVerifierKey, isValidKeyName } from "../core/note.js";
 import { createDataDir, paths, writeSecret } from "./data-dir.js";
 import { signAsInstitution } from "./institution.js";
 import { writeActorKey, writeLogKey } from "./keys.js";
-import type { NodeFactory } from "./node.js";
+import type { NodeFactory, Pkcs11KeyRequest } from "./node.js";
 import { createWitnessKey } from "./consortium/config.js";
 
 export interface InitOptions {
   readonly origin: string;
   readonly institutionName?: string;
   readonly adminActor?: string;
+  /**
+   * Keep the log, witness and vault master keys on a PKCS#11 token (generated there when missing)
+   * instead of files of the data directory (docs/security.md §Keys).
+   */
+  readonly pkcs11?: Pkcs11KeyRequest;
 }
 
 export interface InitResult {
@@ -29,7 +34,7 @@ export interface InitResult {
 export async function initDataDir(
   dir: string,
   options: InitOptions,
-  { crypto, openNode }: NodeFactory,
+  { crypto, openNode, provisionPkcs11Keys }: NodeFactory,
 ): Promise<InitResult> {
   const origin = options.origin;
   if (!isValidKeyName(origin) || origin.length > 255) {
@@ -39,20 +44,29 @@ export async function initDataDir(
     );
   }
   const adminActor = options.adminActor ?? "admin";
+  if (options.pkcs11 && existsSync(dir) && readdirSync(dir).length > 0)
+    throw new RadledgerError(
+      "STORE_EXISTS",
+      `${dir} already exists and is not empty; refusing to overwrite a data directory`,
+    );
+  // With an HSM the keys are made (or found) on the token first: config.json names them.
+  const keys = options.pkcs11 ? provisionPkcs11Keys(origin, options.pkcs11) : undefined;
   createDataDir(dir, {
     version: 1,
     origin,
     institutionName: options.institutionName ?? origin,
     createdAt: new Date().toISOString(),
+    ...(keys ? { keys } : {}),
   });
   let created = true;
   try {
-    const logSeed = crypto.randomBytes(32);
-    writeLogKey(crypto, dir, origin, logSeed);
     writeSecret(paths(dir).pseudonymSecret, toBase64(crypto.randomBytes(32)) + "\n");
-    writeSecret(paths(dir).vaultMasterKey, toBase64(crypto.randomBytes(32)) + "\n");
-    // The node's witness key (C2SP tlog-cosignature): distinct from the log key by design.
-    createWitnessKey(crypto, dir);
+    if (!keys) {
+      writeLogKey(crypto, dir, origin, crypto.randomBytes(32));
+      writeSecret(paths(dir).vaultMasterKey, toBase64(crypto.randomBytes(32)) + "\n");
+      // The node's witness key (C2SP tlog-cosignature): distinct from the log key by design.
+      createWitnessKey(crypto, dir);
+    }
     const adminSeed = crypto.randomBytes(32);
     writeActorKey(dir, adminActor, adminSeed);
 

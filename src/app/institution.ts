@@ -6,15 +6,18 @@
 import type { JsonObject } from "../core/canonical-json.js";
 import { actorKeyId, type EntryRefs } from "../core/entry.js";
 import { INSTITUTION_ACTOR } from "../domain/identity/state.js";
-import { signAs, type HeldKey } from "./keys.js";
+import type { ActorSigningKey } from "../ports/keys.js";
+import { signAs } from "./keys.js";
 import type { RadledgerNode } from "./node.js";
 
-export function institutionKey(node: RadledgerNode): HeldKey {
+/** The current log key as the institution's entry signer (it signs where it lives: file or HSM). */
+export function institutionKey(node: RadledgerNode): ActorSigningKey {
+  const key = node.logKey;
   return {
     actor: INSTITUTION_ACTOR,
-    seed: node.logKey.seed,
-    publicKey: node.logKey.publicKey,
-    keyId: actorKeyId(node.crypto, node.logKey.publicKey),
+    publicKey: key.publicKey,
+    keyId: actorKeyId(node.crypto, key.publicKey),
+    sign: (message) => key.sign(message),
   };
 }
 

@@ -1,17 +1,23 @@
 /**
- * Keys the node holds: the log key and, for actors who do not hold their own (staff using the web UI,
+ * Keys the node holds in files of the data directory: the log key (file backend) and, for actors who do not hold their own (staff using the web UI,
  * demo actors), their Ed25519 seeds. Entries are always signed by the actor's key, never by the node
  * on someone's behalf with its own key (docs/design.md §7.3).
  */
-import { existsSync } from "node:fs";
+import { existsSync, renameSync, rmSync } from "node:fs";
 import type { CryptoSuite } from "../core/crypto.js";
 import { fromBase64, toBase64 } from "../core/bytes.js";
 import { actorKeyId, formatTime, signEntry, type EntryRefs } from "../core/entry.js";
 import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError } from "../core/errors.js";
-import { formatSignerKey, parseSignerKey, type Ed25519NoteKey, type NoteSigner } from "../core/note.js";
-import type { HeldKey, HeldKeyStore } from "../ports/keys.js";
-import { paths, readSecret, writeSecret } from "./data-dir.js";
+import { formatSignerKey, formatVerifierKey, parseSignerKey } from "../core/note.js";
+import type {
+  ActorSigningKey,
+  HeldKey,
+  HeldKeyStore,
+  LogKeyCandidate,
+  LogSigningKey,
+} from "../ports/keys.js";
+import { keyBackend, paths, readConfig, readSecret, writeSecret } from "./data-dir.js";
 
 export type { HeldKey } from "../ports/keys.js";
 
@@ -66,20 +72,71 @@ export function writeLogKey(crypto: CryptoSuite, dir: string, origin: string, se
   writeSecret(paths(dir).logKey, formatSignerKey(crypto, origin, seed) + "\n");
 }
 
-export function readLogKey(
-  crypto: CryptoSuite,
-  dir: string,
-): NoteSigner & Ed25519NoteKey & { seed: Uint8Array } {
-  const text = readSecret(paths(dir).logKey);
-  const signer = parseSignerKey(crypto, text);
-  const seed = fromBase64(text.split("+").slice(4).join("+")).slice(1);
-  return { ...signer, seed };
+/** The file backend's log key: keys/log.key, which signs where it is read and never hands out its seed. */
+export function readLogKey(crypto: CryptoSuite, dir: string): LogSigningKey {
+  const p = paths(dir).logKey;
+  if (!existsSync(p))
+    throw new RadledgerError(
+      "KEY_BACKEND_KEY_NOT_FOUND",
+      `no log key file ${p} (is the data directory's key backend pkcs11?)`,
+    );
+  return parseSignerKey(crypto, readSecret(p));
 }
 
-/** Signs an entry body as an actor with a held key. */
+/**
+ * The raw seed of a file log key, for the benchmark's pre-signing workers only: no node code needs
+ * the seed (an HSM's key has none to give).
+ */
+export function readLogKeySeed(dir: string): Uint8Array {
+  const text = readSecret(paths(dir).logKey);
+  return fromBase64(text.split("+").slice(4).join("+")).slice(1);
+}
+
+/**
+ * The current log verifier key of a data directory (public; no HSM access needed): from the key
+ * file in the file backend, from config.json in the PKCS#11 backend.
+ */
+export function currentLogVerifierKey(crypto: CryptoSuite, dir: string): string {
+  const keys = keyBackend(readConfig(dir));
+  return keys.backend === "pkcs11" ? keys.logVerifierKey : formatVerifierKey(readLogKey(crypto, dir));
+}
+
+/** The pending file log key of an interrupted rotation, if it is the key with this public key. */
+export function pendingFileLogKey(
+  crypto: CryptoSuite,
+  dir: string,
+  publicKey: Uint8Array,
+): LogKeyCandidate | undefined {
+  const p = paths(dir);
+  if (!existsSync(p.nextLogKey)) return undefined;
+  const key = parseSignerKey(crypto, readSecret(p.nextLogKey));
+  if (toBase64(key.publicKey) !== toBase64(publicKey)) return undefined;
+  return {
+    key,
+    activate: () => renameSync(p.nextLogKey, p.logKey),
+    discard: () => rmSync(p.nextLogKey, { force: true }),
+  };
+}
+
+/**
+ * A new file log key for a rotation: written to keys/log.next.key; `activate` moves it over
+ * keys/log.key (one rename: the old key is gone from the directory), `discard` removes it.
+ */
+export function fileLogKeyCandidate(crypto: CryptoSuite, dir: string, origin: string): LogKeyCandidate {
+  const p = paths(dir);
+  rmSync(p.nextLogKey, { force: true });
+  writeSecret(p.nextLogKey, formatSignerKey(crypto, origin, crypto.randomBytes(32)) + "\n");
+  return {
+    key: parseSignerKey(crypto, readSecret(p.nextLogKey)),
+    activate: () => renameSync(p.nextLogKey, p.logKey),
+    discard: () => rmSync(p.nextLogKey, { force: true }),
+  };
+}
+
+/** Signs an entry body as an actor with a held key, or a key that signs where it lives (an HSM). */
 export function signAs(
   crypto: CryptoSuite,
-  key: HeldKey,
+  key: HeldKey | ActorSigningKey,
   origin: string,
   type: string,
   body: JsonObject,
@@ -95,5 +152,5 @@ export function signAs(
     body,
     ...(options.refs && Object.keys(options.refs).length > 0 ? { refs: options.refs } : {}),
   };
-  return signEntry(crypto, unsigned, key.seed).bytes;
+  return signEntry(crypto, unsigned, "sign" in key ? (m) => key.sign(m) : key.seed).bytes;
 }

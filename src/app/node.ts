@@ -4,17 +4,17 @@
  * the DICOM toolkit) are chosen in one place, the wiring (src/wiring/node.ts).
  */
 import type { CryptoSuite } from "../core/crypto.js";
-import type { Ed25519NoteKey, NoteSigner } from "../core/note.js";
+import type { NoteSigner } from "../core/note.js";
 import type { Appender } from "../domain/ledger/appender.js";
 import type { AdmissionPolicy, EntryTypeRegistry } from "../domain/ledger/entry-types.js";
 import type { CommitInfo, LedgerView } from "../domain/ledger/ledger.js";
 import type { PseudonymKind } from "../domain/privacy/pseudonyms.js";
 import type { Clock } from "../ports/clock.js";
 import type { DicomToolkit, ManifestStore } from "../ports/imaging.js";
-import type { HeldKeyStore } from "../ports/keys.js";
+import type { HeldKeyStore, LogSigningKey, NodeKeys } from "../ports/keys.js";
 import type { LogReader } from "../ports/storage.js";
 import type { Vault } from "../ports/vault.js";
-import type { NodeConfig } from "./data-dir.js";
+import type { NodeConfig, Pkcs11KeyConfig } from "./data-dir.js";
 
 export interface NodeOptions {
   /** Verification threads; 0 verifies on the main thread. Default: one per core. */
@@ -38,8 +38,17 @@ export interface RadledgerNode {
   readonly ledger: LedgerView;
   /** The one append door (src/domain/ledger/appender.ts): every writer of this node appends here. */
   readonly appender: Appender;
-  readonly logKey: NoteSigner & Ed25519NoteKey & { seed: Uint8Array };
+  /** The current log key (it signs where it lives: a file or an HSM; no seed leaves it). */
+  readonly logKey: LogSigningKey;
+  /** The current log key's verifier key string. */
   readonly verifierKey: string;
+  /** The node's own keys from the configured backend (docs/security.md §Keys). */
+  readonly keys: NodeKeys;
+  /**
+   * The keys that sign the next checkpoints (a log key rotation signs one checkpoint with both:
+   * src/app/key-rotate.ts).
+   */
+  useLogSigners(signers: readonly NoteSigner[]): void;
   readonly clock: Clock;
   /** Off-ledger content behind commitments, encrypted per patient. */
   readonly vault: Vault;
@@ -66,4 +75,17 @@ export type OpenNode = (dir: string, options?: NodeOptions) => RadledgerNode;
 export interface NodeFactory {
   readonly crypto: CryptoSuite;
   readonly openNode: OpenNode;
+  /** Uses or generates the node's keys on a PKCS#11 token; returns config.json's `keys` section. */
+  readonly provisionPkcs11Keys: (origin: string, request: Pkcs11KeyRequest) => Pkcs11KeyConfig;
+}
+
+/** `radledger init --keys pkcs11`: the token and where its PIN comes from. */
+export interface Pkcs11KeyRequest {
+  readonly module: string;
+  readonly token: string;
+  /** Environment variable holding the user PIN (default RADLEDGER_HSM_PIN) … */
+  readonly pinEnv?: string;
+  /** … or a file holding it. */
+  readonly pinFile?: string;
+  readonly labels?: { readonly log?: string; readonly vault?: string; readonly witness?: string };
 }

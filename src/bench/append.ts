@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { initDataDir } from "../app/init.js";
-import { readActorKey } from "../app/keys.js";
+import { readActorKey, readLogKeySeed } from "../app/keys.js";
 import { openNode, type RadledgerNode, nodeFactory } from "../wiring/node.js";
 import { paths } from "../app/data-dir.js";
 import { startModuleWorker } from "../adapters/threads/worker-start.js";
@@ -288,7 +288,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         origin: node.config.origin,
         time,
         model,
-        institutionSeed: toBase64(node.logKey.seed),
+        institutionSeed: toBase64(readLogKeySeed(node.dir)),
       };
       const file = join(scratch, "entries.bin");
       const fileBytes = await presignInChild(

@@ -60,8 +60,12 @@ export interface SignedCheckpoint {
   readonly note: SignedNote;
 }
 
-export function signCheckpoint(cp: Checkpoint, signer: NoteSigner): SignedCheckpoint {
-  return { checkpoint: cp, note: signNote(formatCheckpointText(cp), [signer]) };
+/** Signs a checkpoint; during a log key rotation by both the old and the new key (docs/log-format.md). */
+export function signCheckpoint(cp: Checkpoint, signer: NoteSigner | readonly NoteSigner[]): SignedCheckpoint {
+  return {
+    checkpoint: cp,
+    note: signNote(formatCheckpointText(cp), Array.isArray(signer) ? signer : [signer]),
+  };
 }
 
 export function formatSignedCheckpoint(signed: SignedCheckpoint): string {

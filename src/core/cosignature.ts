@@ -108,7 +108,16 @@ function readHigh(bytes: Uint8Array): number {
 
 export function cosigner(crypto: CryptoSuite, name: string, seed: Uint8Array): Cosigner {
   if (seed.length !== 32) throw new RadledgerError("KEY_STRING_MALFORMED", "Ed25519 seed must be 32 bytes");
-  const publicKey = crypto.ed25519PublicKey(seed);
+  return signingCosigner(crypto, name, crypto.ed25519PublicKey(seed), (m) => crypto.ed25519Sign(seed, m));
+}
+
+/** A cosigner whose key signs elsewhere (an HSM): `sign` makes an Ed25519 signature over bytes. */
+export function signingCosigner(
+  crypto: CryptoSuite,
+  name: string,
+  publicKey: Uint8Array,
+  sign: (message: Uint8Array) => Uint8Array,
+): Cosigner {
   checkKey(name, publicKey);
   const keyId = noteKeyId(crypto, name, SIG_TYPE_COSIGNATURE_V1, publicKey);
   return {
@@ -117,7 +126,7 @@ export function cosigner(crypto: CryptoSuite, name: string, seed: Uint8Array): C
     keyId,
     type: SIG_TYPE_COSIGNATURE_V1,
     cosign(noteText, timestamp) {
-      const sig = crypto.ed25519Sign(seed, cosignatureMessage(noteText, timestamp));
+      const sig = sign(cosignatureMessage(noteText, timestamp));
       return { name, keyId, signature: concatBytes(uint64BE(timestamp), sig) };
     },
   };

@@ -229,13 +229,20 @@ export function verifyEntrySignature(
   return crypto.ed25519Verify(publicKey, message, sig);
 }
 
-/** Signs an unsigned entry with an Ed25519 seed; returns the entry and its exact leaf bytes. */
+/** Makes an Ed25519 signature over bytes, wherever the key lives (a seed in memory, an HSM). */
+export type SignBytes = (message: Uint8Array) => Uint8Array;
+
+/**
+ * Signs an unsigned entry with an Ed25519 seed, or with a signing function for keys whose seed is
+ * not at hand (an HSM: docs/security.md §Keys); returns the entry and its exact leaf bytes.
+ */
 export function signEntry(
   crypto: CryptoSuite,
   unsigned: UnsignedEntry,
-  seed: Uint8Array,
+  key: Uint8Array | SignBytes,
 ): { entry: Entry; bytes: Uint8Array } {
-  const sig = toBase64(crypto.ed25519Sign(seed, signingMessage(unsigned)));
+  const message = signingMessage(unsigned);
+  const sig = toBase64(typeof key === "function" ? key(message) : crypto.ed25519Sign(key, message));
   const entry: Entry = { ...unsigned, sig };
   const text = canonicalize(entry);
   const bytes = utf8(text);

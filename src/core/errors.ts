@@ -166,6 +166,14 @@ export const ERROR_CODES = {
   // node lifecycle
   NODE_CLOSED: "unavailable",
   NODE_BUSY: "unavailable",
+  // key backends: the node's own keys in files or an HSM (docs/security.md §Keys)
+  KEY_BACKEND_CONFIG_INVALID: "invalid",
+  KEY_BACKEND_UNAVAILABLE: "unavailable",
+  KEY_BACKEND_TOKEN_NOT_FOUND: "not_found",
+  KEY_BACKEND_PIN_MISSING: "invalid",
+  KEY_BACKEND_PIN_INCORRECT: "unauthenticated",
+  KEY_BACKEND_KEY_NOT_FOUND: "not_found",
+  KEY_BACKEND_FAILED: "unavailable",
   // consortium: witnessing (C2SP tlog-witness), policies, evidence, mirrors, linking
   WITNESS_REQUEST_MALFORMED: "invalid",
   WITNESS_UNKNOWN_LOG: "not_found",

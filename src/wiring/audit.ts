@@ -13,18 +13,37 @@ import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { auditLog, type AuditReport } from "../domain/ledger/audit.js";
 import { identityEnrolment } from "../domain/identity/state.js";
 import { createRegistry } from "../domain/registry.js";
-import { ed25519Verifier } from "../core/note.js";
+import { RadledgerError } from "../core/errors.js";
+import { parseVerifierKey } from "../core/note.js";
 import { paths, readConfig } from "../app/data-dir.js";
-import { readLogKey } from "../app/keys.js";
+import { currentLogVerifierKey } from "../app/keys.js";
 
 export async function auditDataDir(
   dir: string,
-  options: { threads?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    threads?: number;
+    onProgress?: (done: number, total: number) => void;
+    /** Log verifier keys to trust instead of the data directory's current key. */
+    trustedLogKeys?: readonly string[];
+  } = {},
 ): Promise<AuditReport> {
   const config = readConfig(dir);
   const crypto = nodeCrypto;
   const registry = createRegistry();
-  const logKey = readLogKey(crypto, dir);
+  // Only public keys: an HSM-backed directory is audited without the HSM.
+  const trusted = (
+    options.trustedLogKeys && options.trustedLogKeys.length > 0
+      ? options.trustedLogKeys
+      : [currentLogVerifierKey(crypto, dir)]
+  ).map((k) => {
+    const parsed = parseVerifierKey(crypto, k);
+    if (parsed.name !== config.origin)
+      throw new RadledgerError(
+        "CHECKPOINT_WRONG_ORIGIN",
+        `the log key ${k} is not a key of ${config.origin}`,
+      );
+    return parsed.publicKey;
+  });
   const store = new SqliteLogStore(paths(dir).database, { readonly: true });
   const scratchDir = mkdtempSync(join(tmpdir(), "radledger-verify-"));
   const scratch = new SqliteLogStore(join(scratchDir, "rebuild.sqlite"));
@@ -39,8 +58,7 @@ export async function auditDataDir(
       store,
       scratch,
       verifier,
-      logPublicKey: logKey.publicKey,
-      logVerifier: ed25519Verifier(crypto, config.origin, logKey.publicKey),
+      trustedLogKeys: trusted,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   } finally {

@@ -6,7 +6,8 @@
 import { formatVerifierKey } from "../core/note.js";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import type { BundleExportSource } from "../app/bundle-export.js";
-import { readLogKey } from "../app/keys.js";
+import type { NodeKeys } from "../ports/keys.js";
+import { openNodeKeys } from "./keys.js";
 import { TreeReader } from "../domain/ledger/tree.js";
 import type { Vault } from "../ports/vault.js";
 import { openReadOnly } from "./read-only.js";
@@ -15,9 +16,12 @@ import { openVault } from "./vault.js";
 export function openExportSource(dir: string): BundleExportSource & { close(): void } {
   const log = openReadOnly(dir);
   let vault: Vault | undefined;
+  let keys: NodeKeys | undefined;
   try {
-    const logKey = readLogKey(nodeCrypto, dir);
-    vault = openVault(dir, nodeCrypto);
+    keys = openNodeKeys(nodeCrypto, dir, log.config);
+    const openKeys = keys;
+    const logKey = keys.log;
+    vault = openVault(dir, nodeCrypto, keys.vault);
     const opened = vault;
     return {
       crypto: nodeCrypto,
@@ -29,11 +33,13 @@ export function openExportSource(dir: string): BundleExportSource & { close(): v
       vault: opened,
       close() {
         opened.close();
+        openKeys.close();
         log.close();
       },
     };
   } catch (e) {
     vault?.close();
+    keys?.close();
     log.close();
     throw e;
   }

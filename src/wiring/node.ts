@@ -6,6 +6,7 @@
  */
 import { fromBase64 } from "../core/bytes.js";
 import { formatVerifierKey } from "../core/note.js";
+import type { NodeKeys } from "../ports/keys.js";
 import { dicomToolkit } from "../adapters/dicom/toolkit.js";
 import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
@@ -13,11 +14,15 @@ import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
 import { acquireWriterLock, admissionPolicy, paths, readConfig, readSecret } from "../app/data-dir.js";
-import { DataDirHeldKeys, readLogKey } from "../app/keys.js";
+import { DataDirHeldKeys } from "../app/keys.js";
+import { openNodeKeys, provisionPkcs11Keys } from "./keys.js";
 import type { NodeFactory, NodeOptions, RadledgerNode } from "../app/node.js";
 import { createAppender } from "../domain/ledger/appender.js";
 import { Ledger, type CommitInfo } from "../domain/ledger/ledger.js";
-import { identityEnrolment } from "../domain/identity/state.js";
+import { identityEnrolment, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { actorKeyId } from "../core/entry.js";
+import type { CryptoSuite } from "../core/crypto.js";
+import { RadledgerError } from "../core/errors.js";
 import { pseudonym } from "../domain/privacy/pseudonyms.js";
 import { createRegistry } from "../domain/registry.js";
 import { systemClock } from "../ports/clock.js";
@@ -33,13 +38,16 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   const policy = admissionPolicy(config);
   const crypto = nodeCrypto;
   const registry = createRegistry();
-  const logKey = readLogKey(crypto, dir);
   const release = acquireWriterLock(dir);
+  let keys: NodeKeys | undefined;
   let store: SqliteLogStore | undefined;
   let vault: Vault | undefined;
   try {
+    keys = openNodeKeys(crypto, dir, config);
+    const nodeKeys = keys;
+    const logKey = keys.log;
     store = new SqliteLogStore(paths(dir).database);
-    vault = openVault(dir, crypto);
+    vault = openVault(dir, crypto, keys.vault);
     const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
     const threads = options.verifyThreads;
     const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
@@ -63,6 +71,8 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
         for (const listener of listeners) listener(info);
       },
     });
+    if (store.size() > 0) settleLogKey(crypto, nodeKeys, ledger);
+    ledger.useLogSigners([nodeKeys.log]);
     const openStore = store;
     const openedVault = vault;
     let manifests: ManifestStore | undefined;
@@ -75,8 +85,14 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       store: openStore,
       ledger,
       appender: createAppender((entries, parsed) => ledger.append(entries, parsed)),
-      logKey,
-      verifierKey: formatVerifierKey(logKey),
+      get logKey() {
+        return nodeKeys.log;
+      },
+      get verifierKey() {
+        return formatVerifierKey(nodeKeys.log);
+      },
+      keys: nodeKeys,
+      useLogSigners: (signers) => ledger.useLogSigners(signers),
       clock,
       vault: openedVault,
       heldKeys: new DataDirHeldKeys(crypto, dir),
@@ -96,6 +112,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
           openStore.close();
           openedVault.close();
           manifests?.close();
+          nodeKeys.close();
           release();
         }
       },
@@ -103,10 +120,36 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   } catch (e) {
     store?.close();
     vault?.close();
+    keys?.close();
     release();
     throw e;
   }
 }
 
+/**
+ * The key the node signs with must be the institution's active key on the log. After a rotation
+ * that reached the log but not the key backend (the process died between the two), the backend's
+ * pending key is made current; without one the node refuses to open rather than sign checkpoints
+ * with a retired key (docs/log-format.md §3.1).
+ */
+function settleLogKey(crypto: CryptoSuite, keys: NodeKeys, ledger: Ledger): void {
+  const own = identityEnrolment.key(ledger.state, actorKeyId(crypto, keys.log.publicKey));
+  if (own?.actor === INSTITUTION_ACTOR && own.status === "active") return;
+  const institution = identityEnrolment.actor(ledger.state, INSTITUTION_ACTOR);
+  const ids = Array.isArray(institution?.keys) ? (institution.keys as string[]) : [];
+  const active = ids.map((id) => identityEnrolment.key(ledger.state, id)).find((k) => k?.status === "active");
+  if (active && keys.resumeRotation(fromBase64(active.publicKey))) return;
+  throw new RadledgerError(
+    "KEY_BACKEND_KEY_NOT_FOUND",
+    own
+      ? `the log key was rotated on the log (at index ${own.endedAt ?? "?"}) but the key backend has no successor key: restore it, or the log cannot be signed`
+      : "the key backend's log key is not this log's key",
+  );
+}
+
 /** For operations that create or open data directories themselves (init, the demo's partner log). */
-export const nodeFactory: NodeFactory = { crypto: nodeCrypto, openNode };
+export const nodeFactory: NodeFactory = {
+  crypto: nodeCrypto,
+  openNode,
+  provisionPkcs11Keys: (origin, request) => provisionPkcs11Keys(nodeCrypto, origin, request),
+};

@@ -8,7 +8,7 @@ import { actorKeyId } from "../../src/core/entry.js";
 import type { JsonObject } from "../../src/core/canonical-json.js";
 import type { EntryRefs } from "../../src/core/entry.js";
 import { initDataDir } from "../../src/app/init.js";
-import { readActorKey, signAs, type HeldKey } from "../../src/app/keys.js";
+import { readActorKey, readLogKeySeed, signAs, type HeldKey } from "../../src/app/keys.js";
 import { openNode, type NodeOptions, type RadledgerNode, nodeFactory } from "../../src/wiring/node.js";
 import { expect } from "vitest";
 import type { RadledgerError } from "../../src/core/errors.js";
@@ -49,7 +49,7 @@ export async function makeNode(options: NodeOptions = { verifyThreads: 0 }): Pro
   const admin = readActorKey(crypto, dataDir, "admin")!;
   const institution: HeldKey = {
     actor: INSTITUTION_ACTOR,
-    seed: node.logKey.seed,
+    seed: readLogKeySeed(dataDir),
     publicKey: node.logKey.publicKey,
     keyId: actorKeyId(crypto, node.logKey.publicKey),
   };

@@ -34,7 +34,7 @@ import {
 import { ConsortiumService } from "../../src/app/consortium/service.js";
 import { readConsortiumProof } from "../../src/app/consortium/status.js";
 import { consortiumPorts } from "../../src/wiring/consortium.js";
-import { readActorKey, signAs, type HeldKey } from "../../src/app/keys.js";
+import { readActorKey, readLogKeySeed, signAs, type HeldKey } from "../../src/app/keys.js";
 import { tempDir } from "../helpers/node.js";
 import type { RadledgerNode } from "../../src/app/node.js";
 import { buildServer } from "../../src/api/server.js";
@@ -118,7 +118,7 @@ async function start(x: Member): Promise<void> {
   await x.app.listen({ host: "127.0.0.1", port: x.port });
   x.institution = {
     actor: INSTITUTION_ACTOR,
-    seed: x.node.logKey.seed,
+    seed: readLogKeySeed(x.dir),
     publicKey: x.node.logKey.publicKey,
     keyId: actorKeyId(crypto, x.node.logKey.publicKey),
   };

@@ -25,10 +25,10 @@ import {
   type Cosigner,
 } from "../../core/cosignature.js";
 import { RadledgerError } from "../../core/errors.js";
-import { formatVerifierKey, isValidKeyName } from "../../core/note.js";
+import { isValidKeyName } from "../../core/note.js";
 import { thresholdPolicy, type Policy, type PolicyWitness } from "../../core/policy.js";
-import { readConfig, readSecret, writeSecret } from "../data-dir.js";
-import { readLogKey } from "../keys.js";
+import { keyBackend, readConfig, readSecret, writeSecret } from "../data-dir.js";
+import { currentLogVerifierKey } from "../keys.js";
 
 export interface PeerConfig {
   readonly origin: string;
@@ -165,7 +165,8 @@ export function addWitness(
   if (!WITNESS_NAME.test(name) || name === "none" || name === "consortium")
     invalid("a witness name is 1-64 of [A-Za-z0-9._-], not none or consortium");
   const key = parseCosignatureVerifierKey(crypto, vkey);
-  const own = existsSync(consortiumPaths(dir).witnessKey) ? readWitnessKey(crypto, dir) : undefined;
+  const ownVkey = ownWitnessVerifierKey(crypto, dir);
+  const own = ownVkey === undefined ? undefined : parseCosignatureVerifierKey(crypto, ownVkey);
   if (own && toHex(own.publicKey) === toHex(key.publicKey))
     invalid("a node's own witness does not cosign its own log");
   const w: WitnessConfig = { name, url: checkUrl(url, "witness URL"), vkey: vkey.trim() };
@@ -232,6 +233,12 @@ export function witnessKeyName(origin: string): string {
 export function createWitnessKey(crypto: CryptoSuite, dir: string, name?: string): string {
   const p = consortiumPaths(dir).witnessKey;
   if (existsSync(p)) throw new RadledgerError("STORE_EXISTS", `${p} already exists`);
+  const keys = keyBackend(readConfig(dir));
+  if (keys.backend === "pkcs11")
+    throw new RadledgerError(
+      "KEY_BACKEND_CONFIG_INVALID",
+      "this node's keys are on an HSM: its witness key is the token's key labelled labels.witness (made by init --keys pkcs11)",
+    );
   const keyName = name ?? witnessKeyName(readConfig(dir).origin);
   if (!isValidKeyName(keyName)) invalid("invalid witness key name");
   mkdirSync(join(dir, "keys"), { recursive: true, mode: 0o700 });
@@ -239,6 +246,30 @@ export function createWitnessKey(crypto: CryptoSuite, dir: string, name?: string
   return formatCosignatureVerifierKey(readWitnessKey(crypto, dir));
 }
 
+/**
+ * This node's witness verifier key (public), wherever the key lives: keys/witness.key, or the HSM
+ * (config.json records the verifier key when `init --keys pkcs11` provisions it). Undefined if none.
+ */
+export function ownWitnessVerifierKey(crypto: CryptoSuite, dir: string): string | undefined {
+  const keys = keyBackend(readConfig(dir));
+  if (keys.backend === "pkcs11") return keys.witnessVerifierKey;
+  return existsSync(consortiumPaths(dir).witnessKey)
+    ? formatCosignatureVerifierKey(readWitnessKey(crypto, dir))
+    : undefined;
+}
+
+/** ownWitnessVerifierKey, or CONSORTIUM_NOT_CONFIGURED when the node has no witness key. */
+export function requireWitnessKey(crypto: CryptoSuite, dir: string): string {
+  const vkey = ownWitnessVerifierKey(crypto, dir);
+  if (vkey === undefined)
+    throw new RadledgerError(
+      "CONSORTIUM_NOT_CONFIGURED",
+      "no witness key (run radledger consortium init-witness)",
+    );
+  return vkey;
+}
+
+/** The file backend's witness key (keys/witness.key). */
 export function readWitnessKey(crypto: CryptoSuite, dir: string): Cosigner & { seed: Uint8Array } {
   const p = consortiumPaths(dir).witnessKey;
   if (!existsSync(p))
@@ -251,7 +282,7 @@ export function readWitnessKey(crypto: CryptoSuite, dir: string): Cosigner & { s
 
 /** The policy for this node's own checkpoints: its log key, its witnesses, k of them. */
 export function ownPolicy(crypto: CryptoSuite, dir: string, config: ConsortiumConfig): Policy {
-  const vkey = formatVerifierKey(readLogKey(crypto, dir));
+  const vkey = currentLogVerifierKey(crypto, dir);
   const logs = [{ vkey, verifier: parseLogVerifierKey(crypto, vkey) }];
   return thresholdPolicy(logs, witnessEntries(crypto, config), config.quorum);
 }
@@ -262,8 +293,8 @@ export function ownPolicy(crypto: CryptoSuite, dir: string, config: ConsortiumCo
  */
 export function mirrorPolicy(crypto: CryptoSuite, dir: string, config: ConsortiumConfig): Policy {
   const witnesses = witnessEntries(crypto, config);
-  if (existsSync(consortiumPaths(dir).witnessKey)) {
-    const own = formatCosignatureVerifierKey(readWitnessKey(crypto, dir));
+  const own = ownWitnessVerifierKey(crypto, dir);
+  if (own !== undefined) {
     witnesses.push({ name: "self", vkey: own, verifier: parseCosignatureVerifierKey(crypto, own) });
   }
   const logs = config.peers.map((p) => ({

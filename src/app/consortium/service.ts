@@ -10,7 +10,7 @@
  * process. Nothing here blocks an append: every background step is asynchronous and bounded by
  * timeouts, and a failing peer, witness or chain only shows up in `status()`.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { CryptoSuite } from "../../core/crypto.js";
 import { parseLogVerifierKey } from "../../core/cosignature.js";
 import { toBase64 } from "../../core/bytes.js";
@@ -43,7 +43,6 @@ import {
   ownPolicy,
   readConsortiumConfig,
   readEvmKey,
-  readWitnessKey,
   type ConsortiumConfig,
 } from "./config.js";
 import { serviceStatus, type ConsortiumStatus } from "./status.js";
@@ -120,10 +119,12 @@ export class ConsortiumService {
       now: () => Math.floor(this.#clock.now() / 1000),
       nonce: () => toBase64(crypto.randomBytes(16)),
     };
-    this.witness = existsSync(consortiumPaths(dir).witnessKey)
+    // The witness key signs where it lives (a file or the HSM: docs/security.md §Keys).
+    const cosigner = node.keys.witness;
+    this.witness = cosigner
       ? new Witness({
           crypto,
-          cosigner: readWitnessKey(crypto, dir),
+          cosigner,
           logKeys: (origin) => peerKeys.get(origin),
           store: this.witnessStore,
           clock: this.#clock,

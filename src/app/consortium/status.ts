@@ -18,7 +18,7 @@ import type {
 import type { CryptoSuite } from "../../core/crypto.js";
 import { paths, readConfig } from "../data-dir.js";
 import type { RadledgerNode } from "../node.js";
-import { consortiumPaths, mirrorPath, readConsortiumConfig, readWitnessKey } from "./config.js";
+import { consortiumPaths, mirrorPath, ownWitnessVerifierKey, readConsortiumConfig } from "./config.js";
 import type { ConsortiumService } from "./service.js";
 
 /** What reading the files needs: the crypto suite (mirror file names, keys) and the stores. */
@@ -80,7 +80,7 @@ export function serviceStatus(service: ConsortiumService, node: RadledgerNode): 
     ...(service.witness
       ? {
           witness: {
-            vkey: formatCosignatureVerifierKey(readWitnessKey(node.crypto, node.dir)),
+            vkey: formatCosignatureVerifierKey(service.witness.cosignerKey),
             logs: service.witnessStore.all().map((r: WitnessRecord) => ({
               origin: r.origin,
               size: r.size,
@@ -114,6 +114,7 @@ export function readConsortiumStatus(dir: string, { crypto, storage }: Consortiu
   const node = readConfig(dir);
   const config = readConsortiumConfig(dir);
   const p = consortiumPaths(dir);
+  const ownWitness = ownWitnessVerifierKey(crypto, dir);
   const open = <T>(file: string, make: () => T): T | undefined => (existsSync(file) ? make() : undefined);
   const ledger = open(paths(dir).database, () => storage.openLog(paths(dir).database, { readonly: true }));
   const wstore = open(p.witnessDb, () => storage.openWitnessStore(p.witnessDb, { readonly: true }));
@@ -144,10 +145,10 @@ export function readConsortiumStatus(dir: string, { crypto, storage }: Consortiu
     return {
       origin: node.origin,
       logSize: ledger?.size() ?? 0,
-      ...(existsSync(p.witnessKey)
+      ...(ownWitness !== undefined
         ? {
             witness: {
-              vkey: formatCosignatureVerifierKey(readWitnessKey(crypto, dir)),
+              vkey: ownWitness,
               logs: (wstore?.all() ?? []).map((r) => ({
                 origin: r.origin,
                 size: r.size,

@@ -7,6 +7,7 @@
 import { toBase64, toHex, utf8 } from "../../core/bytes.js";
 import type { EntryRefs } from "../../core/entry.js";
 import type { JsonObject } from "../../core/canonical-json.js";
+import type { ActorSigningKey } from "../../ports/keys.js";
 import { signAs, type HeldKey } from "../keys.js";
 import { institutionKey } from "../institution.js";
 import type { RadledgerNode } from "../node.js";
@@ -17,9 +18,9 @@ export const PARTNER_ORIGIN = "radledger.partner-hospital.example/log";
 export interface DemoContext {
   readonly node: RadledgerNode;
   readonly admin: HeldKey;
-  readonly institution: HeldKey;
+  readonly institution: ActorSigningKey;
   enrol(actorId: string, body: JsonObject): Promise<HeldKey>;
-  append(key: HeldKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string>;
+  append(key: HeldKey | ActorSigningKey, type: string, body: JsonObject, refs?: EntryRefs): Promise<string>;
   /** SHA-256 of a label, for synthetic manifest roots and content hashes. */
   hash(label: string): string;
 }

@@ -5,11 +5,9 @@
  */
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
-import { formatCosignatureVerifierKey } from "../../core/cosignature.js";
 import { RadledgerError } from "../../core/errors.js";
-import { formatVerifierKey } from "../../core/note.js";
 import { readConfig } from "../../app/data-dir.js";
-import { readLogKey } from "../../app/keys.js";
+import { currentLogVerifierKey } from "../../app/keys.js";
 import { openNode } from "../../wiring/node.js";
 import { ConsortiumService } from "../../app/consortium/service.js";
 import { consortiumPorts, consortiumStorage } from "../../wiring/consortium.js";
@@ -18,7 +16,7 @@ import {
   consortiumPaths,
   readConsortiumConfig,
   readEvmKey,
-  readWitnessKey,
+  requireWitnessKey,
   setAnchorConfig,
   writeEvmKey,
 } from "../../app/consortium/config.js";
@@ -43,8 +41,8 @@ function memberOf(dir: string): MemberInput {
   return {
     origin: config.origin,
     account: evmAnchoring.accountOf(readEvmKey(dir)),
-    verifierKey: formatVerifierKey(readLogKey(consortiumPorts.crypto, dir)),
-    witnessKey: formatCosignatureVerifierKey(readWitnessKey(consortiumPorts.crypto, dir)),
+    verifierKey: currentLogVerifierKey(consortiumPorts.crypto, dir),
+    witnessKey: requireWitnessKey(consortiumPorts.crypto, dir),
   };
 }
 

@@ -4,19 +4,17 @@
  * Configuration changes take effect at the next `radledger serve`.
  */
 import type { Command } from "commander";
-import { formatCosignatureVerifierKey } from "../../core/cosignature.js";
 import { RadledgerError } from "../../core/errors.js";
-import { formatVerifierKey } from "../../core/note.js";
 import { formatPolicy } from "../../core/policy.js";
 import { readConfig } from "../../app/data-dir.js";
-import { readLogKey } from "../../app/keys.js";
+import { currentLogVerifierKey } from "../../app/keys.js";
 import {
   addPeer,
   addWitness,
   createWitnessKey,
   ownPolicy,
   readConsortiumConfig,
-  readWitnessKey,
+  requireWitnessKey,
   removePeer,
   removeWitness,
   setQuorum,
@@ -85,8 +83,8 @@ export function registerConsortium(program: Command): void {
       const info = {
         origin: config.origin,
         name: config.institutionName,
-        logKey: formatVerifierKey(readLogKey(crypto, o.data)),
-        witnessKey: formatCosignatureVerifierKey(readWitnessKey(crypto, o.data)),
+        logKey: currentLogVerifierKey(crypto, o.data),
+        witnessKey: requireWitnessKey(crypto, o.data),
       };
       if (o.witnessKey) process.stdout.write(info.witnessKey + "\n");
       else if (o.json) printJson(info);

@@ -111,7 +111,10 @@ async function auditLogCommand(data: string, o: VerifyOptions): Promise<void> {
   const progress = new Progress("verify", "entries", !o.quiet && !o.json);
   // Loaded here: the whole node (storage, entry types) is not needed to verify a bundle.
   const { auditDataDir } = await import("../../wiring/audit.js");
-  const report = await auditDataDir(data, { onProgress: (d, t) => progress.update(d, t) });
+  const report = await auditDataDir(data, {
+    onProgress: (d, t) => progress.update(d, t),
+    ...(o.logKey.length > 0 ? { trustedLogKeys: o.logKey } : {}),
+  });
   progress.done();
   if (o.json) printJson(report);
   if (report.ok) {

@@ -20,6 +20,12 @@ import { LeafIndex, type Included } from "./included.js";
 import { signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
 import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
 
+/** The log keys the bundle's identity entries name: the genesis key, then the institution's rotations. */
+export interface LogKeyChain {
+  genesis?: { publicKey: Uint8Array; verifierKey: string | undefined; at: string };
+  readonly rotations: { index: number; publicKey: Uint8Array; verifierKey: string | undefined; at: string }[];
+}
+
 /**
  * One verification: what has been read and found so far. The stages fill it in archive order, and
  * bundleReport() reads it, so that a verification stopped midway reports exactly what it had
@@ -51,6 +57,7 @@ export class BundleCheck {
   /** The identity replay (signers.ts): keys by id, and what the identity entries say of each actor. */
   readonly keys = new Map<string, KeyState>();
   readonly actors = new Map<string, ActorInfo>();
+  readonly logChain: LogKeyChain = { rotations: [] };
   readonly payloads = { disclosures: 0, files: 0, imageSets: 0, instances: 0, bytes: 0 };
   /** Commitments whose disclosure opened them, for the report kind's record. */
   readonly disclosed = new Set<string>();

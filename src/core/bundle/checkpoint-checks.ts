@@ -28,20 +28,27 @@ import {
 } from "./cosignatures.js";
 import type { Failures } from "./failures.js";
 import { CHECKPOINT_PATH, MANIFEST_PATH, type BundleManifest } from "./format.js";
-import { policyQuorumMet, type LogKeySource, type TrustAnchors } from "./trust.js";
+import { policyQuorumMet, type LogKeySource, type TrustAnchors, type TrustedLogKey } from "./trust.js";
 import type { AgainstCheckpoint, BundleReport } from "./types.js";
 
 /** The log key the checkpoint is checked with, and where the verifier's trust in it comes from. */
 export interface ChosenLogKey {
   readonly text: string;
   readonly publicKey: Uint8Array;
-  readonly source: LogKeySource;
+  /** "bundle" until a rotation chain from a trusted key (`viaRotation`) is checked. */
+  source: LogKeySource;
+  /**
+   * The trusted keys of the bundle's log when the bundle's key is none of them: it is trusted once
+   * the bundle's genesis and log key rotations lead from one of them to it (checkLogKeyChain in
+   * verify.ts; docs/log-format.md §Log key rotation).
+   */
+  readonly viaRotation?: readonly TrustedLogKey[];
 }
 
 /**
  * The key to check the checkpoint with: the bundle's `logKey` when it is one of the keys the user
- * trusts (given, or named by a policy), or — when the user trusts none — the bundle's own key, which
- * the verdict then reports as untrusted (trust.ts).
+ * trusts (given, or named by a policy) or a rotation of one of them; or — when the user trusts none —
+ * the bundle's own key, which the verdict then reports as untrusted (trust.ts).
  */
 export function chooseLogKey(crypto: CryptoSuite, m: BundleManifest, anchors: TrustAnchors): ChosenLogKey {
   const k = parseVerifierKey(crypto, m.logKey);
@@ -57,7 +64,10 @@ export function chooseLogKey(crypto: CryptoSuite, m: BundleManifest, anchors: Tr
   }
   const match = anchors.logKeys.find((t) => t.name === k.name && bytesEqual(t.publicKey, k.publicKey));
   if (!match) {
-    const names = anchors.logKeys.some((t) => t.name === m.origin);
+    const sameLog = anchors.logKeys.filter((t) => t.name === m.origin);
+    if (sameLog.length > 0 && k.name === m.origin)
+      return { text: m.logKey, publicKey: k.publicKey, source: "bundle", viaRotation: sameLog };
+    const names = sameLog.length > 0;
     throw new RadledgerError(
       names ? "NOTE_NO_VALID_SIGNATURE" : "CHECKPOINT_WRONG_ORIGIN",
       names

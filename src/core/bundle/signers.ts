@@ -6,10 +6,10 @@
  * selection: a key the bundle never enrols fails, one it never ends is reported active.
  */
 import type { CryptoSuite } from "../crypto.js";
-import { bytesEqual, fromBase64 } from "../bytes.js";
+import { fromBase64 } from "../bytes.js";
 import { actorKeyId } from "../entry.js";
+import type { LogKeyChain } from "./check-state.js";
 import type { Failures } from "./failures.js";
-import type { BundleManifest } from "./format.js";
 import { str, type Included } from "./included.js";
 import type { SignerSummary } from "./types.js";
 
@@ -37,9 +37,8 @@ export function keyFor(
   crypto: CryptoSuite,
   item: Included,
   keys: Map<string, KeyState>,
-  logKey: { publicKey: Uint8Array; text: string } | undefined,
-  m: BundleManifest,
   failures: Failures,
+  chain: LogKeyChain,
 ): Uint8Array | undefined {
   const { entry, index, at } = item;
   if (index === 0) {
@@ -58,14 +57,8 @@ export function keyFor(
       failures.add("ENTRY_MALFORMED", `${at}: genesis carries no Ed25519 public key`, at);
       return undefined;
     }
-    if (logKey && !bytesEqual(publicKey, logKey.publicKey))
-      failures.add("BUNDLE_KEY_INVALID", `${at}: genesis enrols another key than the log key`, at);
-    if (str(entry.body, "logVerifierKey") !== m.logKey)
-      failures.add(
-        "BUNDLE_KEY_INVALID",
-        `${at}: genesis names another log verifier key than the manifest`,
-        at,
-      );
+    // Whether this key leads to the manifest's log key is checked once the rotations are read.
+    chain.genesis = { publicKey, verifierKey: str(entry.body, "logVerifierKey"), at };
     if (actorKeyId(crypto, publicKey) !== entry.key)
       failures.add("BUNDLE_KEY_INVALID", `${at}: genesis is not signed by the key it enrols`, at);
     return publicKey;
@@ -106,6 +99,7 @@ export function applyIdentity(
   keys: Map<string, KeyState>,
   actors: Map<string, ActorInfo>,
   failures: Failures,
+  chain: LogKeyChain,
 ): void {
   const { entry, index, at } = item;
   const b = entry.body;
@@ -171,6 +165,24 @@ export function applyIdentity(
       if (actor === undefined) return;
       end(str(b, "oldKey"), "retired");
       addKey(actor, str(b, "newPublicKey"));
+      if (actor === "institution") {
+        const old = keys.get(str(b, "oldKey") ?? "");
+        let pk: Uint8Array | undefined;
+        try {
+          pk = fromBase64(str(b, "newPublicKey") ?? "");
+        } catch {
+          pk = undefined;
+        }
+        // A log key rotation counts only when signed by the key it retires (docs/log-format.md).
+        if (pk && pk.length === 32 && old?.actor === "institution" && entry.key === old.id)
+          chain.rotations.push({ index, publicKey: pk, verifierKey: str(b, "logVerifierKey"), at });
+        else
+          failures.add(
+            "BUNDLE_KEY_INVALID",
+            `${at}: a log key rotation must be signed by the log key it retires`,
+            at,
+          );
+      }
       break;
     }
     case "key.revoked":

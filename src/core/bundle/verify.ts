@@ -38,7 +38,8 @@ import { parseCheckpointText, type Checkpoint } from "../checkpoint.js";
 import { decodeEntry, entryRefs, type Entry } from "../entry.js";
 import { decodeEntryBundle } from "../tiles.js";
 import { leafHash } from "../merkle/hash.js";
-import { parseSignedNote } from "../note.js";
+import { ed25519Verifier, formatVerifierKey, parseSignedNote } from "../note.js";
+import { logKeyPeriods } from "../log-keys.js";
 import { checkAgainst, checkCheckpointSignatures, chooseLogKey } from "./checkpoint-checks.js";
 import { checkKind } from "./completeness.js";
 import { isRadledgerError } from "../errors.js";
@@ -96,6 +97,7 @@ export async function verifyBundle(
     const trees = batches.checker.trees ?? inlineTreeHasher(s.crypto);
     const inclusion = checkInclusion(s, m, checkpoint, read, proof, trees);
     checkReferences(s, m, read);
+    checkLogKeyChain(s, m);
     await checkCompleteness(s, m, read, trees);
     await inclusion;
     await batches.allAnswered();
@@ -134,7 +136,7 @@ async function readCheckpoint(s: BundleCheck, m: BundleManifest): Promise<Checkp
   const anchors = trustAnchors(s);
   try {
     s.logKey = chooseLogKey(crypto, m, anchors);
-    if (s.logKey.source === "bundle")
+    if (s.logKey.source === "bundle" && !s.logKey.viaRotation)
       s.warnings.push(
         "the log key was taken from the bundle itself, so anyone could have made this bundle: pass the log's key (--log-key) or a consortium policy (--policy) to check it against the log you trust",
       );
@@ -302,8 +304,8 @@ function checkEntry(
   }
   if (entry.origin !== m.origin)
     failures.add("ENTRY_WRONG_ORIGIN", `${at}: the entry is for another log`, at);
-  const publicKey = keyFor(crypto, item, s.keys, s.logKey, m, failures);
-  applyIdentity(crypto, item, s.keys, s.actors, failures);
+  const publicKey = keyFor(crypto, item, s.keys, failures, s.logChain);
+  applyIdentity(crypto, item, s.keys, s.actors, failures, s.logChain);
   // A dataset version's members are counted and hashed by the dataset check as they pass;
   // every other entry is kept for the closing checks.
   if (!read.dataset?.observe(item)) read.kept[position] = item;
@@ -432,6 +434,48 @@ function checkInclusion(
  * Closing check: log order and references. Entry 0 binds the log key, so the bundle must carry it;
  * references not resolved while reading must be to entries outside the bundle, not later ones.
  */
+/**
+ * The log key chain (docs/log-format.md §Log key rotation): the genesis key, followed through the
+ * bundle's log key rotations, must end at the key the checkpoint is signed with (the manifest's);
+ * a key the user trusts that is not the manifest's must be one of the chain.
+ */
+function checkLogKeyChain(s: BundleCheck, m: BundleManifest): void {
+  const { crypto, failures, logChain } = s;
+  const genesis = logChain.genesis;
+  if (!genesis || !s.logKey) return; // a bundle without genesis has failed already
+  const periods = logKeyPeriods(genesis.publicKey, logChain.rotations);
+  const expect = (publicKey: Uint8Array, named: string | undefined, at: string, what: string): void => {
+    const vkey = formatVerifierKey(ed25519Verifier(crypto, m.origin, publicKey));
+    if (named !== vkey)
+      failures.add(
+        "BUNDLE_KEY_INVALID",
+        `${at}: ${what} names another log verifier key than the key it enrols`,
+        at,
+      );
+  };
+  expect(genesis.publicKey, genesis.verifierKey, genesis.at, "genesis");
+  for (const r of logChain.rotations) expect(r.publicKey, r.verifierKey, r.at, "the log key rotation");
+  if (!bytesEqual(periods.at(-1)!.publicKey, s.logKey.publicKey))
+    failures.add(
+      "BUNDLE_KEY_INVALID",
+      logChain.rotations.length === 0
+        ? `${genesis.at}: genesis enrols another key than the log key`
+        : `${MANIFEST_PATH}: the log key is not the one the bundle's genesis and log key rotations lead to`,
+      MANIFEST_PATH,
+    );
+  const via = s.logKey.viaRotation;
+  if (via) {
+    const trusted = via.find((t) => periods.some((p) => bytesEqual(p.publicKey, t.publicKey)));
+    if (trusted) s.logKey.source = trusted.source;
+    else
+      failures.add(
+        "NOTE_NO_VALID_SIGNATURE",
+        `${MANIFEST_PATH}: the bundle's log key is not the key you gave for ${m.origin}, nor a rotation of it`,
+        `${MANIFEST_PATH}:logKey`,
+      );
+  }
+}
+
 function checkReferences(s: BundleCheck, m: BundleManifest, read: EntriesRead): void {
   const { failures } = s;
   if (m.entries[0] !== 0)

@@ -16,7 +16,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InlineVerifier } from "../../adapters/node-crypto/inline-verifier.js";
 import { SqliteLogStore } from "../../adapters/sqlite/log-store.js";
-import { ed25519Verifier } from "../../core/note.js";
 import { openNode } from "../../wiring/node.js";
 import { identityEnrolment } from "../identity/state.js";
 import { createAppender } from "../ledger/appender.js";
@@ -480,8 +479,7 @@ describe("break-glass and its review", () => {
         store,
         scratch,
         verifier,
-        logPublicKey: t.node.logKey.publicKey,
-        logVerifier: ed25519Verifier(nodeCrypto, t.node.config.origin, t.node.logKey.publicKey),
+        trustedLogKeys: [t.node.logKey.publicKey],
       });
       expect(report).toMatchObject({ ok: true, entries: current.length + legacy.length });
       await old.close();

@@ -18,7 +18,7 @@ import { decodeEntry, entryRefs, type Entry } from "../../core/entry.js";
 import { RadledgerError } from "../../core/errors.js";
 import { BUNDLE_KINDS, type BundleKind, type BundleSubject } from "../../core/bundle/format.js";
 import type { LookupOptions, StateReader, StoredEntry } from "../../ports/storage.js";
-import { getKey } from "../identity/state.js";
+import { getKey, INSTITUTION_ACTOR } from "../identity/state.js";
 import type { DatasetDoc } from "../datasets/state.js";
 
 /** What selection reads: projections plus the log's entries and reference index. */
@@ -207,6 +207,15 @@ export function selectBundle(src: SelectionSource, request: BundleRequest, size:
   // 2. Downward: everything referenced, transitively; then 3. identity.
   const keepOut = KEEP_OUT[kind];
   add(0);
+  // Every log key rotation before the checkpoint: a verifier who trusts an earlier log key follows
+  // them to the key that signed it (docs/log-format.md §Log key rotation).
+  const institution = src.getDoc("actor", INSTITUTION_ACTOR) as { keys?: unknown } | undefined;
+  if (Array.isArray(institution?.keys))
+    for (const id of institution.keys)
+      if (typeof id === "string") {
+        const k = getKey(src, id);
+        if (k && k.enrolledAt > 0) add(k.enrolledAt);
+      }
   for (let q = 0; q < queue.length; q++) {
     const e = read(queue[q]!);
     for (const r of entryRefs(e)) {

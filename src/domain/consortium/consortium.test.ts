@@ -4,7 +4,7 @@ import { nodeCrypto as crypto } from "../../adapters/node-crypto/crypto.js";
 import { toBase64 } from "../../core/bytes.js";
 import type { JsonObject } from "../../core/canonical-json.js";
 import { actorKeyId } from "../../core/entry.js";
-import { readActorKey, signAs, type HeldKey } from "../../app/keys.js";
+import { readActorKey, readLogKeySeed, signAs, type HeldKey } from "../../app/keys.js";
 import type { RadledgerNode } from "../../app/node.js";
 import { INSTITUTION_ACTOR } from "../identity/state.js";
 import { fakePseudonym } from "../../../test/helpers/fixtures.js";
@@ -30,7 +30,7 @@ async function makeLog(origin: string): Promise<Log> {
     admin: readActorKey(crypto, d.dir, "admin")!,
     institution: {
       actor: INSTITUTION_ACTOR,
-      seed: node.logKey.seed,
+      seed: readLogKeySeed(d.dir),
       publicKey: node.logKey.publicKey,
       keyId: actorKeyId(crypto, node.logKey.publicKey),
     },

@@ -72,6 +72,11 @@ export class Witness {
     return this.o.cosigner.name;
   }
 
+  /** The witness's public key (its cosignature/v1 verifier key is published from it). */
+  get cosignerKey(): Cosigner {
+    return this.o.cosigner;
+  }
+
   /**
    * Handles one add-checkpoint body. Returns the 200 body, or throws a RadledgerError whose code
    * decides the status; WITNESS_SIZE_CONFLICT carries `latestSize` for the text/x.tlog.size body.

@@ -11,7 +11,8 @@
  * person holds here as well as in the API.
  */
 import { z } from "zod";
-import { fromBase64 } from "../../core/bytes.js";
+import { fromBase64, toBase64 } from "../../core/bytes.js";
+import { parseVerifierKey, SIG_TYPE_ED25519 } from "../../core/note.js";
 import { actorKeyId } from "../../core/entry.js";
 import { defineEntryType, type ActorDoc, type ApplyContext } from "../ledger/entry-types.js";
 import { actorId, code, keyId, label, publicKey, pseudonym, timestamp } from "../schemas.js";
@@ -183,8 +184,15 @@ function keyManager(ctx: ApplyContext<{ actorId: string }>): ActorDoc {
 
 export const keyRotated = defineEntryType({
   type: "key.rotated",
-  summary: "Replaces an actor's key with a new one; the old key is retired and signs nothing afterwards.",
-  body: z.strictObject({ actorId, oldKey: keyId, newPublicKey: publicKey }),
+  summary:
+    "Replaces an actor's key with a new one; the old key is retired and signs nothing afterwards. For the institution this rotates the log key: checkpoints are signed by the new key from then on (docs/log-format.md §Log key rotation).",
+  body: z.strictObject({
+    actorId,
+    oldKey: keyId,
+    newPublicKey: publicKey,
+    /** Institution only: the new checkpoint verifier key (the log's origin and newPublicKey). */
+    logVerifierKey: z.string().min(10).max(400).optional(),
+  }),
   refs: {},
   signers: [],
   apply(ctx) {
@@ -193,12 +201,44 @@ export const keyRotated = defineEntryType({
     if (!old || old.actor !== target.id)
       return ctx.reject("KEY_UNKNOWN", `key ${ctx.body.oldKey} is not enrolled for ${target.id}`);
     if (old.status !== "active") ctx.reject("KEY_REVOKED", `key ${old.id} is already ${old.status}`);
+    if (target.id === INSTITUTION_ACTOR) checkLogKeyRotation(ctx);
+    else if (ctx.body.logVerifierKey !== undefined)
+      ctx.reject("INPUT_INVALID", "logVerifierKey is only for the institution's (the log's) key");
     const newKey = enrolKey(ctx, target.id, ctx.body.newPublicKey);
     ctx.state.putDoc("key", old.id, { ...old, status: "retired", endedAt: ctx.index });
     const keys = (target.keys as string[] | undefined) ?? [];
     ctx.state.putDoc("actor", target.id, { ...target, keys: [...keys, newKey] });
   },
 });
+
+/**
+ * A log key rotation (docs/log-format.md §Log key rotation) is what verifiers follow from a key they
+ * trust to its successor, so only the old log key itself may sign it — not an admin — and it must
+ * name the new checkpoint verifier key: this log's origin and the new public key.
+ */
+function checkLogKeyRotation(
+  ctx: ApplyContext<{ oldKey: string; newPublicKey: string; logVerifierKey?: string | undefined }>,
+): void {
+  if (ctx.entry.actor !== INSTITUTION_ACTOR || ctx.entry.key !== ctx.body.oldKey)
+    ctx.reject("ROLE_NOT_PERMITTED", "the log key is rotated only by an entry signed with that key");
+  const text = ctx.body.logVerifierKey;
+  if (text === undefined)
+    return ctx.reject("INPUT_INVALID", "a log key rotation names the new logVerifierKey");
+  let parsed;
+  try {
+    parsed = parseVerifierKey(ctx.crypto, text);
+  } catch {
+    return ctx.reject("INPUT_INVALID", "logVerifierKey is not a verifier key string");
+  }
+  if (
+    parsed.type !== SIG_TYPE_ED25519 ||
+    parsed.name !== ctx.origin ||
+    toBase64(parsed.publicKey) !== ctx.body.newPublicKey
+  )
+    ctx.reject("INPUT_INVALID", "logVerifierKey must be this log's origin with newPublicKey");
+  const institution = ctx.state.getDoc("institution", "self");
+  if (institution) ctx.state.putDoc("institution", "self", { ...institution, logVerifierKey: text });
+}
 
 export const keyRevoked = defineEntryType({
   type: "key.revoked",

@@ -11,7 +11,14 @@ import { bytesEqual, toHex } from "../../core/bytes.js";
 import { openCheckpoint } from "../../core/checkpoint.js";
 import { RadledgerError, toRadledgerError, type ErrorCode } from "../../core/errors.js";
 import { verifyConsistency } from "../../core/merkle/verify.js";
-import type { NoteVerifier } from "../../core/note.js";
+import { fromBase64, fromUtf8 } from "../../core/bytes.js";
+import {
+  checkpointVerifiersAt,
+  logKeyPeriods,
+  requireTrustedInChain,
+  type LogKeyPeriod,
+  type LogKeyRotation,
+} from "../../core/log-keys.js";
 import { TILE_WIDTH } from "../../core/tiles.js";
 import type { LogStore } from "../../ports/storage.js";
 import type { EntryVerifier } from "../../ports/verifier.js";
@@ -45,8 +52,12 @@ export interface AuditParams {
   /** An empty store to replay into. */
   readonly scratch: LogStore;
   readonly verifier: EntryVerifier;
-  readonly logPublicKey: Uint8Array;
-  readonly logVerifier: NoteVerifier;
+  /**
+   * The log keys the auditor trusts (raw Ed25519 public keys): the chain of log keys the log itself
+   * records (genesis, then key.rotated entries of the institution) must contain one of them, and each
+   * checkpoint must be signed by the chain's key for its size (docs/log-format.md §Log key rotation).
+   */
+  readonly trustedLogKeys: readonly Uint8Array[];
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -69,9 +80,9 @@ export async function auditLog(p: AuditParams): Promise<AuditReport> {
     latestCheckpointSize: checkpoints.at(-1)?.size ?? 0,
   };
   try {
-    await replay(p, size);
+    const chain = await replay(p, size);
     compareTree(p, size);
-    checkCheckpoints(p, size, checkpoints);
+    checkCheckpoints(p, size, checkpoints, chain);
     compareProjections(p);
     return { ok: true, ...base };
   } catch (e) {
@@ -81,7 +92,30 @@ export async function auditLog(p: AuditParams): Promise<AuditReport> {
   }
 }
 
-async function replay(p: AuditParams, size: number): Promise<void> {
+/** The genesis entry's log key (what the replay checks entry 0 against). */
+function genesisKey(p: AuditParams): Uint8Array {
+  const first = p.store.readEntries(0, 1)[0];
+  if (!first) return p.trustedLogKeys[0] ?? new Uint8Array(32);
+  try {
+    const body = (JSON.parse(fromUtf8(first.bytes)) as { body?: { publicKey?: unknown } }).body;
+    if (typeof body?.publicKey === "string") return fromBase64(body.publicKey);
+  } catch {
+    // the replay reports the precise decoding error
+  }
+  return stop("GENESIS_REQUIRED", "entry 0 is not a genesis entry naming the log key", 0);
+}
+
+/** The institution's key.rotated entries, in log order (the replay admitted them). */
+function logKeyRotation(bytes: Uint8Array, index: number): LogKeyRotation | undefined {
+  const entry = JSON.parse(fromUtf8(bytes)) as { body?: { actorId?: unknown; newPublicKey?: unknown } };
+  const body = entry.body;
+  if (body?.actorId !== "institution" || typeof body.newPublicKey !== "string") return undefined;
+  return { index, publicKey: fromBase64(body.newPublicKey) };
+}
+
+async function replay(p: AuditParams, size: number): Promise<LogKeyPeriod[]> {
+  const genesis = genesisKey(p);
+  const rotations: LogKeyRotation[] = [];
   const ledger = new Ledger({
     origin: p.origin,
     crypto: p.crypto,
@@ -89,7 +123,7 @@ async function replay(p: AuditParams, size: number): Promise<void> {
     verifier: p.verifier,
     registry: p.registry,
     enrolment: p.enrolment,
-    logPublicKey: p.logPublicKey,
+    logPublicKey: genesis,
     clock: { now: () => 0 },
     maxBatch: 8192,
     // Stored history: what was valid when appended replays (legacy codes, the policy of the time).
@@ -113,10 +147,22 @@ async function replay(p: AuditParams, size: number): Promise<void> {
     p.scratch.readEntries(start, start + stored.length).forEach((e, i) => {
       if (e.type !== stored[i]!.type)
         stop("STORE_CORRUPT", `entry ${e.index}: stored type column differs from the entry`, e.index);
+      if (e.type === "key.rotated") {
+        const rotation = logKeyRotation(e.bytes, e.index);
+        if (rotation) rotations.push(rotation);
+      }
     });
     p.onProgress?.(Math.min(size, start + step), size);
   }
   await ledger.idle();
+  const periods = logKeyPeriods(genesis, rotations);
+  try {
+    requireTrustedInChain(periods, p.trustedLogKeys, p.origin);
+  } catch (e) {
+    const err = toRadledgerError(e);
+    stop(err.code, err.message);
+  }
+  return periods;
 }
 
 function compareTree(p: AuditParams, size: number): void {
@@ -169,13 +215,18 @@ function checkCheckpoints(
   p: AuditParams,
   size: number,
   checkpoints: readonly { size: number; note: string }[],
+  chain: readonly LogKeyPeriod[],
 ): void {
   const rebuilt = new TreeReader(p.crypto, p.scratch);
   let previous: { size: number; root: Uint8Array } | undefined;
   for (const stored of checkpoints) {
     let cp;
     try {
-      cp = openCheckpoint(stored.note, [p.logVerifier], p.origin).checkpoint;
+      cp = openCheckpoint(
+        stored.note,
+        checkpointVerifiersAt(p.crypto, p.origin, chain, stored.size),
+        p.origin,
+      ).checkpoint;
     } catch (e) {
       const err = e instanceof RadledgerError ? e : toRadledgerError(e);
       return stop(err.code, `checkpoint at size ${stored.size}: ${err.message}`);

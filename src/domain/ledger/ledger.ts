@@ -135,6 +135,7 @@ export class Ledger implements LedgerView {
   #pumping = false;
   #closed = false;
   #latestCheckpoint: string | undefined;
+  #logSigners: readonly NoteSigner[];
   #drainWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
 
@@ -145,6 +146,7 @@ export class Ledger implements LedgerView {
     this.tree = new TreeReader(options.crypto, options.store);
     this.#logKeyId = toHex(options.crypto.sha256(options.logPublicKey).slice(0, 16));
     this.#latestCheckpoint = options.store.latestCheckpoint()?.note;
+    this.#logSigners = options.logSigner ? [options.logSigner] : [];
     if (this.#writer.size !== options.store.size())
       throw new RadledgerError("STORE_CORRUPT", "tree and entries disagree on the log size");
   }
@@ -173,6 +175,16 @@ export class Ledger implements LedgerView {
 
   get pending(): number {
     return this.#pendingCount;
+  }
+
+  /**
+   * The keys that sign the next checkpoints: during a log key rotation the old and the new key, so
+   * that the checkpoint covering the rotation entry carries both signatures; afterwards the new one
+   * (docs/log-format.md §Log key rotation).
+   */
+  useLogSigners(signers: readonly NoteSigner[]): void {
+    if (signers.length === 0) throw new RadledgerError("INTERNAL", "a writing ledger needs a log key");
+    this.#logSigners = [...signers];
   }
 
   /**
@@ -319,10 +331,10 @@ export class Ledger implements LedgerView {
       const size = this.#writer.size;
       let checkpoint: { size: number; note: string } | undefined;
       try {
-        if (this.#o.logSigner) {
+        if (this.#logSigners.length > 0) {
           const signed = signCheckpoint(
             { origin: this.#o.origin, size, root: this.#writer.root() },
-            this.#o.logSigner,
+            this.#logSigners,
           );
           checkpoint = { size, note: formatSignedCheckpoint(signed) };
         }
