@@ -218,7 +218,12 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
               : status === 429
                 ? "RATE_LIMITED"
                 : "INPUT_INVALID";
-      return sendProblem(reply, new RadledgerError(code, (error as Error).message), req.url.split("?")[0]);
+      const message =
+        status === 415
+          ? // The content type is the caller's: quoted, and cut short, in the problem it gets back.
+            `this endpoint takes application/json, not ${JSON.stringify((req.headers["content-type"] ?? "none").slice(0, 100))}`
+          : (error as Error).message;
+      return sendProblem(reply, new RadledgerError(code, message), req.url.split("?")[0]);
     }
     req.log.error({ err: error }, "unhandled error");
     return sendProblem(reply, new RadledgerError("INTERNAL", "internal error"), req.url.split("?")[0]);

@@ -58,6 +58,7 @@ describe("JSON bodies", () => {
     for (const contentType of ["text/plain", "text/plain; charset=utf-8", "application/xml"]) {
       const r = await api.call("POST", "/api/v1/vault", { token: admin, raw: body, contentType });
       expectProblem(r, 415, "MEDIA_TYPE_UNSUPPORTED");
+      expect(r.body.detail).toContain(`takes application/json, not "${contentType}"`);
     }
     const ok = await api.call("POST", "/api/v1/vault", { token: admin, raw: body });
     expect(ok.status, ok.text).toBe(201);
