@@ -9,7 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { makeNode, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
-import { runCli, startServe } from "../helpers/cli.js";
+import { exportBundle, runCli, startServe } from "../helpers/cli.js";
 import { fakeHash } from "../helpers/fixtures.js";
 import { openNode } from "../../src/wiring/node.js";
 import { signAs } from "../../src/app/keys.js";
@@ -31,19 +31,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test("export bundle, verify offline, tampered copy fails, later checkpoint from the served log passes", async () => {
   const file = join(root, "report.radledger.tar");
-  const exported = await runCli([
-    "export",
-    "bundle",
-    "--data",
-    t.dir,
-    "--kind",
-    "report",
-    "--id",
-    fx.report,
-    "--out",
-    file,
-    "--quiet",
-  ]);
+  const exported = await exportBundle(t.dir, "report", fx.report, file);
   expect(exported.stderr).toBe("");
   expect(exported.code).toBe(0);
   expect(exported.stdout).toContain(`verify with: radledger verify ${file} --log-key`);

@@ -11,12 +11,11 @@
  * read-only (0555 / 0444) for the test's own user. Both are the same fault for SQLite.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { spawn } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { makeNode, type TestNode } from "../helpers/node.js";
-import { CLI, runCli, type CliResult } from "../helpers/cli.js";
+import { runCli, type CliResult } from "../helpers/cli.js";
 import { MAX_API_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS } from "../../src/ports/auth.js";
 
 let t: TestNode;
@@ -56,18 +55,7 @@ const isRoot = process.getuid?.() === 0;
 function runReadOnly(dir: string, args: readonly string[]): Promise<CliResult> {
   if (isRoot) chmodAll(dir, 0o755, 0o644);
   else chmodAll(dir, 0o555, 0o444);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCli(args, undefined, isRoot ? { uid: 65534, gid: 65534 } : undefined);
 }
 
 test("token create --ttl-days takes what the API takes: 60 seconds to 366 days, else exit 2", async () => {

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { makeNode, type TestNode } from "../helpers/node.js";
 import { seedBundleFixture, type BundleFixture } from "../helpers/bundle-fixture.js";
-import { runCli } from "../helpers/cli.js";
+import { exportBundle, runCli } from "../helpers/cli.js";
 import { nodeCrypto } from "../../src/adapters/node-crypto/crypto.js";
 import { cosigner, formatCosignatureVerifierKey } from "../../src/core/cosignature.js";
 
@@ -31,19 +31,7 @@ beforeAll(async () => {
   logKey = t.node.verifierKey;
   await t.node.close();
   file = join(root, "report.radledger.tar");
-  const exported = await runCli([
-    "export",
-    "bundle",
-    "--data",
-    t.dir,
-    "--kind",
-    "report",
-    "--id",
-    fx.report,
-    "--out",
-    file,
-    "--quiet",
-  ]);
+  const exported = await exportBundle(t.dir, "report", fx.report, file);
   expect(exported.code).toBe(0);
   const bytes = readFileSync(file);
   const i = bytes.indexOf("contentCommitment") + 25;

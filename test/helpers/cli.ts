@@ -10,9 +10,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], input?: string): Promise<CliResult> {
+/** `as`: run as another user (the tests run as root in CI; a read-only directory needs someone else). */
+export function runCli(
+  args: readonly string[],
+  input?: string,
+  as?: { readonly uid: number; readonly gid: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], ...as });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -21,6 +26,11 @@ export function runCli(args: readonly string[], input?: string): Promise<CliResu
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input ?? "");
   });
+}
+
+/** `radledger export bundle` of one record, quietly. */
+export function exportBundle(dataDir: string, kind: string, id: string, out: string): Promise<CliResult> {
+  return runCli(["export", "bundle", "--data", dataDir, "--kind", kind, "--id", id, "--out", out, "--quiet"]);
 }
 
 /** Starts `radledger serve --port 0` and resolves with its base URL once it listens. */
