@@ -24,6 +24,7 @@ import { MAX_ENTRY_SIZE } from "../core/tiles.js";
 import type { HeldKey } from "../ports/keys.js";
 import type { AnyEntryTypeDef } from "../domain/ledger/entry-types.js";
 import { entryId, actorId, keyId, timestamp } from "../domain/schemas.js";
+import { shredIfErasure } from "../app/erase.js";
 import { signAs } from "../app/keys.js";
 import { defineRoute, type Api, type Caller } from "./route.js";
 
@@ -83,11 +84,14 @@ export interface Appended {
 
 async function append(api: Api, bytes: Uint8Array): Promise<Appended> {
   const { index, leafHash } = await api.node.appender.append(bytes);
+  const entry = JSON.parse(fromUtf8(bytes)) as unknown;
+  // A recorded erasure is carried out, whichever route recorded it (docs/security.md §Erasure).
+  shredIfErasure(api.node, entry);
   return {
     index,
     leafHash,
     size: api.node.ledger.size,
-    entry: JSON.parse(fromUtf8(bytes)) as unknown,
+    entry,
     checkpoint: api.node.ledger.latestCheckpoint!,
   };
 }
@@ -209,6 +213,7 @@ export function registerEntryRoutes(app: FastifyInstance, api: Api): void {
           { at: "entry.actor" },
         );
       const { index, leafHash } = await api.node.appender.append(bytes, entry.parsed);
+      shredIfErasure(api.node, entry.parsed ?? JSON.parse(fromUtf8(bytes)));
       void reply.type("application/json; charset=utf-8");
       return appendedText(bytes, index, leafHash);
     },

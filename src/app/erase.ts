@@ -2,8 +2,9 @@
  * Erasing a patient (docs/security.md §Erasure and backups): record the erasure on the log, then
  * destroy the patient's vault key, salts and content. `radledger erase patient` records it as the
  * institution (the node's own statement, run by its operator); the API's erasure endpoint as the admin
- * who asked, with the key the node holds for them. Re-running after an interruption — or after the
- * erasure was recorded some other way, e.g. an entry the admin signed and submitted — completes it.
+ * who asked, with the key the node holds for them; an erasure entry an admin signed and submitted
+ * themself shreds as soon as it is admitted (`shredIfErasure`), so no erasure is recorded but left
+ * undone. Re-running after an interruption completes it.
  */
 import { signAsInstitution } from "./institution.js";
 import { signAs, type HeldKey } from "./keys.js";
@@ -35,4 +36,15 @@ export async function erasePatient(
     recorded = true;
   }
   return { recorded, ...node.vault.erase(patient) };
+}
+
+/**
+ * After an entry was admitted through a door other than erasePatient (the API's entry routes): when it
+ * is a `patient.data.erased`, destroy the patient's vault data at once. The entry was validated on
+ * append, so its body is the family's schema; undefined for any other type.
+ */
+export function shredIfErasure(node: RadledgerNode, entry: unknown): { items: number } | undefined {
+  const e = entry as { type?: unknown; body?: { patient?: unknown } } | null;
+  if (e?.type !== "patient.data.erased" || typeof e.body?.patient !== "string") return undefined;
+  return node.vault.erase(e.body.patient);
 }

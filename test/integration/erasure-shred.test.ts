@@ -92,3 +92,21 @@ test("POST /api/v1/patients/{patient}/erasure erases through the running node, f
   await node.reopen();
   expect(scanDataDir(node.dir, needles)).toEqual([]);
 });
+
+test("an erasure an admin records through the entry routes is carried out at once", async () => {
+  api = await startApi();
+  const { t: node } = api;
+  const admin = await api.token("admin");
+  const patient = fakePseudonym();
+  const texts = reportTexts("entry-route");
+  for (const text of texts) node.node.vault.put(patient, { text });
+  const needles = needlesOf(texts, patientKeyOf(node.dir, patient));
+
+  const recorded = await api.call("POST", "/api/v1/entries/patient.data.erased", {
+    token: admin,
+    body: { body: { patient, reason: "patient-request" }, refs: {} },
+  });
+  expect(recorded.status, recorded.text).toBe(201);
+  expect(node.node.vault.isErased(patient)).toBe(true);
+  expect(scanDataDir(node.dir, needles)).toEqual([]);
+});
