@@ -16,22 +16,12 @@
  *   DIR/auth.sqlite             node-local API credentials: scrypt hashes of tokens and passwords (never on the log)
  *   DIR/manifests.sqlite        per-instance DICOM hashes behind study manifest roots, de-identified
  *                               copies, Orthanc feed cursors (node-local; never on the ledger)
- *   DIR/writer.lock             PID of the process that appends (one writer at a time)
+ *   DIR/writer.lock.sqlite      the single-writer lock: a SQLite file the appending process holds an
+ *                               exclusive OS lock on, released when it exits or dies (src/adapters/sqlite/writer-lock.ts)
  *   DIR/node.sock               the serving node's local socket (mode 0600): the command line's
  *                               writing verbs run through it while `radledger serve` holds the lock
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { lstatSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -164,7 +154,8 @@ export const paths = (dir: string) => ({
   vault: join(dir, "vault.sqlite"),
   auth: join(dir, "auth.sqlite"),
   manifests: join(dir, "manifests.sqlite"),
-  lock: join(dir, "writer.lock"),
+  /** The single-writer lock (src/adapters/sqlite/writer-lock.ts). */
+  lock: join(dir, "writer.lock.sqlite"),
 });
 
 export function readConfig(dir: string): NodeConfig {
@@ -204,50 +195,6 @@ export function createDataDir(dir: string, config: NodeConfig): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   mkdirSync(p.actorKeys, { recursive: true, mode: 0o700 });
   writeFileSync(p.config, JSON.stringify(config, null, 2) + "\n", { flag: "wx" });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Takes the single-writer lock. A lock left by a process that no longer exists (kill -9) is taken
- * over; a live holder makes this fail with STORE_LOCKED.
- */
-export function acquireWriterLock(dir: string): () => void {
-  const lock = paths(dir).lock;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lock, "wx", 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lock, { force: true });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EACCES" || code === "EPERM" || code === "EROFS" || code === "ENOSPC")
-        throw new RadledgerError(
-          "STORE_IO",
-          `cannot write the writer lock ${lock} (${code}): the data directory is not writable`,
-          {},
-          { cause: e },
-        );
-      if (code !== "EEXIST") throw e;
-      const holder = Number(readFileSync(lock, "utf8").trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
-        throw new RadledgerError(
-          "STORE_LOCKED",
-          `another radledger process (pid ${holder}) is writing to ${dir}`,
-        );
-      }
-      rmSync(lock, { force: true });
-    }
-  }
-  throw new RadledgerError("STORE_LOCKED", `cannot take the writer lock in ${dir}`);
 }
 
 /** Longest socket path that fits sockaddr_un.sun_path (108 bytes on Linux, 104 on macOS) with room. */

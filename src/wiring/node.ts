@@ -13,7 +13,8 @@ import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
 import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
-import { acquireWriterLock, admissionPolicy, paths, readConfig, readSecret } from "../app/data-dir.js";
+import { acquireWriterLock } from "../adapters/sqlite/writer-lock.js";
+import { admissionPolicy, paths, readConfig, readSecret } from "../app/data-dir.js";
 import { DataDirHeldKeys } from "../app/keys.js";
 import { openNodeKeys, provisionPkcs11Keys } from "./keys.js";
 import type { NodeFactory, NodeOptions, RadledgerNode } from "../app/node.js";
@@ -38,7 +39,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   const policy = admissionPolicy(config);
   const crypto = nodeCrypto;
   const registry = createRegistry();
-  const release = acquireWriterLock(dir);
+  const release = acquireWriterLock(dir, paths(dir).lock);
   let keys: NodeKeys | undefined;
   let store: SqliteLogStore | undefined;
   let vault: Vault | undefined;
