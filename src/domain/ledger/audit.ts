@@ -219,6 +219,26 @@ function compareTree(p: AuditParams, size: number): void {
     if (p.store.indexOfLeafHash(leaf) !== i)
       stop("STORE_CORRUPT", `entry ${i}: the leaf-hash index does not point at it`, i);
   }
+  // …and every row of it must be one the replay made: no hash pointed at another index, no extra row.
+  const rows = p.store.leafIndexRows();
+  try {
+    for (const row of rows) {
+      const replayed = p.scratch.indexOfLeafHash(row.hash);
+      if (replayed === undefined)
+        stop(
+          "STORE_CORRUPT",
+          `the leaf-hash index has a row for ${toHex(row.hash).slice(0, 16)}… (at ${row.index}), which is no leaf of the log`,
+        );
+      if (replayed !== row.index)
+        stop(
+          "STORE_CORRUPT",
+          `entry ${replayed}: the leaf-hash index points its hash at ${row.index}`,
+          replayed,
+        );
+    }
+  } finally {
+    rows.return?.();
+  }
 }
 
 function checkCheckpoints(
