@@ -21,6 +21,15 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 const IMMUTABLE_PRIVATE = "private, max-age=31536000, immutable";
 const CACHE_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Whether the tile at `level`/`index` of `width` lies within a tree of `size` leaves. Only such a tile
+ * is fixed for ever: a stored tile the log does not cover (storage ahead of the tree a read-only view
+ * or a restored store has) may still change, so it is not served and never cached as immutable.
+ */
+function withinTree(level: number, index: number, width: number, size: number): boolean {
+  return (index * TILE_WIDTH + width) * TILE_WIDTH ** level <= size;
+}
+
 /** Least-recently-used cache of immutable responses, bounded by their total size. */
 class ResponseCache {
   readonly #map = new Map<string, Buffer>();
@@ -80,19 +89,22 @@ export function registerTileRoutes(
     },
     async (req, reply) => {
       const path = pathOf(req.url);
-      void reply.header("cache-control", IMMUTABLE_PRIVATE).header("vary", "authorization, signature");
+      void reply.header("vary", "authorization, signature");
       const cached = bundles.get(path);
-      if (cached) return reply.type("application/octet-stream").send(cached);
+      if (cached)
+        return reply.header("cache-control", IMMUTABLE_PRIVATE).type("application/octet-stream").send(cached);
       const tile = parseTilePath(path);
       if (tile.kind !== "entries") throw new RadledgerError("TILE_NOT_FOUND", "not an entry bundle path");
       const want = tile.width ?? TILE_WIDTH;
+      if (!withinTree(0, tile.index, want, node.ledger.size))
+        throw new RadledgerError("TILE_NOT_FOUND", "entry bundle beyond the end of the log");
       const start = tile.index * TILE_WIDTH;
       const rows = node.store.readEntries(start, start + want);
       if (rows.length !== want)
         throw new RadledgerError("TILE_NOT_FOUND", "entry bundle not available at that width");
       const bundle = Buffer.from(encodeEntryBundle(rows.map((e) => e.bytes)));
       bundles.set(path, bundle);
-      return reply.type("application/octet-stream").send(bundle);
+      return reply.header("cache-control", IMMUTABLE_PRIVATE).type("application/octet-stream").send(bundle);
     },
   );
 
@@ -103,6 +115,8 @@ export function registerTileRoutes(
     const tile = parseTilePath(path);
     if (tile.kind === "entries") throw new RadledgerError("TILE_NOT_FOUND", "not a hash tile path");
     const want = tile.width ?? TILE_WIDTH;
+    if (!withinTree(tile.level, tile.index, want, node.ledger.size))
+      throw new RadledgerError("TILE_NOT_FOUND", "tile beyond the end of the log");
     const stored = node.ledger.tree.tile(tile.level, tile.index, want);
     if (!stored || stored.width < want)
       throw new RadledgerError("TILE_NOT_FOUND", "tile not available at that width");

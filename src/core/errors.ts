@@ -159,6 +159,7 @@ export const ERROR_CODES = {
   STORE_EXISTS: "conflict",
   STORE_NOT_FOUND: "not_found",
   STORE_CORRUPT: "verification",
+  STORE_ROLLED_BACK: "verification",
   STORE_LOCKED: "unavailable",
   STORE_IO: "unavailable",
   VERIFY_FAILED: "verification",

@@ -95,6 +95,8 @@ export interface LogStore extends StateReader {
   /** Calls fn for every entry in order, without holding them all in memory. */
   forEachEntry(fn: (entry: StoredEntry) => void, start?: number): void;
   indexOfLeafHash(leafHash: Uint8Array): number | undefined;
+  /** Every row of the leaf-hash index, in hash order (what the audit compares with the replay). */
+  leafIndexRows(): IterableIterator<{ readonly hash: Uint8Array; readonly index: number }>;
   readTile(level: number, index: number): TileRecord | undefined;
   /** Entries that reference entry `target` (by leaf hash), in log order. */
   referencesTo(target: number, options?: LookupOptions): { source: number; name: string }[];

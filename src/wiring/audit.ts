@@ -25,6 +25,8 @@ export async function auditDataDir(
     onProgress?: (done: number, total: number) => void;
     /** Log verifier keys to trust instead of the data directory's current key. */
     trustedLogKeys?: readonly string[];
+    /** A signed checkpoint note of this log the stored log must extend (`--against`). */
+    against?: string;
   } = {},
 ): Promise<AuditReport> {
   const config = readConfig(dir);
@@ -59,6 +61,7 @@ export async function auditDataDir(
       scratch,
       verifier,
       trustedLogKeys: trusted,
+      ...(options.against === undefined ? {} : { against: options.against }),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   } finally {

@@ -75,6 +75,9 @@ export function runLogStoreContract(name: string, factory: StoreFactory): void {
       expect(seen).toEqual([2, 3, 4]);
       expect(store.indexOfLeafHash(hash(3))).toBe(2);
       expect(store.indexOfLeafHash(hash(99))).toBeUndefined();
+      const rows = [...store.leafIndexRows()];
+      expect(rows.map((r) => r.index).sort()).toEqual([0, 1, 2, 3, 4]);
+      expect(rows.every((r) => store.indexOfLeafHash(r.hash) === r.index)).toBe(true);
       expect(store.referencesTo(1)).toEqual([
         { source: 3, name: "parent" },
         { source: 4, name: "parent" },

@@ -115,3 +115,25 @@ test("a deleted entry is found", async () => {
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/entry 200/);
 });
+
+test("an extra row of the leaf-hash index (a hash that is no leaf, pointed at an entry) is found", async () => {
+  // lookups by entry id read this table: a forged row would make a made-up id resolve to entry 5.
+  alter((db) => {
+    db.prepare("INSERT INTO leaf_index (hash, idx) VALUES (?, 5)").run(Buffer.alloc(32, 0xab));
+  });
+  const r = await runCli(["verify", "--data", t.dir, "--quiet"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/the leaf-hash index has a row for abababababababab… \(at 5\), which is no leaf/);
+});
+
+test("a leaf-hash index row pointing a leaf's hash at another entry is found and named", async () => {
+  alter((db) => {
+    const a = db.prepare("SELECT hash FROM leaf_index WHERE idx = 10").pluck().get() as Buffer;
+    const b = db.prepare("SELECT hash FROM leaf_index WHERE idx = 11").pluck().get() as Buffer;
+    db.prepare("UPDATE leaf_index SET idx = 11 WHERE hash = ?").run(a);
+    db.prepare("UPDATE leaf_index SET idx = 10 WHERE hash = ?").run(b);
+  });
+  const r = await runCli(["verify", "--data", t.dir, "--quiet"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/entry 10: the leaf-hash index/);
+});

@@ -199,6 +199,14 @@ export class SqliteLogStore implements LogStore {
     return this.#s.leaf.get(blob(leafHash)) as number | undefined;
   }
 
+  *leafIndexRows(): IterableIterator<{ readonly hash: Uint8Array; readonly index: number }> {
+    for (const r of this.#db
+      .prepare("SELECT hash, idx FROM leaf_index ORDER BY hash")
+      .iterate() as IterableIterator<{ hash: Buffer; idx: number }>) {
+      yield { hash: new Uint8Array(r.hash), index: r.idx };
+    }
+  }
+
   entryByLeafHash(leafHash: string): StoredEntry | undefined {
     // Who controls it: callers pass ids from requests and entries; only exact lowercase hex is a key.
     if (!LEAF_HASH_HEX.test(leafHash)) return undefined;

@@ -59,7 +59,7 @@ export function registerVerify(program: Command): void {
     .option("--min-witnesses <k>", "require valid cosignatures by at least k of the named witnesses")
     .option(
       "--against <checkpoint>",
-      "also prove the bundle consistent with this later checkpoint (a file, or an http(s) URL)",
+      "also prove the bundle consistent with this later checkpoint (a file, or an http(s) URL); with --data, a checkpoint file the stored log must extend (at least its size, same root or a consistency proof)",
     )
     .option(
       "--consistency-proof <file>",
@@ -108,19 +108,28 @@ function checkEvidenceCommand(file: string, o: VerifyOptions): void {
 
 /** `--data DIR`: the whole-log audit (src/domain/ledger/audit.ts). */
 async function auditLogCommand(data: string, o: VerifyOptions): Promise<void> {
+  if (o.consistencyProof !== undefined || o.logUrl !== undefined)
+    throw new RadledgerError(
+      "CLI_USAGE",
+      "--consistency-proof and --log-url are for a bundle: with --data the proof comes from the stored log",
+    );
+  const against = o.against === undefined ? undefined : readAgainst(o.against);
   const progress = new Progress("verify", "entries", !o.quiet && !o.json);
   // Loaded here: the whole node (storage, entry types) is not needed to verify a bundle.
   const { auditDataDir } = await import("../../wiring/audit.js");
   const report = await auditDataDir(data, {
     onProgress: (d, t) => progress.update(d, t),
     ...(o.logKey.length > 0 ? { trustedLogKeys: o.logKey } : {}),
+    ...(against === undefined ? {} : { against }),
   });
   progress.done();
   if (o.json) printJson(report);
   if (report.ok) {
     if (!o.json)
       process.stdout.write(
-        `ok: ${report.entries} entries, ${report.checkpoints} checkpoints verified; latest checkpoint covers size ${report.latestCheckpointSize}\n`,
+        `ok: ${report.entries} entries, ${report.checkpoints} checkpoints verified; latest checkpoint covers size ${report.latestCheckpointSize}` +
+          (against === undefined ? "" : "; consistent with the --against checkpoint") +
+          "\n",
       );
     return;
   }
@@ -138,6 +147,19 @@ function nonNegative(value: string | undefined, name: string): number | undefine
   if (!/^(0|[1-9][0-9]{0,3})$/.test(value))
     throw new RadledgerError("CLI_USAGE", `${name} must be a small non-negative integer`);
   return Number(value);
+}
+
+/** The --against checkpoint note of `verify --data` (a file: the store's own proof is used). */
+function readAgainst(file: string): string {
+  if (/^https?:\/\//.test(file))
+    throw new RadledgerError("CLI_USAGE", "with --data, --against takes a checkpoint file, not a URL");
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    throw new RadledgerError("STORE_NOT_FOUND", `cannot read the --against file ${file}`, {
+      at: "--against",
+    });
+  }
 }
 
 /** The --policy file's text. */

@@ -5,6 +5,8 @@
  * what the replay produced: every leaf and interior hash of every tile, the leaf-hash index, every
  * published checkpoint (signature, root at its size, consistency with the previous one) and every
  * projection row. The first difference is reported with the entry index or tile it concerns.
+ * Given a checkpoint published earlier (`--against`), the stored log must also be at least its size
+ * and consistent with it: a smaller store was rolled back or truncated, another root was forked.
  */
 import type { CryptoSuite } from "../../core/crypto.js";
 import { bytesEqual, toHex } from "../../core/bytes.js";
@@ -12,6 +14,7 @@ import { openCheckpoint } from "../../core/checkpoint.js";
 import { RadledgerError, toRadledgerError, type ErrorCode } from "../../core/errors.js";
 import { verifyConsistency } from "../../core/merkle/verify.js";
 import { fromBase64, fromUtf8 } from "../../core/bytes.js";
+import { ed25519Verifier } from "../../core/note.js";
 import {
   checkpointVerifiersAt,
   logKeyPeriods,
@@ -58,6 +61,12 @@ export interface AuditParams {
    * checkpoint must be signed by the chain's key for its size (docs/log-format.md §Log key rotation).
    */
   readonly trustedLogKeys: readonly Uint8Array[];
+  /**
+   * A signed checkpoint note published by this log (`verify --data DIR --against FILE`), signed by a
+   * trusted key or the chain's key for its size: the stored log must be at least its size and
+   * consistent with it.
+   */
+  readonly against?: string;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -83,6 +92,7 @@ export async function auditLog(p: AuditParams): Promise<AuditReport> {
     const chain = await replay(p, size);
     compareTree(p, size);
     checkCheckpoints(p, size, checkpoints, chain);
+    if (p.against !== undefined) checkAgainst(p, size, p.against, chain);
     compareProjections(p);
     return { ok: true, ...base };
   } catch (e) {
@@ -209,6 +219,26 @@ function compareTree(p: AuditParams, size: number): void {
     if (p.store.indexOfLeafHash(leaf) !== i)
       stop("STORE_CORRUPT", `entry ${i}: the leaf-hash index does not point at it`, i);
   }
+  // …and every row of it must be one the replay made: no hash pointed at another index, no extra row.
+  const rows = p.store.leafIndexRows();
+  try {
+    for (const row of rows) {
+      const replayed = p.scratch.indexOfLeafHash(row.hash);
+      if (replayed === undefined)
+        stop(
+          "STORE_CORRUPT",
+          `the leaf-hash index has a row for ${toHex(row.hash).slice(0, 16)}… (at ${row.index}), which is no leaf of the log`,
+        );
+      if (replayed !== row.index)
+        stop(
+          "STORE_CORRUPT",
+          `entry ${replayed}: the leaf-hash index points its hash at ${row.index}`,
+          replayed,
+        );
+    }
+  } finally {
+    rows.return?.();
+  }
 }
 
 function checkCheckpoints(
@@ -266,6 +296,62 @@ function checkCheckpoints(
       `entries ${previous?.size ?? 0}..${size - 1} are not covered by a published checkpoint`,
       previous?.size ?? 0,
     );
+}
+
+/** The stored log must extend the checkpoint given: not rolled back, truncated or forked. */
+function checkAgainst(p: AuditParams, size: number, note: string, chain: readonly LogKeyPeriod[]): void {
+  const verifiers = [
+    ...p.trustedLogKeys.map((k) => ed25519Verifier(p.crypto, p.origin, k)),
+    ...chain.map((period) => ed25519Verifier(p.crypto, p.origin, period.publicKey)),
+  ];
+  let cp;
+  try {
+    cp = openCheckpoint(note, verifiers, p.origin).checkpoint;
+  } catch (e) {
+    const err = toRadledgerError(e);
+    return stop(err.code, `the checkpoint given with --against: ${err.message}`);
+  }
+  // Above the store's size only a key the auditor trusts vouches for it; at or below, the key the
+  // log's own chain names for that size must have signed it.
+  if (cp.size <= size) {
+    try {
+      openCheckpoint(note, checkpointVerifiersAt(p.crypto, p.origin, chain, cp.size), p.origin);
+    } catch (e) {
+      const err = toRadledgerError(e);
+      return stop(err.code, `the checkpoint given with --against (size ${cp.size}): ${err.message}`);
+    }
+  }
+  if (cp.size > size)
+    stop(
+      "STORE_ROLLED_BACK",
+      `the stored log has ${size} entries but the checkpoint given with --against covers ${cp.size}: the data directory was rolled back or truncated`,
+      size,
+    );
+  const rebuilt = new TreeReader(p.crypto, p.scratch);
+  if (cp.size === size) {
+    if (!bytesEqual(cp.root, rebuilt.root(size)))
+      stop(
+        "ROOT_MISMATCH",
+        `the stored log (size ${size}) has another root than the checkpoint given with --against at the same size: the log was forked`,
+      );
+    return;
+  }
+  try {
+    verifyConsistency(
+      p.crypto,
+      cp.size,
+      size,
+      cp.root,
+      rebuilt.root(size),
+      rebuilt.consistencyProof(cp.size, size),
+    );
+  } catch (e) {
+    const err = toRadledgerError(e);
+    stop(
+      err.code,
+      `the stored log (size ${size}) is not consistent with the checkpoint given with --against (size ${cp.size}): the log was forked (${err.message})`,
+    );
+  }
 }
 
 function compareProjections(p: AuditParams): void {
