@@ -101,6 +101,14 @@ export function decodeUtf8Body(body: Uint8Array): string {
   }
 }
 
+/** An oversized body the server still reads (and drops) after refusing it, so the client reads the 413. */
+export const DRAIN_MAX_BYTES = 32 * 1024 * 1024;
+
+function drainsAfterRefusal(contentLength: string | undefined): boolean {
+  if (contentLength === undefined || !/^[0-9]{1,15}$/.test(contentLength)) return false;
+  return Number(contentLength) <= DRAIN_MAX_BYTES;
+}
+
 function checkpointSize(note: string | undefined): number {
   return note === undefined ? 0 : Number(note.split("\n")[1] ?? 0);
 }
@@ -206,6 +214,14 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
       typeof (error as { statusCode?: unknown }).statusCode === "number"
         ? (error as { statusCode: number }).statusCode
         : 500;
+    if (status === 413 && drainsAfterRefusal(req.headers["content-length"])) {
+      // Fastify asks to close the connection because the client may still be sending its body; closing
+      // with that body unread makes the kernel reset the connection, and the client often loses the
+      // 413 to an EPIPE. A declared length up to DRAIN_MAX_BYTES is instead read and dropped (Node
+      // dumps an unread request body once the answer is sent; requestTimeout bounds the time) and the
+      // connection stays open.
+      void reply.removeHeader("connection");
+    }
     if (status >= 400 && status < 500) {
       // Fastify's own client errors (bad JSON, body too large, unsupported media type).
       const code =

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { EXIT_BY_CATEGORY, reportError } from "./output.js";
+import { dataFromEnvironment } from "./data-env.js";
 
 type Register = (program: Command) => void;
 
@@ -49,6 +50,7 @@ const program = new Command()
 
 const verb = VERBS.find(([name]) => name === process.argv[2]);
 for (const [, load] of verb ? [verb] : VERBS) for (const register of await load()) register(program);
+dataFromEnvironment(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -167,6 +167,7 @@ export const ERROR_CODES = {
   // node lifecycle
   NODE_CLOSED: "unavailable",
   NODE_BUSY: "unavailable",
+  LISTEN_FAILED: "unavailable",
   // key backends: the node's own keys in files or an HSM (docs/security.md §Keys)
   KEY_BACKEND_CONFIG_INVALID: "invalid",
   KEY_BACKEND_UNAVAILABLE: "unavailable",

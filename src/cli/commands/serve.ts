@@ -123,7 +123,24 @@ export function registerServe(program: Command): void {
           process.stderr.write(`radledger: orthanc: ${e.code}: ${e.message} (retrying)\n`),
         );
       }
-      const address = await app.listen({ host: o.host, port });
+      const address = await app.listen({ host: o.host, port }).catch(async (e: unknown) => {
+        // Nothing else may keep the process alive: close what was opened, then exit with a coded error.
+        stop.abort();
+        await app.close();
+        await following;
+        await consortium.close();
+        await node.close();
+        const code = (e as NodeJS.ErrnoException).code;
+        const why =
+          code === "EADDRINUSE"
+            ? "the address is already in use"
+            : code === "EACCES"
+              ? "not permitted"
+              : code === "EADDRNOTAVAIL"
+                ? "no such local address"
+                : (code ?? "failed");
+        throw new RadledgerError("LISTEN_FAILED", `cannot listen on ${o.host}:${port}: ${why}`);
+      });
       // The command line's writing verbs (ingest, deidentify, erase) reach this node through it.
       const local = await listenLocalSocket(node, operationEnv, {
         onError: (e) => process.stderr.write(`radledger: local operation: ${e.code}: ${e.message}\n`),
