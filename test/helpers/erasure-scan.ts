@@ -10,6 +10,7 @@ import { join, relative } from "node:path";
 import Database from "better-sqlite3";
 import { fileKeyWrap } from "../../src/adapters/node-crypto/key-wrap.js";
 import { fromBase64 } from "../../src/core/bytes.js";
+import { paths } from "../../src/app/data-dir.js";
 
 export interface Needle {
   readonly name: string;
@@ -25,7 +26,9 @@ export function filesUnder(dir: string): string[] {
 
 /** The patient's wrapped data key (from any SQLite file of the directory) and the key it wraps. */
 export function patientKeyOf(dir: string, patient: string): { wrapped: Uint8Array; key: Uint8Array } {
-  for (const file of filesUnder(dir).filter((f) => f.endsWith(".sqlite"))) {
+  // Not the writer lock: a running node holds that database exclusively (src/adapters/sqlite/writer-lock.ts).
+  const lock = paths(dir).lock;
+  for (const file of filesUnder(dir).filter((f) => f.endsWith(".sqlite") && f !== lock)) {
     const db = new Database(file, { readonly: true });
     try {
       const table = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'patient_keys'").get();
