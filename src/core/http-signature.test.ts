@@ -4,7 +4,6 @@ import { fromBase64, fromHex, toBase64, utf8 } from "./bytes.js";
 import {
   credentialHeaders,
   parseSignatureFields,
-  parseSfDictionary,
   requestPartsOf,
   signatureBase,
   signRequest,
@@ -12,6 +11,7 @@ import {
   verifySignature,
   type HttpRequestParts,
 } from "./http-signature.js";
+import { parseSfDictionary } from "./structured-fields.js";
 import { RadledgerError } from "./errors.js";
 
 /**

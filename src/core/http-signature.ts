@@ -2,8 +2,7 @@
  * HTTP Message Signatures (RFC 9421) for requests, algorithm `ed25519` (§3.3.6): the signature base
  * (§2.5), the derived components of a request (§2.2: @method, @target-uri, @authority, @scheme,
  * @request-target, @path, @query) and HTTP fields (§2.1), the Signature-Input and Signature fields
- * (§4) with the Structured Field Values they are written in (RFC 8941 dictionaries, inner lists,
- * items and parameters), signing and verifying. Pure: the caller hands in the request's parts, the
+ * (§4), written in Structured Field Values (src/core/structured-fields.ts), signing and verifying. Pure: the caller hands in the request's parts, the
  * signing function and the clock, and decides which keys and components it requires.
  *
  * How radledger uses it (docs/privacy.md, docs/consortium.md): a consortium peer signs its requests
@@ -14,193 +13,18 @@
  * Not supported (refused, never misread): component parameters (`sf`, `key`, `bs`, `req`, `tr`,
  * `name`), @query-param and @status, and algorithms other than ed25519.
  */
-import { fromBase64, toBase64, utf8 } from "./bytes.js";
+import { toBase64, utf8 } from "./bytes.js";
 import type { CryptoSuite } from "./crypto.js";
 import { RadledgerError } from "./errors.js";
-
-// ---------------------------------------------------------------------------------------------
-// Structured Field Values (RFC 8941): the subset Signature-Input and Signature are written in.
-
-export interface SfToken {
-  readonly token: string;
-}
-export type BareItem = number | string | boolean | Uint8Array | SfToken;
-export type Params = readonly (readonly [key: string, value: BareItem])[];
-export interface SfItem {
-  readonly value: BareItem;
-  readonly params: Params;
-}
-export interface SfInnerList {
-  readonly items: readonly SfItem[];
-  readonly params: Params;
-}
-export type SfMember = SfItem | SfInnerList;
-
-const isInnerList = (m: SfMember): m is SfInnerList => "items" in m;
-
-function malformed(message: string): never {
-  throw new RadledgerError("AUTH_SIGNATURE_INVALID", `malformed signature field: ${message}`);
-}
-
-/** RFC 8941 §4.2 parsing over one field value (fields combined with ", " by the caller). */
-class SfParser {
-  #i = 0;
-  constructor(readonly s: string) {}
-
-  private atEnd(): boolean {
-    return this.#i >= this.s.length;
-  }
-  private peek(): string {
-    return this.s[this.#i] ?? "";
-  }
-  private skipSp(): void {
-    while (this.peek() === " ") this.#i++;
-  }
-  private skipOws(): void {
-    while (this.peek() === " " || this.peek() === "\t") this.#i++;
-  }
-
-  /** §4.2.2 */
-  dictionary(): Map<string, SfMember> {
-    const out = new Map<string, SfMember>();
-    this.skipSp();
-    while (!this.atEnd()) {
-      const key = this.key();
-      let member: SfMember;
-      if (this.peek() === "=") {
-        this.#i++;
-        member = this.itemOrInnerList();
-      } else {
-        member = { value: true, params: this.params() };
-      }
-      out.set(key, member); // a later duplicate key overrides (§4.2.2)
-      this.skipOws();
-      if (this.atEnd()) break;
-      if (this.peek() !== ",") malformed("expected ',' between dictionary members");
-      this.#i++;
-      this.skipOws();
-      if (this.atEnd()) malformed("trailing ','");
-    }
-    return out;
-  }
-
-  private itemOrInnerList(): SfMember {
-    if (this.peek() !== "(") return { value: this.bareItem(), params: this.params() };
-    this.#i++;
-    const items: SfItem[] = [];
-    for (;;) {
-      this.skipSp();
-      if (this.peek() === ")") {
-        this.#i++;
-        return { items, params: this.params() };
-      }
-      items.push({ value: this.bareItem(), params: this.params() });
-      const c = this.peek();
-      if (c !== " " && c !== ")") malformed("expected ' ' or ')' in an inner list");
-    }
-  }
-
-  private params(): [string, BareItem][] {
-    const out: [string, BareItem][] = [];
-    while (this.peek() === ";") {
-      this.#i++;
-      this.skipSp();
-      const key = this.key();
-      let value: BareItem = true;
-      if (this.peek() === "=") {
-        this.#i++;
-        value = this.bareItem();
-      }
-      const at = out.findIndex(([k]) => k === key);
-      if (at >= 0) out[at] = [key, value];
-      else out.push([key, value]);
-    }
-    return out;
-  }
-
-  private key(): string {
-    const m = /^[a-z*][a-z0-9_\-.*]*/.exec(this.s.slice(this.#i));
-    if (!m) malformed("expected a key");
-    this.#i += m[0].length;
-    return m[0];
-  }
-
-  private bareItem(): BareItem {
-    const c = this.peek();
-    if (c === "-" || (c >= "0" && c <= "9")) {
-      const m = /^-?[0-9]{1,15}(?![0-9.])/.exec(this.s.slice(this.#i));
-      if (!m) malformed("only integers of at most 15 digits are supported");
-      this.#i += m[0].length;
-      return Number(m[0]);
-    }
-    if (c === '"') {
-      this.#i++;
-      let out = "";
-      for (;;) {
-        if (this.atEnd()) malformed("unterminated string");
-        const ch = this.s[this.#i++]!;
-        if (ch === "\\") {
-          const next = this.s[this.#i++];
-          if (next !== '"' && next !== "\\") malformed("bad escape in a string");
-          out += next;
-        } else if (ch === '"') return out;
-        else if (ch < " " || ch > "~") malformed("a string holds printable ASCII only");
-        else out += ch;
-      }
-    }
-    if (c === ":") {
-      const end = this.s.indexOf(":", this.#i + 1);
-      if (end < 0) malformed("unterminated byte sequence");
-      const text = this.s.slice(this.#i + 1, end);
-      this.#i = end + 1;
-      try {
-        return fromBase64(text);
-      } catch {
-        return malformed("a byte sequence is not base64");
-      }
-    }
-    if (c === "?") {
-      const v = this.s[this.#i + 1];
-      if (v !== "0" && v !== "1") malformed("a boolean is ?0 or ?1");
-      this.#i += 2;
-      return v === "1";
-    }
-    const m = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(this.s.slice(this.#i));
-    if (!m) malformed("unexpected character");
-    this.#i += m[0].length;
-    return { token: m[0] };
-  }
-}
-
-export function parseSfDictionary(text: string): Map<string, SfMember> {
-  return new SfParser(text).dictionary();
-}
-
-function serializeBare(v: BareItem): string {
-  if (typeof v === "number") {
-    if (!Number.isSafeInteger(v) || Math.abs(v) > 999_999_999_999_999) malformed("integer out of range");
-    return String(v);
-  }
-  if (typeof v === "string") {
-    if (!/^[ -~]*$/.test(v)) malformed("a string holds printable ASCII only");
-    return `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-  }
-  if (typeof v === "boolean") return v ? "?1" : "?0";
-  if (v instanceof Uint8Array) return `:${toBase64(v)}:`;
-  return v.token;
-}
-
-function serializeParams(params: Params): string {
-  return params.map(([k, v]) => (v === true ? `;${k}` : `;${k}=${serializeBare(v)}`)).join("");
-}
-
-/** RFC 8941 §4.1.1.1 */
-export function serializeInnerList(list: SfInnerList): string {
-  return `(${list.items.map((i) => serializeBare(i.value) + serializeParams(i.params)).join(" ")})${serializeParams(list.params)}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// RFC 9421
+import {
+  isInnerList,
+  malformed,
+  parseSfDictionary,
+  serializeBare,
+  serializeInnerList,
+  type BareItem,
+  type Params,
+} from "./structured-fields.js";
 
 /** What the signature base is computed from: the request as sent (signer) or received (verifier). */
 export interface HttpRequestParts {
