@@ -115,6 +115,12 @@ interface Planned {
   readonly source: { readonly db: number } | { readonly bytes: Buffer };
 }
 
+/** The checkpoint text of a signed note: everything before the blank line (C2SP signed-note). */
+function checkpointText(note: string): string {
+  const end = note.indexOf("\n\n");
+  return end < 0 ? note : note.slice(0, end + 1);
+}
+
 /** Leaves that are never copied, wherever they are: lock, socket, SQLite's transient files. */
 function transient(name: string): boolean {
   return (
@@ -259,8 +265,7 @@ export async function backupNode(
   const createdAt = new Date(node.clock.now()).toISOString();
   let rootHash: string | null = null;
   if (checkpoint !== null) {
-    const text = checkpoint.slice(0, checkpoint.indexOf("\n\n") + 1);
-    const cp = parseCheckpointText(text);
+    const cp = parseCheckpointText(checkpointText(checkpoint));
     if (cp.size !== logSize)
       throw new RadledgerError("INTERNAL", `checkpoint size ${cp.size} is not the log size ${logSize}`);
     rootHash = toHex(cp.root);
@@ -442,7 +447,17 @@ export async function checkBackup(
       { at: "kind" },
     );
   if (manifest.checkpoint !== null && manifest.rootHash !== null) {
-    const cp = parseCheckpointText(manifest.checkpoint.slice(0, manifest.checkpoint.indexOf("\n\n") + 1));
+    let cp;
+    try {
+      cp = parseCheckpointText(checkpointText(manifest.checkpoint));
+    } catch (e) {
+      throw new RadledgerError(
+        "BACKUP_MANIFEST_INVALID",
+        `${path}: checkpoint: ${e instanceof Error ? e.message : "malformed"}`,
+        { at: "checkpoint" },
+        { cause: e },
+      );
+    }
     if (cp.size !== manifest.logSize || toHex(cp.root) !== manifest.rootHash || cp.origin !== manifest.origin)
       mismatch("the manifest's log size, root hash or origin is not its checkpoint's", "checkpoint");
   }
