@@ -1,6 +1,6 @@
 /**
  * The node's local operations: the command line's writing verbs (`ingest`, `deidentify`, `erase`,
- * `token create`, `token revoke`) as
+ * `token create`, `token revoke`) and `backup`, which must run where the writer is, as
  * named operations with JSON arguments. Each runs on a RadledgerNode and appends only through its
  * appender, so it is decided and recorded like any other request. The command line runs an operation
  * in its own process when the data directory is free, and inside the serving node — sent over the
@@ -23,6 +23,8 @@ import {
   type AuthStore,
   type TokenRecord,
 } from "../ports/auth.js";
+import type { PinDatabases } from "../ports/backup.js";
+import { backupNode, type BackupProgress, type BackupResult } from "./backup.js";
 import { issueToken, revokeToken } from "./credentials.js";
 import { erasureReasons } from "../domain/privacy/entries.js";
 import type { ImagingArchive } from "../ports/imaging.js";
@@ -41,6 +43,8 @@ export interface OperationEnv {
     readonly user?: string | undefined;
     readonly password?: string | undefined;
   }): ImagingArchive;
+  /** Read snapshots of the data directory's SQLite databases, pinned at one instant (backup). */
+  readonly pinDatabases: PinDatabases;
 }
 
 /** A value as it crosses the socket: JSON, with coded errors in their toJSON form. */
@@ -181,7 +185,16 @@ const tokenRevoke: Operation<z.infer<typeof tokenRevokeArgs>, TokenRecord, never
     }),
 };
 
+const backupArgs = z.strictObject({ to: absolutePath, keysTo: absolutePath.optional() });
+
+/** Inside the node that holds the directory: that is what makes the copy consistent (src/app/backup.ts). */
+const backup: Operation<z.infer<typeof backupArgs>, BackupResult, BackupProgress> = {
+  args: backupArgs,
+  run: (node, a, env, progress) => backupNode(node, env.pinDatabases, a, progress),
+};
+
 export const OPERATIONS = {
+  backup,
   ingest,
   deidentify,
   erase,

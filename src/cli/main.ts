@@ -34,6 +34,8 @@ const VERBS: readonly (readonly [string, () => Promise<Register[]>])[] = [
   ],
   ["query", async () => [(await import("./commands/query/index.js")).registerQuery]],
   ["erase", async () => [(await import("./commands/erase.js")).registerErase]],
+  ["backup", async () => [(await import("./commands/backup.js")).registerBackup]],
+  ["restore", async () => [(await import("./commands/backup.js")).registerRestore]],
   ["bench", async () => [(await import("./commands/bench.js")).registerBench]],
   ["consortium", async () => [(await import("./commands/consortium.js")).registerConsortium]],
   ["anchor", async () => [(await import("./commands/anchor.js")).registerAnchor]],

@@ -163,6 +163,10 @@ export const ERROR_CODES = {
   STORE_LOCKED: "unavailable",
   STORE_IO: "unavailable",
   VERIFY_FAILED: "verification",
+  // backup and restore (docs/backup.md)
+  BACKUP_TARGET_NOT_EMPTY: "conflict",
+  BACKUP_MANIFEST_INVALID: "invalid",
+  BACKUP_MANIFEST_MISMATCH: "verification",
   CONFIG_INVALID: "invalid",
   // node lifecycle
   NODE_CLOSED: "unavailable",
@@ -242,6 +246,7 @@ export const ERROR_CODES = {
   HEADERS_TOO_LARGE: "headers_too_large",
   // CLI
   CLI_USAGE: "invalid",
+  CONFIRMATION_REQUIRED: "invalid",
   INTERNAL: "internal",
 } as const satisfies Record<string, ErrorCategory>;
 

@@ -25,7 +25,7 @@ test("erase through the serving node leaves nothing of the patient in the data d
   await t.node.close(); // the directory stays: `radledger serve` opens it next
   server = await startServe(t.dir);
 
-  const erase = await runCli(["erase", "patient", "--data", t.dir, "--patient", patient, "--json"]);
+  const erase = await runCli(["erase", "patient", "--data", t.dir, "--patient", patient, "--yes", "--json"]);
   expect(erase.code, erase.stderr).toBe(0);
   expect(JSON.parse(erase.stdout)).toEqual({ recorded: true, items: 7 });
   expect(scanDataDir(t.dir, needles)).toEqual([]); // the node still runs

@@ -99,7 +99,16 @@ test("writing verbs run in the serving node, through its appender; reading verbs
   expect(readdirSync(out)).toHaveLength(study.instances.length);
 
   // erase: recorded on the log by the serving node.
-  const erase = await runCli(["erase", "patient", "--data", dataDir, "--patient", patient, "--json"]);
+  const erase = await runCli([
+    "erase",
+    "patient",
+    "--data",
+    dataDir,
+    "--patient",
+    patient,
+    "--yes",
+    "--json",
+  ]);
   expect(erase.code, erase.stderr).toBe(0);
   expect(JSON.parse(erase.stdout)).toMatchObject({ recorded: true });
 
@@ -161,7 +170,16 @@ test("the serving node refuses what it would refuse locally, with the same codes
   expect(fhir.code).toBe(2);
   expect(fhir.stdout).toBe("");
   // Erasing twice: the erasure is recorded once.
-  const again = await runCli(["erase", "patient", "--data", dataDir, "--patient", patient, "--json"]);
+  const again = await runCli([
+    "erase",
+    "patient",
+    "--data",
+    dataDir,
+    "--patient",
+    patient,
+    "--yes",
+    "--json",
+  ]);
   expect(again.code, again.stderr).toBe(0);
   expect(JSON.parse(again.stdout)).toMatchObject({ recorded: false });
 });
@@ -173,7 +191,16 @@ test("the local socket is the owner's alone, and is removed when the node stops"
   await server.stop();
   expect(existsSync(socket)).toBe(false);
   // With no node serving, the same verb runs in its own process.
-  const local = await runCli(["erase", "patient", "--data", dataDir, "--patient", patient, "--json"]);
+  const local = await runCli([
+    "erase",
+    "patient",
+    "--data",
+    dataDir,
+    "--patient",
+    patient,
+    "--yes",
+    "--json",
+  ]);
   expect(local.code, local.stderr).toBe(0);
   const audit = await runCli(["verify", "--data", dataDir, "--quiet"]);
   expect(audit.code, audit.stdout + audit.stderr).toBe(0);

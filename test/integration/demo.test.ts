@@ -199,7 +199,7 @@ describe("the demo scenario", () => {
     } finally {
       await before.close();
     }
-    const r = await runCli(["erase", "patient", "--data", dir, "--patient", patientA, "--json"]);
+    const r = await runCli(["erase", "patient", "--data", dir, "--patient", patientA, "--yes", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ recorded: true });
     const after = openNode(dir, { verifyThreads: 0 });
@@ -210,7 +210,9 @@ describe("the demo scenario", () => {
       await after.close();
     }
     expect(
-      JSON.parse((await runCli(["erase", "patient", "--data", dir, "--patient", patientA, "--json"])).stdout),
+      JSON.parse(
+        (await runCli(["erase", "patient", "--data", dir, "--patient", patientA, "--yes", "--json"])).stdout,
+      ),
     ).toMatchObject({ recorded: false, items: 0 });
     expect(await auditDataDir(dir, { threads: 0 })).toMatchObject({ ok: true });
   });
