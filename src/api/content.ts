@@ -213,7 +213,7 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
     body: z.strictObject({ patient: pseudonym, content: z.record(z.string(), z.unknown()) }),
     status: 201,
     response: { description: "the commitment", schema: z.object({ commitment: z.string() }) },
-    errors: ["VAULT_ERASED"],
+    errors: ["VAULT_ERASED", "STORE_FULL", "STORE_IO"],
     async handler({ body }) {
       return api.node.vault.put(body.patient, body.content as Parameters<typeof api.node.vault.put>[1]);
     },

@@ -283,6 +283,12 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   app.get("/healthz", { config: { access: "public" } }, async () => ({ status: "ok" }));
   app.get("/readyz", { config: { access: "public" } }, async (_req, reply) => {
     if (node.ledger.latestCheckpoint === undefined) return reply.code(503).send({ status: "starting" });
+    // A full or read-only disk: not ready until a probe or a write succeeds (src/app/storage-health.ts).
+    const storage = node.storage.status();
+    if (!storage.ready)
+      return reply
+        .code(503)
+        .send({ status: "storage", code: storage.code, cause: storage.cause, reason: storage.reason });
     return { status: "ready", size: node.ledger.size };
   });
   app.get("/metrics", { config: { access: "public" } }, async (_req, reply) =>

@@ -15,6 +15,7 @@ import type { HeldKeyStore, LogSigningKey, NodeKeys } from "../ports/keys.js";
 import type { LogReader } from "../ports/storage.js";
 import type { Vault } from "../ports/vault.js";
 import type { NodeConfig, Pkcs11KeyConfig } from "./data-dir.js";
+import type { StorageStatus } from "./storage-health.js";
 
 export interface NodeOptions {
   /** Verification threads; 0 verifies on the main thread. Default: one per core. */
@@ -23,6 +24,13 @@ export interface NodeOptions {
   readonly maxBatch?: number;
   readonly maxEntryAgeMs?: number;
   readonly onCommit?: (info: CommitInfo) => void;
+  /**
+   * Where a change of the disk's state goes (full, read-only, writable again: one line per
+   * transition, src/app/storage-health.ts). Default: stderr.
+   */
+  readonly storageLog?: (line: string) => void;
+  /** At most one storage probe per this many milliseconds while a write has failed (default 1,000). */
+  readonly storageProbeIntervalMs?: number;
 }
 
 export interface RadledgerNode {
@@ -60,6 +68,8 @@ export interface RadledgerNode {
   readonly manifests: ManifestStore;
   /** Keyed pseudonym of an identifier under this institution's secret (docs/design.md §5.1). */
   pseudonym(kind: PseudonymKind, identifier: string, scope?: string): string;
+  /** Whether the disk takes writes (full, read-only): the node's readiness (src/app/storage-health.ts). */
+  readonly storage: { status(): StorageStatus };
   /** Subscribes to batch commits (metrics, the consortium); returns the unsubscribe function. */
   onCommit(listener: (info: CommitInfo) => void): () => void;
   close(): Promise<void>;

@@ -51,6 +51,8 @@ export interface AppendBenchResult {
   readonly commits: number;
   readonly meanBatch: number;
   readonly refused: number;
+  /** Refused entries by error code (e.g. STORE_FULL when the disk filled up); empty when none was. */
+  readonly refusedByCode: Readonly<Record<string, number>>;
   readonly bytesPerEntry: number;
   readonly storageBytesPerEntry: number;
   readonly finalSize: number;
@@ -279,11 +281,12 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         setupEntries(node.crypto, admin, node.config.origin, time),
       );
       const model = node.store.lookup("ai.model.key", "Bench AI\nChestNet\n1.0.0", { limit: 1 })[0]?.value;
-      if (!model)
-        throw new RadledgerError(
-          "INTERNAL",
-          `bench setup failed: ${setupResults.flatMap((r) => (r.ok ? [] : [r.error.code])).join(",")}`,
-        );
+      if (!model) {
+        // A refusal (a full disk: STORE_FULL) is reported as itself, not as an internal error.
+        for (const r of setupResults)
+          if (!r.ok) throw new RadledgerError(r.error.code, `bench setup failed: ${r.error.message}`);
+        throw new RadledgerError("INTERNAL", "bench setup failed: the model was not registered");
+      }
       const setup: WorkloadSetup = {
         origin: node.config.origin,
         time,
@@ -306,12 +309,17 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       await o.onTimed?.("start");
       const sizeBefore = node.ledger.size;
       let refused = 0;
+      const refusedByCode: Record<string, number> = {};
       let submitted = 0;
       const started = process.hrtime.bigint();
       const inFlight = new Set<Promise<void>>();
       for (const chunk of readEntries(file, 1024)) {
         const p = node.appender.appendAll(chunk).then((results) => {
-          for (const r of results) if (!r.ok) refused++;
+          for (const r of results)
+            if (!r.ok) {
+              refused++;
+              refusedByCode[r.error.code] = (refusedByCode[r.error.code] ?? 0) + 1;
+            }
           submitted += results.length;
           o.progress?.("append", submitted, o.entries);
         });
@@ -349,6 +357,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         commits,
         meanBatch,
         refused,
+        refusedByCode,
         bytesPerEntry: Math.round(fileBytes / o.entries - 2),
         storageBytesPerEntry: 0,
         finalSize: node.ledger.size,

@@ -38,7 +38,10 @@ function sqliteFault(e: unknown): RadledgerError | undefined {
   if (!(e instanceof Error) || e.name !== "SqliteError") return undefined;
   const code = (e as { code?: unknown }).code;
   if (typeof code !== "string") return undefined;
-  const store = (c: "STORE_CORRUPT" | "STORE_IO" | "STORE_LOCKED", what: string): RadledgerError =>
+  const store = (
+    c: "STORE_CORRUPT" | "STORE_IO" | "STORE_LOCKED" | "STORE_FULL",
+    what: string,
+  ): RadledgerError =>
     new RadledgerError(
       c,
       `a database of the data directory ${what} (SQLite: ${e.message})`,
@@ -49,8 +52,36 @@ function sqliteFault(e: unknown): RadledgerError | undefined {
     return store("STORE_CORRUPT", "is damaged");
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
     return store("STORE_LOCKED", "is locked by another process");
-  if (/^SQLITE_(IOERR|READONLY|CANTOPEN|PERM|FULL)/.test(code))
+  if (code.startsWith("SQLITE_FULL")) return store("STORE_FULL", "cannot grow: the disk is full");
+  if (/^SQLITE_(IOERR|READONLY|CANTOPEN|PERM)/.test(code))
     return store("STORE_IO", "cannot be read or written");
+  return undefined;
+}
+
+/**
+ * A file the command could not write because the disk is full or the filesystem read-only (a key,
+ * a bundle, the local socket): the same codes as the databases' (STORE_FULL, STORE_IO), one line
+ * naming the file, not an internal error with a stack. Recognised by Node's fs error shape (a
+ * system `code`, `syscall` and `path`).
+ */
+function fileFault(e: unknown): RadledgerError | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const { code, syscall, path } = e as NodeJS.ErrnoException;
+  if (typeof syscall !== "string" || typeof path !== "string") return undefined;
+  if (code === "ENOSPC" || code === "EDQUOT")
+    return new RadledgerError(
+      "STORE_FULL",
+      `cannot write ${path}: the disk is full (${code})`,
+      { at: path },
+      { cause: e },
+    );
+  if (code === "EROFS" || code === "EIO")
+    return new RadledgerError(
+      "STORE_IO",
+      `cannot write ${path}: ${code === "EROFS" ? "the filesystem is read-only" : "disk I/O error"} (${code})`,
+      { at: path },
+      { cause: e },
+    );
   return undefined;
 }
 
@@ -60,7 +91,7 @@ export function reportError(e: unknown, json = false): number {
     process.stderr.write(`radledger: ${e.error.code}: ${e.error.message}\n`);
     return EXIT_BY_CATEGORY[ERROR_CODES[e.error.code]];
   }
-  const err = sqliteFault(e) ?? toRadledgerError(e);
+  const err = sqliteFault(e) ?? fileFault(e) ?? toRadledgerError(e);
   if (json) process.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }) + "\n");
   const detail = err.code === "INTERNAL" && e instanceof Error && e.stack ? `\n${e.stack}` : "";
   process.stderr.write(`radledger: ${err.code}: ${err.message}${detail}\n`);

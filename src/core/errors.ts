@@ -162,6 +162,7 @@ export const ERROR_CODES = {
   STORE_ROLLED_BACK: "verification",
   STORE_LOCKED: "unavailable",
   STORE_IO: "unavailable",
+  STORE_FULL: "unavailable",
   VERIFY_FAILED: "verification",
   // backup and restore (docs/backup.md)
   BACKUP_TARGET_NOT_EMPTY: "conflict",

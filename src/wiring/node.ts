@@ -28,8 +28,9 @@ import { pseudonym } from "../domain/privacy/pseudonyms.js";
 import { createRegistry } from "../domain/registry.js";
 import { systemClock } from "../ports/clock.js";
 import type { ManifestStore } from "../ports/imaging.js";
-import type { Vault } from "../ports/vault.js";
 import { openVault } from "./vault.js";
+import type { SqliteVault } from "../adapters/sqlite/vault.js";
+import { StorageHealth } from "../app/storage-health.js";
 
 export type { NodeOptions, RadledgerNode } from "../app/node.js";
 
@@ -42,13 +43,28 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
   const release = acquireWriterLock(dir, paths(dir).lock);
   let keys: NodeKeys | undefined;
   let store: SqliteLogStore | undefined;
-  let vault: Vault | undefined;
+  let vault: SqliteVault | undefined;
+  // Every write of the log and the vault reports here; readiness and the operator's log line come from it.
+  const storage = new StorageHealth({
+    probe: () => {
+      for (const probe of [() => store?.probeWrite(), () => vault?.probeWrite()])
+        try {
+          probe();
+        } catch {
+          // its outcome reached storage.observe
+        }
+    },
+    log: options.storageLog ?? ((line) => process.stderr.write(`${line}\n`)),
+    ...(options.storageProbeIntervalMs === undefined
+      ? {}
+      : { probeIntervalMs: options.storageProbeIntervalMs }),
+  });
   try {
     keys = openNodeKeys(crypto, dir, config);
     const nodeKeys = keys;
     const logKey = keys.log;
-    store = new SqliteLogStore(paths(dir).database);
-    vault = openVault(dir, crypto, keys.vault);
+    store = new SqliteLogStore(paths(dir).database, { onWrite: storage.observe });
+    vault = openVault(dir, crypto, keys.vault, { onWrite: storage.observe });
     const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
     const threads = options.verifyThreads;
     const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
@@ -101,6 +117,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       get manifests() {
         return (manifests ??= new SqliteManifestStore(paths(dir).manifests));
       },
+      storage,
       pseudonym: (kind, identifier, scope) => pseudonym(crypto, pseudonymSecret, kind, identifier, scope),
       onCommit(listener) {
         listeners.add(listener);

@@ -7,9 +7,16 @@
 import type { CryptoSuite } from "../core/crypto.js";
 import { SqliteVault } from "../adapters/sqlite/vault.js";
 import { paths } from "../app/data-dir.js";
-import type { KeyWrap, Vault } from "../ports/vault.js";
+import type { KeyWrap } from "../ports/vault.js";
+import type { WriteObserver } from "../adapters/sqlite/open.js";
 
-export function openVault(dir: string, crypto: CryptoSuite, masterKey: KeyWrap): Vault {
+/** `options.onWrite`: the node's storage health (src/app/storage-health.ts). */
+export function openVault(
+  dir: string,
+  crypto: CryptoSuite,
+  masterKey: KeyWrap,
+  options: { readonly onWrite?: WriteObserver } = {},
+): SqliteVault {
   const p = paths(dir);
-  return new SqliteVault({ keys: p.vaultKeys, items: p.vault }, crypto, masterKey);
+  return new SqliteVault({ keys: p.vaultKeys, items: p.vault }, crypto, masterKey, options);
 }

@@ -11,7 +11,7 @@
  * are read from the database on every request, so a revocation (even by another process, e.g. the
  * CLI) takes effect at once.
  */
-import { openSqlite } from "./open.js";
+import { guardWrite, openSqlite, storeError } from "./open.js";
 import Database from "better-sqlite3";
 import { chmodSync } from "node:fs";
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
@@ -118,8 +118,10 @@ export class SqliteAuthStore implements AuthStore {
   /** A hash to check against when an actor has no password, so both paths cost the same. */
   #dummy: Promise<string> | undefined;
   readonly #s;
+  readonly #path: string;
 
   constructor(path: string, options: AuthStoreOptions = {}) {
+    this.#path = path;
     this.#passwordCost = options.passwordCost ?? PASSWORD_COST;
     this.#tokenCost = options.tokenCost ?? TOKEN_COST;
     this.#db = openSqlite(path, {
@@ -173,7 +175,7 @@ export class SqliteAuthStore implements AuthStore {
         this.#s.insert.run(id, r.actor, r.kind, r.label ?? null, hash, now, r.createdBy, now + r.ttlMs);
       } catch (e) {
         if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") continue;
-        throw e;
+        throw this.#fault(e);
       }
       this.#verified.set(id, sha256(secret));
       return { token: `rl_${id}_${secret}`, record: this.getToken(id)! };
@@ -235,7 +237,7 @@ export class SqliteAuthStore implements AuthStore {
 
   revokeToken(id: string, by: string, now = Date.now()): TokenRecord | undefined {
     this.#rows.clear();
-    this.#s.revoke.run(now, by, id);
+    this.#write(() => this.#s.revoke.run(now, by, id));
     this.#verified.delete(id);
     return this.getToken(id);
   }
@@ -243,7 +245,7 @@ export class SqliteAuthStore implements AuthStore {
   revokeTokensOf(actor: string, by: string, now = Date.now()): number {
     for (const t of this.listTokens(actor)) this.#verified.delete(t.id);
     this.#rows.clear();
-    return this.#s.revokeOf.run(now, by, actor, now).changes;
+    return this.#write(() => this.#s.revokeOf.run(now, by, actor, now).changes);
   }
 
   async setPassword(actor: string, password: string, by: string, now = Date.now()): Promise<void> {
@@ -254,7 +256,7 @@ export class SqliteAuthStore implements AuthStore {
         { at: "password" },
       );
     const hash = await hashSecret(password, this.#passwordCost);
-    this.#s.setPassword.run(actor, hash, now, by);
+    this.#write(() => this.#s.setPassword.run(actor, hash, now, by));
   }
 
   async checkPassword(actor: string, password: string): Promise<boolean> {
@@ -273,6 +275,15 @@ export class SqliteAuthStore implements AuthStore {
 
   passwordSetBy(actor: string): string | undefined {
     return this.#s.passwordSetBy.get(actor) as string | undefined;
+  }
+
+  /** A write on a full or read-only disk is STORE_FULL or STORE_IO (503), not a raw SqliteError (500). */
+  #write<T>(write: () => T): T {
+    return guardWrite(this.#path, "credentials", undefined, write);
+  }
+
+  #fault(e: unknown): unknown {
+    return storeError(e, this.#path, "credentials") ?? e;
   }
 
   close(): void {

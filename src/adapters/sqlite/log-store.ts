@@ -4,7 +4,7 @@
  * power loss; one transaction per append batch (entries, tiles, projection rows, checkpoint).
  * Schema: docs/log-format.md §Storage.
  */
-import { openSqlite } from "./open.js";
+import { guardWrite, openSqlite, probeWrite, type WriteObserver } from "./open.js";
 import Database from "better-sqlite3";
 import type { JsonObject } from "../../core/canonical-json.js";
 import { RadledgerError } from "../../core/errors.js";
@@ -74,6 +74,8 @@ export interface SqliteStoreOptions {
   readonly readonly?: boolean;
   /** Page cache in MiB (bounded: the 1M-entry ingest must stay under 256 MB RSS). */
   readonly cacheMiB?: number;
+  /** Hears the outcome of every commit and probe (the node's storage health, src/app/storage-health.ts). */
+  readonly onWrite?: WriteObserver;
 }
 
 export class SqliteLogStore implements LogStore {
@@ -81,8 +83,12 @@ export class SqliteLogStore implements LogStore {
   #size: number;
   readonly #s: ReturnType<SqliteLogStore["prepare"]>;
   readonly #legacyStudyDocs: boolean;
+  readonly #path: string;
+  readonly #onWrite: WriteObserver | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.#path = path;
+    this.#onWrite = options.onWrite;
     this.#db = openSqlite(path, {
       what: "log",
       schema: SCHEMA,
@@ -304,33 +310,42 @@ export class SqliteLogStore implements LogStore {
     const first = batch.entries[0]?.index;
     if (first !== undefined && first !== this.#size)
       throw new RadledgerError("STORE_CORRUPT", `batch starts at ${first}, log size is ${this.#size}`);
-    this.#db.transaction(() => {
-      for (const e of batch.entries) {
-        s.insEntry!.run(e.index, e.type, blob(e.bytes));
-        s.insLeaf!.run(blob(e.leafHash), e.index);
-        for (const r of e.refs) s.insRef!.run(r.target, e.index, r.name);
-      }
-      for (const t of batch.tiles)
-        s.putTile!.run(t.level * TILE_LEVEL_FACTOR + t.index, t.width, blob(t.nodes));
-      for (const m of batch.mutations) {
-        switch (m.op) {
-          case "put":
-            s.putDoc!.run(m.kind, m.id, JSON.stringify(m.doc));
-            break;
-          case "delete":
-            s.delDoc!.run(m.kind, m.id);
-            break;
-          case "index":
-            s.putIdx!.run(m.name, m.key, m.seq, indexValue(m.value));
-            break;
-          case "unindex":
-            s.delIdx!.run(m.name, m.key, m.seq);
-            break;
+    // A full or read-only disk fails the commit as STORE_FULL or STORE_IO (SQLite has rolled the
+    // transaction back: nothing of the batch is kept), and the node's storage health hears of it.
+    guardWrite(this.#path, "log", this.#onWrite, () =>
+      this.#db.transaction(() => {
+        for (const e of batch.entries) {
+          s.insEntry!.run(e.index, e.type, blob(e.bytes));
+          s.insLeaf!.run(blob(e.leafHash), e.index);
+          for (const r of e.refs) s.insRef!.run(r.target, e.index, r.name);
         }
-      }
-      if (batch.checkpoint) s.insCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
-    })();
+        for (const t of batch.tiles)
+          s.putTile!.run(t.level * TILE_LEVEL_FACTOR + t.index, t.width, blob(t.nodes));
+        for (const m of batch.mutations) {
+          switch (m.op) {
+            case "put":
+              s.putDoc!.run(m.kind, m.id, JSON.stringify(m.doc));
+              break;
+            case "delete":
+              s.delDoc!.run(m.kind, m.id);
+              break;
+            case "index":
+              s.putIdx!.run(m.name, m.key, m.seq, indexValue(m.value));
+              break;
+            case "unindex":
+              s.delIdx!.run(m.name, m.key, m.seq);
+              break;
+          }
+        }
+        if (batch.checkpoint) s.insCheckpoint!.run(batch.checkpoint.size, batch.checkpoint.note);
+      })(),
+    );
     this.#size += batch.entries.length;
+  }
+
+  /** A write that changes nothing (open.ts probeWrite): can the log's disk take a write now? */
+  probeWrite(): void {
+    probeWrite(this.#db, this.#path, "log", this.#onWrite);
   }
 
   /** Re-reads the committed size (for a read-only view of a log another process appends to). */

@@ -16,7 +16,7 @@
  * key sits in a rowid table, whose interior b-tree pages hold rowids only (a WITHOUT ROWID table keeps
  * copies of whole rows in interior pages as dividers, which a delete can leave behind).
  */
-import { openSqlite } from "./open.js";
+import { guardWrite, openSqlite, probeWrite, type WriteObserver } from "./open.js";
 import type Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
@@ -71,12 +71,18 @@ function checkpointTruncate(db: Database.Database, what: string): void {
 export class SqliteVault implements Vault {
   readonly #keys: Database.Database;
   readonly #items: Database.Database;
+  readonly #files: VaultFiles;
+  readonly #onWrite: WriteObserver | undefined;
 
+  /** `options.onWrite` hears the outcome of every write (the node's storage health). */
   constructor(
     files: VaultFiles,
     private readonly crypto: CryptoSuite,
     private readonly keyWrap: KeyWrap,
+    options: { readonly onWrite?: WriteObserver } = {},
   ) {
+    this.#files = files;
+    this.#onWrite = options.onWrite;
     // The key store is a secret like the other files under DIR/keys: mode 0600, which SQLite gives
     // its -wal and -shm files too. An empty file is an empty database.
     if (!existsSync(files.keys)) closeSync(openSync(files.keys, "wx", 0o600));
@@ -143,10 +149,14 @@ export class SqliteVault implements Vault {
     const plaintext = Buffer.concat([salt, canonicalBytes(content)]);
     // The key is committed before the item: a crash in between leaves a key without items, never an
     // item without its key.
-    const key = this.#keys.transaction(() => this.dataKey(patient, true)!)();
-    this.#items
-      .prepare("INSERT INTO items (commitment, patient, sealed) VALUES (?, ?, ?)")
-      .run(commitment, patient, sealAesGcm(key, plaintext, commitment));
+    // A full or read-only disk is STORE_FULL or STORE_IO (503), not a raw SqliteError (500).
+    const key = this.#writeKeys(() => this.#keys.transaction(() => this.dataKey(patient, true)!)());
+    const sealed = sealAesGcm(key, plaintext, commitment);
+    guardWrite(this.#files.items, "vault", this.#onWrite, () =>
+      this.#items
+        .prepare("INSERT INTO items (commitment, patient, sealed) VALUES (?, ?, ?)")
+        .run(commitment, patient, sealed),
+    );
     return { commitment };
   }
 
@@ -171,13 +181,20 @@ export class SqliteVault implements Vault {
    * step is idempotent, so running it again after an interruption completes it.
    */
   erase(patient: string): { items: number } {
-    this.#keys.transaction(() => {
-      this.#keys.prepare("DELETE FROM patient_keys WHERE patient = ?").run(patient);
-      this.#keys
-        .prepare("INSERT OR IGNORE INTO erased (patient, at) VALUES (?, ?)")
-        .run(patient, new Date().toISOString());
-    })();
-    const items = this.#items.prepare("DELETE FROM items WHERE patient = ?").run(patient).changes;
+    this.#writeKeys(() =>
+      this.#keys.transaction(() => {
+        this.#keys.prepare("DELETE FROM patient_keys WHERE patient = ?").run(patient);
+        this.#keys
+          .prepare("INSERT OR IGNORE INTO erased (patient, at) VALUES (?, ?)")
+          .run(patient, new Date().toISOString());
+      })(),
+    );
+    const items = guardWrite(
+      this.#files.items,
+      "vault",
+      this.#onWrite,
+      () => this.#items.prepare("DELETE FROM items WHERE patient = ?").run(patient).changes,
+    );
     checkpointTruncate(this.#keys, "vault key store");
     checkpointTruncate(this.#items, "vault");
     return { items };
@@ -185,6 +202,16 @@ export class SqliteVault implements Vault {
 
   isErased(patient: string): boolean {
     return this.#keys.prepare("SELECT 1 FROM erased WHERE patient = ?").get(patient) !== undefined;
+  }
+
+  #writeKeys<T>(write: () => T): T {
+    return guardWrite(this.#files.keys, "vault key store", this.#onWrite, write);
+  }
+
+  /** A write that changes nothing on each of the two databases (open.ts probeWrite). */
+  probeWrite(): void {
+    probeWrite(this.#keys, this.#files.keys, "vault key store", this.#onWrite);
+    probeWrite(this.#items, this.#files.items, "vault", this.#onWrite);
   }
 
   close(): void {

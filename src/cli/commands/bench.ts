@@ -1,7 +1,25 @@
 import type { Command } from "commander";
 import { benchAppend } from "../../bench/append.js";
 import { RadledgerError } from "../../core/errors.js";
-import { printJson, Progress } from "../output.js";
+import { AlreadyReported, printJson, Progress } from "../output.js";
+import type { AppendBenchResult } from "../../bench/append.js";
+import type { ErrorCode } from "../../core/errors.js";
+
+/**
+ * A benchmark that loses entries fails: the count of refused entries and their codes, as an error
+ * with the most frequent refusal's code (STORE_FULL, exit 5, when the disk filled up). Its numbers
+ * would otherwise read as a throughput of entries that are not on the log.
+ */
+export function refusedError(result: AppendBenchResult, requested: number): RadledgerError | undefined {
+  if (result.refused === 0) return undefined;
+  const codes = Object.entries(result.refusedByCode).sort((a, b) => b[1] - a[1]);
+  const [code] = codes[0] ?? ["INTERNAL"];
+  return new RadledgerError(
+    code as ErrorCode,
+    `bench append: ${result.refused} of ${requested} entries refused (${codes.map(([c, n]) => `${c} ${n}`).join(", ")}); a benchmark that loses entries fails`,
+    { refused: result.refused, refusedByCode: result.refusedByCode },
+  );
+}
 
 export function registerBench(program: Command): void {
   const bench = program
@@ -48,8 +66,10 @@ export function registerBench(program: Command): void {
             if (done === total) bar.done();
           },
         });
+        const refused = refusedError(result, entries);
         if (o.json) {
           printJson(result);
+          if (refused) throw new AlreadyReported(refused);
           return;
         }
         process.stdout.write(
@@ -61,6 +81,7 @@ export function registerBench(program: Command): void {
             `proofs at size ${result.finalSize}: inclusion p99 ${result.inclusionProofP99Micros} µs, consistency p99 ${result.consistencyProofP99Micros} µs`,
           ].join("\n") + "\n",
         );
+        if (refused) throw refused;
       },
     );
 }

@@ -85,9 +85,20 @@ export function registerServe(program: Command): void {
         throw e;
       });
       hooks.onCommit = () => consortium.onCommit();
+      // The credentials store can fail to open after the node did (a disk that filled up between
+      // them, a read-only file): close what is open, so that the coded error ends the process rather
+      // than leaving it running with nothing listening (the verification threads keep it alive).
+      let auth: ReturnType<typeof openAuthStore>;
+      try {
+        auth = openAuthStore(node.dir);
+      } catch (e) {
+        await consortium.close();
+        await node.close();
+        throw e;
+      }
       const password = o.orthancPassword ?? process.env.RADLEDGER_ORTHANC_PASSWORD;
       const app = buildServer(node, {
-        auth: openAuthStore(node.dir),
+        auth,
         consortium,
         logger: o.log ? { stream: process.stderr } : false,
         limits: {

@@ -348,13 +348,13 @@ export class Ledger implements LedgerView {
         this.#state.committed(mutations);
       } catch (e) {
         // Nothing of this batch is durable: forget the uncommitted tree and tell every submitter.
+        // A full or read-only disk keeps its own code (STORE_FULL, STORE_IO: 503, the cause named),
+        // so that a client and the operator see why, not only that the batch failed.
         this.#writer.reset();
-        const error = new RadledgerError(
-          "NODE_BUSY",
-          "the batch could not be committed; resubmit",
-          {},
-          { cause: e },
-        );
+        const error =
+          e instanceof RadledgerError && (e.code === "STORE_FULL" || e.code === "STORE_IO")
+            ? e
+            : new RadledgerError("NODE_BUSY", "the batch could not be committed; resubmit", {}, { cause: e });
         for (const r of results) if (r[1].ok) r[1] = { ok: false, error };
         for (const [item, result] of results) item.resolve(result);
         return;
