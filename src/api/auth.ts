@@ -55,6 +55,8 @@ const tokenRecord = z.object({
   expiresAt: z.string(),
   revokedAt: z.string().optional(),
   revokedBy: z.string().optional(),
+  /** Never usable: its issuance did not reach the log (the issuing request failed). */
+  pending: z.literal(true).optional(),
 });
 const issuedToken = z.object({ token: z.string(), record: tokenRecord });
 
@@ -71,6 +73,7 @@ export function tokenView(r: TokenRecord): z.infer<typeof tokenRecord> {
     expiresAt: iso(r.expiresAt),
     ...(r.revokedAt === undefined ? {} : { revokedAt: iso(r.revokedAt) }),
     ...(r.revokedBy === undefined ? {} : { revokedBy: r.revokedBy }),
+    ...(r.pending === undefined ? {} : { pending: r.pending }),
   };
 }
 

@@ -32,7 +32,7 @@ async function recordOnLog(
 
 /**
  * Issues a token for `target` at the request of `issuer` (TOKEN_NOT_ISSUABLE unless the rule allows
- * it) and records it on the log; a token whose entry could not be appended is revoked at once.
+ * it) and records it on the log; a token is stored pending (unusable) until its entry is on the log.
  */
 export async function issueToken(
   node: RadledgerNode,
@@ -60,6 +60,9 @@ export async function issueToken(
     createdBy: issuer.id,
     ...(request.label === undefined ? {} : { label: request.label }),
     now,
+    // Unusable until its issuance is on the log: a token never works without its record, even
+    // when the log refuses the entry and the store then refuses the clean-up (a full disk).
+    pending: true,
   });
   try {
     await recordOnLog(node, "token.issued", {
@@ -70,11 +73,15 @@ export async function issueToken(
       issuedBy: issuer.id,
     });
   } catch (e) {
-    // A token that is not on the log does not stay usable.
-    auth.revokeToken(issued.record.id, issuer.id, now);
+    try {
+      auth.revokeToken(issued.record.id, issuer.id, now);
+    } catch {
+      // Still pending, so still unusable; the log's refusal is what the caller needs to see.
+    }
     throw e;
   }
-  return issued;
+  // If this write fails the token stays pending: on the log as issued, but never usable.
+  return { token: issued.token, record: auth.activateToken(issued.record.id)! };
 }
 
 /** Revokes a token at once and records the revocation on the log (once: a revoked token stays so). */

@@ -19,6 +19,8 @@ export interface TokenRecord {
   readonly expiresAt: number;
   readonly revokedAt?: number;
   readonly revokedBy?: string;
+  /** Issued but not yet usable: its issuance is not yet on the log (see IssueTokenRequest.pending). */
+  readonly pending?: true;
 }
 
 export interface IssueTokenRequest {
@@ -28,6 +30,12 @@ export interface IssueTokenRequest {
   readonly createdBy: string;
   readonly label?: string;
   readonly now?: number;
+  /**
+   * Store the token unusable until activateToken: the caller records the issuance (on the log) in
+   * between, so that a token never works without its record — if recording fails, the token was
+   * never usable, whether or not deleting it afterwards succeeds (a full disk refuses both).
+   */
+  readonly pending?: boolean;
 }
 
 /**
@@ -59,9 +67,11 @@ export interface AuthStore {
   issueToken(request: IssueTokenRequest): Promise<{ token: string; record: TokenRecord }>;
   /**
    * The record of a presented token, or a coded error: AUTH_TOKEN_INVALID (malformed, unknown, wrong
-   * secret), AUTH_TOKEN_EXPIRED, AUTH_TOKEN_REVOKED (the last two only once the secret matched).
+   * secret, pending), AUTH_TOKEN_EXPIRED, AUTH_TOKEN_REVOKED (the last two only once the secret matched).
    */
   verifyToken(token: string, now?: number): Promise<TokenRecord>;
+  /** Makes a pending token usable; returns the record, or undefined if there is no such token. */
+  activateToken(id: string): TokenRecord | undefined;
   getToken(id: string): TokenRecord | undefined;
   listTokens(actor?: string): TokenRecord[];
   /** Revokes at once; returns the updated record, or undefined if there is no such token. */

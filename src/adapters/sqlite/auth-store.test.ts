@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
@@ -66,5 +67,41 @@ test("expiry, wrong secrets and passwords", async () => {
     await expect(store.verifyToken(token, 20)).rejects.toMatchObject({ code: "AUTH_TOKEN_REVOKED" });
   } finally {
     store.close();
+  }
+});
+
+test("a pending token is unknown until activated; a store from before pending tokens keeps its tokens", async () => {
+  const store = new SqliteAuthStore(path, cheap);
+  try {
+    const { token, record } = await store.issueToken({
+      actor: "pacs",
+      kind: "api",
+      ttlMs: 60_000,
+      createdBy: "admin",
+      pending: true,
+    });
+    expect(record.pending).toBe(true);
+    await expect(store.verifyToken(token)).rejects.toMatchObject({ code: "AUTH_TOKEN_INVALID" });
+    expect(store.activateToken(record.id)?.pending).toBeUndefined();
+    await expect(store.verifyToken(token)).resolves.toMatchObject({ actor: "pacs" });
+  } finally {
+    store.close();
+  }
+
+  // The old schema had no pending column: its tokens were issued usable and stay so.
+  const old = join(dir.path, "old-auth.sqlite");
+  const before = new SqliteAuthStore(old, cheap);
+  const { token } = await before.issueToken({ actor: "a", kind: "api", ttlMs: 60_000, createdBy: "a" });
+  before.close();
+  const db = new Database(old);
+  db.exec(
+    "CREATE TABLE t AS SELECT id, actor, kind, label, hash, created_at, created_by, expires_at, revoked_at, revoked_by FROM tokens; DROP TABLE tokens; ALTER TABLE t RENAME TO tokens;",
+  );
+  db.close();
+  const after = new SqliteAuthStore(old, cheap);
+  try {
+    await expect(after.verifyToken(token)).resolves.toMatchObject({ actor: "a" });
+  } finally {
+    after.close();
   }
 });

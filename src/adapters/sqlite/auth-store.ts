@@ -85,6 +85,7 @@ interface TokenRow {
   expires_at: number;
   revoked_at: number | null;
   revoked_by: string | null;
+  pending: number;
 }
 
 function record(row: TokenRow): TokenRecord {
@@ -98,6 +99,7 @@ function record(row: TokenRow): TokenRecord {
     expiresAt: row.expires_at,
     ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
     ...(row.revoked_by === null ? {} : { revokedBy: row.revoked_by }),
+    ...(row.pending === 0 ? {} : { pending: true as const }),
   };
 }
 
@@ -130,17 +132,22 @@ export class SqliteAuthStore implements AuthStore {
       CREATE TABLE IF NOT EXISTS tokens (
         id TEXT PRIMARY KEY, actor TEXT NOT NULL, kind TEXT NOT NULL, label TEXT, hash TEXT NOT NULL,
         created_at INTEGER NOT NULL, created_by TEXT NOT NULL, expires_at INTEGER NOT NULL,
-        revoked_at INTEGER, revoked_by TEXT) WITHOUT ROWID;
+        revoked_at INTEGER, revoked_by TEXT, pending INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS tokens_actor ON tokens (actor);
       CREATE TABLE IF NOT EXISTS passwords (
         actor TEXT PRIMARY KEY, hash TEXT NOT NULL, set_at INTEGER NOT NULL, set_by TEXT NOT NULL) WITHOUT ROWID;
     `,
     });
     if (path !== ":memory:") chmodSync(path, 0o600);
+    // Stores created before tokens could be pending: every token in them is usable.
+    const columns = this.#db.prepare("SELECT name FROM pragma_table_info('tokens')").pluck().all();
+    if (!columns.includes("pending"))
+      this.#write(() => this.#db.exec("ALTER TABLE tokens ADD COLUMN pending INTEGER NOT NULL DEFAULT 0"));
     this.#s = {
       insert: this.#db.prepare(
-        "INSERT INTO tokens (id, actor, kind, label, hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tokens (id, actor, kind, label, hash, created_at, created_by, expires_at, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
+      activate: this.#db.prepare("UPDATE tokens SET pending = 0 WHERE id = ?"),
       get: this.#db.prepare("SELECT * FROM tokens WHERE id = ?"),
       dataVersion: this.#db.prepare("PRAGMA data_version").pluck(),
       all: this.#db.prepare("SELECT * FROM tokens ORDER BY created_at, id"),
@@ -172,7 +179,17 @@ export class SqliteAuthStore implements AuthStore {
       const id = randomBytes(8).toString("hex");
       try {
         this.#rows.clear();
-        this.#s.insert.run(id, r.actor, r.kind, r.label ?? null, hash, now, r.createdBy, now + r.ttlMs);
+        this.#s.insert.run(
+          id,
+          r.actor,
+          r.kind,
+          r.label ?? null,
+          hash,
+          now,
+          r.createdBy,
+          now + r.ttlMs,
+          r.pending === true ? 1 : 0,
+        );
       } catch (e) {
         if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") continue;
         throw this.#fault(e);
@@ -202,6 +219,8 @@ export class SqliteAuthStore implements AuthStore {
     // Re-read only after scrypt ran (a revocation may have landed meanwhile); a cached secret was
     // checked synchronously against the row just read.
     const current = record(known ? row : ((this.#s.get.get(id) as TokenRow | undefined) ?? row));
+    // A pending token's issuance is not on the log (yet, or ever): it is no token.
+    if (current.pending === true) throw new RadledgerError("AUTH_TOKEN_INVALID", "unknown bearer token");
     if (current.revokedAt !== undefined)
       throw new RadledgerError("AUTH_TOKEN_REVOKED", `token ${id} was revoked`);
     if (current.expiresAt <= now) throw new RadledgerError("AUTH_TOKEN_EXPIRED", `token ${id} has expired`);
@@ -233,6 +252,12 @@ export class SqliteAuthStore implements AuthStore {
   listTokens(actor?: string): TokenRecord[] {
     const rows = (actor === undefined ? this.#s.all.all() : this.#s.ofActor.all(actor)) as TokenRow[];
     return rows.map(record);
+  }
+
+  activateToken(id: string): TokenRecord | undefined {
+    this.#rows.clear();
+    this.#write(() => this.#s.activate.run(id));
+    return this.getToken(id);
   }
 
   revokeToken(id: string, by: string, now = Date.now()): TokenRecord | undefined {
