@@ -14,11 +14,15 @@
  *    `..` or is absolute, that declares more than it holds, or that is truncated, is refused with
  *    BUNDLE_MALFORMED naming what it is and the byte;
  *  - a structured file beyond its bound (a 2 MiB checkpoint) is BUNDLE_MEMBER_TOO_LARGE.
+ *
+ * RADLEDGER_HOSTILE_KEEP=/path/big.tar keeps the large bundle (and its log key beside it) for
+ * measuring by hand.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { spawn, execFileSync } from "node:child_process";
 import {
   closeSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -112,6 +116,12 @@ beforeAll(async () => {
   writeSync(fd, tarPadding(size));
   writeSync(fd, tarEnd());
   closeSync(fd);
+  // For measuring by hand (time, /usr/bin/time -v): keep the large bundle and its log key.
+  const keep = process.env.RADLEDGER_HOSTILE_KEEP;
+  if (keep) {
+    linkSync(bigTar, keep);
+    writeFileSync(`${keep}.log-key`, t.node.verifierKey);
+  }
 }, 180_000);
 
 afterAll(async () => {
