@@ -51,6 +51,8 @@ let t: TestNode;
 let work: { path: string; remove(): void };
 /** The record's members (no payload), with the manifest naming the large file. */
 let members: BundleMember[];
+/** The record's members as exported (no payload named). */
+let plainMembers: BundleMember[];
 let bigHash: string;
 let bigTar: string;
 
@@ -99,6 +101,7 @@ beforeAll(async () => {
   );
   members = [];
   for await (const m of prepareBundle(t.node, { kind: "report", id: report }).members) members.push(m);
+  plainMembers = [...members];
   const manifest = parseManifest(members[0]!.bytes);
   members[0] = { path: MANIFEST_PATH, bytes: encodeManifest({ ...manifest, files: [bigHash] }) };
   // The large bundle, written as a stream of zeros (never held in memory here either).
@@ -198,10 +201,13 @@ function verifyWatched(path: string, limits: { rssMb: number; ms: number }): Pro
   });
 }
 
-/** The record as a bundle directory, the manifest naming the large file (not written here). */
-function bundleDir(name: string): string {
+/**
+ * The record as a bundle directory: by default the manifest names the large file (not written
+ * here); `plain`, the record without it, which verifies as it is.
+ */
+function bundleDir(name: string, plain = false): string {
   const dir = join(work.path, name);
-  for (const m of members) {
+  for (const m of plain ? plainMembers : members) {
     const p = join(dir, ...m.path.split("/"));
     mkdirSync(join(p, ".."), { recursive: true });
     writeFileSync(p, m.bytes);
@@ -270,11 +276,12 @@ describe("bundles: a directory bundle holds regular files only", () => {
 
   test("links out of the directory are refused, not followed: a linked folder, a linked file", async () => {
     // The linked targets hold exactly the right bytes: following them would verify.
-    const outside = bundleDir("outside");
-    const folder = bundleDir("dir-linked-folder");
+    const outside = bundleDir("outside", true);
+    expect((await verifyPath(outside)).ok).toBe(true);
+    const folder = bundleDir("dir-linked-folder", true);
     rmSync(join(folder, "entries"), { recursive: true });
     symlinkSync(join(outside, "entries"), join(folder, "entries"));
-    const file = bundleDir("dir-linked-file");
+    const file = bundleDir("dir-linked-file", true);
     rmSync(join(file, "checkpoint"));
     symlinkSync(join(outside, "checkpoint"), join(file, "checkpoint"));
     for (const [dir, at] of [
