@@ -48,8 +48,9 @@ const READ_CHUNK = 1024 * 1024;
  * a pipe (`verify <(…)`) is read as the stream it is.
  */
 export async function* bundleFileMembers(path: string): AsyncGenerator<StreamedMember> {
-  // O_NONBLOCK: opening a FIFO with no writer must not hang before anything can be reported.
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  // The path the user names is opened as it is (a pipe from `verify <(…)` must block for its
+  // writer, not fail with EAGAIN); only what is inside a bundle is distrusted.
+  const handle = await open(path, constants.O_RDONLY);
   try {
     const info = await handle.stat();
     if (!info.isFile() && !info.isFIFO())
@@ -91,7 +92,7 @@ function fileKind(info: Stats): string {
 function notRegular(rel: string, info: Stats): RadledgerError {
   return new RadledgerError(
     "BUNDLE_MEMBER_NOT_REGULAR",
-    `${rel} is ${fileKind(info)}: a bundle directory holds regular files only, and a verifier follows no link (docs/bundle-format.md §4.1)`,
+    `${rel} is ${fileKind(info)}: a bundle directory holds regular files only, and a verifier follows no link (docs/bundle-format.md §4.2)`,
     { at: rel },
   );
 }

@@ -199,7 +199,7 @@ export function parseTarHeader(
   const expected = encodeHeader(path, size, true);
   if (sameBlock(block, expected)) return { path, size };
   // A member that is not a regular file is named as such: a link, device or FIFO extracted by a
-  // careless tool reads outside the bundle or blocks forever (docs/bundle-format.md §4.1).
+  // careless tool reads outside the bundle or blocks forever (docs/bundle-format.md §4.2).
   const type = block[156]!;
   if (type !== 0x30) {
     const what = NON_REGULAR[String.fromCharCode(type)] ?? `not a regular file (type flag byte ${type})`;

@@ -1,5 +1,5 @@
 /**
- * Hostile bundles (issue 19, finding 4; docs/bundle-format.md §4.1): the verifier's memory does not
+ * Hostile bundles (issue 19, finding 4; docs/bundle-format.md §4.2): the verifier's memory does not
  * grow with a member's size, and it refuses what a bundle never holds instead of following or
  * opening it.
  *

@@ -235,7 +235,7 @@ async function readWhole(m: BundleInput, path: string, limit: number): Promise<U
   const tooLarge = (size: number): RadledgerError =>
     new RadledgerError(
       "BUNDLE_MEMBER_TOO_LARGE",
-      `${size} bytes, more than the ${limit} a verifier reads for this file (docs/bundle-format.md §4.1)`,
+      `${size} bytes, more than the ${limit} a verifier reads for this file (docs/bundle-format.md §4.2)`,
       { at: path },
     );
   if ("bytes" in m) {

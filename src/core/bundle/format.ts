@@ -27,7 +27,7 @@ export const PROOF_PATH = "inclusion-proof";
 /** Entries per entries/<k> file: a full tlog-tiles entry bundle. */
 export const ENTRIES_PER_FILE = 256;
 /**
- * What a verifier reads into memory per structured file (docs/bundle-format.md §4.1); anything
+ * What a verifier reads into memory per structured file (docs/bundle-format.md §4.2); anything
  * larger is BUNDLE_MEMBER_TOO_LARGE, refused from its declared size before its content is read.
  * Payloads (files/, images/) have no bound: they are hashed as they stream by, never held.
  */

@@ -20,7 +20,7 @@ export interface BundleMember {
 }
 
 /**
- * A bundle file as a source streams it (docs/bundle-format.md §4.1): a regular file of `size` bytes
+ * A bundle file as a source streams it (docs/bundle-format.md §4.2): a regular file of `size` bytes
  * — sources refuse anything else before yielding it (links, devices, FIFOs: src/app/bundle-verify.ts;
  * non-regular tar members: src/core/tar.ts) — whose content comes as chunks, read at most once and
  * before the next file is asked for. The verifier reads small structured files into memory up to a
@@ -29,7 +29,7 @@ export interface BundleMember {
 export interface StreamedMember {
   readonly path: string;
   readonly size: number;
-  chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  chunks(): AsyncIterable<Uint8Array>;
 }
 
 /** What the verifier reads: files in memory or streamed, in archive order. */
