@@ -15,6 +15,13 @@ export const nobleCrypto: CryptoSuite = {
     for (const p of parts) h.update(p);
     return h.digest();
   },
+  sha256Stream: () => {
+    const h = sha256.create();
+    return {
+      update: (data) => void h.update(data),
+      digest: () => h.digest(),
+    };
+  },
   hmacSha256: (key, data) => hmac(sha256, key, data),
   ed25519PublicKey: (seed) => ed25519.getPublicKey(seed),
   ed25519Sign: (seed, message) => ed25519.sign(message, seed),

@@ -152,6 +152,8 @@ export const ERROR_CODES = {
   BUNDLE_KEY_INVALID: "verification",
   BUNDLE_PAYLOAD_MISMATCH: "verification",
   BUNDLE_WITNESS_QUORUM: "verification",
+  BUNDLE_MEMBER_TOO_LARGE: "verification",
+  BUNDLE_MEMBER_NOT_REGULAR: "verification",
   BUNDLE_KIND_UNKNOWN: "invalid",
   BUNDLE_PAYLOAD_UNMATCHED: "invalid",
   BUNDLE_UNTRUSTED: "untrusted",

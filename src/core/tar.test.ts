@@ -1,7 +1,16 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import { RadledgerError } from "./errors.js";
-import { TAR_BLOCK, TarDecoder, decodeTar, encodeTar, isValidTarPath, tarHeader } from "./tar.js";
+import {
+  TAR_BLOCK,
+  TarDecoder,
+  decodeTar,
+  encodeTar,
+  isValidTarPath,
+  tarHeader,
+  tarMembers,
+  tarStream,
+} from "./tar.js";
 
 const code = (fn: () => unknown): string => {
   try {
@@ -101,5 +110,70 @@ describe("ustar codec", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  // The streaming decoder (what the verifiers read bundles with) against the whole-archive one:
+  // the same members from any archive both accept, a BUNDLE_MALFORMED refusal from any archive the
+  // other refuses — one flipped byte or a cut anywhere, in chunks of any size.
+  test("the streaming decoder agrees with the whole-archive decoder on flips and cuts", async () => {
+    const streamed = async (bytes: Uint8Array, chunk: number): Promise<string> => {
+      const chunks: Uint8Array[] = [];
+      for (let o = 0; o < bytes.length; o += chunk) chunks.push(bytes.subarray(o, o + chunk));
+      try {
+        const out: unknown[] = [];
+        for await (const m of tarMembers(chunks, { totalSize: bytes.length })) out.push(m);
+        return JSON.stringify(
+          out.map((m) => m as { path: string; bytes: Uint8Array }).map((m) => [m.path, [...m.bytes]]),
+        );
+      } catch (e) {
+        if (e instanceof RadledgerError) return e.code;
+        throw e;
+      }
+    };
+    const whole = (bytes: Uint8Array): string => {
+      try {
+        return JSON.stringify(decodeTar(bytes).map((m) => [m.path, [...m.bytes]]));
+      } catch (e) {
+        if (e instanceof RadledgerError) return e.code;
+        throw e;
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ path: pathArb, bytes: fc.uint8Array({ maxLength: 1500 }) }), { maxLength: 4 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.boolean(),
+        async (members, chunk, at, xor, cut) => {
+          const tar = encodeTar(members);
+          const pos = at % tar.length;
+          const bad = cut ? tar.subarray(0, pos) : tar.slice();
+          if (!cut) bad[pos] = bad[pos]! ^ xor;
+          expect(await streamed(tar, chunk)).toBe(whole(tar));
+          expect(await streamed(bad, chunk)).toBe(whole(bad));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test("a streamed member's content is read once, and what the reader leaves is skipped", async () => {
+    const tar = encodeTar([
+      { path: "a", bytes: new Uint8Array(700).fill(1) },
+      { path: "b", bytes: new Uint8Array(3).fill(2) },
+    ]);
+    const seen: string[] = [];
+    for await (const m of tarStream([tar.subarray(0, 600), tar.subarray(600)])) {
+      seen.push(`${m.path}:${m.size}`);
+      if (m.path === "a") {
+        for await (const c of m.chunks()) {
+          expect(c[0]).toBe(1);
+          break; // leave the rest unread
+        }
+        expect(() => m.chunks()).toThrow(/read once/);
+      }
+    }
+    expect(seen).toEqual(["a:700", "b:3"]);
   });
 });

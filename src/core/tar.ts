@@ -154,6 +154,22 @@ function sameBlock(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** POSIX ustar type flags other than "0" (regular file), and the pre-POSIX "\0" (also regular, refused as non-canonical). */
+const NON_REGULAR: Readonly<Record<string, string>> = {
+  "\0": "an old-style regular file (type flag NUL), not the canonical header",
+  "1": "a hard link (type flag 1)",
+  "2": "a symbolic link (type flag 2)",
+  "3": "a character device (type flag 3)",
+  "4": "a block device (type flag 4)",
+  "5": "a directory (type flag 5)",
+  "6": "a FIFO (type flag 6)",
+  "7": "a contiguous file (type flag 7)",
+  g: "a pax global header (type flag g)",
+  x: "a pax extended header (type flag x)",
+  L: "a GNU long name (type flag L)",
+  K: "a GNU long link name (type flag K)",
+};
+
 /** Parses a header block strictly; returns the member's path and size, or undefined for a zero block. */
 export function parseTarHeader(
   block: Uint8Array,
@@ -182,6 +198,13 @@ export function parseTarHeader(
   }
   const expected = encodeHeader(path, size, true);
   if (sameBlock(block, expected)) return { path, size };
+  // A member that is not a regular file is named as such: a link, device or FIFO extracted by a
+  // careless tool reads outside the bundle or blocks forever (docs/bundle-format.md §4.2).
+  const type = block[156]!;
+  if (type !== 0x30) {
+    const what = NON_REGULAR[String.fromCharCode(type)] ?? `not a regular file (type flag byte ${type})`;
+    malformed(`member ${path} is ${what}: a bundle holds regular files only`, offset + 156);
+  }
   for (let i = 0; i < TAR_BLOCK; i++) {
     if (block[i] !== expected[i]) {
       const field =
@@ -312,11 +335,164 @@ export function decodeTar(bytes: Uint8Array): TarMember[] {
   return members;
 }
 
-/** Members of an archive arriving as a stream of chunks, in archive order. */
+/** Members of an archive arriving as a stream of chunks, in archive order, each read whole (tests, small bundles). */
 export async function* tarMembers(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: TarStreamOptions = {},
 ): AsyncGenerator<TarMember> {
-  const d = new TarDecoder();
-  for await (const chunk of chunks as AsyncIterable<Uint8Array>) yield* d.push(chunk);
-  d.finish();
+  for await (const m of tarStream(chunks, options)) {
+    const bytes = new Uint8Array(m.size);
+    let o = 0;
+    for await (const c of m.chunks()) {
+      bytes.set(c, o);
+      o += c.length;
+    }
+    yield { path: m.path, bytes };
+  }
+}
+
+/**
+ * A member as the streaming decoder yields it: its path and size from the header, and its content
+ * as chunks (subarrays of the input's chunks, not copies), to be read at most once and before the
+ * next member is asked for; whatever the reader leaves unread is skipped then.
+ */
+export interface TarStreamMember {
+  readonly path: string;
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+export interface TarStreamOptions {
+  /**
+   * The archive's length when known (a file's size): a header that declares more content than is
+   * left is refused at once, before anything is read or hashed.
+   */
+  readonly totalSize?: number;
+}
+
+/** Pulls bytes from a chunk stream: at most one input chunk is held, and copies are made only for
+ * a header that spans two chunks. */
+class ByteSource {
+  readonly #it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+  #buf: Uint8Array = new Uint8Array(0);
+  #pos = 0;
+  #done = false;
+  /** Archive offset of the next unread byte. */
+  offset = 0;
+
+  constructor(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+    this.#it = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]();
+  }
+
+  /** True when an unread byte is buffered; false at the end of the input. */
+  async fill(): Promise<boolean> {
+    while (this.#pos >= this.#buf.length) {
+      if (this.#done) return false;
+      const r = await this.#it.next();
+      if (r.done) {
+        this.#done = true;
+        return false;
+      }
+      this.#buf = r.value;
+      this.#pos = 0;
+    }
+    return true;
+  }
+
+  /** Up to n (> 0) bytes without copying, or undefined at the end of the input. */
+  async some(n: number): Promise<Uint8Array | undefined> {
+    if (!(await this.fill())) return undefined;
+    const k = Math.min(n, this.#buf.length - this.#pos);
+    const out = this.#buf.subarray(this.#pos, this.#pos + k);
+    this.#pos += k;
+    this.offset += k;
+    return out;
+  }
+
+  /** Exactly n (> 0) bytes, or undefined when the input ends first. */
+  async exactly(n: number): Promise<Uint8Array | undefined> {
+    const first = await this.some(n);
+    if (!first || first.length === n) return first;
+    const out = new Uint8Array(n);
+    out.set(first);
+    let o = first.length;
+    while (o < n) {
+      const c = await this.some(n - o);
+      if (!c) return undefined;
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+}
+
+/**
+ * The streaming decoder: the same strict checks as TarDecoder, but a member's content is handed on
+ * chunk by chunk as it arrives, so that memory stays bounded by the input's chunk size whatever the
+ * member's size (a 600 MB DICOM instance is hashed as it passes, never held). A truncated archive,
+ * a header declaring more than the archive holds, non-zero padding or anything after the end marker
+ * is a BUNDLE_MALFORMED error naming the byte offset.
+ */
+export async function* tarStream(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: TarStreamOptions = {},
+): AsyncGenerator<TarStreamMember> {
+  const src = new ByteSource(chunks);
+  const total = options.totalSize;
+  for (;;) {
+    const at = src.offset;
+    const block = await src.exactly(TAR_BLOCK);
+    if (!block) {
+      if (src.offset === at) malformed("archive has no end-of-archive marker", at);
+      malformed("truncated header", at);
+    }
+    const header = parseTarHeader(block, at);
+    if (!header) {
+      const second = await src.exactly(TAR_BLOCK);
+      if (!second) malformed("archive has no end-of-archive marker", src.offset);
+      const i = second.findIndex((b) => b !== 0);
+      if (i >= 0) malformed("the end-of-archive marker is not two zero blocks", at + TAR_BLOCK + i);
+      if (await src.fill()) malformed("data after the end-of-archive marker", src.offset);
+      return;
+    }
+    const { path, size } = header;
+    const padded = size + paddingLength(size);
+    if (total !== undefined && padded > total - src.offset)
+      malformed(
+        `member ${path} declares ${size} bytes, more than the ${Math.max(0, total - src.offset)} left in the archive`,
+        at + 124,
+      );
+    let remaining = size;
+    let taken = false;
+    const content = async function* (): AsyncGenerator<Uint8Array> {
+      while (remaining > 0) {
+        const c = await src.some(remaining);
+        if (!c) malformed(`archive ends inside ${path}`, src.offset);
+        remaining -= c.length;
+        yield c;
+      }
+    };
+    yield {
+      path,
+      size,
+      chunks: () => {
+        if (taken) throw new RadledgerError("INTERNAL", `tar: the content of ${path} is read once`);
+        taken = true;
+        return content();
+      },
+    };
+    // Whatever the reader did not read is skipped (still checked for truncation), then the padding.
+    while (remaining > 0) {
+      const c = await src.some(remaining);
+      if (!c) malformed(`archive ends inside ${path}`, src.offset);
+      remaining -= c.length;
+    }
+    const padAt = src.offset;
+    if (padded > size) {
+      const pad = await src.exactly(padded - size);
+      if (!pad) malformed(`archive ends inside ${path}`, src.offset);
+      const i = pad.findIndex((b) => b !== 0);
+      if (i >= 0) malformed(`padding after ${path} is not zero`, padAt + i);
+    }
+  }
 }

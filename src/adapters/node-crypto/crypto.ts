@@ -5,6 +5,7 @@
  * many entries by the same few keys.
  */
 import {
+  createHash,
   createHmac,
   hash,
   createPrivateKey,
@@ -114,6 +115,13 @@ export const nodeCrypto: CryptoSuite = {
       o += p.length;
     }
     return sha256Bytes(joined);
+  },
+  sha256Stream: () => {
+    const h = createHash("sha256");
+    return {
+      update: (data) => void h.update(data),
+      digest: () => asBytes(h.digest()),
+    };
   },
   hmacSha256: (key, data) => asBytes(createHmac("sha256", key).update(data).digest()),
   ed25519PublicKey: (seed) => {

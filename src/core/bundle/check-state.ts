@@ -4,10 +4,10 @@
  * flight (SignatureBatches), reading the next file in archive order, and the one builder that turns
  * the state into the report — after the last stage, or when a stage stopped the verification.
  */
-import { toBase64 } from "../bytes.js";
+import { toBase64, toHex } from "../bytes.js";
 import type { Checkpoint } from "../checkpoint.js";
 import type { CryptoSuite } from "../crypto.js";
-import { isRadledgerError } from "../errors.js";
+import { isRadledgerError, RadledgerError } from "../errors.js";
 import type { ChosenLogKey } from "./checkpoint-checks.js";
 import type { KindResult } from "./completeness.js";
 import { trustState } from "./trust.js";
@@ -18,7 +18,7 @@ import type { BundleManifest } from "./format.js";
 import type { EntryChecker, EntryTask } from "./entry-check.js";
 import { LeafIndex, type Included } from "./included.js";
 import { signerSummaries, type ActorInfo, type KeyState } from "./signers.js";
-import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
+import type { BundleInput, BundleReport, VerifyBundleOptions } from "./types.js";
 
 /** The log keys the bundle's identity entries name: the genesis key, then the institution's rotations. */
 export interface LogKeyChain {
@@ -37,7 +37,7 @@ export class BundleCheck {
   readonly batchSize: number;
   readonly failures = new Failures();
   readonly warnings: string[] = [];
-  readonly iterator: AsyncIterator<BundleMember> | Iterator<BundleMember>;
+  readonly iterator: AsyncIterator<BundleInput> | Iterator<BundleInput>;
   /** Files taken from the iterator so far. */
   position = 0;
   /** Each file's archive position (from 1), by which the failures are ordered. */
@@ -70,7 +70,7 @@ export class BundleCheck {
   stopped = false;
 
   constructor(
-    members: AsyncIterable<BundleMember> | Iterable<BundleMember>,
+    members: AsyncIterable<BundleInput> | Iterable<BundleInput>,
     readonly options: VerifyBundleOptions,
   ) {
     this.crypto = options.crypto;
@@ -185,8 +185,8 @@ export class SignatureBatches {
 }
 
 /** The next file, which must be at `path`: a missing or different one stops the verification. */
-export async function nextFile(s: BundleCheck, path: string): Promise<Uint8Array> {
-  let r: IteratorResult<BundleMember>;
+async function nextMember(s: BundleCheck, path: string): Promise<BundleInput> {
+  let r: IteratorResult<BundleInput>;
   try {
     r = await s.iterator.next();
   } catch (e) {
@@ -211,7 +211,77 @@ export async function nextFile(s: BundleCheck, path: string): Promise<Uint8Array
     );
     throw new Fatal();
   }
-  return r.value.bytes;
+  return r.value;
+}
+
+/**
+ * The next file, which must be at `path`, read into memory: a structured file (manifest,
+ * checkpoint, entries, proof, disclosure) of at most `limit` bytes (format.ts). A larger one stops
+ * the verification with BUNDLE_MEMBER_TOO_LARGE — from its declared size, before its content is
+ * read, so that a hostile size costs nothing; a source that delivers more than it declared is
+ * stopped at the bound as well.
+ */
+export async function nextFile(s: BundleCheck, path: string, limit: number): Promise<Uint8Array> {
+  const m = await nextMember(s, path);
+  try {
+    return await readWhole(m, path, limit);
+  } catch (e) {
+    s.failures.addError(e, path);
+    throw new Fatal();
+  }
+}
+
+async function readWhole(m: BundleInput, path: string, limit: number): Promise<Uint8Array> {
+  const tooLarge = (size: number): RadledgerError =>
+    new RadledgerError(
+      "BUNDLE_MEMBER_TOO_LARGE",
+      `${size} bytes, more than the ${limit} a verifier reads for this file (docs/bundle-format.md §4.2)`,
+      { at: path },
+    );
+  if ("bytes" in m) {
+    if (m.bytes.length > limit) throw tooLarge(m.bytes.length);
+    return m.bytes;
+  }
+  if (m.size > limit) throw tooLarge(m.size);
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const c of m.chunks()) {
+    length += c.length;
+    if (length > limit) throw tooLarge(length);
+    parts.push(c);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const c of parts) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/**
+ * The next file, which must be at `path`, hashed chunk by chunk as it streams by (payloads: files
+ * and DICOM instances of any size), never held whole: its SHA-256 (hex) and length.
+ */
+export async function nextFileHash(
+  s: BundleCheck,
+  path: string,
+): Promise<{ readonly sha256: string; readonly bytes: number }> {
+  const m = await nextMember(s, path);
+  if ("bytes" in m) return { sha256: toHex(s.crypto.sha256(m.bytes)), bytes: m.bytes.length };
+  const h = s.crypto.sha256Stream();
+  let bytes = 0;
+  try {
+    for await (const c of m.chunks()) {
+      h.update(c);
+      bytes += c.length;
+    }
+  } catch (e) {
+    s.failures.addError(e, path);
+    throw new Fatal();
+  }
+  return { sha256: toHex(h.digest()), bytes };
 }
 
 /**

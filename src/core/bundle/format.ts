@@ -26,6 +26,30 @@ export const CHECKPOINT_PATH = "checkpoint";
 export const PROOF_PATH = "inclusion-proof";
 /** Entries per entries/<k> file: a full tlog-tiles entry bundle. */
 export const ENTRIES_PER_FILE = 256;
+/**
+ * What a verifier reads into memory per structured file (docs/bundle-format.md §4.2); anything
+ * larger is BUNDLE_MEMBER_TOO_LARGE, refused from its declared size before its content is read.
+ * Payloads (files/, images/) have no bound: they are hashed as they stream by, never held.
+ */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+export const MAX_CHECKPOINT_BYTES = 1024 * 1024;
+export const MAX_DISCLOSURE_BYTES = 16 * 1024 * 1024;
+/** An entry as framed in entries/<k>: a uint16 length and at most 65,535 bytes (§2). */
+export const MAX_FRAMED_ENTRY_BYTES = 2 + 65535;
+
+/** The most an entries/<k> file holding `count` entries can be: each at its longest. */
+export const maxEntriesFileBytes = (count: number): number => count * MAX_FRAMED_ENTRY_BYTES;
+
+/**
+ * The most a well-formed inclusion proof for this manifest can be: each of the manifest's entries
+ * adds at most one node per tree level to NODES(0, size) (§2), and a tree of `size` leaves has
+ * ⌈log2 size⌉ levels; never less than one hash.
+ */
+export function maxProofBytes(m: BundleManifest): number {
+  const levels = Math.max(1, Math.ceil(Math.log2(Math.max(2, m.size))));
+  return 32 * Math.max(1, Math.min(m.size, m.entries.length * levels));
+}
+
 /** Media type of the tar form, and its usual file name extension. */
 export const BUNDLE_MEDIA_TYPE = "application/x-tar";
 export const BUNDLE_EXTENSION = ".radledger.tar";

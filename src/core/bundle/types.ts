@@ -13,10 +13,27 @@ import type { BatchSignatureVerifier } from "./signatures.js";
 import type { CosignatureResult } from "./cosignatures.js";
 import type { LogKeySource, TrustState } from "./trust.js";
 
+/** A bundle file held in memory (what the exporter produces; tests). */
 export interface BundleMember {
   readonly path: string;
   readonly bytes: Uint8Array;
 }
+
+/**
+ * A bundle file as a source streams it (docs/bundle-format.md §4.2): a regular file of `size` bytes
+ * — sources refuse anything else before yielding it (links, devices, FIFOs: src/app/bundle-verify.ts;
+ * non-regular tar members: src/core/tar.ts) — whose content comes as chunks, read at most once and
+ * before the next file is asked for. The verifier reads small structured files into memory up to a
+ * bound per file and hashes payloads chunk by chunk, so memory does not grow with a member's size.
+ */
+export interface StreamedMember {
+  readonly path: string;
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+/** What the verifier reads: files in memory or streamed, in archive order. */
+export type BundleInput = BundleMember | StreamedMember;
 
 export interface AgainstCheckpoint {
   /** The later checkpoint (signed note text), e.g. a log's /checkpoint saved to a file. */

@@ -54,6 +54,11 @@ import {
   filePath,
   imagePath,
   MANIFEST_PATH,
+  MAX_CHECKPOINT_BYTES,
+  MAX_DISCLOSURE_BYTES,
+  MAX_MANIFEST_BYTES,
+  maxEntriesFileBytes,
+  maxProofBytes,
   parseManifest,
   PROOF_PATH,
   type BundleManifest,
@@ -64,32 +69,51 @@ import { checkDisclosure, collectHashes, isCommitmentField } from "./payloads.js
 import { manifestRootOf } from "../merkle/manifest.js";
 import { applyIdentity, keyFor } from "./signers.js";
 import { inlineSignatureVerifier } from "./signatures.js";
-import type { BundleMember, BundleReport, VerifyBundleOptions } from "./types.js";
+import type { BundleInput, BundleReport, VerifyBundleOptions } from "./types.js";
 
-import { BundleCheck, bundleReport, EntriesRead, nextFile, SignatureBatches } from "./check-state.js";
+import {
+  BundleCheck,
+  bundleReport,
+  EntriesRead,
+  nextFile,
+  nextFileHash,
+  SignatureBatches,
+} from "./check-state.js";
 
 // Used by the exporter (src/app/bundle-export.ts) and the test fixtures, which build manifest roots.
 export { manifestRootOf };
 export type {
   AgainstCheckpoint,
   BundleFailure,
+  BundleInput,
   BundleMember,
   BundleReport,
   SignerSummary,
+  StreamedMember,
   VerifyBundleOptions,
 } from "./types.js";
 
 export async function verifyBundle(
-  members: AsyncIterable<BundleMember> | Iterable<BundleMember>,
+  members: AsyncIterable<BundleInput> | Iterable<BundleInput>,
   options: VerifyBundleOptions,
 ): Promise<BundleReport> {
   const s = new BundleCheck(members, options);
+  try {
+    return await runStages(s);
+  } finally {
+    // A source holds open files (a directory's current file, the tar file): a verification that
+    // stopped before the end releases them now rather than at exit.
+    await Promise.resolve(s.iterator.return?.()).catch(() => undefined);
+  }
+}
+
+async function runStages(s: BundleCheck): Promise<BundleReport> {
   try {
     const m = await readManifest(s);
     const checkpoint = await readCheckpoint(s, m);
     const batches = startEntryChecks(s);
     const read = await readEntries(s, m, batches);
-    const proof = await readProof(s);
+    const proof = await readProof(s, m);
     await readPayloads(s, m, read);
     await readEnd(s);
     // The last signature batches may still be running (on other threads in the CLI): the proof's
@@ -117,7 +141,7 @@ export async function verifyBundle(
 /** Stage 1: the manifest, without which nothing else can be read. */
 async function readManifest(s: BundleCheck): Promise<BundleManifest> {
   try {
-    s.manifest = parseManifest(await nextFile(s, MANIFEST_PATH));
+    s.manifest = parseManifest(await nextFile(s, MANIFEST_PATH, MAX_MANIFEST_BYTES));
     return s.manifest;
   } catch (e) {
     if (e instanceof Fatal) throw e;
@@ -143,7 +167,7 @@ async function readCheckpoint(s: BundleCheck, m: BundleManifest): Promise<Checkp
   } catch (e) {
     failures.addError(e, `${MANIFEST_PATH}:logKey`);
   }
-  const bytes = await nextFile(s, CHECKPOINT_PATH);
+  const bytes = await nextFile(s, CHECKPOINT_PATH, MAX_CHECKPOINT_BYTES);
   try {
     const note = parseSignedNote(fromUtf8(bytes));
     const checkpoint = (s.checkpoint = parseCheckpointText(note.text));
@@ -217,9 +241,9 @@ async function readEntries(
   const read = new EntriesRead(m);
   for (let k = 0; k < entryFileCount(total); k++) {
     const path = entriesPath(k);
-    const file = await nextFile(s, path);
     const first = k * ENTRIES_PER_FILE;
     const count = Math.min(ENTRIES_PER_FILE, total - first);
+    const file = await nextFile(s, path, maxEntriesFileBytes(count));
     const list = splitEntries(s, read, file, path, count);
     for (let j = 0; j < list.length; j++) {
       const index = m.entries[first + j]!;
@@ -320,8 +344,8 @@ function checkEntry(
 }
 
 /** Stage 4: the inclusion proof's hashes, or undefined (a failure) when they are not whole. */
-async function readProof(s: BundleCheck): Promise<Uint8Array[] | undefined> {
-  const file = await nextFile(s, PROOF_PATH);
+async function readProof(s: BundleCheck, m: BundleManifest): Promise<Uint8Array[] | undefined> {
+  const file = await nextFile(s, PROOF_PATH, maxProofBytes(m));
   if (file.length % 32 !== 0) {
     s.failures.add(
       "BUNDLE_MALFORMED",
@@ -344,7 +368,7 @@ async function readPayloads(s: BundleCheck, m: BundleManifest, read: EntriesRead
   const { bound } = read;
   for (const c of m.disclosures) {
     const path = disclosurePath(c);
-    const bytes = await nextFile(s, path);
+    const bytes = await nextFile(s, path, MAX_DISCLOSURE_BYTES);
     payloads.disclosures++;
     payloads.bytes += bytes.length;
     try {
@@ -359,10 +383,11 @@ async function readPayloads(s: BundleCheck, m: BundleManifest, read: EntriesRead
   }
   for (const h of m.files) {
     const path = filePath(h);
-    const bytes = await nextFile(s, path);
+    // Files and instances may be large (DICOM): hashed as they stream by, never held whole.
+    const { sha256, bytes } = await nextFileHash(s, path);
     payloads.files++;
-    payloads.bytes += bytes.length;
-    if (toHex(crypto.sha256(bytes)) !== h)
+    payloads.bytes += bytes;
+    if (sha256 !== h)
       failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: the file's SHA-256 is not its name`, path);
     else if (!bound.has(h))
       failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: no entry of the bundle commits to this file`, path);
@@ -371,10 +396,10 @@ async function readPayloads(s: BundleCheck, m: BundleManifest, read: EntriesRead
     payloads.imageSets++;
     for (const h of set.instances) {
       const path = imagePath(set.root, h);
-      const bytes = await nextFile(s, path);
+      const { sha256, bytes } = await nextFileHash(s, path);
       payloads.instances++;
-      payloads.bytes += bytes.length;
-      if (toHex(crypto.sha256(bytes)) !== h)
+      payloads.bytes += bytes;
+      if (sha256 !== h)
         failures.add("BUNDLE_PAYLOAD_MISMATCH", `${path}: the instance's SHA-256 is not its name`, path);
     }
     const at = `images/${set.root}/`;
@@ -387,11 +412,12 @@ async function readPayloads(s: BundleCheck, m: BundleManifest, read: EntriesRead
 
 /** Stage 6: nothing may follow the last file the manifest lists. */
 async function readEnd(s: BundleCheck): Promise<void> {
-  let extra: IteratorResult<BundleMember>;
+  let extra: IteratorResult<BundleInput>;
   try {
     extra = await s.iterator.next();
   } catch (e) {
-    s.failures.addError(e, "bundle");
+    // A streaming source finds a broken end marker only now: its error names the byte.
+    s.failures.addError(e, isRadledgerError(e) && typeof e.details.at === "string" ? e.details.at : "bundle");
     throw new Fatal();
   }
   if (!extra.done)

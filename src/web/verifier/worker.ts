@@ -1,6 +1,6 @@
 /**
  * The browser verifier's Web Worker: reads the dropped bundle as a stream (never the whole file at
- * once), runs the pure core's verifier (src/core/bundle/verify.ts) — the same code as the CLI — with
+ * once, nor any one member of it whole), runs the pure core's verifier (src/core/bundle/verify.ts) — the same code as the CLI — with
  * @noble for hashing and WebCrypto Ed25519 for signatures where the browser has it, and posts
  * progress and the report back, with the verdict of src/core/bundle/trust.ts — VERIFIED only against
  * a log key the person gave (or a policy names), UNTRUSTED against the bundle's own key, FAILED — the
@@ -8,7 +8,7 @@
  * failure. No network request is made.
  */
 import { nobleCrypto } from "../../core/crypto-noble.js";
-import { tarMembers } from "../../core/tar.js";
+import { tarStream } from "../../core/tar.js";
 import { inlineSignatureVerifier, webCryptoSignatureVerifier } from "../../core/bundle/signatures.js";
 import { verifyBundle } from "../../core/bundle/verify.js";
 import { formatBundleReport } from "../../core/bundle/report.js";
@@ -76,7 +76,9 @@ scope.onmessage = (e) => {
     }
     const webCrypto = await webCryptoSignatureVerifier(nobleCrypto);
     const signatures = webCrypto ?? inlineSignatureVerifier(nobleCrypto);
-    const report = await verifyBundle(tarMembers(chunks(file)), {
+    // Streamed member by member (a large DICOM instance is hashed as it passes, never held); the
+    // file's size bounds what a tar header may declare.
+    const report = await verifyBundle(tarStream(chunks(file), { totalSize: file.size }), {
       crypto: nobleCrypto,
       signatures,
       ...trustInputs,
