@@ -1,6 +1,6 @@
 /**
  * The node's local operations: the command line's writing verbs (`ingest`, `deidentify`, `erase`,
- * `token create`, `token revoke`) as
+ * `token create`, `token revoke`, `token bind-cert`, `token unbind-cert`) as
  * named operations with JSON arguments. Each runs on a RadledgerNode and appends only through its
  * appender, so it is decided and recorded like any other request. The command line runs an operation
  * in its own process when the data directory is free, and inside the serving node — sent over the
@@ -23,7 +23,9 @@ import {
   type AuthStore,
   type TokenRecord,
 } from "../ports/auth.js";
-import { issueToken, revokeToken } from "./credentials.js";
+import { bindCertificate, issueToken, revokeToken, unbindCertificate } from "./credentials.js";
+import { certPin } from "../domain/identity/entries.js";
+import type { CertBindingDoc } from "../domain/identity/state.js";
 import { erasureReasons } from "../domain/privacy/entries.js";
 import type { ImagingArchive } from "../ports/imaging.js";
 import { deidentifyStudy, type DeidentifyStudyResult } from "./deidentify.js";
@@ -181,12 +183,45 @@ const tokenRevoke: Operation<z.infer<typeof tokenRevokeArgs>, TokenRecord, never
     }),
 };
 
+const certBindArgs = z.strictObject({
+  actor: actorId,
+  pin: certPin,
+  subject: label.optional(),
+  notAfter: z.string().max(40).optional(),
+});
+
+/** `radledger token bind-cert`: the operator (as the institution) binds a certificate key to a system actor. */
+const certBind: Operation<z.infer<typeof certBindArgs>, CertBindingDoc, never> = {
+  args: certBindArgs,
+  run: (node, a) => {
+    const target = getActor(node.store, a.actor);
+    if (!target || target.status !== "active" || target.id === INSTITUTION_ACTOR)
+      throw new RadledgerError("ACTOR_UNKNOWN", `no active enrolled actor ${a.actor}`, { at: "actor" });
+    return bindCertificate(node, {
+      target,
+      issuer: institution(node),
+      pin: a.pin,
+      subject: a.subject,
+      notAfter: a.notAfter,
+    });
+  },
+};
+
+const certUnbindArgs = z.strictObject({ pin: certPin });
+
+const certUnbind: Operation<z.infer<typeof certUnbindArgs>, CertBindingDoc, never> = {
+  args: certUnbindArgs,
+  run: (node, a) => unbindCertificate(node, a.pin, INSTITUTION_ACTOR),
+};
+
 export const OPERATIONS = {
   ingest,
   deidentify,
   erase,
   "token-issue": tokenIssue,
   "token-revoke": tokenRevoke,
+  "cert-bind": certBind,
+  "cert-unbind": certUnbind,
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
