@@ -25,7 +25,15 @@ let dataDir = "";
 let closeNodeDir = async (): Promise<void> => undefined;
 let adminToken = "";
 let binding = { id: "", index: -1, pin: "" };
-let served: { https: string; redirect: string; child: ChildProcess } | undefined;
+let served: Served | undefined;
+
+interface Served {
+  readonly https: string;
+  readonly redirect: string;
+  readonly child: ChildProcess;
+  /** Resolves once the node's stderr (from now on) contains `text`. */
+  stderrSays(text: string): Promise<void>;
+}
 
 function openssl(...args: string[]): void {
   execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -74,6 +82,8 @@ interface Answer {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: string;
   readonly protocol?: string | null;
+  /** The server certificate's serial number (HTTPS only). */
+  readonly peerSerial?: string;
 }
 
 /** One HTTPS request trusting our CA, optionally presenting a client certificate. */
@@ -97,6 +107,7 @@ function https(path: string, o: { client?: string; token?: string; method?: stri
         res.on("data", (c: string) => (body += c));
         res.on("end", () =>
           resolve({
+            peerSerial: res.socket instanceof TLSSocket ? res.socket.getPeerCertificate().serialNumber : "",
             status: res.statusCode!,
             headers: res.headers,
             body,
@@ -124,9 +135,7 @@ function plainHttp(url: string, method = "GET", body?: string): Promise<Answer> 
 }
 
 /** Starts `radledger serve` with TLS options; resolves once it prints its HTTPS and redirect URLs. */
-function startTlsServe(
-  extra: readonly string[],
-): Promise<{ https: string; redirect: string; child: ChildProcess }> {
+function startTlsServe(extra: readonly string[]): Promise<Served> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, "serve", "--data", dataDir, "--port", "0", ...extra], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -138,7 +147,22 @@ function startTlsServe(
       out += c.toString();
       const h = /at (https:\/\/[^\s]+)/.exec(out);
       const r = /redirects to HTTPS at (http:\/\/[^\s]+)/.exec(out);
-      if (h && r) resolve({ https: h[1]!, redirect: r[1]!, child });
+      if (h && r)
+        resolve({
+          https: h[1]!,
+          redirect: r[1]!,
+          child,
+          stderrSays: (text) =>
+            new Promise<void>((done) => {
+              const from = err.length;
+              const check = (): void => {
+                if (!err.slice(from).includes(text)) return;
+                child.stderr.off("data", check);
+                done();
+              };
+              child.stderr.on("data", check);
+            }),
+        });
     });
     child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
   });
@@ -321,6 +345,35 @@ test("unbinding takes effect at once: the certificate then gets AUTH_CERT_UNBOUN
   expect(unbind.code, unbind.stderr).toBe(0);
   const after = await https("/api/v1/auth/me", { client: "retired" });
   expect((JSON.parse(after.body) as { code: string }).code).toBe("AUTH_CERT_UNBOUND");
+});
+
+test("SIGHUP reloads the TLS certificate for new connections; files that do not load keep the current one", async () => {
+  const serial = (name: string): string =>
+    execFileSync("openssl", ["x509", "-in", file(name), "-noout", "-serial"])
+      .toString()
+      .trim()
+      .split("=")[1]!;
+  expect((await https("/healthz")).peerSerial).toBe(serial("server.pem"));
+  // A broken key file: the node keeps serving the certificate it has, and says why.
+  writeFileSync(file("server.key"), "garbage\n");
+  let said = served!.stderrSays("TLS certificate kept: TLS_CONFIG_INVALID");
+  served!.child.kill("SIGHUP");
+  await said;
+  expect((await https("/healthz")).peerSerial).toBe(serial("server.pem"));
+  // A renewed certificate (new key, same name): new connections get it.
+  makeLeaf(
+    "renewed",
+    "ca",
+    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+  );
+  writeFileSync(file("server.pem"), readFileSync(file("renewed.pem")));
+  writeFileSync(file("server.key"), readFileSync(file("renewed.key")));
+  said = served!.stderrSays("TLS certificate reloaded");
+  served!.child.kill("SIGHUP");
+  await said;
+  const after = await https("/healthz");
+  expect(after.status).toBe(200);
+  expect(after.peerSerial).toBe(serial("renewed.pem"));
 });
 
 test.each([

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import type { Server as TlsServer } from "node:tls";
 import type { Command } from "commander";
 import { buildServer, DEFAULT_LIMITS } from "../../api/server.js";
 import { listenLocalSocket } from "../../api/local-socket.js";
@@ -239,5 +240,21 @@ export function registerServe(program: Command): void {
       };
       process.on("SIGINT", () => shutdown("SIGINT"));
       process.on("SIGTERM", () => shutdown("SIGTERM"));
+      if (https !== undefined) {
+        // SIGHUP re-reads the TLS files (a renewed certificate) for new connections; open ones keep
+        // theirs. Files that do not load keep the current certificate and say why (the node stays up).
+        const files = { cert: o.tlsCert!, key: o.tlsKey!, clientCa: o.tlsClientCa };
+        process.on("SIGHUP", () => {
+          try {
+            (app.server as unknown as Pick<TlsServer, "setSecureContext">).setSecureContext(
+              loadTlsOptions(files),
+            );
+            process.stderr.write("radledger: SIGHUP, TLS certificate reloaded\n");
+          } catch (e) {
+            const why = e instanceof RadledgerError ? `${e.code}: ${e.message}` : String(e);
+            process.stderr.write(`radledger: SIGHUP, TLS certificate kept: ${why}\n`);
+          }
+        });
+      }
     });
 }
