@@ -180,7 +180,13 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
     auth: "any",
     response: { description: "the revoked token's record", schema: tokenRecord },
     async handler({ caller }) {
-      return tokenView(await revokeToken(api, caller!.token, caller!.actor.id, "logout"));
+      const token = caller!.token;
+      if (token === undefined)
+        throw new RadledgerError(
+          "AUTH_REQUIRED",
+          "logout revokes the bearer token a request carries; this one has none",
+        );
+      return tokenView(await revokeToken(api, token, caller!.actor.id, "logout"));
     },
   });
 
@@ -188,14 +194,23 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/auth/me",
     tag: "auth",
-    summary: "The authenticated actor (roles, kind) and the token in use.",
+    summary:
+      "The authenticated actor (roles, kind) and the credential in use: the token, or the pin of a system actor's client certificate (mutual TLS).",
     auth: "any",
     response: {
       description: "actor and token",
-      schema: z.object({ actor: z.record(z.string(), z.unknown()), token: tokenRecord }),
+      schema: z.object({
+        actor: z.record(z.string(), z.unknown()),
+        token: tokenRecord.optional(),
+        certificate: z.string().optional(),
+      }),
     },
     async handler({ caller }) {
-      return { actor: actorView(caller!.actor), token: tokenView(caller!.token) };
+      return {
+        actor: actorView(caller!.actor),
+        ...(caller!.token ? { token: tokenView(caller!.token) } : {}),
+        ...(caller!.certificate ? { certificate: caller!.certificate } : {}),
+      };
     },
   });
 }
@@ -222,7 +237,7 @@ function registerTokenRoutes(app: FastifyInstance, api: Api): void {
     errors: ["ACTOR_UNKNOWN", "TOKEN_NOT_ISSUABLE"],
     async handler({ body, caller }) {
       const target = requireIssuable(api, body.actor ?? caller!.actor.id);
-      if (target.id === caller!.actor.id && target.kind !== "system" && caller!.token.kind !== "session")
+      if (target.id === caller!.actor.id && target.kind !== "system" && caller!.token?.kind !== "session")
         throw new RadledgerError(
           "TOKEN_NOT_ISSUABLE",
           "a person mints their own API token with the session of their own password sign-in",
@@ -311,7 +326,7 @@ function registerPasswordRoutes(app: FastifyInstance, api: Api): void {
         if (
           t.revokedAt === undefined &&
           t.expiresAt > now &&
-          t.id !== caller!.token.id &&
+          t.id !== caller!.token?.id &&
           (!self || t.kind === "session")
         )
           await revokeToken(api, t, caller!.actor.id, "password-set");

@@ -9,16 +9,24 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { RadledgerError, type ErrorCode } from "../core/errors.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
-import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { certBindingOf, getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { certBindable } from "../domain/identity/entries.js";
+import { clientCertificatePin } from "./client-cert.js";
 import type { AuthStore, TokenRecord } from "../ports/auth.js";
 import type { RadledgerNode } from "../app/node.js";
 import type { Gatekeeper } from "../app/gatekeeper.js";
 import type { Metrics } from "./metrics.js";
 import type { TokenBuckets } from "./rate-limit.js";
 
+/**
+ * An authenticated actor and the credential it used: a bearer token, or (a system actor over mutual
+ * TLS, src/api/client-cert.ts) the pin of its client certificate's key.
+ */
 export interface Caller {
   readonly actor: ActorDoc;
-  readonly token: TokenRecord;
+  readonly token?: TokenRecord;
+  /** RFC 7469 pin-sha256 of the client certificate's key, when the caller authenticated by it. */
+  readonly certificate?: string;
 }
 
 declare module "fastify" {
@@ -165,7 +173,29 @@ function limited(api: Api, seconds: number, reply: FastifyReply): never {
   });
 }
 
-/** Authenticates the bearer token (if any); failures count against the client address. */
+/**
+ * The system actor a verified client certificate's key is bound to (cert.bound, on the log), or a
+ * coded 401: AUTH_CERT_UNTRUSTED (it does not verify against the client CA), AUTH_CERT_UNBOUND
+ * (bound to no active system actor). Undefined when the connection presented no certificate.
+ */
+function certificateCaller(api: Api, req: FastifyRequest): Caller | undefined {
+  const pin = clientCertificatePin(req);
+  if (pin === undefined) return undefined;
+  const binding = certBindingOf(api.node.ledger.state, pin);
+  const actor = binding && getActor(api.node.ledger.state, binding.actor);
+  if (!actor || !certBindable(actor))
+    throw new RadledgerError(
+      "AUTH_CERT_UNBOUND",
+      "the client certificate's key is bound to no active system actor (radledger token bind-cert)",
+    );
+  return { actor, certificate: pin };
+}
+
+/**
+ * Authenticates the bearer token, or else a client certificate (mutual TLS); failures count against
+ * the client address. A bearer token, when sent, decides: a person with a token on a connection
+ * that also carries some certificate is that person.
+ */
 export async function authenticate(
   api: Api,
   req: FastifyRequest,
@@ -174,12 +204,17 @@ export async function authenticate(
   let token: string | undefined;
   try {
     token = bearer(req);
+    if (token === undefined) {
+      // A connection's certificate that authenticates nobody fails the same way a bad token does.
+      const wait = api.buckets.authFailures.peek(req.ip);
+      if (wait > 0) limited(api, wait, reply);
+      return certificateCaller(api, req);
+    }
   } catch (e) {
     const wait = api.buckets.authFailures.take(req.ip);
     if (wait > 0) limited(api, wait, reply);
     throw e;
   }
-  if (token === undefined) return undefined;
   // A client that keeps presenting bad tokens is slowed down before any scrypt work is done.
   const wait = api.buckets.authFailures.peek(req.ip);
   if (wait > 0) limited(api, wait, reply);
@@ -248,7 +283,10 @@ export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: Route
             const caller = await authenticate(api, req, reply);
             if (!caller) {
               void reply.header("www-authenticate", 'Bearer realm="radledger"');
-              throw new RadledgerError("AUTH_REQUIRED", "this endpoint needs a bearer token");
+              throw new RadledgerError(
+                "AUTH_REQUIRED",
+                "this endpoint needs a bearer token (or, for a system actor, a bound client certificate)",
+              );
             }
             req.caller = caller;
             const wait = api.buckets.actor.take(caller.actor.id);

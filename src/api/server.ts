@@ -14,6 +14,7 @@ import { createGatekeeper, type Gatekeeper } from "../app/gatekeeper.js";
 import type { AuthStore } from "../ports/auth.js";
 import { problemOf, sendProblem } from "./problem.js";
 import type { Socket } from "node:net";
+import type { SecureContextOptions, TlsOptions } from "node:tls";
 import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
 import { entryReaderGate, NO_PEERS } from "./entry-access.js";
@@ -57,7 +58,21 @@ export interface ServerOptions {
    * authenticate with the API's bearer tokens.
    */
   readonly dicomweb?: Omit<DicomwebProxyOptions, "authenticate">;
+  /**
+   * Serve HTTPS with these TLS options (certificate, key, minimum version, client CA for mutual TLS;
+   * src/cli/tls.ts builds them from files). Every response then carries Strict-Transport-Security.
+   */
+  readonly https?: TlsOptions & SecureContextOptions;
 }
+
+/**
+ * HSTS on every HTTPS response (RFC 6797 §7.1; one year, the commonly preloaded minimum). Not
+ * includeSubDomains: the node does not know what else runs under its host's parent domain.
+ */
+export const HSTS = "max-age=31536000";
+
+/** How long `close()` lets in-flight requests finish before it closes their connections. */
+export const DRAIN_MILLIS = 10_000;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -142,8 +157,12 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
     routerOptions: { maxParamLength: 200 },
-    return503OnClosing: true,
-    http: { maxHeaderSize: limits.headerBytes },
+    // While the node drains (close()), new requests get a NODE_CLOSED problem with Connection:
+    // close from the hook below instead of fastify's bare 503 body.
+    return503OnClosing: false,
+    ...(options.https === undefined
+      ? { http: { maxHeaderSize: limits.headerBytes } }
+      : { https: { ...options.https, maxHeaderSize: limits.headerBytes } }),
     requestTimeout: 30_000,
     clientErrorHandler,
     // URLs the router cannot decode (bad percent-encoding) or whose parameters are too long.
@@ -185,6 +204,25 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     routes: [],
   };
   app.decorate("radledger", api);
+
+  // Graceful close (docs/operations.md "Stopping"): from the moment close() is called no new request
+  // is served; requests in flight finish, and every response from then on says Connection: close so
+  // that keep-alive clients reconnect elsewhere (or later) instead of having their next request
+  // reset. After DRAIN_MILLIS the remaining connections are closed regardless.
+  let draining = false;
+  app.addHook("preClose", async () => {
+    draining = true;
+    setTimeout(() => app.server.closeAllConnections(), DRAIN_MILLIS).unref();
+  });
+  app.addHook("onRequest", async (_req, reply) => {
+    if (!draining) return;
+    void reply.header("connection", "close");
+    throw new RadledgerError("NODE_CLOSED", "the node is shutting down; retry shortly");
+  });
+  app.addHook("onSend", async (_req, reply) => {
+    if (draining) void reply.header("connection", "close");
+    if (options.https !== undefined) void reply.header("strict-transport-security", HSTS);
+  });
   app.addHook("onClose", async () => {
     unsubscribe();
     unobserve();
@@ -273,7 +311,9 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
         res: reply,
         route,
         ms: Math.round(reply.elapsedTime * 10) / 10,
-        ...(req.caller ? { actor: req.caller.actor.id, token: req.caller.token.id } : {}),
+        ...(req.caller ? { actor: req.caller.actor.id } : {}),
+        ...(req.caller?.token ? { token: req.caller.token.id } : {}),
+        ...(req.caller?.certificate ? { certificate: req.caller.certificate } : {}),
         ...(req.peer ? { peer: req.peer } : {}),
       },
       "request",

@@ -5,6 +5,9 @@
  * line (through the node's local operations) both go through these functions, so no credential
  * changes hands off the log, whoever holds the data directory.
  *
+ * Binding a client certificate's key to a system actor (mutual TLS, docs/operations.md) is an
+ * entry of the same kind (cert.bound, cert.unbound): the certificate is a credential like a token.
+ *
  * The institution key signs because it is the one key the node always holds; the asking admin's or
  * person's key may be their own, out of the node's reach. The append rule (tokenIssuable,
  * src/domain/identity/entries.ts) decides who may obtain a token for whom, again, at append time.
@@ -12,8 +15,8 @@
 import type { JsonObject } from "../core/canonical-json.js";
 import type { EntryRefs } from "../core/entry.js";
 import { RadledgerError } from "../core/errors.js";
-import { tokenIssuable } from "../domain/identity/entries.js";
-import { tokenRecordOf } from "../domain/identity/state.js";
+import { certBindable, tokenIssuable } from "../domain/identity/entries.js";
+import { certBindingOf, tokenRecordOf, type CertBindingDoc } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import type { AuthStore, TokenKind, TokenRecord } from "../ports/auth.js";
 import { signAsInstitution } from "./institution.js";
@@ -118,4 +121,61 @@ export async function setPassword(
 ): Promise<void> {
   await recordOnLog(node, "password.set", { actorId: actor, setBy: by });
   await auth.setPassword(actor, password, by, node.clock.now());
+}
+
+/**
+ * Binds a client certificate's key (its RFC 7469 SPKI SHA-256 pin) to a system actor at the request
+ * of `issuer` (an admin, or the institution for the operator's command line): once on the log, a
+ * request over mutual TLS with a certificate of that key authenticates as the actor. A person's
+ * actor is refused (CERT_NOT_BINDABLE), a key bound already too (CERT_BINDING_CONFLICT); the
+ * append rule (src/domain/identity/entries.ts cert.bound) decides again at append time.
+ */
+export async function bindCertificate(
+  node: RadledgerNode,
+  request: {
+    readonly target: ActorDoc;
+    readonly issuer: ActorDoc;
+    readonly pin: string;
+    readonly subject?: string | undefined;
+    readonly notAfter?: string | undefined;
+  },
+): Promise<CertBindingDoc> {
+  const { target, issuer, pin } = request;
+  if (!certBindable(target))
+    throw new RadledgerError(
+      "CERT_NOT_BINDABLE",
+      `${target.id} is a ${target.kind} actor: client certificates are bound to system actors only`,
+      { at: "actor" },
+    );
+  const existing = certBindingOf(node.store, pin);
+  if (existing)
+    throw new RadledgerError("CERT_BINDING_CONFLICT", `this key is already bound to ${existing.actor}`, {
+      at: "cert",
+    });
+  await recordOnLog(node, "cert.bound", {
+    pin,
+    actorId: target.id,
+    ...(request.subject === undefined ? {} : { subject: request.subject }),
+    ...(request.notAfter === undefined ? {} : { notAfter: request.notAfter }),
+    boundBy: issuer.id,
+  });
+  return certBindingOf(node.store, pin)!;
+}
+
+/** Removes the current binding of a key pin (CERT_BINDING_CONFLICT when there is none). */
+export async function unbindCertificate(
+  node: RadledgerNode,
+  pin: string,
+  by: string,
+): Promise<CertBindingDoc> {
+  const current = certBindingOf(node.store, pin);
+  if (!current)
+    throw new RadledgerError("CERT_BINDING_CONFLICT", "this key is bound to no actor", { at: "cert" });
+  await recordOnLog(
+    node,
+    "cert.unbound",
+    { pin, actorId: current.actor, unboundBy: by },
+    { binding: current.id },
+  );
+  return node.store.getDoc("certbinding", current.id) as unknown as CertBindingDoc;
 }

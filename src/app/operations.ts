@@ -1,6 +1,6 @@
 /**
  * The node's local operations: the command line's writing verbs (`ingest`, `deidentify`, `erase`,
- * `token create`, `token revoke`) and `backup`, which must run where the writer is, as
+ * `token create`, `token revoke`, `token bind-cert`, `token unbind-cert`) and `backup`, which must run where the writer is, as
  * named operations with JSON arguments. Each runs on a RadledgerNode and appends only through its
  * appender, so it is decided and recorded like any other request. The command line runs an operation
  * in its own process when the data directory is free, and inside the serving node — sent over the
@@ -25,7 +25,9 @@ import {
 } from "../ports/auth.js";
 import type { PinDatabases } from "../ports/backup.js";
 import { backupNode, type BackupProgress, type BackupResult } from "./backup.js";
-import { issueToken, revokeToken } from "./credentials.js";
+import { bindCertificate, issueToken, revokeToken, unbindCertificate } from "./credentials.js";
+import { certPin } from "../domain/identity/entries.js";
+import type { CertBindingDoc } from "../domain/identity/state.js";
 import { erasureReasons } from "../domain/privacy/entries.js";
 import type { ImagingArchive } from "../ports/imaging.js";
 import { deidentifyStudy, type DeidentifyStudyResult } from "./deidentify.js";
@@ -193,6 +195,37 @@ const backup: Operation<z.infer<typeof backupArgs>, BackupResult, BackupProgress
   run: (node, a, env, progress) => backupNode(node, env.pinDatabases, a, progress),
 };
 
+const certBindArgs = z.strictObject({
+  actor: actorId,
+  pin: certPin,
+  subject: label.optional(),
+  notAfter: z.string().max(40).optional(),
+});
+
+/** `radledger token bind-cert`: the operator (as the institution) binds a certificate key to a system actor. */
+const certBind: Operation<z.infer<typeof certBindArgs>, CertBindingDoc, never> = {
+  args: certBindArgs,
+  run: (node, a) => {
+    const target = getActor(node.store, a.actor);
+    if (!target || target.status !== "active" || target.id === INSTITUTION_ACTOR)
+      throw new RadledgerError("ACTOR_UNKNOWN", `no active enrolled actor ${a.actor}`, { at: "actor" });
+    return bindCertificate(node, {
+      target,
+      issuer: institution(node),
+      pin: a.pin,
+      subject: a.subject,
+      notAfter: a.notAfter,
+    });
+  },
+};
+
+const certUnbindArgs = z.strictObject({ pin: certPin });
+
+const certUnbind: Operation<z.infer<typeof certUnbindArgs>, CertBindingDoc, never> = {
+  args: certUnbindArgs,
+  run: (node, a) => unbindCertificate(node, a.pin, INSTITUTION_ACTOR),
+};
+
 export const OPERATIONS = {
   backup,
   ingest,
@@ -200,6 +233,8 @@ export const OPERATIONS = {
   erase,
   "token-issue": tokenIssue,
   "token-revoke": tokenRevoke,
+  "cert-bind": certBind,
+  "cert-unbind": certUnbind,
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

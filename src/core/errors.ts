@@ -94,6 +94,8 @@ export const ERROR_CODES = {
   GENESIS_ALREADY_PRESENT: "conflict",
   TOKEN_NOT_ISSUABLE: "forbidden",
   TOKEN_RECORD_CONFLICT: "conflict",
+  CERT_NOT_BINDABLE: "forbidden",
+  CERT_BINDING_CONFLICT: "conflict",
   // trials rules
   TRIAL_ALREADY_REGISTERED: "conflict",
   TRIAL_SUBJECT_EXISTS: "conflict",
@@ -175,6 +177,7 @@ export const ERROR_CODES = {
   NODE_CLOSED: "unavailable",
   NODE_BUSY: "unavailable",
   LISTEN_FAILED: "unavailable",
+  TLS_CONFIG_INVALID: "invalid",
   // key backends: the node's own keys in files or an HSM (docs/security.md §Keys)
   KEY_BACKEND_CONFIG_INVALID: "invalid",
   KEY_BACKEND_UNAVAILABLE: "unavailable",
@@ -238,6 +241,8 @@ export const ERROR_CODES = {
   AUTH_SIGNATURE_INVALID: "unauthenticated",
   AUTH_SIGNATURE_EXPIRED: "unauthenticated",
   AUTH_SIGNATURE_REPLAYED: "unauthenticated",
+  AUTH_CERT_UNTRUSTED: "unauthenticated",
+  AUTH_CERT_UNBOUND: "unauthenticated",
   AUTH_ACTOR_INACTIVE: "forbidden",
   FORBIDDEN_ROLE: "forbidden",
   FORBIDDEN_ACTOR_MISMATCH: "forbidden",

@@ -1,3 +1,5 @@
+import type { AddressInfo } from "node:net";
+import type { Server as TlsServer } from "node:tls";
 import type { Command } from "commander";
 import { buildServer, DEFAULT_LIMITS } from "../../api/server.js";
 import { listenLocalSocket } from "../../api/local-socket.js";
@@ -10,6 +12,8 @@ import { openNode } from "../../wiring/node.js";
 import { operationEnv } from "../../wiring/operations.js";
 import { describeEvent, orthancArchiveArgs } from "./orthanc.js";
 import { consortiumPorts } from "../../wiring/consortium.js";
+import { loadTlsOptions } from "../tls.js";
+import { listenRedirect } from "../redirect.js";
 
 interface ServeOptions {
   data: string;
@@ -25,6 +29,30 @@ interface ServeOptions {
   orthancInterval: string;
   actorRate: string;
   anonymousRate: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  httpRedirectPort?: string;
+}
+
+function listenFailed(e: unknown, host: string, port: number): RadledgerError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === "EADDRINUSE"
+      ? "the address is already in use"
+      : code === "EACCES"
+        ? "not permitted"
+        : code === "EADDRNOTAVAIL"
+          ? "no such local address"
+          : (code ?? "failed");
+  return new RadledgerError("LISTEN_FAILED", `cannot listen on ${host}:${port}: ${why}`);
+}
+
+function portOf(text: string, name: string): number {
+  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RadledgerError("CLI_USAGE", `${name} must be 0..65535`);
+  return port;
 }
 
 export function registerServe(program: Command): void {
@@ -57,10 +85,32 @@ export function registerServe(program: Command): void {
     .option("--orthanc-follow", "follow Orthanc's /changes feed and register each stable study")
     .option("--orthanc-name <label>", "source name recorded in study registrations", "orthanc")
     .option("--orthanc-interval <seconds>", "poll interval of the /changes feed", "5")
+    .option("--tls-cert <file>", "serve HTTPS with this certificate chain (PEM; with --tls-key)")
+    .option("--tls-key <file>", "the certificate's private key (PEM, unencrypted)")
+    .option(
+      "--tls-client-ca <file>",
+      "mutual TLS: ask clients for a certificate chaining to these CAs (PEM); bound system actors authenticate by it",
+    )
+    .option(
+      "--http-redirect-port <port>",
+      "also listen for plain HTTP on this port and answer every request with 308 to the https:// URL",
+    )
     .action(async (o: ServeOptions) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new RadledgerError("CLI_USAGE", "--port must be 0..65535");
+      const port = portOf(o.port, "--port");
+      if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+        throw new RadledgerError("CLI_USAGE", "--tls-cert and --tls-key go together");
+      if (o.tlsCert === undefined && (o.tlsClientCa !== undefined || o.httpRedirectPort !== undefined))
+        throw new RadledgerError(
+          "CLI_USAGE",
+          "--tls-client-ca and --http-redirect-port need --tls-cert and --tls-key",
+        );
+      const redirectPort =
+        o.httpRedirectPort === undefined ? undefined : portOf(o.httpRedirectPort, "--http-redirect-port");
+      // Read and checked before the data directory is opened: a bad file costs nothing to undo.
+      const https =
+        o.tlsCert === undefined
+          ? undefined
+          : loadTlsOptions({ cert: o.tlsCert, key: o.tlsKey!, clientCa: o.tlsClientCa });
       const rate = (v: string, name: string): number => {
         const n = Number(v);
         if (!Number.isFinite(n) || n <= 0)
@@ -101,6 +151,7 @@ export function registerServe(program: Command): void {
         auth,
         consortium,
         logger: o.log ? { stream: process.stderr } : false,
+        ...(https === undefined ? {} : { https }),
         limits: {
           actor: { perSecond: actorRate, burst: actorRate * 5 },
           anonymous: { perSecond: anonymousRate, burst: anonymousRate * 2 },
@@ -141,36 +192,80 @@ export function registerServe(program: Command): void {
         await following;
         await consortium.close();
         await node.close();
-        const code = (e as NodeJS.ErrnoException).code;
-        const why =
-          code === "EADDRINUSE"
-            ? "the address is already in use"
-            : code === "EACCES"
-              ? "not permitted"
-              : code === "EADDRNOTAVAIL"
-                ? "no such local address"
-                : (code ?? "failed");
-        throw new RadledgerError("LISTEN_FAILED", `cannot listen on ${o.host}:${port}: ${why}`);
+        throw listenFailed(e, o.host, port);
       });
+      const redirect =
+        redirectPort === undefined
+          ? undefined
+          : await listenRedirect(o.host, redirectPort, app.server.address() as AddressInfo).catch(
+              async (e: unknown) => {
+                stop.abort();
+                await app.close();
+                await following;
+                await consortium.close();
+                await node.close();
+                throw listenFailed(e, o.host, redirectPort);
+              },
+            );
       // The command line's writing verbs (ingest, deidentify, erase) reach this node through it.
       const local = await listenLocalSocket(node, operationEnv, {
         onError: (e) => process.stderr.write(`radledger: local operation: ${e.code}: ${e.message}\n`),
       });
       process.stdout.write(
-        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n  local socket for the command line: ${local.path}\n`,
+        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n${redirect === undefined ? "" : `  plain HTTP redirects to HTTPS at ${redirect.url}\n`}  local socket for the command line: ${local.path}\n`,
       );
+      // Graceful stop (docs/operations.md "Stopping"): no new connections or requests (new requests
+      // on open connections get NODE_CLOSED, 503, Connection: close); requests in flight finish,
+      // within DRAIN_MILLIS; the appender settles every submitted entry, and each batch it commits
+      // carries its signed checkpoint in the same transaction, so the last acknowledged entry is
+      // covered by a checkpoint on disk before the stores close. A second signal changes nothing.
+      let stopping = false;
       const shutdown = (signal: string): void => {
-        process.stderr.write(`radledger: ${signal}, closing\n`);
+        if (stopping) {
+          process.stderr.write(`radledger: ${signal} again, still draining\n`);
+          return;
+        }
+        stopping = true;
+        process.stderr.write(`radledger: ${signal}, draining\n`);
         stop.abort();
-        void local
-          .close()
-          .then(() => app.close())
+        void Promise.all([redirect?.close(), local.close(), app.close()])
           .then(() => following)
           .then(() => consortium.close())
-          .then(() => node.close())
-          .then(() => process.exit(0));
+          .then(async () => {
+            // Every writer (HTTP requests, local operations, the Orthanc follower) has finished, so
+            // every acknowledged entry is committed and the latest checkpoint covers it.
+            const size = node.ledger.size;
+            const checkpoint = Number(node.ledger.latestCheckpoint?.split("\n")[1] ?? 0);
+            await node.close();
+            process.stdout.write(
+              `radledger stopped: size ${size}, signed checkpoint of size ${checkpoint} on disk\n`,
+            );
+            process.exit(0);
+          })
+          .catch((e: unknown) => {
+            process.stderr.write(
+              `radledger: stopping failed: ${e instanceof Error ? e.message : String(e)}\n`,
+            );
+            process.exit(1);
+          });
       };
-      process.once("SIGINT", () => shutdown("SIGINT"));
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
+      process.on("SIGINT", () => shutdown("SIGINT"));
+      process.on("SIGTERM", () => shutdown("SIGTERM"));
+      if (https !== undefined) {
+        // SIGHUP re-reads the TLS files (a renewed certificate) for new connections; open ones keep
+        // theirs. Files that do not load keep the current certificate and say why (the node stays up).
+        const files = { cert: o.tlsCert!, key: o.tlsKey!, clientCa: o.tlsClientCa };
+        process.on("SIGHUP", () => {
+          try {
+            (app.server as unknown as Pick<TlsServer, "setSecureContext">).setSecureContext(
+              loadTlsOptions(files),
+            );
+            process.stderr.write("radledger: SIGHUP, TLS certificate reloaded\n");
+          } catch (e) {
+            const why = e instanceof RadledgerError ? `${e.code}: ${e.message}` : String(e);
+            process.stderr.write(`radledger: SIGHUP, TLS certificate kept: ${why}\n`);
+          }
+        });
+      }
     });
 }

@@ -5,6 +5,10 @@
  * local socket, and recorded on the log either way (token.issued, token.revoked), issued or revoked
  * by the institution — the operator who holds the data directory. The secret is printed once.
  *
+ * `bind-cert` and `unbind-cert` bind a client certificate's key (mutual TLS, RFC 7469 SPKI pin) to a
+ * system actor and remove the binding, as local operations too, on the log as cert.bound and
+ * cert.unbound by the institution (docs/operations.md "Mutual TLS for system actors").
+ *
  * `create` is the operator's bootstrap, for system actors and admins only: a person who is not an
  * admin signs in and mints their own token (docs/security.md "Tokens and delegation").
  */
@@ -22,6 +26,9 @@ import {
 } from "../../ports/auth.js";
 import { runWritingOperation } from "../operations.js";
 import { printJson } from "../output.js";
+import { certificateFacts } from "../../api/client-cert.js";
+import { certPin } from "../../domain/identity/entries.js";
+import { readCertificates } from "../tls.js";
 
 /**
  * `--ttl-days` as the whole seconds the API takes for `ttlSeconds` (60 s to 366 days): a plain
@@ -38,7 +45,9 @@ export function ttlDaysToSeconds(text: string): number {
 }
 
 export function registerToken(program: Command): void {
-  const token = program.command("token").description("issue, list and revoke API bearer tokens");
+  const token = program
+    .command("token")
+    .description("issue, list and revoke API bearer tokens; bind client certificates to system actors");
 
   token
     .command("create")
@@ -90,5 +99,43 @@ export function registerToken(program: Command): void {
     .action(async (o: { data: string; id: string }) => {
       if (!/^[0-9a-f]{16}$/.test(o.id)) throw new RadledgerError("CLI_USAGE", "--id is 16 hex digits");
       printJson(tokenView(await runWritingOperation(o.data, "token-revoke", { id: o.id })));
+    });
+
+  token
+    .command("bind-cert")
+    .description(
+      "bind a client certificate's key (mutual TLS) to a system actor; on the log as cert.bound (also in a running server)",
+    )
+    .requiredOption("--data <dir>", "data directory")
+    .requiredOption("--actor <id>", "the enrolled system actor (a PACS, a RIS, an AI platform)")
+    .requiredOption("--cert <file>", "the actor's client certificate (PEM; its key is what is bound)")
+    .action(async (o: { data: string; actor: string; cert: string }) => {
+      if (!ACTOR_ID_PATTERN.test(o.actor))
+        throw new RadledgerError("CLI_USAGE", "--actor is not an actor id");
+      const facts = certificateFacts(readCertificates("--cert", o.cert)[0]!);
+      printJson(
+        await runWritingOperation(o.data, "cert-bind", {
+          actor: o.actor,
+          pin: facts.pin,
+          subject: facts.subject.length === 0 ? undefined : facts.subject,
+          notAfter: facts.notAfter,
+        }),
+      );
+    });
+
+  token
+    .command("unbind-cert")
+    .description("remove a client certificate's binding at once; on the log as cert.unbound")
+    .requiredOption("--data <dir>", "data directory")
+    .option("--cert <file>", "the certificate whose key to unbind (PEM)")
+    .option("--pin <sha256>", "or the key's pin (base64 SHA-256 of its SubjectPublicKeyInfo, RFC 7469)")
+    .action(async (o: { data: string; cert?: string; pin?: string }) => {
+      if ((o.cert === undefined) === (o.pin === undefined))
+        throw new RadledgerError("CLI_USAGE", "give one of --cert and --pin");
+      const pin =
+        o.cert !== undefined ? certificateFacts(readCertificates("--cert", o.cert)[0]!).pin : o.pin!;
+      if (!certPin.safeParse(pin).success)
+        throw new RadledgerError("CLI_USAGE", "--pin is a base64 SHA-256 (44 characters)");
+      printJson(await runWritingOperation(o.data, "cert-unbind", { pin }));
     });
 }

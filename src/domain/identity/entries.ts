@@ -22,7 +22,9 @@ import {
   getKey,
   getTokenRecord,
   INSTITUTION_ACTOR,
+  certBindingOf,
   tokenRecordOf,
+  type CertBindingDoc,
   type KeyDoc,
   type TokenDoc,
 } from "./state.js";
@@ -397,6 +399,106 @@ export const passwordSet = defineEntryType({
   },
 });
 
+/**
+ * A client certificate's key pin: base64 of the SHA-256 of its DER SubjectPublicKeyInfo, the
+ * pin-sha256 of RFC 7469 §2.4. It names the key, not the certificate, so a renewed certificate for
+ * the same key keeps its binding and a new key needs a new, attributable binding.
+ */
+export const certPin = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "expected a base64 SHA-256 SPKI pin (RFC 7469)");
+
+/**
+ * Who may hold a certificate binding: an active system actor (a PACS, a RIS, an AI platform). A
+ * person authenticates as themself (password, then tokens), so a certificate that anyone holding
+ * its key file could present never stands in for a person.
+ */
+export function certBindable(target: ActorDoc): boolean {
+  return target.kind === "system" && target.status === "active" && target.id !== INSTITUTION_ACTOR;
+}
+
+export const certBound = defineEntryType({
+  type: "cert.bound",
+  summary:
+    "The node bound a client certificate's key (mutual TLS, its RFC 7469 SPKI SHA-256 pin) to a system actor, at the request of an admin or the operator; requests over TLS with that certificate then authenticate as the actor.",
+  body: z.strictObject({
+    pin: certPin,
+    /** The system actor the certificate authenticates. */
+    actorId,
+    /** The certificate's subject and expiry as the binder saw them (informative; the pin decides). */
+    subject: label.optional(),
+    notAfter: timestamp.optional(),
+    /** The admin who asked, or the institution (the operator's `radledger token bind-cert`). */
+    boundBy: actorId,
+  }),
+  refs: {},
+  signers: ["institution"],
+  apply(ctx) {
+    const b = ctx.body;
+    const target = activeActor(ctx, b.actorId, "body.actorId");
+    if (!certBindable(target))
+      ctx.reject(
+        "CERT_NOT_BINDABLE",
+        `${b.actorId} is a ${target.kind} actor: client certificates are bound to system actors only`,
+        { at: "body.actorId" },
+      );
+    const by =
+      b.boundBy === INSTITUTION_ACTOR
+        ? getActor(ctx.state, INSTITUTION_ACTOR)!
+        : activeActor(ctx, b.boundBy, "body.boundBy");
+    if (!isAdmin(by))
+      ctx.reject("ROLE_NOT_PERMITTED", "a certificate is bound by an admin or the operator", {
+        at: "body.boundBy",
+      });
+    const existing = certBindingOf(ctx.state, b.pin);
+    if (existing !== undefined)
+      ctx.reject("CERT_BINDING_CONFLICT", `this key is already bound to ${existing.actor}`, {
+        at: "body.pin",
+      });
+    const doc: CertBindingDoc = {
+      id: ctx.leafHash,
+      index: ctx.index,
+      pin: b.pin,
+      actor: b.actorId,
+      boundBy: b.boundBy,
+      boundAt: ctx.entry.time,
+      ...(b.subject === undefined ? {} : { subject: b.subject }),
+      ...(b.notAfter === undefined ? {} : { notAfter: b.notAfter }),
+    };
+    ctx.state.putDoc("certbinding", ctx.leafHash, doc);
+    ctx.state.putDoc("certpin", b.pin, { binding: ctx.leafHash });
+    ctx.state.addIndex("certbinding.actor", b.actorId, ctx.index, ctx.leafHash);
+  },
+});
+
+export const certUnbound = defineEntryType({
+  type: "cert.unbound",
+  summary:
+    "The node removed a client certificate binding (the key is lost, retired or the system decommissioned); references the binding.",
+  body: z.strictObject({ pin: certPin, actorId, unboundBy: actorId }),
+  refs: { binding: { types: ["cert.bound"] } },
+  signers: ["institution"],
+  apply(ctx) {
+    const b = ctx.body;
+    const by = getActor(ctx.state, b.unboundBy);
+    if (!by || (by.id !== INSTITUTION_ACTOR && (by.status !== "active" || !isAdmin(by))))
+      ctx.reject("ROLE_NOT_PERMITTED", "a certificate is unbound by an admin or the operator", {
+        at: "body.unboundBy",
+      });
+    const current = certBindingOf(ctx.state, b.pin);
+    const ref = ctx.refs("binding")[0]!;
+    if (current === undefined || current.id !== ref.leafHash || current.actor !== b.actorId)
+      return ctx.reject("CERT_BINDING_CONFLICT", "the referenced binding is not the key's current one", {
+        at: "refs.binding",
+      });
+    ctx.state.putDoc("certbinding", current.id, {
+      ...current,
+      unbound: { id: ctx.leafHash, by: b.unboundBy, time: ctx.entry.time },
+    });
+    ctx.state.putDoc("certpin", b.pin, { binding: "" });
+  },
+});
+
 export const identityEntryTypes = [
   institutionGenesis,
   actorEnrolled,
@@ -407,4 +509,6 @@ export const identityEntryTypes = [
   tokenIssued,
   tokenRevoked,
   passwordSet,
+  certBound,
+  certUnbound,
 ];

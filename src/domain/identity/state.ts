@@ -1,7 +1,8 @@
 /**
  * Identity projection documents: actors and their keys (kinds "actor" and "key"), the node's bearer
  * tokens by their issuance entry ("token", with indexes `token.id` token id → issuance and
- * `token.actor` actor → issuances) and who last set each actor's password ("password").
+ * `token.actor` actor → issuances), who last set each actor's password ("password") and the client
+ * certificate keys bound to system actors ("certbinding" by entry, "certpin" pin → current binding, "" once unbound).
  */
 import type { StateReader } from "../../ports/storage.js";
 import { INSTITUTION_ACTOR, type ActorDoc, type EnrolmentReader } from "../ledger/entry-types.js";
@@ -57,4 +58,28 @@ export function getTokenRecord(state: StateReader, id: string): TokenDoc | undef
 export function tokenRecordOf(state: StateReader, tokenId: string): TokenDoc | undefined {
   const row = state.lookup("token.id", tokenId, { limit: 1 })[0];
   return row && getTokenRecord(state, row.value);
+}
+
+/**
+ * A client certificate's key bound to a system actor (cert.bound), by its entry's leaf hash; the
+ * doc "certpin" maps a pin to its current binding (or "" once unbound).
+ */
+export interface CertBindingDoc {
+  readonly id: string;
+  readonly index: number;
+  /** RFC 7469 pin-sha256: base64 SHA-256 of the certificate's DER SubjectPublicKeyInfo. */
+  readonly pin: string;
+  readonly actor: string;
+  readonly boundBy: string;
+  readonly boundAt: string;
+  readonly subject?: string;
+  readonly notAfter?: string;
+  readonly unbound?: { id: string; by: string; time: string };
+}
+
+/** The current (not unbound) binding of a certificate key pin, if any. */
+export function certBindingOf(state: StateReader, pin: string): CertBindingDoc | undefined {
+  const ptr = state.getDoc("certpin", pin) as { binding: string } | undefined;
+  if (!ptr || ptr.binding === "") return undefined;
+  return state.getDoc("certbinding", ptr.binding) as CertBindingDoc | undefined;
 }
