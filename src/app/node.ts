@@ -23,6 +23,8 @@ export interface NodeOptions {
   readonly maxBatch?: number;
   readonly maxEntryAgeMs?: number;
   readonly onCommit?: (info: CommitInfo) => void;
+  /** Notes for the operator while opening (e.g. a high-water mark created); default: standard error. */
+  readonly onNotice?: (message: string) => void;
 }
 
 export interface RadledgerNode {

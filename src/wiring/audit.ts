@@ -17,6 +17,8 @@ import { RadledgerError } from "../core/errors.js";
 import { parseVerifierKey } from "../core/note.js";
 import { paths, readConfig } from "../app/data-dir.js";
 import { currentLogVerifierKey } from "../app/keys.js";
+import { FileCheckpointMark } from "../adapters/fs/checkpoint-mark.js";
+import { highWaterMarks } from "./high-water.js";
 
 export async function auditDataDir(
   dir: string,
@@ -46,6 +48,9 @@ export async function auditDataDir(
       );
     return parsed.publicKey;
   });
+  // The marks first, the store after: a node appending meanwhile writes its mark after each commit,
+  // so what is read here never runs ahead of what the store then shows.
+  const marks = highWaterMarks(dir, new FileCheckpointMark(paths(dir).mark)).marks;
   const store = new SqliteLogStore(paths(dir).database, { readonly: true });
   const scratchDir = mkdtempSync(join(tmpdir(), "radledger-verify-"));
   const scratch = new SqliteLogStore(join(scratchDir, "rebuild.sqlite"));
@@ -62,6 +67,7 @@ export async function auditDataDir(
       verifier,
       trustedLogKeys: trusted,
       ...(options.against === undefined ? {} : { against: options.against }),
+      marks,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   } finally {
