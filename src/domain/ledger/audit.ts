@@ -77,6 +77,11 @@ export interface AuditParams {
    */
   readonly marks?: readonly RecordedMark[];
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The coded error for a storage engine's failure while reading the stored log (a damaged page:
+   * STORE_CORRUPT naming the file), given by the wiring; undefined for anything else.
+   */
+  readonly storageFault?: (e: unknown) => RadledgerError | undefined;
 }
 
 class AuditStop extends Error {
@@ -107,7 +112,7 @@ export async function auditLog(p: AuditParams): Promise<AuditReport> {
     return { ok: true, ...base };
   } catch (e) {
     if (e instanceof AuditStop) return { ok: false, ...base, failure: e.failure };
-    const err = toRadledgerError(e);
+    const err = p.storageFault?.(e) ?? toRadledgerError(e);
     return { ok: false, ...base, failure: { code: err.code, message: err.message } };
   }
 }
