@@ -7,7 +7,7 @@
  * older copy, a forked copy of the same size, and the mark file gone while the consortium store still
  * holds the published checkpoint.
  */
-import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import { parseCheckpointText } from "../../src/core/checkpoint.js";
@@ -72,8 +72,10 @@ function replaceLog(from: string, to: string): void {
   }
 }
 
-test("every acknowledged entry is under the high-water mark when its append resolves", async () => {
+test("init writes the mark, and every acknowledged entry is under it when its append resolves", async () => {
   const t = await node();
+  // init wrote it with the genesis and the first admin's enrolment.
+  expect(sizeOf(readFileSync(markPath(t.dir), "utf8"))).toBe(t.node.ledger.size);
   for (let i = 0; i < 5; i++) {
     await t.enrol(`staff-${i}`, ["radiologist"]);
     const acknowledged = t.node.ledger.size;
@@ -258,4 +260,30 @@ test("key rotation, the read-only view beside the node and reopening keep workin
   const report = await auditDataDir(t.dir, { threads: 0 });
   expect(report.ok).toBe(true);
   await t.reopen();
+});
+
+test("a mark that cannot be written: the committed batch is not acknowledged (STORE_IO), the next mark covers it", async () => {
+  const t = await node();
+  await grow(t, 1);
+  // A directory where the temporary mark file goes: the write fails as on a full or read-only disk.
+  const blocker = `${markPath(t.dir)}.tmp`;
+  mkdirSync(blocker);
+  const before = t.node.ledger.size;
+  const [result] = await t.node.appender.appendAll([
+    t.sign(t.admin, "actor.enrolled", {
+      actorId: "unmarked",
+      kind: "staff",
+      roles: ["radiologist"],
+      publicKey: Buffer.alloc(32, 9).toString("base64"),
+    }),
+  ]);
+  expect(result!.ok).toBe(false);
+  const error = (result as { error: RadledgerError }).error;
+  expect(error.code).toBe("STORE_IO");
+  expect(error.message).toContain(`entries ${before}..${before} were committed`);
+  expect(error.message).toContain(markPath(t.dir));
+  expect(sizeOf(readFileSync(markPath(t.dir), "utf8"))).toBe(before);
+  rmSync(blocker, { recursive: true });
+  await grow(t, 1);
+  expect(sizeOf(readFileSync(markPath(t.dir), "utf8"))).toBe(before + 2);
 });
