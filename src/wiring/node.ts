@@ -190,7 +190,9 @@ function guardHighWater(
   if (latest === undefined) return;
   const latestSize = parseCheckpointText(parseSignedNote(latest).text).size;
   const markSize = recorded === undefined ? -1 : parseCheckpointText(parseSignedNote(recorded).text).size;
-  if (markSize >= latestSize) return;
+  // A stored checkpoint beyond the stored entries is the store contradicting itself (verify names
+  // it); it never becomes a mark. The next commit writes one.
+  if (markSize >= latestSize || latestSize > ledger.size) return;
   mark.write(latest);
   if (recorded === undefined)
     (onNotice ?? ((m: string) => process.stderr.write(`radledger: note: ${m}\n`)))(
