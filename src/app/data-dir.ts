@@ -12,6 +12,8 @@
  *   DIR/keys/patient-keys.sqlite the vault's key store: wrapped per-patient data keys, erasure
  *                               tombstones (never in a data backup: docs/security.md §Erasure and backups)
  *   DIR/ledger.sqlite           entries, tiles, checkpoints, projections
+ *   DIR/checkpoint.mark         the high-water mark: the latest signed checkpoint, kept outside ledger.sqlite,
+ *                               replaced durably before each batch is acknowledged (docs/security.md §High-water mark)
  *   DIR/vault.sqlite            off-ledger content behind commitments, encrypted per patient (ciphertext only)
  *   DIR/auth.sqlite             node-local API credentials: scrypt hashes of tokens and passwords (never on the log)
  *   DIR/manifests.sqlite        per-instance DICOM hashes behind study manifest roots, de-identified
@@ -151,6 +153,8 @@ export const paths = (dir: string) => ({
   vaultMasterKey: join(dir, "keys", "vault.master"),
   vaultKeys: join(dir, "keys", "patient-keys.sqlite"),
   database: join(dir, "ledger.sqlite"),
+  /** The high-water mark (src/adapters/fs/checkpoint-mark.ts). */
+  mark: join(dir, "checkpoint.mark"),
   vault: join(dir, "vault.sqlite"),
   auth: join(dir, "auth.sqlite"),
   manifests: join(dir, "manifests.sqlite"),

@@ -31,6 +31,8 @@ export interface NodeOptions {
   readonly storageLog?: (line: string) => void;
   /** At most one storage probe per this many milliseconds while a write has failed (default 1,000). */
   readonly storageProbeIntervalMs?: number;
+  /** Notes for the operator while opening (e.g. a high-water mark created); default: standard error. */
+  readonly onNotice?: (message: string) => void;
 }
 
 export interface RadledgerNode {

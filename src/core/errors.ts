@@ -164,6 +164,7 @@ export const ERROR_CODES = {
   STORE_NOT_FOUND: "not_found",
   STORE_CORRUPT: "verification",
   STORE_ROLLED_BACK: "verification",
+  STORE_FORKED: "verification",
   STORE_LOCKED: "unavailable",
   STORE_IO: "unavailable",
   STORE_FULL: "unavailable",

@@ -121,5 +121,22 @@ export interface LogStore extends StateReader {
   close(): void;
 }
 
+/**
+ * The high-water mark (docs/security.md §High-water mark): the latest signed checkpoint the node
+ * published, kept OUTSIDE the log database it protects. A damaged WAL makes SQLite drop every frame
+ * after the bad checksum, by design, so a committed and acknowledged tail can vanish with the store
+ * still consistent in itself; only a record kept elsewhere shows that it was there. The Ledger
+ * writes the mark after each commit and before it acknowledges the batch; opening a writing node
+ * and `verify --data` compare the store with it.
+ */
+export interface CheckpointMark {
+  /** Where the mark lives (a path), for messages. */
+  readonly location: string;
+  /** The recorded checkpoint's note text; undefined when there is none yet. */
+  read(): string | undefined;
+  /** Replaces the mark; returns only once the new mark survives a crash or power loss. */
+  write(note: string): void;
+}
+
 /** The log and its projections as readers get them: everything but committing (the Ledger's alone) and closing (the owner's). */
 export type LogReader = Omit<LogStore, "commit" | "close">;

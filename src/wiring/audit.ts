@@ -10,6 +10,7 @@ import { nodeCrypto } from "../adapters/node-crypto/crypto.js";
 import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
+import { storeError } from "../adapters/sqlite/open.js";
 import { auditLog, type AuditReport } from "../domain/ledger/audit.js";
 import { identityEnrolment } from "../domain/identity/state.js";
 import { createRegistry } from "../domain/registry.js";
@@ -17,6 +18,8 @@ import { RadledgerError } from "../core/errors.js";
 import { parseVerifierKey } from "../core/note.js";
 import { paths, readConfig } from "../app/data-dir.js";
 import { currentLogVerifierKey } from "../app/keys.js";
+import { FileCheckpointMark } from "../adapters/fs/checkpoint-mark.js";
+import { highWaterMarks } from "./high-water.js";
 
 export async function auditDataDir(
   dir: string,
@@ -46,24 +49,41 @@ export async function auditDataDir(
       );
     return parsed.publicKey;
   });
-  const store = new SqliteLogStore(paths(dir).database, { readonly: true });
+  // The marks first, the store after: a node appending meanwhile writes its mark after each commit,
+  // so what is read here never runs ahead of what the store then shows.
+  const marks = highWaterMarks(dir, new FileCheckpointMark(paths(dir).mark)).marks;
+  const database = paths(dir).database;
+  let store: SqliteLogStore;
+  try {
+    store = new SqliteLogStore(database, { readonly: true });
+  } catch (e) {
+    // A damaged page read while opening: STORE_CORRUPT naming the file (src/adapters/sqlite/open.ts).
+    throw storeError(e, database, "log") ?? e;
+  }
   const scratchDir = mkdtempSync(join(tmpdir(), "radledger-verify-"));
   const scratch = new SqliteLogStore(join(scratchDir, "rebuild.sqlite"));
   const verifier =
     options.threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(options.threads);
   try {
-    return await auditLog({
-      origin: config.origin,
-      crypto,
-      registry,
-      enrolment: identityEnrolment,
-      store,
-      scratch,
-      verifier,
-      trustedLogKeys: trusted,
-      ...(options.against === undefined ? {} : { against: options.against }),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    try {
+      return await auditLog({
+        origin: config.origin,
+        crypto,
+        registry,
+        enrolment: identityEnrolment,
+        store,
+        scratch,
+        verifier,
+        trustedLogKeys: trusted,
+        ...(options.against === undefined ? {} : { against: options.against }),
+        marks,
+        storageFault: (e) => storeError(e, database, "log"),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+    } catch (e) {
+      // The size and checkpoints are read before the audit's own error handling: a damaged page there too.
+      throw storeError(e, database, "log") ?? e;
+    }
   } finally {
     await verifier.close();
     store.close();

@@ -2,7 +2,10 @@
  * The composition root of a writing node: the one place that chooses the concrete adapters behind a
  * RadledgerNode (src/app/node.ts) — the SQLite log store and vault, node:crypto, the worker-thread
  * or inline entry verifier, the system clock, the data directory's held keys, the DICOM toolkit and
- * the SQLite manifest store — and builds the node's one appender around its Ledger.
+ * the SQLite manifest store, the high-water mark file — and builds the node's one appender around its
+ * Ledger. Before the node serves or signs anything, the stored log is compared with its high-water
+ * marks (the mark file and the consortium store's latest published checkpoint): a log that lost
+ * acknowledged entries or is another tree is refused (docs/security.md §High-water mark).
  */
 import { fromBase64 } from "../core/bytes.js";
 import { formatVerifierKey } from "../core/note.js";
@@ -14,6 +17,13 @@ import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
 import { acquireWriterLock } from "../adapters/sqlite/writer-lock.js";
+import { storeError } from "../adapters/sqlite/open.js";
+import { FileCheckpointMark } from "../adapters/fs/checkpoint-mark.js";
+import { checkHighWaterMarks, thousands } from "../domain/ledger/high-water.js";
+import { highWaterMarks } from "./high-water.js";
+import { parseCheckpointText } from "../core/checkpoint.js";
+import { ed25519Verifier, parseSignedNote, type NoteVerifier } from "../core/note.js";
+import type { CheckpointMark } from "../ports/storage.js";
 import { admissionPolicy, paths, readConfig, readSecret } from "../app/data-dir.js";
 import { DataDirHeldKeys } from "../app/keys.js";
 import { openNodeKeys, provisionPkcs11Keys } from "./keys.js";
@@ -28,6 +38,7 @@ import { pseudonym } from "../domain/privacy/pseudonyms.js";
 import { createRegistry } from "../domain/registry.js";
 import { systemClock } from "../ports/clock.js";
 import type { ManifestStore } from "../ports/imaging.js";
+import type { EntryVerifier } from "../ports/verifier.js";
 import { openVault } from "./vault.js";
 import type { SqliteVault } from "../adapters/sqlite/vault.js";
 import { StorageHealth } from "../app/storage-health.js";
@@ -59,6 +70,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       ? {}
       : { probeIntervalMs: options.storageProbeIntervalMs }),
   });
+  let verifier: EntryVerifier | undefined;
   try {
     keys = openNodeKeys(crypto, dir, config);
     const nodeKeys = keys;
@@ -67,9 +79,10 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
     vault = openVault(dir, crypto, keys.vault, { onWrite: storage.observe });
     const pseudonymSecret = fromBase64(readSecret(paths(dir).pseudonymSecret));
     const threads = options.verifyThreads;
-    const verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
+    verifier = threads === 0 ? new InlineVerifier(crypto, registry) : new WorkerVerifier(threads);
     const clock = options.clock ?? systemClock;
     const listeners = new Set<(info: CommitInfo) => void>();
+    const mark = new FileCheckpointMark(paths(dir).mark);
     const ledger = new Ledger({
       origin: config.origin,
       crypto,
@@ -79,6 +92,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       enrolment: identityEnrolment,
       logPublicKey: logKey.publicKey,
       logSigner: logKey,
+      mark,
       policy,
       clock,
       maxEntryAgeMs: options.maxEntryAgeMs ?? 15 * 60_000,
@@ -88,6 +102,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
         for (const listener of listeners) listener(info);
       },
     });
+    guardHighWater(crypto, dir, config.origin, ledger, logKey.publicKey, mark, options.onNotice);
     if (store.size() > 0) settleLogKey(crypto, nodeKeys, ledger);
     ledger.useLogSigners([nodeKeys.log]);
     const openStore = store;
@@ -139,9 +154,68 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
     store?.close();
     vault?.close();
     keys?.close();
+    // Its worker threads would keep a refusing process (`serve` on a damaged log) alive.
+    void verifier?.close();
     release();
-    throw e;
+    // A damaged page of the log found while opening is STORE_CORRUPT naming the file, not a crash.
+    throw storeError(e, paths(dir).database, "log") ?? e;
   }
+}
+
+/** The log keys a recorded checkpoint may be signed with: the node's key and every institution key on the log. */
+function logVerifiers(
+  crypto: CryptoSuite,
+  origin: string,
+  ledger: Ledger,
+  current: Uint8Array,
+): NoteVerifier[] {
+  const institution = identityEnrolment.actor(ledger.state, INSTITUTION_ACTOR);
+  const ids = Array.isArray(institution?.keys) ? (institution.keys as string[]) : [];
+  const keys = [
+    current,
+    ...ids.flatMap((id) => {
+      const doc = identityEnrolment.key(ledger.state, id);
+      return doc ? [fromBase64(doc.publicKey)] : [];
+    }),
+  ];
+  return keys.map((k) => ed25519Verifier(crypto, origin, k));
+}
+
+/**
+ * Refuses a log smaller than or inconsistent with its high-water marks (src/domain/ledger/high-water.ts);
+ * then brings the mark file up to the log's latest checkpoint: created for a data directory from before
+ * the mark existed (with a note), advanced after a crash between a commit and its mark.
+ */
+function guardHighWater(
+  crypto: CryptoSuite,
+  dir: string,
+  origin: string,
+  ledger: Ledger,
+  logPublicKey: Uint8Array,
+  mark: CheckpointMark,
+  onNotice: ((message: string) => void) | undefined,
+): void {
+  const { file: recorded, marks } = highWaterMarks(dir, mark);
+  checkHighWaterMarks({
+    origin,
+    verifiers: logVerifiers(crypto, origin, ledger, logPublicKey),
+    size: ledger.size,
+    rootAt: (size) => ledger.tree.root(size),
+    marks,
+  });
+  const latest = ledger.latestCheckpoint;
+  if (latest === undefined) return;
+  const latestSize = parseCheckpointText(parseSignedNote(latest).text).size;
+  const markSize = recorded === undefined ? -1 : parseCheckpointText(parseSignedNote(recorded).text).size;
+  // A stored checkpoint beyond the stored entries is the store contradicting itself (verify names
+  // it); it never becomes a mark. The next commit writes one.
+  if (markSize >= latestSize || latestSize > ledger.size) return;
+  mark.write(latest);
+  if (recorded === undefined)
+    (onNotice ?? ((m: string) => process.stderr.write(`radledger: note: ${m}\n`)))(
+      `created the high-water mark ${mark.location} (the log's latest checkpoint, size ${thousands(latestSize)}): ` +
+        "from now on the node refuses to open a log smaller than or inconsistent with it (docs/security.md §High-water mark)",
+    );
 }
 
 /**

@@ -415,8 +415,10 @@ describe("a consortium of three nodes", () => {
     await mirrorAll(m.b);
     await stop(m.c);
 
-    // Rewrite C's history with C's own keys: same genesis key, different entries, same size.
-    for (const f of ["ledger.sqlite", "consortium.sqlite"])
+    // Rewrite C's history with C's own keys: same genesis key, different entries, same size. The
+    // operator doing it on purpose removes the node's high-water marks as well (the mark file and
+    // the consortium store), which the node alone cannot prevent (docs/security.md §High-water mark).
+    for (const f of ["ledger.sqlite", "consortium.sqlite", "checkpoint.mark"])
       for (const s of ["", "-wal", "-shm"]) rmSync(join(m.c.dir, f + s), { force: true });
     const raw = open(m.c.dir);
     const inst = m.c.institution;

@@ -4,6 +4,7 @@
  * change, so it is 404 and never carries immutable cache headers.
  */
 import Database from "better-sqlite3";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { makeNode, type TestNode } from "../helpers/node.js";
@@ -20,7 +21,10 @@ beforeEach(async () => {
   const db = new Database(join(t.dir, "ledger.sqlite"));
   db.prepare("DELETE FROM entries WHERE idx >= 5").run();
   db.close();
-  await t.reopen();
+  // The node would refuse a log that lost acknowledged entries (its high-water mark covers 8); this
+  // test is about serving tiles of such a store, so it plays a directory from before the mark.
+  rmSync(join(t.dir, "checkpoint.mark"));
+  await t.reopen({ verifyThreads: 0, onNotice: () => undefined });
   expect(t.node.ledger.size).toBe(5);
   api = await startApi({}, t);
 });

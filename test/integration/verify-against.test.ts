@@ -86,6 +86,12 @@ test("a database truncated back to an earlier state fails against a later checkp
   cpSync(t.dir, truncated, { recursive: true });
   rmSync(join(truncated, "ledger.sqlite"));
   cpSync(join(early, "ledger.sqlite"), join(truncated, "ledger.sqlite"));
+  // The directory's own high-water mark (copied with it) already catches the truncation…
+  const marked = await runCli(["verify", "--data", truncated, "--quiet"]);
+  expect(marked.code).toBe(1);
+  expect(marked.stderr).toContain("STORE_ROLLED_BACK");
+  // …and without it (a directory from before the mark, or one whose mark went too) --against does.
+  rmSync(join(truncated, "checkpoint.mark"));
   expect((await runCli(["verify", "--data", truncated, "--quiet"])).code).toBe(0);
   const r = await runCli(["verify", "--data", truncated, "--against", laterNote, "--quiet"]);
   expect(r.code).toBe(1);

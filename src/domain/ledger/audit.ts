@@ -7,6 +7,9 @@
  * projection row. The first difference is reported with the entry index or tile it concerns.
  * Given a checkpoint published earlier (`--against`), the stored log must also be at least its size
  * and consistent with it: a smaller store was rolled back or truncated, another root was forked.
+ * The data directory's own high-water marks (the mark file, the consortium store's latest published
+ * checkpoint: ./high-water.ts) are checked the same way without being asked, so a log that silently
+ * lost its acknowledged tail (a damaged WAL) fails with STORE_ROLLED_BACK naming what is missing.
  */
 import type { CryptoSuite } from "../../core/crypto.js";
 import { bytesEqual, toHex } from "../../core/bytes.js";
@@ -29,6 +32,7 @@ import type { EnrolmentReader, EntryTypeRegistry } from "./entry-types.js";
 import { createAppender } from "./appender.js";
 import { Ledger } from "./ledger.js";
 import { TILE_NODE_COUNT, TreeReader, tileLevelOffset } from "./tree.js";
+import { forked, openMark, rolledBack, type RecordedMark } from "./high-water.js";
 import { HASH_SIZE } from "../../core/merkle/hash.js";
 
 export interface AuditFailure {
@@ -67,7 +71,17 @@ export interface AuditParams {
    * consistent with it.
    */
   readonly against?: string;
+  /**
+   * The data directory's high-water marks (the mark file, the consortium store's latest published
+   * checkpoint), read before the store: the stored log must extend each (./high-water.ts).
+   */
+  readonly marks?: readonly RecordedMark[];
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The coded error for a storage engine's failure while reading the stored log (a damaged page:
+   * STORE_CORRUPT naming the file), given by the wiring; undefined for anything else.
+   */
+  readonly storageFault?: (e: unknown) => RadledgerError | undefined;
 }
 
 class AuditStop extends Error {
@@ -93,11 +107,12 @@ export async function auditLog(p: AuditParams): Promise<AuditReport> {
     compareTree(p, size);
     checkCheckpoints(p, size, checkpoints, chain);
     if (p.against !== undefined) checkAgainst(p, size, p.against, chain);
+    for (const mark of p.marks ?? []) checkMark(p, size, mark, chain);
     compareProjections(p);
     return { ok: true, ...base };
   } catch (e) {
     if (e instanceof AuditStop) return { ok: false, ...base, failure: e.failure };
-    const err = toRadledgerError(e);
+    const err = p.storageFault?.(e) ?? toRadledgerError(e);
     return { ok: false, ...base, failure: { code: err.code, message: err.message } };
   }
 }
@@ -352,6 +367,21 @@ function checkAgainst(p: AuditParams, size: number, note: string, chain: readonl
       `the stored log (size ${size}) is not consistent with the checkpoint given with --against (size ${cp.size}): the log was forked (${err.message})`,
     );
   }
+}
+
+/** The stored log must extend a high-water mark of its data directory (./high-water.ts). */
+function checkMark(p: AuditParams, size: number, mark: RecordedMark, chain: readonly LogKeyPeriod[]): void {
+  // A mark beyond the store is vouched for by any key of the chain or a trusted one; at or below,
+  // by the key the chain names for its size (as for --against above).
+  const any = [
+    ...p.trustedLogKeys.map((k) => ed25519Verifier(p.crypto, p.origin, k)),
+    ...chain.map((period) => ed25519Verifier(p.crypto, p.origin, period.publicKey)),
+  ];
+  const cp = openMark(mark, any, p.origin);
+  if (cp.size > size) throw rolledBack(size, cp.size, mark.where);
+  openMark(mark, checkpointVerifiersAt(p.crypto, p.origin, chain, cp.size), p.origin);
+  if (!bytesEqual(cp.root, new TreeReader(p.crypto, p.scratch).root(cp.size)))
+    throw forked(size, cp.size, cp.root, mark.where);
 }
 
 function compareProjections(p: AuditParams): void {

@@ -3,8 +3,11 @@
  * chunks, then admitted one by one in log order against the projection state (enrolment, roles,
  * references, family rules), sequenced, hashed into the tree, and committed in one transaction with
  * their projection changes and a newly signed checkpoint. Only after the commit returns — the batch
- * is durable — are the submitters told their index. A checkpoint is therefore never published for a
- * tree that a crash could lose, and the next start continues the same tree.
+ * is durable — and the checkpoint is recorded as the high-water mark outside the database (port
+ * CheckpointMark, docs/security.md §High-water mark) are the submitters told their index. A checkpoint
+ * is therefore never published for a tree that a crash could lose, the next start continues the same
+ * tree, and a store that later loses an acknowledged tail (a damaged WAL, an older copy) is refused
+ * by the next open instead of silently serving fewer entries.
  *
  * Verification of chunk k+1 overlaps the commit of chunk k, so signature checks keep every core busy
  * while the main thread does the sequential part.
@@ -16,7 +19,7 @@ import { verifyEntrySignature, type Entry } from "../../core/entry.js";
 import { RadledgerError, toRadledgerError, type ErrorCode, type ErrorDetails } from "../../core/errors.js";
 import type { NoteSigner } from "../../core/note.js";
 import type { Clock } from "../../ports/clock.js";
-import type { EntryRef, LogStore, NewEntry, StateReader } from "../../ports/storage.js";
+import type { CheckpointMark, EntryRef, LogStore, NewEntry, StateReader } from "../../ports/storage.js";
 import type { EntryVerifier, VerifyOutcome, VerifyRequest } from "../../ports/verifier.js";
 import {
   INSTITUTION_ACTOR,
@@ -53,6 +56,11 @@ export interface LedgerOptions {
   readonly logPublicKey: Uint8Array;
   /** Signs checkpoints; absent when replaying a log into a scratch store (verify). */
   readonly logSigner?: NoteSigner;
+  /**
+   * Where each signed checkpoint is recorded, durably, after its batch commits and before the batch
+   * is acknowledged (the writing node's DIR/checkpoint.mark); absent for scratch stores and mirrors.
+   */
+  readonly mark?: CheckpointMark;
   /**
    * The entries are stored history admitted again (the audit's replay, a mirror of a peer's log),
    * not new statements: families accept values that were valid when the entry was appended
@@ -359,7 +367,26 @@ export class Ledger implements LedgerView {
         for (const [item, result] of results) item.resolve(result);
         return;
       }
-      if (checkpoint) this.#latestCheckpoint = checkpoint.note;
+      if (checkpoint) {
+        this.#latestCheckpoint = checkpoint.note;
+        try {
+          // Before anyone is told: an acknowledged entry is then always below a mark kept outside
+          // the database, so losing it later cannot go unseen (docs/security.md §High-water mark).
+          this.#o.mark?.write(checkpoint.note);
+        } catch (e) {
+          // The batch is committed (a retry would be a duplicate) but not covered by the mark: its
+          // submitters get the coded failure instead of an acknowledgement; the next batch's mark
+          // covers these entries too.
+          const error = toRadledgerError(e);
+          const failed = new RadledgerError(
+            error.code,
+            `entries ${newEntries[0]!.index}..${checkpoint.size - 1} were committed, but their checkpoint could not be recorded as the high-water mark: ${error.message}`,
+            error.details,
+            { cause: e },
+          );
+          for (const r of results) if (r[1].ok) r[1] = { ok: false, error: failed };
+        }
+      }
     }
     for (const [item, result] of results) item.resolve(result);
     this.#o.onCommit?.({
