@@ -33,13 +33,18 @@ export function exportBundle(dataDir: string, kind: string, id: string, out: str
   return runCli(["export", "bundle", "--data", dataDir, "--kind", kind, "--id", id, "--out", out, "--quiet"]);
 }
 
-/** Starts `radledger serve --port 0` and resolves with its base URL once it listens. */
+/**
+ * Starts `radledger serve --port 0` and resolves with its base URL once it listens. `nodeFlags`: V8
+ * flags for the process (NODE_FLAGS, src/app/node-flags.ts, to run it exactly as the shebang does).
+ */
 export function startServe(
   dataDir: string,
   extra: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "serve", "--data", dataDir, "--port", "0", ...extra], {
+    const args = [...nodeFlags, CLI, "serve", "--data", dataDir, "--port", "0", ...extra];
+    const child = spawn(process.execPath, args, {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
