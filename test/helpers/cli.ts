@@ -34,17 +34,20 @@ export function exportBundle(dataDir: string, kind: string, id: string, out: str
 }
 
 /**
- * Starts `radledger serve --port 0` and resolves with its base URL once it listens. `nodeFlags`: V8
- * flags for the process (NODE_FLAGS, src/app/node-flags.ts, to run it exactly as the shebang does).
+ * Starts `radledger serve --port 0` and resolves with its base URL once it listens. `nodeFlags` and
+ * `env`: V8 flags and environment of the process (NODE_FLAGS and NODE_ENV of src/app/node-flags.ts
+ * run it exactly as the `radledger` command's shebang does).
  */
 export function startServe(
   dataDir: string,
   extra: readonly string[] = [],
   nodeFlags: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const args = [...nodeFlags, CLI, "serve", "--data", dataDir, "--port", "0", ...extra];
     const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
