@@ -6,8 +6,8 @@
  * same bytes with the same batching. Then it measures proof latency at the final size.
  */
 import Database from "better-sqlite3";
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { randomInt } from "node:crypto";
 import { spawn } from "node:child_process";
@@ -23,6 +23,7 @@ import { RadledgerError } from "../core/errors.js";
 import { toBase64 } from "../core/bytes.js";
 import { measureVerifyCeiling } from "./ceiling.js";
 import { runNode } from "./child.js";
+import { makeScratch, onTermination } from "./scratch.js";
 import { setupEntries, type WorkloadName, type WorkloadSetup } from "./workloads.js";
 
 export interface AppendBenchOptions {
@@ -138,6 +139,10 @@ export interface PresignJob {
 /**
  * presign() in a child process (presign-main.ts), so that the pre-signer's memory is not counted in
  * the node's peak RSS measured afterwards in this process.
+ *
+ * Its stdin stays open while it works: its end tells the pre-signer that this process is gone
+ * (killed, even with SIGKILL: the kernel closes the pipe), and it stops. A termination signal of
+ * this process stops it at once (scratch.ts).
  */
 export function presignInChild(job: PresignJob, progress?: AppendBenchOptions["progress"]): Promise<number> {
   const script = fileURLToPath(new URL("./presign-main.js", import.meta.url));
@@ -145,7 +150,10 @@ export function presignInChild(job: PresignJob, progress?: AppendBenchOptions["p
     // The job goes through stdin, not argv: it holds the institution's key seed (workloads that
     // sign as the institution), which a command line would show to every local user.
     const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
-    child.stdin.end(JSON.stringify(job));
+    const forget = onTermination(() => child.kill("SIGKILL"));
+    // EPIPE if the child is already gone: its exit status says why.
+    child.stdin.on("error", () => undefined);
+    child.stdin.write(`${JSON.stringify(job)}\n`);
     let bytes: number | undefined;
     // Lines are read before the child's "close": its stdout has ended by then.
     createInterface({ input: child.stdout }).on("line", (line) => {
@@ -153,8 +161,13 @@ export function presignInChild(job: PresignJob, progress?: AppendBenchOptions["p
       if (what === "progress") progress?.("presign", Number(a), Number(b));
       else if (what === "done") bytes = Number(a);
     });
-    child.on("error", reject);
+    child.on("error", (e) => {
+      forget();
+      reject(e);
+    });
     child.on("close", (code) => {
+      forget();
+      child.stdin.destroy();
       if (code === 0 && bytes !== undefined) resolve(bytes);
       else reject(new RadledgerError("INTERNAL", `the pre-signing process exited with ${code}`));
     });
@@ -170,17 +183,17 @@ export async function benchAppendInChild(o: {
   readonly entries: number;
   readonly workload: WorkloadName;
 }): Promise<AppendBenchResult> {
-  const scratch = mkdtempSync(join(tmpdir(), "radledger-bench-append-"));
+  const scratch = makeScratch("bench-append");
   try {
     const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-    const args = [...NODE_FLAGS, cli, "bench", "append", "--data", join(scratch, "data")];
+    const args = [...NODE_FLAGS, cli, "bench", "append", "--data", join(scratch.path, "data")];
     args.push("--entries", String(o.entries), "--workload", o.workload, "--json");
     const run = await runNode(args);
     if (run.code !== 0)
       throw new RadledgerError("INTERNAL", `radledger bench append exited with ${run.code}`);
     return JSON.parse(run.stdout) as AppendBenchResult;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 
@@ -259,8 +272,10 @@ function proofLatencies(
 export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchResult> {
   const workload = o.workload ?? "studies";
   const threads = o.threads ?? availableParallelism();
-  const scratch = mkdtempSync(join(tmpdir(), "radledger-bench-"));
-  const dataDir = o.dataDir ?? join(scratch, "data");
+  // The pre-signed entries (≈ 1 KB each) and the SQLite baseline: removed on every way out but
+  // SIGKILL, whose leftovers the next run removes (scratch.ts).
+  const scratch = makeScratch("bench");
+  const dataDir = o.dataDir ?? join(scratch.path, "data");
   try {
     if (!existsSync(paths(dataDir).config))
       await initDataDir(dataDir, { origin: ORIGIN, institutionName: "Bench Hospital" }, nodeFactory);
@@ -293,7 +308,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
         model,
         institutionSeed: toBase64(readLogKeySeed(node.dir)),
       };
-      const file = join(scratch, "entries.bin");
+      const file = join(scratch.path, "entries.bin");
       const fileBytes = await presignInChild(
         { file, workload, setup, count: o.entries, threads },
         o.progress,
@@ -340,7 +355,7 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       const meanBatch = commits > 0 ? Math.round(batched / commits) : 0;
 
       const proofs = proofLatencies(node, o.proofSamples ?? 10_000);
-      const sqliteInsertPerSecond = sqliteBaseline(file, scratch, Math.max(1, meanBatch));
+      const sqliteInsertPerSecond = sqliteBaseline(file, scratch.path, Math.max(1, meanBatch));
       // Storage is measured on the closed database (closing checkpoints the WAL into it).
       const db = paths(dataDir).database;
       storageFile = db;
@@ -376,6 +391,6 @@ export async function benchAppend(o: AppendBenchOptions): Promise<AppendBenchRes
       storageBytesPerEntry: Math.round((statSync(storageFile).size + walBytes) / result.finalSize),
     };
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    scratch.remove();
   }
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=10
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=4194304 node --max-semi-space-size=4 --heap-growing-percent=10
 /**
  * The radledger command line: one verb per task, `--help` on each, JSON with --json, exit codes by
  * error category (docs/errors.md).

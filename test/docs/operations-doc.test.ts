@@ -76,12 +76,18 @@ test("every option ExecStart passes to `radledger serve` is one the command know
   const exec = serviceSettings(readFileSync(UNIT, "utf8")).get("ExecStart")![0]!;
   const help = await runCli(["serve", "--help"]);
   expect(help.code).toBe(0);
-  const options = exec.split(/\s+/).filter((w) => w.startsWith("--"));
+  const [node, serve] = exec.split(" serve ") as [string, string];
+  const options = serve.split(/\s+/).filter((w) => w.startsWith("--"));
   expect(options.length).toBeGreaterThan(3);
   for (const o of options) expect(help.stdout, o).toContain(o);
+  // node runs with the command's own flags and allocator setting (its first line, src/cli/main.ts).
+  const shebang = readFileSync(join(import.meta.dirname, "../../src/cli/main.ts"), "utf8").split("\n")[0]!;
+  for (const flag of shebang.split(/\s+/).filter((w) => w.startsWith("--"))) expect(node).toContain(flag);
+  const malloc = /MALLOC_MMAP_THRESHOLD_=\d+/.exec(shebang)![0];
+  expect(serviceSettings(readFileSync(UNIT, "utf8")).get("Environment")).toContain(malloc);
 });
 
-test("docs/operations.md ends with the Backup and restore section other guides merge into", () => {
+test("docs/operations.md has its Backup and restore section and links the unit", () => {
   const doc = readFileSync(join(import.meta.dirname, "../../docs/operations.md"), "utf8");
   expect(doc).toMatch(/\n## Backup and restore\n/);
   // The guide links the unit it describes.

@@ -33,13 +33,21 @@ export function exportBundle(dataDir: string, kind: string, id: string, out: str
   return runCli(["export", "bundle", "--data", dataDir, "--kind", kind, "--id", id, "--out", out, "--quiet"]);
 }
 
-/** Starts `radledger serve --port 0` and resolves with its base URL once it listens. */
+/**
+ * Starts `radledger serve --port 0` and resolves with its base URL once it listens. `nodeFlags` and
+ * `env`: V8 flags and environment of the process (NODE_FLAGS and NODE_ENV of src/app/node-flags.ts
+ * run it exactly as the `radledger` command's shebang does).
+ */
 export function startServe(
   dataDir: string,
   extra: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "serve", "--data", dataDir, "--port", "0", ...extra], {
+    const args = [...nodeFlags, CLI, "serve", "--data", dataDir, "--port", "0", ...extra];
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
