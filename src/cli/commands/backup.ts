@@ -109,11 +109,12 @@ export function registerRestore(program: Command): void {
         process.stdout.write(
           `restored ${result.files} files${result.keyFiles > 0 ? ` and ${result.keyFiles} key files` : ""} of ${result.origin} as of ${result.createdAt} (log of ${result.logSize} entries, root ${result.rootHash ?? "-"}) into ${result.data}\n`,
         );
-        if (result.keyFiles === 0)
-          process.stdout.write(
-            `no keys restored: put the directory's keys (a key backup, or the HSM) in place before serving it\n`,
-          );
-        process.stdout.write(`next: radledger verify --data ${result.data}\n`);
+        // verify --data reads the log's public key from the key backend, so it needs the keys too.
+        process.stdout.write(
+          result.keyFiles === 0
+            ? `no keys restored: put the directory's keys (a key backup, or the HSM) in place, then: radledger verify --data ${result.data}\n`
+            : `next: radledger verify --data ${result.data}\n`,
+        );
       }
     });
 }
