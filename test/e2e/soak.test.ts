@@ -41,8 +41,14 @@ const LOGIN_EVERY_MS = 12_000; // the login limit is 10 at once, then 1 per 10 s
 const RSS_LIMIT_MIB = 256; // docs/performance.md reads "256 MB" as 256 MiB (247 MiB "met")
 /** What one password check holds while it runs: 128 · r · N bytes of PASSWORD_COST (logN 16, r 8). */
 const SCRYPT_MIB = (128 * 8 * 2 ** 16) / 2 ** 20;
-/** Allowed growth of RSS over the second half (allocator and page-cache noise, not a leak). */
-const GROWTH_MIB = 24;
+/**
+ * Allowed growth of RSS over the second half. In the long run the node's state has long settled
+ * (30 min: + 6.6 MiB), so 24 MiB is a leak. In the 1-minute CI run the log grows by ≈ 18,000 entries
+ * while its caches are still warming (+ 26 MiB seen on a clean CI run with no leak), so only a gross
+ * leak is caught there; the allocator setting that stopped the per-login growth is held by
+ * src/app/node-flags.test.ts.
+ */
+const GROWTH_MIB = LONG ? 24 : 48;
 const PASSWORD = "soak-password-correct-horse";
 const SERVE_ARGS = ["--actor-rate", "1000000", "--anonymous-rate", "1000000"];
 
