@@ -53,4 +53,15 @@ test("demo --serve seeds, serves the log and prints a working admin token", asyn
   expect(((await reports.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
 
   expect((await fetch(`${base}/verify`)).status).toBe(200);
+
+  // The printed token is on the log like any other: the last entry is its token.issued.
+  const size = Number((await (await fetch(`${base}/checkpoint`)).text()).split("\n")[1]);
+  const last = await fetch(`${base}/api/v1/log/entries/${size - 1}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(last.status).toBe(200);
+  const tokenId = /^rl_([0-9a-f]{16})_/.exec(token)![1]!;
+  const text = JSON.stringify(await last.json());
+  expect(text).toContain("token.issued");
+  expect(text).toContain(tokenId);
 });

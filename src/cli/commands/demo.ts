@@ -8,6 +8,8 @@ import { listenLocalSocket } from "../../api/local-socket.js";
 import { openAuthStore } from "../../wiring/auth.js";
 import { nodeFactory, openNode } from "../../wiring/node.js";
 import { operationEnv } from "../../wiring/operations.js";
+import { issueToken } from "../../app/credentials.js";
+import { getActor, INSTITUTION_ACTOR } from "../../domain/identity/state.js";
 
 export function registerDemo(program: Command): void {
   program
@@ -36,12 +38,13 @@ export function registerDemo(program: Command): void {
       const address = await app.listen({ host: o.host, port: Number(o.port) });
       const local = await listenLocalSocket(node, operationEnv);
       // A short-lived token for the demo's administrator, so the API can be tried at once; the
-      // demo is a local sandbox (loopback by default), so printing it is the point.
-      const { token } = await app.radledger.auth.issueToken({
-        actor: "admin",
+      // demo is a local sandbox (loopback by default), so printing it is the point. Issued like
+      // `radledger token create`: by the institution, and on the log (token.issued).
+      const { token } = await issueToken(node, app.radledger.auth, {
+        target: getActor(node.store, "admin")!,
+        issuer: getActor(node.store, INSTITUTION_ACTOR)!,
         kind: "api",
-        ttlMs: 8 * 3600_000,
-        createdBy: "demo",
+        ttlSeconds: 8 * 3600,
         label: "demo",
       });
       process.stdout.write(
