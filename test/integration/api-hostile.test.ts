@@ -291,6 +291,8 @@ describe("hostile input never reaches a 5xx", () => {
         fc.boolean(),
         async (field, value, token, raw) => {
           const entry = { ...good, [field]: value };
+          // A "mutation" that equals the signed value (v set to 1) is the good entry itself.
+          fc.pre(JSON.stringify(entry) !== JSON.stringify(good));
           const a = raw
             ? await send(
                 "POST",
