@@ -95,7 +95,7 @@ const LAYERS = [
 export const layerBoundaries = LAYERS.map(({ layer, forbidden, message }) => {
   const dynamic = folderRegex(forbidden);
   return {
-    files: [`src/${layer}/**/*.ts`],
+    files: [`src/${layer}/**/*.ts`, `src/${layer}/**/*.tsx`],
     ignores: ["src/**/*.test.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: forbidden, message }] }],

@@ -12,6 +12,6 @@ export default function setup(): void {
     [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
     { stdio: "inherit" },
   );
-  // The browser verifier page (dist/web/verifier.html), served at /verify.
-  execFileSync(process.execPath, [join(root, "scripts/build-verifier.mjs")], { stdio: "inherit" });
+  // The web app (dist/web/app, served at /) and the standalone verifier (dist/web/verifier.html).
+  execFileSync(process.execPath, [join(root, "scripts/build-web.mjs")], { stdio: "inherit" });
 }

@@ -9,7 +9,7 @@
  * is an entry on the log (token.issued, token.revoked, password.set; src/domain/identity/entries.ts)
  * signed by the institution and naming both the actor concerned and the actor who asked.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
@@ -38,9 +38,21 @@ import {
   pageOut,
   pageQuery,
   pageSchema,
+  SESSION_COOKIE,
+  sessionCookie,
   type Api,
   type Caller,
 } from "./route.js";
+
+/**
+ * Set-Cookie for the web app's session (RFC 6265bis): HttpOnly (no script reads it), SameSite=Strict
+ * (no other site's request carries it), Path=/, Secure whenever the node serves HTTPS, and a
+ * Max-Age equal to the session's lifetime (0 clears it).
+ */
+function sessionCookieHeader(req: FastifyRequest, token: string, maxAgeSeconds: number): string {
+  const secure = req.protocol === "https" ? "; Secure" : "";
+  return `${SESSION_COOKIE}=${token}; Max-Age=${maxAgeSeconds}; Path=/; HttpOnly; SameSite=Strict${secure}`;
+}
 
 const password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
 const tokenId = z.string().regex(/^[0-9a-f]{16}$/, "expected a token id");
@@ -142,9 +154,17 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
       /** Required when an admin set the password: the actor's own new one, set before the session. */
       newPassword: password.optional(),
       ttlSeconds: z.number().int().min(MIN_TOKEN_TTL_SECONDS).max(MAX_SESSION_TTL_SECONDS).optional(),
+      /**
+       * The web app's sign-in: the token goes into an HttpOnly, SameSite=Strict cookie instead of
+       * the answer, so no page script can ever read it (docs/web.md "Sign-in").
+       */
+      cookie: z.boolean().optional(),
     }),
     status: 201,
-    response: { description: "the session token and its record", schema: issuedToken },
+    response: {
+      description: "the session token (omitted with cookie: true) and its record",
+      schema: issuedToken.extend({ token: z.string().optional() }),
+    },
     errors: ["AUTH_CREDENTIALS_INVALID", "PASSWORD_CHANGE_REQUIRED", "RATE_LIMITED"],
     async handler({ req, reply, body }) {
       const wait = api.buckets.login.take(req.ip);
@@ -168,7 +188,11 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
           );
         await setPassword(api, actor.id, body.newPassword, actor.id);
       }
-      return issueToken(api, actor, actor, "session", body.ttlSeconds ?? SESSION_TTL_SECONDS);
+      const ttl = body.ttlSeconds ?? SESSION_TTL_SECONDS;
+      const issued = await issueToken(api, actor, actor, "session", ttl);
+      if (body.cookie !== true) return issued;
+      void reply.header("set-cookie", sessionCookieHeader(req, issued.token, ttl));
+      return { record: issued.record };
     },
   });
 
@@ -179,8 +203,10 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
     summary: "Revokes the token this request carries.",
     auth: "any",
     response: { description: "the revoked token's record", schema: tokenRecord },
-    async handler({ caller }) {
+    async handler({ req, reply, caller }) {
       const token = caller!.token;
+      // Whatever authenticated this request, a browser's session cookie is cleared too.
+      if (sessionCookie(req) !== undefined) void reply.header("set-cookie", sessionCookieHeader(req, "", 0));
       if (token === undefined)
         throw new RadledgerError(
           "AUTH_REQUIRED",

@@ -1,16 +1,13 @@
 /**
  * Bundles over HTTP (docs/bundle-format.md):
  *
- * - `GET /verify`: the browser verifier, one self-contained HTML page (built into dist/web by
- *   scripts/build-verifier.mjs). Public: it holds no data and verifies in the visitor's browser.
+ * - the browser verifier is a page of the web app (/verify, src/api/web-routes.ts).
  * - `GET /api/v1/bundles/{kind}/{id}[?version=N&disclose=false]`: a record's bundle as a ustar
  *   stream (application/x-tar). Bundles carry disclosed report text and access histories, so the
  *   route needs a bearer token; `apiBundleAuthorizer` decides per kind (below) and buildServer
  *   mounts it with that.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { RadledgerError } from "../core/errors.js";
 import { BUNDLE_EXTENSION, BUNDLE_MEDIA_TYPE } from "../core/bundle/format.js";
@@ -21,28 +18,6 @@ import { getReportDoc } from "../domain/reports/queries.js";
 import { defaultPurpose, requirePatientScope } from "./patient-access.js";
 import { bearerActor, rejectUnknownQuery, requireRole, type Api } from "./route.js";
 import { DATASET_READERS, RECORD_READERS, TRIAL_READERS } from "./roles.js";
-
-/** Where the built page is: next to dist/api in a build, or in dist/ when running from sources. */
-function verifierPagePath(): string | undefined {
-  for (const rel of ["../web/verifier.html", "../../dist/web/verifier.html"]) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
-
-export function registerVerifierPage(app: FastifyInstance): void {
-  let page: string | undefined;
-  app.get("/verify", async (_req, reply) => {
-    if (page === undefined) {
-      const path = verifierPagePath();
-      if (path === undefined)
-        throw new RadledgerError("ROUTE_NOT_FOUND", "the verifier page is not built (npm run build)");
-      page = readFileSync(path, "utf8");
-    }
-    return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page);
-  });
-}
 
 export interface BundleRouteOptions {
   /** Decides whether the caller may have this bundle (throw a coded error to refuse). */

@@ -204,7 +204,14 @@ export function registerOpenApiRoutes(app: FastifyInstance, api: Api): void {
     auth: "public",
     response: { description: "HTML", contentType: "text/html" },
     async handler({ reply }) {
-      return reply.type("text/html; charset=utf-8").send((page ??= apiPage(api)));
+      // The page's one inline stylesheet is all it loads (no script).
+      return reply
+        .type("text/html; charset=utf-8")
+        .header(
+          "content-security-policy",
+          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )
+        .send((page ??= apiPage(api)));
     },
   });
 }

@@ -157,12 +157,62 @@ export function rejectUnknownQuery(
       );
 }
 
+/** The web app's session cookie (docs/web.md "Sign-in"): HttpOnly, SameSite=Strict, Path=/. */
+export const SESSION_COOKIE = "radledger_session";
+/** The header the web app sends on every unsafe request made with the session cookie. */
+export const CSRF_HEADER = "x-radledger-csrf";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The session cookie's value, if the request carries one (RFC 6265 §5.4 cookie-string). */
+export function sessionCookie(req: FastifyRequest): string | undefined {
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const pair of header.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0 && pair.slice(0, eq).trim() === SESSION_COOKIE) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * The token a request carries: the Authorization header (RFC 6750), or else the web app's session
+ * cookie. A cookie is sent by the browser on its own, so a request authenticated by it and able to
+ * change something must prove it comes from the app: SameSite=Strict keeps other sites' requests
+ * from carrying it, and the custom header below — which no other origin can add without a CORS
+ * preflight this node never grants — also stops same-site sibling origins (OWASP CSRF cheat sheet,
+ * "Custom Request Headers"); an Origin header, when present, must be this host.
+ */
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
-  if (h === undefined) return undefined;
+  if (h === undefined) {
+    const cookie = sessionCookie(req);
+    if (cookie === undefined || cookie === "") return undefined;
+    if (!SAFE_METHODS.has(req.method)) {
+      const origin = req.headers.origin;
+      const sameOrigin = origin === undefined || hostOf(origin) === req.headers.host;
+      if (req.headers[CSRF_HEADER] !== "1" || !sameOrigin)
+        throw new RadledgerError(
+          "CSRF_REJECTED",
+          `a request authenticated by the session cookie that changes something must come from this node's web app (header ${CSRF_HEADER}: 1, same origin)`,
+        );
+    }
+    if (!/^[!-~]{1,200}$/.test(cookie))
+      throw new RadledgerError("AUTH_TOKEN_INVALID", "the session cookie is not a token");
+    return cookie;
+  }
   const m = /^Bearer ([!-~]{1,200})$/i.exec(h);
   if (!m) throw new RadledgerError("AUTH_TOKEN_INVALID", "the Authorization header must be 'Bearer <token>'");
   return m[1];
+}
+
+/** host[:port] of an Origin header value, or undefined when it is not a URL ("null", garbage). */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 function limited(api: Api, seconds: number, reply: FastifyReply): never {

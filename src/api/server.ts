@@ -41,7 +41,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
 };
 import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js";
 import { registerFhirRoutes } from "./fhir-routes.js";
-import { apiBundleAuthorizer, registerBundleRoutes, registerVerifierPage } from "./bundle-routes.js";
+import { apiBundleAuthorizer, registerBundleRoutes } from "./bundle-routes.js";
+import { registerWebApp } from "./web-routes.js";
 
 export interface ServerOptions {
   /** true: JSON logs to stdout; or a destination stream (tests read it). */
@@ -283,9 +284,16 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     return sendProblem(reply, new RadledgerError("INTERNAL", "internal error"), req.url.split("?")[0]);
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, new RadledgerError("ROUTE_NOT_FOUND", "no such resource"), req.url.split("?")[0]),
-  );
+  const web = registerWebApp(app);
+  // A browser asking for a page the app routes gets the app; anything else unknown is a JSON 404.
+  app.setNotFoundHandler((req, reply) => {
+    if (web.servePage(req, reply)) return reply;
+    return sendProblem(
+      reply,
+      new RadledgerError("ROUTE_NOT_FOUND", "no such resource"),
+      req.url.split("?")[0],
+    );
+  });
 
   // Anonymous traffic (public routes, unknown routes) is limited per client address; authenticated
   // routes are limited per actor once the token is checked (route.ts).
@@ -357,7 +365,6 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   if (options.dicomweb !== undefined)
     registerDicomwebRoutes(app, { ...options.dicomweb, authenticate: bearer });
   registerFhirRoutes(app, node, { authenticate: bearer });
-  registerVerifierPage(app);
   registerBundleRoutes(app, node, { authorize: apiBundleAuthorizer(api) });
   return app;
 }

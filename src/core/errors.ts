@@ -249,6 +249,7 @@ export const ERROR_CODES = {
   FORBIDDEN_ACTOR_MISMATCH: "forbidden",
   FORBIDDEN_NOT_OWN_RECORD: "forbidden",
   PASSWORD_CHANGE_REQUIRED: "forbidden",
+  CSRF_REJECTED: "forbidden",
   ACCESS_DENIED: "forbidden",
   SIGNING_KEY_NOT_HELD: "unprocessable",
   RATE_LIMITED: "rate_limited",
