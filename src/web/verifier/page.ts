@@ -3,7 +3,7 @@
  * key they trust (pasted, or picked from a file) or loads a consortium policy, drops a bundle, and sees
  * the verification report, computed in a Web Worker by the pure core — nothing leaves the browser.
  * The verdict is the CLI's (src/core/bundle/trust.ts): VERIFIED only against a key the person
- * trusts, UNTRUSTED when the bundle checks out only against the key it carries itself, FAILED. The worker's code is inlined into the page at build time (scripts/build-verifier.mjs) and
+ * trusts, UNTRUSTED when the bundle checks out only against the key it carries itself, FAILED. The worker's code is inlined into the page at build time (scripts/build-web.mjs) and
  * started from a Blob, so that the saved page works from file:// too.
  */
 import type { VerifyRequestMessage, WorkerMessage } from "./worker.js";
