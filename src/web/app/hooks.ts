@@ -6,7 +6,7 @@ export interface Loaded<T> {
   readonly data: T | undefined;
   readonly error: ApiError | undefined;
   readonly loading: boolean;
-  reload(): void;
+  readonly reload: () => void;
 }
 
 function asApiError(e: unknown): ApiError {
@@ -44,8 +44,8 @@ export interface PagedList<T> {
   readonly error: ApiError | undefined;
   readonly loading: boolean;
   readonly hasMore: boolean;
-  more(): void;
-  reload(): void;
+  readonly more: () => void;
+  readonly reload: () => void;
 }
 
 /** A paged list endpoint ({ items, next }): the first page, then more on request. */

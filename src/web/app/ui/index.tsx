@@ -374,7 +374,7 @@ export function Id(props: { value: string; full?: boolean }) {
 }
 
 /** "Load more" under a paged list. */
-export function More(props: { list: { hasMore: boolean; loading: boolean; more(): void } }) {
+export function More(props: { list: { hasMore: boolean; loading: boolean; more: () => void } }) {
   if (!props.list.hasMore) return null;
   return (
     <div class="more">
