@@ -52,7 +52,7 @@ const LANDING: Record<Persona, RegExp> = {
   coordinator: /\/trials$/,
   curator: /\/datasets$/,
   researcher: /\/datasets$/,
-  admin: /\/audit$/,
+  admin: /\/admin$/,
 };
 
 test("each persona signs in and lands in their own area; the menu shows their areas only", async () => {

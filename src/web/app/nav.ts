@@ -47,7 +47,8 @@ export function areasFor(actor: Actor | undefined): Area[] {
   return AREAS.filter((a) => canUse(actor, a));
 }
 
-/** Where a person lands after sign-in: their first own area. */
+/** Where a person lands after sign-in: an admin in Admin, others their first own area. */
 export function homeOf(actor: Actor): string {
+  if (actor.roles.includes("admin")) return "/admin";
   return areasFor(actor).find((a) => a.roles.length > 0)?.href ?? "/explorer";
 }
