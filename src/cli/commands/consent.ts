@@ -18,6 +18,9 @@ import {
   PURPOSES_OF_USE,
   revocationReasons,
   SCOPE_KINDS,
+  type Grantee,
+  type PurposeOfUse,
+  type ScopeKind,
 } from "../../domain/consent/entries.js";
 import { runWritingOperation } from "../operations.js";
 import { printJson } from "../output.js";
@@ -30,7 +33,7 @@ const GRANTEE_KINDS = {
 } as const;
 
 /** `--to kind:id`: person:<actor id>, institution:<log origin>, trial:<id>, dataset:<id>. */
-export function parseGrantee(text: string): { kind: string; id: string } {
+export function parseGrantee(text: string): Grantee {
   const colon = text.indexOf(":");
   const kind = colon < 0 ? "" : text.slice(0, colon);
   const id = colon < 0 ? "" : text.slice(colon + 1);
@@ -39,6 +42,7 @@ export function parseGrantee(text: string): { kind: string; id: string } {
       "CLI_USAGE",
       "--to is kind:id with kind person, institution, trial or dataset (e.g. person:rad-neuro-1)",
     );
+  // The id's form (actor id, log origin, entry id) is checked by the operation's schema.
   return { kind: GRANTEE_KINDS[kind as keyof typeof GRANTEE_KINDS], id };
 }
 
@@ -140,13 +144,13 @@ export function registerConsent(program: Command): void {
         throw new RadledgerError("CLI_USAGE", "the expiry must be after the start");
       const r = await runWritingOperation(o.data, "consent-grant", {
         patient: o.patient,
-        grantee: grantee as never,
-        scope: o.scope as never,
+        grantee,
+        scope: o.scope as ScopeKind,
         ...(o.study === undefined ? {} : { study: o.study }),
-        purposes: purposes as never,
+        purposes: purposes as PurposeOfUse[],
         start,
         ...(end === undefined ? {} : { end }),
-        onBehalf: onBehalf(o) as never,
+        onBehalf: onBehalf(o),
       });
       if (o.json) printJson(r);
       else
@@ -183,8 +187,8 @@ export function registerConsent(program: Command): void {
           );
         const r = await runWritingOperation(o.data, "consent-revoke", {
           grant: o.grant,
-          reason: o.reason as never,
-          onBehalf: onBehalf(o) as never,
+          reason: o.reason,
+          onBehalf: onBehalf(o),
         });
         if (o.json) printJson(r);
         else process.stdout.write(`revoked grant ${r.record.id} (revocation at log index ${r.index})\n`);
