@@ -11,7 +11,6 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
 import { GRANTABLE_ROLES } from "../domain/identity/roles.js";
 import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
@@ -30,7 +29,8 @@ import {
   type TokenRecord,
 } from "../ports/auth.js";
 import * as credentials from "../app/credentials.js";
-import { appendSigned, heldKey } from "./entries.js";
+import { changePassword, enrolActor } from "../app/actors.js";
+import { heldKey } from "./entries.js";
 import {
   defineRoute,
   hasRole,
@@ -345,17 +345,13 @@ function registerPasswordRoutes(app: FastifyInstance, api: Api): void {
           throw new RadledgerError("AUTH_CREDENTIALS_INVALID", "the current password is wrong");
       }
       requireIssuable(api, params.id);
-      const self = caller!.actor.id === params.id;
-      await setPassword(api, params.id, body.password, caller!.actor.id);
-      const now = api.node.clock.now();
-      for (const t of api.auth.listTokens(params.id))
-        if (
-          t.revokedAt === undefined &&
-          t.expiresAt > now &&
-          t.id !== caller!.token?.id &&
-          (!self || t.kind === "session")
-        )
-          await revokeToken(api, t, caller!.actor.id, "password-set");
+      // The same change and revocations as the command line's `actor passwd` (src/app/actors.ts).
+      await changePassword(api.node, api.auth, {
+        actor: params.id,
+        password: body.password,
+        by: caller!.actor.id,
+        keep: caller!.token?.id,
+      });
       return reply.code(204).send();
     },
   });
@@ -445,39 +441,10 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
           { at: "token" },
         );
       const admin = heldKey(api, caller!);
-      if (getActor(api.node.store, body.actorId))
-        throw new RadledgerError("ACTOR_ALREADY_ENROLLED", `actor ${body.actorId} is already enrolled`);
-      if (body.publicKey === undefined && api.node.heldKeys.has(body.actorId))
-        throw new RadledgerError(
-          "ACTOR_ALREADY_ENROLLED",
-          `the node already holds a key file for ${body.actorId}; enrol with a publicKey or remove the stale file`,
-        );
-      let seed: Uint8Array | undefined;
-      let pub = body.publicKey;
-      if (pub === undefined) {
-        seed = api.node.crypto.randomBytes(32);
-        pub = toBase64(api.node.crypto.ed25519PublicKey(seed));
-      }
-      const enrolment = {
-        actorId: body.actorId,
-        kind: body.kind,
-        roles: body.roles,
-        publicKey: pub,
-        ...(body.displayName === undefined ? {} : { displayName: body.displayName }),
-        ...(body.specialty === undefined ? {} : { specialty: body.specialty }),
-        ...(body.patient === undefined ? {} : { patient: body.patient }),
-      };
-      const def = api.node.registry.get("actor.enrolled")!;
-      const check = def.body.safeParse(enrolment);
-      if (!check.success)
-        throw new RadledgerError("ENTRY_SCHEMA_INVALID", `body: ${check.error.issues[0]!.message}`, {
-          at: "body",
-        });
-      // The key file is written only once the enrolment is durable, and never overwritten.
-      const result = await appendSigned(api, admin, "actor.enrolled", enrolment, {});
-      if (seed) api.node.heldKeys.put(body.actorId, seed);
+      // The same enrolment as the command line's `actor add` (src/app/actors.ts), signed by the admin.
+      const result = await enrolActor(api.node, admin, body);
       if (body.password !== undefined) await setPassword(api, body.actorId, body.password, caller!.actor.id);
-      const enrolled = getActor(api.node.store, body.actorId)!;
+      const enrolled = result.actor;
       const token =
         body.token === undefined
           ? undefined
@@ -493,7 +460,7 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
         index: result.index,
         leafHash: result.leafHash,
         actor: actorView(enrolled),
-        keyHeld: seed !== undefined,
+        keyHeld: result.keyHeld,
         ...(token ? { token } : {}),
       };
     },

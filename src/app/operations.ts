@@ -1,6 +1,7 @@
 /**
  * The node's local operations: the command line's writing verbs (`ingest`, `deidentify`, `erase`,
- * `token create`, `token revoke`, `token bind-cert`, `token unbind-cert`) and `backup`, which must run where the writer is, as
+ * `token create`, `token revoke`, `token bind-cert`, `token unbind-cert`, `consent grant|revoke`,
+ * `access review`, `actor add|passwd|revoke`) and `backup`, which must run where the writer is, as
  * named operations with JSON arguments. Each runs on a RadledgerNode and appends only through its
  * appender, so it is decided and recorded like any other request. The command line runs an operation
  * in its own process when the data directory is free, and inside the serving node — sent over the
@@ -34,6 +35,32 @@ import { deidentifyStudy, type DeidentifyStudyResult } from "./deidentify.js";
 import { erasePatient } from "./erase.js";
 import { ingestPaths, type IngestProgress, type IngestSummary } from "./ingest.js";
 import type { RadledgerNode } from "./node.js";
+import { formatTime } from "../core/entry.js";
+import { code, publicKey, timestamp } from "../domain/schemas.js";
+import { GRANTABLE_ROLES } from "../domain/identity/roles.js";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../ports/auth.js";
+import {
+  grantee,
+  onBehalfReasons,
+  purposeOfUse,
+  revocationReasons,
+  SCOPE_KINDS,
+  uniqueList,
+} from "../domain/consent/entries.js";
+import { getGrant, type GrantDoc } from "../domain/consent/state.js";
+import type { AccessDoc } from "../domain/access/state.js";
+import { requireKnownPatient } from "../domain/patients.js";
+import { institutionKey } from "./institution.js";
+import { resolveRecordId } from "./read-only.js";
+import {
+  appendAs,
+  changePassword,
+  commitText,
+  enrolActor,
+  KEY_REVOCATION_REASONS,
+  requireActiveActor,
+  revokeActor,
+} from "./actors.js";
 
 /** What operations need besides the node, given by the wiring (src/wiring/operations.ts). */
 export interface OperationEnv {
@@ -226,6 +253,216 @@ const certUnbind: Operation<z.infer<typeof certUnbindArgs>, CertBindingDoc, neve
   run: (node, a) => unbindCertificate(node, a.pin, INSTITUTION_ACTOR),
 };
 
+// --- consent, access review and actors (src/app/actors.ts) -------------------------------------
+
+/**
+ * The institution acting on a patient's documented request (docs/families/consent.md): the request
+ * document's text goes to the patient's vault, the entry carries its commitment and the reason code.
+ */
+const onBehalfArgs = z.strictObject({
+  reason: onBehalfReasons.schema,
+  document: z.string().min(1).max(10_000),
+});
+
+/** A record id as typed: a full id or a unique prefix (≥ 6 hex digits), resolved on the node. */
+const idOrPrefix = z.string().min(6).max(64);
+
+const consentGrantArgs = z.strictObject({
+  patient: pseudonym,
+  grantee,
+  scope: z.enum(SCOPE_KINDS),
+  study: idOrPrefix.optional(),
+  purposes: z.array(purposeOfUse).min(1).max(17).refine(uniqueList, "purposes must be unique"),
+  start: timestamp.optional(),
+  end: timestamp.optional(),
+  onBehalf: onBehalfArgs,
+});
+
+interface Written<D> {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly record: D;
+}
+
+/**
+ * `radledger consent grant`: the operator is the institution, so the grant is signed by the
+ * institution on the patient's documented request (`onBehalf`), which is what the log shows — as an
+ * admin's grant through the API is. The patient's own key is for the patient's own grants.
+ */
+const consentGrant: Operation<z.infer<typeof consentGrantArgs>, Written<GrantDoc>, never> = {
+  args: consentGrantArgs,
+  run: async (node, a) => {
+    requireKnownPatient(node.store, a.patient);
+    const study = a.study === undefined ? undefined : resolveRecordId(node.store, "study", a.study);
+    const body = {
+      patient: a.patient,
+      grantee: a.grantee,
+      scope: { kind: a.scope },
+      purposes: a.purposes,
+      period: {
+        start: a.start ?? formatTime(node.clock.now()),
+        ...(a.end === undefined ? {} : { end: a.end }),
+      },
+      onBehalf: {
+        documentCommitment: commitText(node, a.patient, "document", a.onBehalf.document),
+        reason: a.onBehalf.reason,
+      },
+    };
+    const r = await appendAs(node, institutionKey(node), "consent.granted", body, study ? { study } : {});
+    return { ...r, record: getGrant(node.store, r.leafHash)! };
+  },
+};
+
+const consentRevokeArgs = z.strictObject({
+  grant: idOrPrefix,
+  reason: revocationReasons.schema.optional(),
+  onBehalf: onBehalfArgs,
+});
+
+const consentRevoke: Operation<z.infer<typeof consentRevokeArgs>, Written<GrantDoc>, never> = {
+  args: consentRevokeArgs,
+  run: async (node, a) => {
+    const grant = getGrant(node.store, resolveRecordId(node.store, "consent", a.grant))!;
+    const body = {
+      ...(a.reason === undefined ? {} : { reason: a.reason }),
+      onBehalf: {
+        documentCommitment: commitText(node, grant.patient, "document", a.onBehalf.document),
+        reason: a.onBehalf.reason,
+      },
+    };
+    const r = await appendAs(node, institutionKey(node), "consent.revoked", body, { grant: grant.id });
+    return { ...r, record: getGrant(node.store, grant.id)! };
+  },
+};
+
+/** A person's own credential, checked as the API checks a bearer token. */
+const credentialArgs = z.strictObject({ token: z.string().min(1).max(512) });
+
+/**
+ * The person a credential authenticates (as the API's bearer authentication: a valid, unexpired,
+ * unrevoked token of an active actor), whose held key then signs — the command line acting for a
+ * person exactly as the API does for its caller, never on the operator's say-so.
+ */
+async function authenticated(node: RadledgerNode, auth: AuthStore, token: string): Promise<ActorDoc> {
+  const record = await auth.verifyToken(token, node.clock.now());
+  const actor = getActor(node.store, record.actor);
+  if (!actor || actor.status !== "active" || actor.id === INSTITUTION_ACTOR)
+    throw new RadledgerError("AUTH_ACTOR_INACTIVE", `actor ${record.actor} is not an active enrolled actor`);
+  return actor;
+}
+
+const accessReviewArgs = z.strictObject({
+  access: idOrPrefix,
+  outcome: z.enum(["justified", "unjustified", "escalated"]),
+  note: z.string().min(1).max(10_000).optional(),
+  credential: credentialArgs,
+});
+
+/**
+ * `radledger access review`: an auditor closes a break-glass access. access.reviewed is the
+ * auditor's own statement (only auditors sign it), so the auditor authenticates with their own token
+ * and the key the node holds for them signs, as POST /api/v1/entries/access.reviewed does. The note
+ * goes to the patient's vault; the entry carries its commitment.
+ */
+const accessReview: Operation<z.infer<typeof accessReviewArgs>, Written<AccessDoc>, never> = {
+  args: accessReviewArgs,
+  run: (node, a, env) =>
+    withAuth(node, env, async (auth) => {
+      const auditor = await authenticated(node, auth, a.credential.token);
+      const key = node.heldKeys.get(auditor.id);
+      if (!key)
+        throw new RadledgerError(
+          "SIGNING_KEY_NOT_HELD",
+          `the node holds no key for ${auditor.id}: sign access.reviewed yourself and POST it to /api/v1/entries`,
+        );
+      const id = resolveRecordId(node.store, "access", a.access);
+      const access = node.store.getDoc("access", id) as unknown as AccessDoc;
+      const body = {
+        outcome: a.outcome,
+        ...(a.note === undefined ? {} : { noteCommitment: commitText(node, access.patient, "note", a.note) }),
+      };
+      const r = await appendAs(node, key, "access.reviewed", body, { access: id });
+      return { ...r, record: node.store.getDoc("access", id) as unknown as AccessDoc };
+    }),
+};
+
+const newPassword = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
+
+const actorAddArgs = z.strictObject({
+  actorId,
+  kind: z.enum(["staff", "patient", "system"]),
+  roles: z
+    .array(z.enum(GRANTABLE_ROLES as [string, ...string[]]))
+    .min(1)
+    .max(8),
+  displayName: label.optional(),
+  specialty: code.optional(),
+  patient: pseudonym.optional(),
+  publicKey: publicKey.optional(),
+  password: newPassword.optional(),
+});
+
+/**
+ * `radledger actor add`: the institution enrols (actor.enrolled), as an admin does through
+ * POST /api/v1/actors; a first password is set by the institution, so the person chooses their own
+ * at the first sign-in.
+ */
+const actorAdd: Operation<
+  z.infer<typeof actorAddArgs>,
+  { index: number; leafHash: string; actor: ActorDoc; keyHeld: boolean; passwordSet: boolean },
+  never
+> = {
+  args: actorAddArgs,
+  run: (node, { password, ...a }, env) =>
+    withAuth(node, env, async (auth) => {
+      const r = await enrolActor(node, institutionKey(node), a);
+      if (password !== undefined)
+        await changePassword(node, auth, { actor: a.actorId, password, by: INSTITUTION_ACTOR });
+      return { ...r, actor: getActor(node.store, a.actorId)!, passwordSet: password !== undefined };
+    }),
+};
+
+const actorPasswdArgs = z.strictObject({ actor: actorId, password: newPassword });
+
+/**
+ * `radledger actor passwd`: a reset by the institution, as an admin's through
+ * PUT /api/v1/actors/:id/password: every token of the actor is revoked, and the person must choose
+ * a new password at the next sign-in (PASSWORD_CHANGE_REQUIRED until then).
+ */
+const actorPasswd: Operation<
+  z.infer<typeof actorPasswdArgs>,
+  { actor: string; revokedTokens: number },
+  never
+> = {
+  args: actorPasswdArgs,
+  run: (node, a, env) =>
+    withAuth(node, env, async (auth) => {
+      requireActiveActor(node, a.actor);
+      const { revoked } = await changePassword(node, auth, {
+        actor: a.actor,
+        password: a.password,
+        by: INSTITUTION_ACTOR,
+      });
+      return { actor: a.actor, revokedTokens: revoked };
+    }),
+};
+
+const actorRevokeArgs = z.strictObject({ actor: actorId, reason: z.enum(KEY_REVOCATION_REASONS) });
+
+/** `radledger actor revoke`: the institution revokes the actor's keys and tokens (src/app/actors.ts). */
+const actorRevoke: Operation<
+  z.infer<typeof actorRevokeArgs>,
+  { actor: string; keys: string[]; tokens: TokenRecord[] },
+  never
+> = {
+  args: actorRevokeArgs,
+  run: (node, a, env) =>
+    withAuth(node, env, async (auth) => ({
+      actor: a.actor,
+      ...(await revokeActor(node, auth, institutionKey(node), a.actor, a.reason)),
+    })),
+};
+
 export const OPERATIONS = {
   backup,
   ingest,
@@ -235,6 +472,12 @@ export const OPERATIONS = {
   "token-revoke": tokenRevoke,
   "cert-bind": certBind,
   "cert-unbind": certUnbind,
+  "consent-grant": consentGrant,
+  "consent-revoke": consentRevoke,
+  "access-review": accessReview,
+  "actor-add": actorAdd,
+  "actor-passwd": actorPasswd,
+  "actor-revoke": actorRevoke,
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -4,18 +4,21 @@
  * on a free port, stopped with SIGTERM like a user's Ctrl-C.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { DEMO_ORIGIN } from "../../src/app/demo/context.js";
 import { CLI } from "../helpers/cli.js";
 import { tempDir } from "../helpers/node.js";
+import { openReadOnly } from "../../src/wiring/read-only.js";
 
 const tmp = tempDir("radledger-demo-serve-");
+const dir = join(tmp.path, "demo");
 let child: ChildProcess;
 let out = "";
 
 beforeAll(async () => {
-  child = spawn(process.execPath, [CLI, "demo", "--data", join(tmp.path, "demo"), "--serve", "--port", "0"], {
+  child = spawn(process.execPath, [CLI, "demo", "--data", dir, "--serve", "--port", "0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
@@ -64,4 +67,58 @@ test("demo --serve seeds, serves the log and prints a working admin token", asyn
   const text = JSON.stringify(await last.json());
   expect(text).toContain("token.issued");
   expect(text).toContain(tokenId);
+});
+
+interface DemoUser {
+  actor: string;
+  persona: string;
+  displayName: string;
+  roles: string[];
+  password: string;
+}
+
+test("every persona signs in with the password in DIR/demo-users.json, printed as a table; each password.set is on the log", async () => {
+  const path = join(dir, "demo-users.json");
+  expect(statSync(path).mode & 0o777).toBe(0o600);
+  const users = JSON.parse(readFileSync(path, "utf8")) as DemoUser[];
+  expect(users.map((u) => u.persona)).toEqual([
+    "patient",
+    "radiologist",
+    "clinician",
+    "auditor",
+    "trial coordinator / sponsor",
+    "dataset curator",
+    "researcher",
+    "admin",
+  ]);
+  expect(users[0]!.actor).toBe("patient-0001");
+  expect(new Set(users.map((u) => u.password)).size).toBe(users.length);
+
+  const base = /at (http:\/\/\S+)/.exec(out)![1]!;
+  // The table comes right after the address: persona, actor id, name, password on one line each.
+  expect(out).toMatch(/persona\s+actor id\s+name\s+password/);
+  for (const u of users) {
+    expect(out).toMatch(new RegExp(`${u.actor}\\s+.*${u.password}`));
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ actor: u.actor, password: u.password }),
+    });
+    // 201 with a session: not PASSWORD_CHANGE_REQUIRED, which an admin-set password would answer.
+    expect(login.status, `${u.persona}: ${await login.clone().text()}`).toBe(201);
+    const { token } = (await login.json()) as { token: string };
+    const me = await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await me.json()) as { actor: { id: string; roles: string[] } }).actor).toMatchObject({
+      id: u.actor,
+      roles: u.roles,
+    });
+  }
+
+  // Each password is on the log like any other: a password.set naming the actor.
+  const log = openReadOnly(dir);
+  try {
+    for (const u of users) expect(log.store.getDoc("password", u.actor)).toMatchObject({ setBy: u.actor });
+  } finally {
+    log.close();
+  }
 });

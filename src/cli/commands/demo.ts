@@ -10,6 +10,7 @@ import { nodeFactory, openNode } from "../../wiring/node.js";
 import { operationEnv } from "../../wiring/operations.js";
 import { issueToken } from "../../app/credentials.js";
 import { getActor, INSTITUTION_ACTOR } from "../../domain/identity/state.js";
+import { demoUsersPath, demoUsersTable, enrolDemoUsers, readDemoUsers } from "../../app/demo/users.js";
 
 export function registerDemo(program: Command): void {
   program
@@ -25,7 +26,15 @@ export function registerDemo(program: Command): void {
         const node = openNode(o.data);
         try {
           const summary = await seedDemo(node, nodeFactory);
+          // One sign-in user per persona, with a random password (src/app/demo/users.ts).
+          const auth = openAuthStore(node.dir);
+          try {
+            await enrolDemoUsers(node, auth);
+          } finally {
+            auth.close();
+          }
           process.stdout.write(`seeded demo log in ${o.data}: ${summary}\n`);
+          process.stdout.write(`demo users and their passwords: ${demoUsersPath(o.data)}\n`);
         } finally {
           await node.close();
         }
@@ -47,9 +56,18 @@ export function registerDemo(program: Command): void {
         ttlSeconds: 8 * 3600,
         label: "demo",
       });
+      // The demo's users right after the address (src/app/demo/users.ts), then the rest; one write,
+      // so whoever reads up to the last line ("try: curl") has the whole table.
+      const users = readDemoUsers(o.data);
       process.stdout.write(
         [
           `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}`,
+          ...(users === undefined
+            ? []
+            : [
+                `sign in at ${address} as one of the demo's users (also in ${demoUsersPath(o.data)}):`,
+                demoUsersTable(users),
+              ]),
           `  checkpoint:      ${address}/checkpoint`,
           `  verifier key:    ${node.verifierKey}`,
           `  API docs:        ${address}/api/v1/docs`,

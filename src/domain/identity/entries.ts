@@ -392,7 +392,12 @@ export const passwordSet = defineEntryType({
   signers: ["institution"],
   apply(ctx) {
     const target = activeActor(ctx, ctx.body.actorId, "body.actorId");
-    const by = activeActor(ctx, ctx.body.setBy, "body.setBy");
+    // The institution resets from the command line (`radledger actor passwd`, the operator), as it
+    // issues tokens there: on the log as set by the institution, so the reset cannot pass unseen.
+    const by =
+      ctx.body.setBy === INSTITUTION_ACTOR
+        ? getActor(ctx.state, INSTITUTION_ACTOR)!
+        : activeActor(ctx, ctx.body.setBy, "body.setBy");
     if (by.id !== target.id && !by.roles.includes("admin"))
       ctx.reject("ROLE_NOT_PERMITTED", "a password is set by its actor or an admin", { at: "body.setBy" });
     ctx.state.putDoc("password", target.id, { actor: target.id, setBy: by.id, index: ctx.index });
