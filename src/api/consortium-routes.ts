@@ -13,6 +13,7 @@ import { RadledgerError } from "../core/errors.js";
 import { pseudonym } from "../domain/schemas.js";
 import { defineRoute, type Api } from "./route.js";
 import { requirePatientScope } from "./patient-access.js";
+import { requireKnownPatient } from "../domain/patients.js";
 import { RECORD_READERS } from "./roles.js";
 import type { ConsortiumService } from "../app/consortium/service.js";
 import {
@@ -153,8 +154,11 @@ export function registerConsortiumRoutes(
     auth: "any",
     params: z.strictObject({ patient: pseudonym }),
     response: { description: "links and per-log access history", schema: json },
+    errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
     async handler({ params, caller }) {
       await requirePatientScope(api, caller!, params.patient, RECORD_READERS);
+      // The pseudonym is this log's: links to other logs start from a patient this node knows.
+      requireKnownPatient(api.node.store, params.patient);
       const { own, mirrors } = consortium.logViews();
       return {
         patient: params.patient,

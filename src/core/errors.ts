@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   ENTRY_REF_WRONG_TYPE: "unprocessable",
   ENTRY_NOT_FOUND: "not_found",
   RECORD_NOT_FOUND: "not_found",
+  PATIENT_UNKNOWN: "not_found",
   // record family rules
   STUDY_ALREADY_REGISTERED: "conflict",
   MODEL_ALREADY_REGISTERED: "conflict",

@@ -22,6 +22,7 @@ import {
   reportView,
 } from "../../domain/reports/queries.js";
 import { pseudonym, timestamp } from "../../domain/schemas.js";
+import { requireKnownPatient } from "../../domain/patients.js";
 import { requirePatientScope } from "../patient-access.js";
 import { defineRoute, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS, STAFF_READERS } from "../roles.js";
@@ -149,9 +150,11 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
       params: patientParam,
       query: z.strictObject({ ...pageQuery.shape, ...extraQuery }),
       response: { description: "a page", schema: pageSchema() },
-      errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE"],
+      errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
       async handler({ params, query, caller }) {
+        // Scope first: a patient asking about another pseudonym gets the same 403 whether it exists.
         await requirePatientScope(api, caller!, params.patient, staff);
+        requireKnownPatient(state, params.patient);
         const q = query as Record<string, string | undefined>;
         return pageOut(run(params.patient, pageOptions(query), q));
       },
@@ -187,8 +190,10 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     params: patientParam,
     query: z.strictObject({ at: timestamp.optional() }),
     response: { description: "grants", schema: z.object({ items: z.array(json) }) },
+    errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
     async handler({ params, query, caller }) {
       await requirePatientScope(api, caller!, params.patient, RECORD_READERS);
+      requireKnownPatient(state, params.patient);
       return {
         items: grantsOfPatient(state, params.patient, { at: query.at ?? formatTime(api.node.clock.now()) }),
       };
@@ -202,12 +207,14 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     auth: "any",
     params: patientParam,
     response: { description: "care relationships", schema: z.object({ items: z.array(json) }) },
+    errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
     async handler({ params, caller }) {
       await requirePatientScope(api, caller!, params.patient, [
         ...RECORD_READERS,
         "clinician",
         "radiologist",
       ]);
+      requireKnownPatient(state, params.patient);
       return { items: careOfPatient(state, params.patient) };
     },
   });

@@ -6,7 +6,7 @@ import {
   breakGlassQueue,
   type AccessView,
 } from "../../../domain/access/queries.js";
-import { defineQuery, out, short, type QueryInput } from "./common.js";
+import { defineQuery, knownPatient, out, short, type QueryInput } from "./common.js";
 
 function printAccess(a: AccessView): void {
   const who = a.who.displayName ? `${a.who.actor} (${a.who.displayName})` : a.who.actor;
@@ -23,7 +23,8 @@ export function registerAccessQueries(query: Command): void {
     description: "who accessed which part of a patient's record, when, why, on what basis (newest first)",
     options: (c) => c.requiredOption("--patient <pseudonym>"),
     paged: true,
-    answer: ({ log, o, page }: QueryInput<{ patient: string }>) => accessHistory(log.store, o.patient, page),
+    answer: ({ log, o, page }: QueryInput<{ patient: string }>) =>
+      accessHistory(log.store, knownPatient(log, o.patient), page),
     print: (page) => {
       page.items.forEach(printAccess);
       if (page.items.length === 0) out("no accesses recorded");

@@ -7,6 +7,8 @@ import type { Command } from "commander";
 import { RadledgerError } from "../../../core/errors.js";
 import type { PageOptions } from "../../../domain/paging.js";
 import { openReadOnly, type ReadOnlyLog } from "../../../wiring/read-only.js";
+import { requireKnownPatient } from "../../../domain/patients.js";
+import { pseudonym } from "../../../domain/schemas.js";
 import { printJson } from "../../output.js";
 
 /** What a query has to work with; `O` are its own options (commander's camel-cased names). */
@@ -48,6 +50,20 @@ function pageOptions(o: { limit?: string; after?: string }): PageOptions {
   const limit = num(o.limit, "limit");
   const after = num(o.after, "after");
   return { ...(limit === undefined ? {} : { limit }), ...(after === undefined ? {} : { after }) };
+}
+
+/**
+ * The --patient of a query, checked: a patient pseudonym (CLI_USAGE otherwise) that this log knows
+ * (PATIENT_UNKNOWN otherwise, src/domain/patients.ts) — never an empty answer about a typo.
+ */
+export function knownPatient(log: ReadOnlyLog, text: string): string {
+  if (!pseudonym.safeParse(text).success)
+    throw new RadledgerError(
+      "CLI_USAGE",
+      "--patient must be a patient pseudonym (pt_ followed by 43 base64url characters)",
+    );
+  requireKnownPatient(log.store, text);
+  return text;
 }
 
 /** Adds `radledger query <spec.command>`. */

@@ -6,7 +6,7 @@ import { decide, accessQuery, type AccessQuery } from "../../../domain/consent/d
 import { breakGlassReasons } from "../../../domain/access/break-glass.js";
 import { admissionPolicy } from "../../../app/data-dir.js";
 import { grantsOfPatient } from "../../../domain/consent/queries.js";
-import { defineQuery, out, type QueryInput } from "./common.js";
+import { defineQuery, knownPatient, out, type QueryInput } from "./common.js";
 
 /** Parses --part kind:id[:study[:report]] into a decide() part. */
 function parsePart(text: string): AccessQuery["part"] {
@@ -47,6 +47,7 @@ export function registerConsentQueries(query: Command): void {
           `request break-glass with a reason code: ${breakGlassReasons.values.join(", ")}`,
         ),
     answer: ({ log, o }: DecisionInput) => {
+      knownPatient(log, o.patient);
       const parsed = accessQuery.safeParse({
         actor: o.actor,
         patient: o.patient,
@@ -75,7 +76,8 @@ export function registerConsentQueries(query: Command): void {
     command: "grants",
     description: "a patient's consent grants with their status",
     options: (c) => c.requiredOption("--patient <pseudonym>"),
-    answer: ({ log, o }: QueryInput<{ patient: string }>) => grantsOfPatient(log.store, o.patient),
+    answer: ({ log, o }: QueryInput<{ patient: string }>) =>
+      grantsOfPatient(log.store, knownPatient(log, o.patient)),
     print: (grants) => {
       for (const g of grants)
         out(
