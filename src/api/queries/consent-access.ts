@@ -31,6 +31,7 @@ import {
   type RowSource,
 } from "../../domain/access/search.js";
 import type { StateReader } from "../../ports/storage.js";
+import { requireKnownPatient } from "../../domain/patients.js";
 
 /**
  * The filters of access lists (a patient's history, an actor's accesses, the auditor's search):
@@ -196,6 +197,7 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
       patient: pseudonym.optional(),
     }),
     response: { description: "a page", schema: pageSchema() },
+    errors: ["FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
     async handler({ params, query, caller }) {
       if (params.id !== caller!.actor.id && !hasRole(caller!, RECORD_READERS))
         throw new RadledgerError("FORBIDDEN_ROLE", "another actor's accesses are for admins and auditors");
@@ -205,6 +207,8 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
           at: "query.actor",
         });
       const filter = { ...accessFilterOf(rest), actor: params.id };
+      // A mistyped pseudonym is "no such patient", not an empty list read as "nobody looked" (issue 20).
+      if (filter.patient !== undefined) requireKnownPatient(state, filter.patient);
       const oldestFirst = order === "oldest";
       if (Object.keys(filter).length === 1)
         return pageOut(accessesByActor(state, params.id, { ...pageOptions(query), oldestFirst }));
@@ -228,9 +232,12 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     auth: RECORD_READERS,
     query: z.strictObject({ ...pageQuery.shape, ...accessFilterQuery, patient: pseudonym.optional() }),
     response: { description: "a page", schema: pageSchema() },
+    errors: ["PATIENT_UNKNOWN"],
     async handler({ query }) {
       const { after: _a, limit: _l, ...rest } = query;
       const filter = accessFilterOf(rest);
+      // A mistyped pseudonym is "no such patient", not an empty list read as "nobody looked" (issue 20).
+      if (filter.patient !== undefined) requireKnownPatient(state, filter.patient);
       let source: RowSource;
       if (filter.patient !== undefined) source = indexSource(state, "access.patient", filter.patient);
       else if (filter.actor !== undefined) source = indexSource(state, "access.actor", filter.actor);
