@@ -15,6 +15,7 @@ import {
   launchChromium,
   screenshots,
   signIn,
+  signOut,
   startWebNode,
   type Browser,
   type WebNode,
@@ -225,4 +226,25 @@ test("AI recall: vendor, model, version → reports, studies, patients, uses; th
   for (const id of expected.body.patients)
     expect(body.some((l) => l.endsWith(`"patient","${id}"`))).toBe(true);
   expect(body.every((l) => l.startsWith('"Acme AI","BrainLesionNet","2.1.0"'))).toBe(true);
+});
+
+test("an admin searches accesses too, and is told the break-glass queue is for auditors", async () => {
+  await signOut(page);
+  await signIn(page, web, "admin");
+  expect(page.url()).toMatch(/\/audit$/);
+  await page.getByLabel("Actor").fill("clin-er-1");
+  await page.getByLabel("Outcome").selectOption("permit");
+  await page.getByRole("button", { name: "Search" }).click();
+  const rows = page.getByTestId("access-results").locator("tbody tr");
+  await rows.first().waitFor();
+  const texts = await rows.allInnerTexts();
+  expect(texts.every((r) => r.includes("clin-er-1") && r.includes("permit"))).toBe(true);
+  await page
+    .getByRole("navigation", { name: "Audit" })
+    .getByRole("link", { name: "Break-glass review" })
+    .click();
+  await page.getByText("For auditors").waitFor();
+  expect(await page.getByTestId("problem").count()).toBe(0);
+  await expectAccessible(page, "/audit/break-glass (admin)");
+  await screenshots(page, "audit-break-glass-admin");
 });

@@ -10,6 +10,7 @@ import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { api, ApiError } from "../../api.js";
 import { usePaged } from "../../hooks.js";
+import { useActor } from "../../session.js";
 import {
   Alert,
   Badge,
@@ -25,7 +26,7 @@ import {
   TextAreaField,
   Time,
 } from "../../ui/index.js";
-import { partText, PURPOSES, type AccessRow } from "./access-table.js";
+import { PURPOSES, type AccessRow } from "./access-table.js";
 import { RadioGroup } from "./radio.js";
 
 const OUTCOMES = [
@@ -104,8 +105,19 @@ function ReviewForm(props: { item: AccessRow; onDone: (r: Reviewed) => void }) {
 }
 
 export function BreakGlassQueue() {
-  const list = usePaged<AccessRow>("/api/v1/access/break-glass");
+  // The queue and its reviews are the auditors' (the API: auditor only, and access.reviewed is
+  // signed by auditors); an admin in this area is told so instead of shown a refusal.
+  const auditor = useActor().roles.includes("auditor");
+  const list = usePaged<AccessRow>(auditor ? "/api/v1/access/break-glass" : null);
   const [done, setDone] = useState<Reviewed | undefined>();
+  if (!auditor)
+    return (
+      <Page title="Break-glass review">
+        <Alert tone="warning" title="For auditors">
+          Break-glass accesses are reviewed by auditors, not by the administrators who run the node.
+        </Alert>
+      </Page>
+    );
   return (
     <Page
       title="Break-glass review"
@@ -139,7 +151,14 @@ export function BreakGlassQueue() {
                 ],
                 ["Patient", <Id value={item.patient} />],
                 ["When", <Time iso={item.time} />],
-                ["Part", partText(item)],
+                [
+                  "Part",
+                  <span>
+                    {item.part.kind}
+                    {item.part.section && ` ${item.part.section}`}{" "}
+                    {item.part.id && <Id value={item.part.id} />}
+                  </span>,
+                ],
                 ["Purpose", `${item.purpose} — ${PURPOSES[item.purpose] ?? ""}`],
                 ["Reason", <Badge tone="warning">{item.basis?.reason ?? "—"}</Badge>],
                 [
