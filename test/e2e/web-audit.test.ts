@@ -119,9 +119,16 @@ test("access search: the demo patient's break-glass and deny; a mistyped pseudon
     .poll(() => results.locator("tbody tr").allInnerTexts())
     .toEqual([expect.stringContaining("deny: revoked")]);
 
+  // The date range reaches the node too: nothing recorded from 2099 on — an empty result, said so.
+  await page.getByLabel("Outcome").selectOption("");
+  await page.getByLabel("From (UTC date)").fill("2099-01-01");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByText("No access matches these filters.").waitFor();
+  expect(await page.getByText(/access records? saved/).count()).toBe(0);
+  await page.getByLabel("From (UTC date)").fill("");
+
   // A mistyped pseudonym (one character changed): the node's PATIENT_UNKNOWN, never an empty table.
   const typo = patient.slice(0, -2) + (patient.endsWith("AA") ? "BB" : "AA");
-  await page.getByLabel("Outcome").selectOption("");
   await page.getByLabel("Patient pseudonym").fill(typo);
   await page.getByRole("button", { name: "Search" }).click();
   const problem = page.getByTestId("problem");

@@ -98,7 +98,15 @@ export function AccessSearch() {
       lead="Every decision the gatekeeper recorded — permits and denies — by patient, person, time, purpose and part."
     >
       <Section title="Search">
-        <Form label="Access search" onSubmit={() => setQuery(queryOf(draft))}>
+        <Form
+          label="Access search"
+          onSubmit={() => {
+            // A new search: what was said about the last one's download no longer applies.
+            setExportNote(undefined);
+            setExportError(undefined);
+            setQuery(queryOf(draft));
+          }}
+        >
           <div class="audit-filters">
             <TextField
               label="Patient pseudonym"
