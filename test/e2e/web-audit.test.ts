@@ -255,3 +255,35 @@ test("an admin searches accesses too, and is told the break-glass queue is for a
   await expectAccessible(page, "/audit/break-glass (admin)");
   await screenshots(page, "audit-break-glass-admin");
 });
+
+test("paging: 105 attempts under an unenrolled id — 100 rows, 'Load more' the rest, all in the CSV; its page says 'No such actor'", async () => {
+  // Denied attempts by an id nobody enrolled, recorded by the gatekeeper like any other decision.
+  const patientC = web.api.t.node.pseudonym("patient", "DEMO-MRN-0003");
+  for (let i = 0; i < 105; i++)
+    await web.api.app.radledger.gatekeeper.authorize({
+      actor: "scanner-x",
+      patient: patientC,
+      part: { kind: "record" },
+      action: "read",
+      purpose: "TREAT",
+    });
+  // Still signed in as the admin of the previous test.
+  await page.getByRole("navigation", { name: "Audit" }).getByRole("link", { name: "Access search" }).click();
+  await page.getByLabel("Actor").fill("scanner-x");
+  await page.getByRole("button", { name: "Search" }).click();
+  const rows = page.getByTestId("access-results").locator("tbody tr");
+  await expect.poll(() => rows.count()).toBe(100);
+  await page.getByRole("button", { name: "Load more" }).click();
+  await expect.poll(() => rows.count()).toBe(105);
+  expect(await page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+  expect((await rows.allInnerTexts()).every((r) => r.includes("scanner-x") && r.includes("deny"))).toBe(true);
+  const csv = await downloaded(() => page.getByRole("button", { name: "Download CSV" }).click());
+  expect(csv.text.trimEnd().split("\r\n")).toHaveLength(1 + 105);
+
+  await rows.first().getByRole("link").click();
+  await page.waitForURL(/\/audit\/actors\/scanner-x$/);
+  await page.getByText("No such actor").waitFor();
+  await expect.poll(() => page.getByTestId("actor-accesses").locator("tbody tr").count()).toBe(100);
+  await expectAccessible(page, "/audit/actors/scanner-x");
+  await screenshots(page, "audit-actor-unknown");
+});

@@ -113,12 +113,7 @@ export function accessCsvRow(a: AccessRow): Cell[] {
 
 export function Outcome(props: { a: AccessRow }) {
   const a = props.a;
-  if (a.decision === "deny")
-    return (
-      <Badge tone="danger" title={a.reason}>
-        deny{a.reason ? `: ${a.reason}` : ""}
-      </Badge>
-    );
+  if (a.decision === "deny") return <Badge tone="danger">deny{a.reason ? `: ${a.reason}` : ""}</Badge>;
   return <Badge tone="success">permit</Badge>;
 }
 
