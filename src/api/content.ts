@@ -209,7 +209,9 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
     tag: "content",
     summary:
       "Stores content for a patient in the vault (encrypted under the patient's data key) and answers its commitment, to cite in an entry (e.g. contentCommitment).",
-    auth: [...CLINICAL, "ai-system", "integration", "admin"],
+    // Auditors too: a break-glass review's note is free text, so it goes here and only its
+    // commitment onto the log (access.reviewed noteCommitment; docs/families/access.md, design §2.9).
+    auth: [...CLINICAL, "ai-system", "integration", "admin", "auditor"],
     body: z.strictObject({ patient: pseudonym, content: z.record(z.string(), z.unknown()) }),
     status: 201,
     response: { description: "the commitment", schema: z.object({ commitment: z.string() }) },
