@@ -31,11 +31,10 @@ export function SubjectPage(props: { id: string }) {
   // The subject and trial come with any page of the timeline; the entries are paged below.
   const head = useApi<Timeline>(path, { limit: 1 });
   const timeline = usePaged<TimelineItem>(path);
-  const subject = head.data?.subject;
   const currentTimepoints = timeline.items.filter((i) => i.kind === "timepoint" && i.current);
   return (
     <Page
-      title={subject ? `Subject ${subject.subject.slice(0, 12)}…` : "Trial subject"}
+      title={head.data ? `Subject in ${head.data.trial.protocolId}` : "Trial subject"}
       lead={head.data ? `${head.data.trial.protocolId} · ${head.data.trial.sponsor}` : undefined}
       actions={
         <DownloadButton
@@ -119,7 +118,8 @@ function changeCell(i: TimelineItem): ComponentChildren {
   if (i.corrects === undefined) return "Original";
   return (
     <span class="correction">
-      <Badge tone="info">Correction</Badge> of version <a href={`#entry-${i.corrects}`}>{short(i.corrects)}</a>
+      <Badge tone="info">Correction</Badge> of version{" "}
+      <a href={`#entry-${i.corrects}`}>{short(i.corrects)}</a>
       <br />
       Reason: <strong>{reasonLabel(i.reason)}</strong> <code>{i.reason}</code>
       {i.reasonCommitment !== undefined && (
@@ -178,7 +178,8 @@ function statusCell(i: TimelineItem): ComponentChildren {
   if (i.correctedBy !== undefined)
     return (
       <>
-        <Badge tone="warning">Superseded</Badge> by <a href={`#entry-${i.correctedBy}`}>{short(i.correctedBy)}</a>
+        <Badge tone="warning">Superseded</Badge> by{" "}
+        <a href={`#entry-${i.correctedBy}`}>{short(i.correctedBy)}</a>
       </>
     );
   return i.current ? <Badge tone="success">Current</Badge> : <Badge>Earlier version</Badge>;
