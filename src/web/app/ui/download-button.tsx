@@ -25,9 +25,7 @@ export function DownloadButton(props: {
           setBusy(true);
           setError(undefined);
           download(props.path, props.filename, props.query)
-            .catch((e: unknown) =>
-              setError(e instanceof ApiError ? e : new ApiError(0, "CLIENT", String(e))),
-            )
+            .catch((e: unknown) => setError(e instanceof ApiError ? e : new ApiError(0, "CLIENT", String(e))))
             .finally(() => setBusy(false));
         }}
       >
