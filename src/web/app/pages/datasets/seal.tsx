@@ -36,11 +36,12 @@ export function SealVersion(props: { dataset: Dataset; onSealed: () => void }) {
   }, [confirming]);
 
   const nothingNew =
-    last !== undefined &&
-    lastCredits.data !== undefined &&
-    d.items === lastCredits.data.totals.items &&
-    d.annotations === lastCredits.data.totals.annotations &&
-    d.vendorContributions === lastCredits.data.totals.vendorContributions;
+    (last === undefined && d.items + d.annotations + d.vendorContributions === 0) ||
+    (last !== undefined &&
+      lastCredits.data !== undefined &&
+      d.items === lastCredits.data.totals.items &&
+      d.annotations === lastCredits.data.totals.annotations &&
+      d.vendorContributions === lastCredits.data.totals.vendorContributions);
 
   function seal(p: SealProposal): void {
     setBusy(true);
@@ -71,7 +72,11 @@ export function SealVersion(props: { dataset: Dataset; onSealed: () => void }) {
       <Loaded state={proposal}>
         {(p) =>
           nothingNew ? (
-            <p>Nothing was added since version {lastVersion}: there is nothing to seal yet.</p>
+            <p>
+              {lastVersion === 0
+                ? "Nothing was added yet: there is nothing to seal."
+                : `Nothing was added since version ${lastVersion}: there is nothing to seal yet.`}
+            </p>
           ) : (
             <>
               <p>
