@@ -252,6 +252,10 @@ test("the curator reads and exports credits, seals a version by keyboard and sha
   // Share version 2 with the partner hospital; the agreement is hashed in the browser.
   const agreement = Buffer.from("Data use agreement 2026-002, signed by both parties.\n");
   await page.getByLabel("Sealed version", { exact: true }).selectOption("2");
+  // The institutions the dataset's items come from are offered, the first one chosen.
+  await expect
+    .poll(() => page.getByLabel("Institution", { exact: true }).inputValue())
+    .toBe("radledger.demo-hospital.example/log");
   await page.getByLabel("Institution", { exact: true }).selectOption(PARTNER_ORIGIN);
   await page.getByLabel("Signed data-use agreement (file)").setInputFiles({
     name: "dua-2026-002.txt",

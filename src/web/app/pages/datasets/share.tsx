@@ -32,7 +32,9 @@ export function ShareVersion(props: {
   const d = props.dataset;
   const sealed = d.versions;
   const [version, setVersion] = useState(String(sealed.at(-1)?.version ?? ""));
-  const [choice, setChoice] = useState(props.institutions[0] ?? OTHER);
+  // "" until the person picks one: the first known institution once the dataset's items have loaded.
+  const [picked, setChoice] = useState("");
+  const choice = picked !== "" ? picked : (props.institutions[0] ?? OTHER);
   const [other, setOther] = useState("");
   const [dua, setDua] = useState("");
   const [purpose, setPurpose] = useState("HRESCH");
