@@ -225,11 +225,18 @@ test("the curator reads and exports credits, seals a version by keyboard and sha
   const proposal = proposeSeal(node.store, node.crypto, dataset.id);
   expect(proposal.version).toBe(2);
   await page.locator("h1").focus();
+  const focused = () => page.evaluate(() => document.activeElement?.textContent.trim());
   await tabTo("Seal version 2");
   await page.keyboard.press("Enter");
-  await expect
-    .poll(() => page.evaluate(() => document.activeElement?.textContent.trim()))
-    .toBe("Confirm: seal version 2");
+  await expect.poll(focused).toBe("Confirm: seal version 2");
+  // Cancel (Tab, Enter) puts the focus back on the seal button; nothing is appended.
+  await page.keyboard.press("Tab");
+  expect(await focused()).toBe("Cancel");
+  await page.keyboard.press("Enter");
+  await expect.poll(focused).toBe("Seal version 2");
+  expect(entriesOf("dataset.version.sealed")).toHaveLength(1);
+  await page.keyboard.press("Enter");
+  await expect.poll(focused).toBe("Confirm: seal version 2");
   await expectAccessible(page, "the seal confirmation");
   await page.keyboard.press("Space");
   await page.locator('[data-testid="sealed"]').waitFor();

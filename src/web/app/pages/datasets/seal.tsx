@@ -30,9 +30,14 @@ export function SealVersion(props: { dataset: Dataset; onSealed: () => void }) {
   const [done, setDone] = useState<{ version: number; entry: Appended }>();
   const confirmRef = useRef<HTMLDivElement>(null);
 
+  const sealRef = useRef<HTMLDivElement>(null);
+  const wasConfirming = useRef(false);
   useEffect(() => {
-    // Keyboard users land on the confirmation they have to answer.
+    // Keyboard users land on the confirmation they have to answer, and back on the seal button
+    // when they cancel it (WCAG 2.4.3 focus order: focus is never dropped to the page's start).
     if (confirming) confirmRef.current?.querySelector<HTMLButtonElement>("button")?.focus();
+    else if (wasConfirming.current) sealRef.current?.querySelector<HTMLButtonElement>("button")?.focus();
+    wasConfirming.current = confirming;
   }, [confirming]);
 
   const nothingNew =
@@ -116,9 +121,11 @@ export function SealVersion(props: { dataset: Dataset; onSealed: () => void }) {
                   </Toolbar>
                 </div>
               ) : (
-                <Button variant="primary" onClick={() => setConfirming(true)}>
-                  Seal version {p.version}
-                </Button>
+                <div ref={sealRef}>
+                  <Button variant="primary" onClick={() => setConfirming(true)}>
+                    Seal version {p.version}
+                  </Button>
+                </div>
               )}
             </>
           )
