@@ -39,6 +39,7 @@ const VERBS: readonly (readonly [string, () => Promise<Register[]>])[] = [
   ["bench", async () => [(await import("./commands/bench.js")).registerBench]],
   ["consortium", async () => [(await import("./commands/consortium.js")).registerConsortium]],
   ["anchor", async () => [(await import("./commands/anchor.js")).registerAnchor]],
+  ["actor", async () => [(await import("./commands/enrolment-code.js")).registerEnrolmentCode]],
 ];
 
 const program = new Command()
