@@ -84,8 +84,7 @@ export function tokenView(r: TokenRecord): z.infer<typeof tokenRecord> {
  */
 export function actorView(a: ActorDoc, api?: Api): Record<string, unknown> {
   if (api === undefined) return a;
-  const node =
-    a.id === INSTITUTION_ACTOR || (keyCustodyOf(a) !== "self" && api.node.heldKeys.has(a.id));
+  const node = a.id === INSTITUTION_ACTOR || (keyCustodyOf(a) !== "self" && api.node.heldKeys.has(a.id));
   return { ...a, keyCustody: node ? "node" : "self" };
 }
 

@@ -86,7 +86,8 @@ export function registerEnrolmentRoutes(app: FastifyInstance, api: Api): void {
     method: "GET",
     url: "/api/v1/actors/:id/enrolment-codes",
     tag: "actors",
-    summary: "An actor's enrolment code records (never a secret): issued, expiry, used, wrong tries (admins).",
+    summary:
+      "An actor's enrolment code records (never a secret): issued, expiry, used, wrong tries (admins).",
     auth: ["admin"],
     params: z.strictObject({ id: actorId }),
     response: { description: "code records", schema: z.object({ items: z.array(codeRecord) }) },

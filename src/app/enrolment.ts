@@ -92,7 +92,12 @@ export interface BrowserKeyEnrolment {
 export async function enrolBrowserKey(
   node: RadledgerNode,
   auth: AuthStore,
-  request: { readonly actor: string; readonly code: string; readonly publicKey: string; readonly proof: string },
+  request: {
+    readonly actor: string;
+    readonly code: string;
+    readonly publicKey: string;
+    readonly proof: string;
+  },
 ): Promise<BrowserKeyEnrolment> {
   const target = selfEnrollable(node, request.actor);
   const now = node.clock.now();
@@ -104,7 +109,7 @@ export async function enrolBrowserKey(
     codeId,
     publicKey: request.publicKey,
   });
-  let proved = false;
+  let proved: boolean;
   try {
     proved = node.crypto.ed25519Verify(fromBase64(request.publicKey), challenge, fromBase64(request.proof));
   } catch {

@@ -37,7 +37,7 @@ export function formatEnrolmentCode(random: Uint8Array): { code: string; id: str
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      digits += CROCKFORD_ALPHABET[(acc >> bits) & 31];
+      digits += CROCKFORD_ALPHABET.charAt((acc >> bits) & 31);
     }
     acc &= (1 << bits) - 1;
   }
@@ -55,11 +55,7 @@ export function formatEnrolmentCode(random: Uint8Array): { code: string; id: str
  */
 export function parseEnrolmentCode(text: string): { id: string; secret: string } | undefined {
   if (text.length > 64) return undefined;
-  const digits = text
-    .replace(/[\s-]/g, "")
-    .toUpperCase()
-    .replace(/[IL]/g, "1")
-    .replace(/O/g, "0");
+  const digits = text.replace(/[\s-]/g, "").toUpperCase().replace(/[IL]/g, "1").replace(/O/g, "0");
   if (!/^[0-9A-HJKMNP-TV-Z]{24}$/.test(digits)) return undefined;
   return { id: digits.slice(0, ENROLMENT_CODE_ID_LENGTH), secret: digits.slice(ENROLMENT_CODE_ID_LENGTH) };
 }

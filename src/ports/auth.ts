@@ -127,7 +127,9 @@ export interface AuthStore {
    */
   passwordSetBy(actor: string): string | undefined;
   /** Issues an enrolment code, stored pending (unusable) until activateEnrolmentCode. */
-  issueEnrolmentCode(request: IssueEnrolmentCodeRequest): Promise<{ code: string; record: EnrolmentCodeRecord }>;
+  issueEnrolmentCode(
+    request: IssueEnrolmentCodeRequest,
+  ): Promise<{ code: string; record: EnrolmentCodeRecord }>;
   activateEnrolmentCode(id: string): EnrolmentCodeRecord | undefined;
   /**
    * The record of a presented code for `actor`, unused and unexpired, or a coded error:

@@ -357,7 +357,10 @@ export class SqliteAuthStore implements AuthStore {
   ): Promise<{ code: string; record: EnrolmentCodeRecord }> {
     const now = r.now ?? Date.now();
     if (!Number.isSafeInteger(r.ttlMs) || r.ttlMs <= 0)
-      throw new RadledgerError("INPUT_INVALID", "a code's lifetime must be a positive number of milliseconds");
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        "a code's lifetime must be a positive number of milliseconds",
+      );
     for (;;) {
       const { code, id, secret } = formatEnrolmentCode(randomBytes(15));
       const hash = await hashSecret(secret, this.#tokenCost);

@@ -51,7 +51,10 @@ export function registerEnrolmentCode(program: Command): void {
       const ttlSeconds = ttlHoursToSeconds(o.ttlHours);
       if (!ACTOR_ID_PATTERN.test(o.actor))
         throw new RadledgerError("CLI_USAGE", "--actor is not an actor id");
-      const issued = await runWritingOperation(o.data, "enrolment-code-issue", { actor: o.actor, ttlSeconds });
+      const issued = await runWritingOperation(o.data, "enrolment-code-issue", {
+        actor: o.actor,
+        ttlSeconds,
+      });
       if (o.json) {
         printJson({ code: issued.code, record: enrolmentCodeView(issued.record) });
         return;

@@ -527,9 +527,13 @@ export const MAX_ENROLMENT_CODE_TTL_MS = 30 * 86_400_000;
 function requireSelfEnrollable(ctx: ApplyContext<unknown>, id: string): ActorDoc {
   const target = activeActor(ctx, id, "body.actorId");
   if (target.kind !== "patient")
-    ctx.reject("ENROLMENT_NOT_PERMITTED", `${id} is a ${target.kind} actor: enrolment codes are for patients`, {
-      at: "body.actorId",
-    });
+    ctx.reject(
+      "ENROLMENT_NOT_PERMITTED",
+      `${id} is a ${target.kind} actor: enrolment codes are for patients`,
+      {
+        at: "body.actorId",
+      },
+    );
   return target;
 }
 
@@ -599,9 +603,13 @@ export const keySelfEnrolled = defineEntryType({
     const target = requireSelfEnrollable(ctx, b.actorId);
     const code = getEnrolmentCode(ctx.state, b.codeId);
     if (!code || code.id !== ctx.ref("code").leafHash || code.actor !== target.id)
-      return ctx.reject("ENROLMENT_CODE_INVALID", `enrolment code ${b.codeId} was not issued for ${target.id}`, {
-        at: "refs.code",
-      });
+      return ctx.reject(
+        "ENROLMENT_CODE_INVALID",
+        `enrolment code ${b.codeId} was not issued for ${target.id}`,
+        {
+          at: "refs.code",
+        },
+      );
     if (code.used !== undefined)
       ctx.reject("ENROLMENT_CODE_USED", `enrolment code ${b.codeId} was used at index ${code.used.index}`, {
         at: "body.codeId",
@@ -620,9 +628,13 @@ export const keySelfEnrolled = defineEntryType({
       publicKey: b.publicKey,
     });
     if (!ctx.crypto.ed25519Verify(fromBase64(b.publicKey), challenge, fromBase64(b.proof)))
-      ctx.reject("ENROLMENT_PROOF_INVALID", "the proof is not the new key's signature over the enrolment challenge", {
-        at: "body.proof",
-      });
+      ctx.reject(
+        "ENROLMENT_PROOF_INVALID",
+        "the proof is not the new key's signature over the enrolment challenge",
+        {
+          at: "body.proof",
+        },
+      );
     const keys = (target.keys as string[] | undefined) ?? [];
     for (const id of keys) {
       const key = getKey(ctx.state, id);
