@@ -14,6 +14,10 @@ import { enrolmentChallenge, parseEnrolmentCode } from "../../src/core/enrolment
 import { readActorKey, type HeldKey } from "../../src/app/keys.js";
 import { paths } from "../../src/app/data-dir.js";
 import { issueEnrolmentCode } from "../../src/app/enrolment.js";
+import { prepareBundle } from "../../src/app/bundle-export.js";
+import { decide, type AccessQuery } from "../../src/domain/consent/decide.js";
+import { accessRecordFor } from "../../src/domain/access/entries.js";
+import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
 import { getActor } from "../../src/domain/identity/state.js";
 import { fakePseudonym } from "../helpers/fixtures.js";
 import { grantBody, onBehalf } from "../helpers/consent.js";
@@ -275,6 +279,38 @@ describe("the node cannot forge the browser-keyed patient's consent", () => {
     });
     expect(v.status, v.text).toBe(201);
     expect(entriesOf("consent.revoked").at(-1)!.actor).toBe("pt-1");
+  });
+});
+
+describe("bundles", () => {
+  test("the patient's access-history bundle carries the key.self-enrolled entry and verifies the browser-signed grant", async () => {
+    // A grant the patient's browser key signs, and a read it permits, recorded by the gatekeeper.
+    const grant = api.t.sign(browser, "consent.granted", grantBody(patient), {}, now + 2);
+    expect((await api.t.node.appender.append(grant)).index).toBeGreaterThan(0);
+    const q: AccessQuery = {
+      actor: "rad-1",
+      patient,
+      part: { kind: "record" },
+      purpose: "TREAT",
+      time: new Date(now).toISOString(),
+    };
+    const decision = decide(api.t.node.store, q);
+    expect(decision).toMatchObject({ decision: "permit", basis: { kind: "consent" } });
+    const { body, refs } = accessRecordFor(q, "read", decision, {});
+    await api.t.node.appender.append(api.t.sign(api.t.institution, "access.recorded", body, refs, now));
+    const { members } = prepareBundle(api.t.node, { kind: "access", id: patient });
+    const all: BundleMember[] = [];
+    for await (const m of members) all.push(m);
+    const report = await verifyBundle(all, { crypto: api.t.node.crypto, logKeys: [api.t.node.verifierKey] });
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.byType).toMatchObject({ "key.self-enrolled": 1, "consent.granted": 1 });
+    const signers = report.signers;
+    expect(signers.find((k) => k.key === browser.keyId)).toMatchObject({
+      actor: "pt-1",
+      status: "active",
+      signed: 1,
+    });
   });
 });
 
