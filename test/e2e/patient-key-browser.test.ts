@@ -230,6 +230,30 @@ test("after a reload the key is still in IndexedDB, still non-extractable, and s
   expect(entry.key).toBe(r!.keyId);
 });
 
+test("a new code from the registrar enrols a new browser key: the previous one is retired on the log", async () => {
+  const admin = await api.token("admin");
+  const issued = await api.call<{ code: string }>("POST", "/api/v1/actors/pt-1/enrolment-codes", {
+    token: admin,
+    body: {},
+  });
+  const client = { headers: { authorization: `Bearer ${session}` } };
+  const r = await page.evaluate(
+    async ({ client, code }) => {
+      const before = (await PatientKey.loadPatientKey("pt-1"))!.keyId;
+      const origin = await PatientKey.logOrigin(client);
+      const { key, enrolled } = await PatientKey.enrolPatientKey(client, { actor: "pt-1", origin, code });
+      const stored = (await PatientKey.loadPatientKey("pt-1"))!.keyId;
+      return { before, after: key.keyId, stored, retired: enrolled.retired };
+    },
+    { client, code: issued.body.code },
+  );
+  expect(r.after).not.toBe(r.before);
+  expect(r.stored).toBe(r.after);
+  expect(r.retired).toEqual([r.before]);
+  expect(api.t.node.store.getDoc("key", r.before)).toMatchObject({ status: "retired" });
+  expect(api.t.node.store.getDoc("key", r.after)).toMatchObject({ status: "active", actor: "pt-1" });
+});
+
 declare global {
   // The bundled library on the test page (esbuild globalName).
   const PatientKey: typeof import("../../src/web/app/lib/patient-key.js");
