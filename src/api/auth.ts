@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { RadledgerError } from "../core/errors.js";
 import { GRANTABLE_ROLES } from "../domain/identity/roles.js";
-import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
+import { getActor, INSTITUTION_ACTOR, keyCustodyOf } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { actorId, code, label, publicKey, pseudonym } from "../domain/schemas.js";
 import { lookupOptions, page } from "../domain/paging.js";
@@ -89,9 +89,15 @@ export function tokenView(r: TokenRecord): z.infer<typeof tokenRecord> {
   };
 }
 
-/** An actor as the API shows it. */
-export function actorView(a: ActorDoc): Record<string, unknown> {
-  return a;
+/**
+ * An actor as the API shows it, with `keyCustody`: "self" when the node holds no key of theirs (a
+ * patient's browser key, key.self-enrolled; or an actor enrolled with a publicKey of their own),
+ * "node" when the node signs with a key it holds for them (docs/security.md "Key custody").
+ */
+export function actorView(a: ActorDoc, api?: Api): Record<string, unknown> {
+  if (api === undefined) return a;
+  const node = a.id === INSTITUTION_ACTOR || (keyCustodyOf(a) !== "self" && api.node.heldKeys.has(a.id));
+  return { ...a, keyCustody: node ? "node" : "self" };
 }
 
 function requireIssuable(api: Api, id: string): ActorDoc {
@@ -233,7 +239,7 @@ function registerSessionRoutes(app: FastifyInstance, api: Api): void {
     },
     async handler({ caller }) {
       return {
-        actor: actorView(caller!.actor),
+        actor: actorView(caller!.actor, api),
         ...(caller!.token ? { token: tokenView(caller!.token) } : {}),
         ...(caller!.certificate ? { certificate: caller!.certificate } : {}),
       };
@@ -370,7 +376,7 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
     async handler({ query }) {
       const o = lookupOptions(pageOptions(query));
       const rows = api.node.store.lookup("actor.all", "", { ...o, limit: o.limit + 1 });
-      return pageOut(page(rows, o.limit, (r) => actorView(getActor(api.node.store, r.value)!)));
+      return pageOut(page(rows, o.limit, (r) => actorView(getActor(api.node.store, r.value)!, api)));
     },
   });
 
@@ -391,7 +397,7 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
         actor !== undefined &&
         (self || privileged || (caller!.actor.kind !== "patient" && actor.kind !== "patient"));
       if (!visible) throw new RadledgerError("RECORD_NOT_FOUND", `no actor ${params.id}`);
-      return actorView(actor);
+      return actorView(actor, api);
     },
   });
 
@@ -459,7 +465,7 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
       return {
         index: result.index,
         leafHash: result.leafHash,
-        actor: actorView(enrolled),
+        actor: actorView(enrolled, api),
         keyHeld: result.keyHeld,
         ...(token ? { token } : {}),
       };

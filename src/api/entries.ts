@@ -26,6 +26,7 @@ import type { AnyEntryTypeDef } from "../domain/ledger/entry-types.js";
 import { entryId, actorId, keyId, timestamp } from "../domain/schemas.js";
 import { shredIfErasure } from "../app/erase.js";
 import { signAs } from "../app/keys.js";
+import { keyCustodyOf } from "../domain/identity/state.js";
 import { defineRoute, type Api, type Caller } from "./route.js";
 
 export const ENTRY_MEDIA_TYPE = "application/vnd.radledger.entry+json";
@@ -65,6 +66,13 @@ function refsSchema(def: AnyEntryTypeDef): z.ZodType<EntryRefs | undefined> {
 /** The key the node holds for the caller (SIGNING_KEY_NOT_HELD when it holds none). */
 export function heldKey(api: Api, caller: Caller): HeldKey {
   const id = caller.actor.id;
+  // A patient who enrolled their own key (key.self-enrolled) signs in their browser; even a key file
+  // a crash left behind is retired on the log (docs/security.md "Key custody").
+  if (keyCustodyOf(caller.actor) === "self")
+    throw new RadledgerError(
+      "SIGNING_KEY_NOT_HELD",
+      `${id} holds their own key (enrolled in their browser): the node signs nothing as them; sign the entry with that key and POST it to /api/v1/entries`,
+    );
   const key = api.node.heldKeys.get(id);
   if (!key)
     throw new RadledgerError(

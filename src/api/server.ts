@@ -22,6 +22,7 @@ import { registerWitnessRoutes } from "./witness.js";
 import { registerConsortiumRoutes } from "./consortium-routes.js";
 import type { ConsortiumService } from "../app/consortium/service.js";
 import { registerAuthRoutes } from "./auth.js";
+import { registerEnrolmentRoutes } from "./enrolment.js";
 import { registerEntryRoutes } from "./entries.js";
 import { registerQueryRoutes } from "./queries/index.js";
 import { registerContentRoutes } from "./content.js";
@@ -351,6 +352,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   registerLogRoutes(app, api, entryReaders, consortium?.store);
   registerOpenApiRoutes(app, api);
   registerAuthRoutes(app, api);
+  registerEnrolmentRoutes(app, api);
   registerEntryRoutes(app, api);
   registerQueryRoutes(app, api);
   registerContentRoutes(app, api);

@@ -51,6 +51,17 @@ export class DataDirHeldKeys implements HeldKeyStore {
     writeActorKey(this.dir, actor, seed);
     return this.get(actor)!;
   }
+
+  remove(actor: string): boolean {
+    this.#cache.delete(actor);
+    const p = paths(this.dir).actorKey(actor);
+    if (!existsSync(p)) return false;
+    // Unlinked, not overwritten: on journalling and copy-on-write file systems an overwrite does not
+    // reach the old blocks either. What makes the key useless is the log: it is retired there
+    // (docs/security.md "Key custody"), so nothing it signs is admitted any more.
+    rmSync(p);
+    return true;
+  }
 }
 
 /** Actor key files hold base64(seed); the file name is the actor id. */

@@ -20,13 +20,17 @@ import { getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import {
   MAX_API_TOKEN_TTL_SECONDS,
+  MAX_ENROLMENT_CODE_TTL_SECONDS,
+  MIN_ENROLMENT_CODE_TTL_SECONDS,
   MIN_TOKEN_TTL_SECONDS,
   type AuthStore,
+  type EnrolmentCodeRecord,
   type TokenRecord,
 } from "../ports/auth.js";
 import type { PinDatabases } from "../ports/backup.js";
 import { backupNode, type BackupProgress, type BackupResult } from "./backup.js";
 import { bindCertificate, issueToken, revokeToken, unbindCertificate } from "./credentials.js";
+import { issueEnrolmentCode, selfEnrollable } from "./enrolment.js";
 import { certPin } from "../domain/identity/entries.js";
 import type { CertBindingDoc } from "../domain/identity/state.js";
 import { erasureReasons } from "../domain/privacy/entries.js";
@@ -463,6 +467,28 @@ const actorRevoke: Operation<
     })),
 };
 
+const enrolmentCodeArgs = z.strictObject({
+  actor: actorId,
+  ttlSeconds: z.number().int().min(MIN_ENROLMENT_CODE_TTL_SECONDS).max(MAX_ENROLMENT_CODE_TTL_SECONDS),
+});
+
+/** `radledger actor enrolment-code`: the operator (as the institution) issues a patient's enrolment code. */
+const enrolmentCodeIssue: Operation<
+  z.infer<typeof enrolmentCodeArgs>,
+  { code: string; record: EnrolmentCodeRecord },
+  never
+> = {
+  args: enrolmentCodeArgs,
+  run: (node, a, env) =>
+    withAuth(node, env, (auth) =>
+      issueEnrolmentCode(node, auth, {
+        target: selfEnrollable(node, a.actor),
+        issuer: institution(node),
+        ttlSeconds: a.ttlSeconds,
+      }),
+    ),
+};
+
 export const OPERATIONS = {
   backup,
   ingest,
@@ -478,6 +504,7 @@ export const OPERATIONS = {
   "actor-add": actorAdd,
   "actor-passwd": actorPasswd,
   "actor-revoke": actorRevoke,
+  "enrolment-code-issue": enrolmentCodeIssue,
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

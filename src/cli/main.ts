@@ -21,7 +21,14 @@ const VERBS: readonly (readonly [string, () => Promise<Register[]>])[] = [
   ["verify", async () => [(await import("./commands/verify.js")).registerVerify]],
   ["demo", async () => [(await import("./commands/demo.js")).registerDemo]],
   ["token", async () => [(await import("./commands/token.js")).registerToken]],
-  ["actor", async () => [(await import("./commands/actor.js")).registerActor]],
+  [
+    "actor",
+    async () => [
+      (await import("./commands/actor.js")).registerActor,
+      // attaches `actor enrolment-code` to the `actor` verb above
+      (await import("./commands/enrolment-code.js")).registerEnrolmentCode,
+    ],
+  ],
   ["consent", async () => [(await import("./commands/consent.js")).registerConsent]],
   ["access", async () => [(await import("./commands/access.js")).registerAccess]],
   ["ingest", async () => [(await import("./commands/ingest.js")).registerIngest]],

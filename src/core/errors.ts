@@ -97,6 +97,12 @@ export const ERROR_CODES = {
   TOKEN_RECORD_CONFLICT: "conflict",
   CERT_NOT_BINDABLE: "forbidden",
   CERT_BINDING_CONFLICT: "conflict",
+  ENROLMENT_NOT_PERMITTED: "forbidden",
+  ENROLMENT_CODE_INVALID: "forbidden",
+  ENROLMENT_CODE_EXPIRED: "unprocessable",
+  ENROLMENT_CODE_USED: "conflict",
+  ENROLMENT_CODE_EXHAUSTED: "forbidden",
+  ENROLMENT_PROOF_INVALID: "verification",
   // trials rules
   TRIAL_ALREADY_REGISTERED: "conflict",
   TRIAL_SUBJECT_EXISTS: "conflict",

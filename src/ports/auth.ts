@@ -62,6 +62,45 @@ export function isApiTokenTtl(seconds: number): boolean {
   );
 }
 
+/**
+ * A one-time enrolment code (docs/security.md "Key custody"): an admin issues it for a patient, who
+ * redeems it once, signed in, to enrol a key of their own (their browser's). The code (24 Crockford
+ * base32 digits, src/core/enrolment.ts) is shown once; the store keeps its public id and a slow hash
+ * of its secret.
+ */
+export interface EnrolmentCodeRecord {
+  /** Public id: the code's first 8 digits, named on the log (enrolment-code.issued). */
+  readonly id: string;
+  readonly actor: string;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly expiresAt: number;
+  readonly usedAt?: number;
+  /** Wrong codes tried for this actor while this code was open. */
+  readonly attempts: number;
+  /** Issued but not yet usable: its issuance is not yet on the log. */
+  readonly pending?: true;
+}
+
+export interface IssueEnrolmentCodeRequest {
+  readonly actor: string;
+  readonly createdBy: string;
+  readonly ttlMs: number;
+  readonly now?: number;
+}
+
+/** Enrolment code lifetimes, in whole seconds: 24 hours unless asked otherwise, at most 30 days. */
+export const ENROLMENT_CODE_TTL_SECONDS = 24 * 3600;
+export const MIN_ENROLMENT_CODE_TTL_SECONDS = 60;
+export const MAX_ENROLMENT_CODE_TTL_SECONDS = 30 * 86400;
+/**
+ * Wrong codes an actor may try before their open codes are void (ENROLMENT_CODE_EXHAUSTED). A code
+ * has 80 secret bits, so guessing is hopeless anyway; the limit makes a guessing patient session (a
+ * stolen one) stop early and visibly, and makes the registrar issue a new code.
+ */
+export const MAX_ENROLMENT_CODE_ATTEMPTS = 5;
+
 export interface AuthStore {
   /** Issues a token; `token` (the secret) is returned once and never stored. */
   issueToken(request: IssueTokenRequest): Promise<{ token: string; record: TokenRecord }>;
@@ -87,5 +126,20 @@ export interface AuthStore {
    * or a reset, which the actor must replace at the next sign-in), or undefined without one.
    */
   passwordSetBy(actor: string): string | undefined;
+  /** Issues an enrolment code, stored pending (unusable) until activateEnrolmentCode. */
+  issueEnrolmentCode(
+    request: IssueEnrolmentCodeRequest,
+  ): Promise<{ code: string; record: EnrolmentCodeRecord }>;
+  activateEnrolmentCode(id: string): EnrolmentCodeRecord | undefined;
+  /**
+   * The record of a presented code for `actor`, unused and unexpired, or a coded error:
+   * ENROLMENT_CODE_INVALID (malformed, unknown, another actor's, pending, wrong secret: each counts
+   * an attempt against the actor's open codes), ENROLMENT_CODE_EXHAUSTED (too many attempts),
+   * ENROLMENT_CODE_USED, ENROLMENT_CODE_EXPIRED (the last two only once the secret matched).
+   */
+  checkEnrolmentCode(actor: string, code: string, now?: number): Promise<EnrolmentCodeRecord>;
+  /** Marks a code used (single use); returns the record, or undefined if there is no such code. */
+  useEnrolmentCode(id: string, now?: number): EnrolmentCodeRecord | undefined;
+  listEnrolmentCodes(actor?: string): EnrolmentCodeRecord[];
   close(): void;
 }

@@ -23,6 +23,11 @@ export interface HeldKeyStore {
   has(actor: string): boolean;
   /** Keeps a new actor key; STORE_EXISTS when the node holds one for the actor already. */
   put(actor: string, seed: Uint8Array): HeldKey;
+  /**
+   * Forgets the actor's key for good (its file removed): once the actor holds a key of their own
+   * (key.self-enrolled) the node keeps none that could sign as them. False when it held none.
+   */
+  remove(actor: string): boolean;
 }
 
 /**

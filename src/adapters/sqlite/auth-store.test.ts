@@ -105,3 +105,51 @@ test("a pending token is unknown until activated; a store from before pending to
     after.close();
   }
 });
+
+test("enrolment codes: only a hash is stored; pending, used and expired codes are refused with their codes", async () => {
+  const store = new SqliteAuthStore(path, cheap);
+  try {
+    const { code, record } = await store.issueEnrolmentCode({
+      actor: "pt-1",
+      createdBy: "admin",
+      ttlMs: 60_000,
+      now: 1000,
+    });
+    const secret = code.replace(/-/g, "").slice(8);
+    expect(readFileSync(path).includes(Buffer.from(secret))).toBe(false);
+    // pending until its issuance is on the log: no code at all
+    await expect(store.checkEnrolmentCode("pt-1", code, 2000)).rejects.toMatchObject({
+      code: "ENROLMENT_CODE_INVALID",
+    });
+    store.activateEnrolmentCode(record.id);
+    // typed in lower case, with I/L/O misread and without hyphens, it is the same code
+    const typed = code.replace(/-/g, "").toLowerCase().replace(/1/g, "l").replace(/0/g, "o");
+    expect(await store.checkEnrolmentCode("pt-1", typed, 2000)).toMatchObject({
+      id: record.id,
+      actor: "pt-1",
+    });
+    await expect(store.checkEnrolmentCode("pt-2", code, 2000)).rejects.toMatchObject({
+      code: "ENROLMENT_CODE_INVALID",
+    });
+    await expect(store.checkEnrolmentCode("pt-1", code, 61_000)).rejects.toMatchObject({
+      code: "ENROLMENT_CODE_EXPIRED",
+    });
+    store.useEnrolmentCode(record.id, 3000);
+    await expect(store.checkEnrolmentCode("pt-1", code, 4000)).rejects.toMatchObject({
+      code: "ENROLMENT_CODE_USED",
+    });
+    expect(store.listEnrolmentCodes("pt-1")).toEqual([
+      {
+        id: record.id,
+        actor: "pt-1",
+        createdAt: 1000,
+        createdBy: "admin",
+        expiresAt: 61_000,
+        usedAt: 3000,
+        attempts: 1,
+      },
+    ]);
+  } finally {
+    store.close();
+  }
+});

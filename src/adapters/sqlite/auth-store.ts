@@ -16,10 +16,14 @@ import Database from "better-sqlite3";
 import { chmodSync } from "node:fs";
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { RadledgerError } from "../../core/errors.js";
+import { formatEnrolmentCode, parseEnrolmentCode } from "../../core/enrolment.js";
 import {
+  MAX_ENROLMENT_CODE_ATTEMPTS,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
   type AuthStore,
+  type EnrolmentCodeRecord,
+  type IssueEnrolmentCodeRequest,
   type IssueTokenRequest,
   type TokenKind,
   type TokenRecord,
@@ -103,6 +107,31 @@ function record(row: TokenRow): TokenRecord {
   };
 }
 
+interface EnrolmentCodeRow {
+  id: string;
+  actor: string;
+  hash: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number;
+  used_at: number | null;
+  attempts: number;
+  pending: number;
+}
+
+function codeRecord(row: EnrolmentCodeRow): EnrolmentCodeRecord {
+  return {
+    id: row.id,
+    actor: row.actor,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    expiresAt: row.expires_at,
+    ...(row.used_at === null ? {} : { usedAt: row.used_at }),
+    attempts: row.attempts,
+    ...(row.pending === 0 ? {} : { pending: true as const }),
+  };
+}
+
 export class SqliteAuthStore implements AuthStore {
   readonly #db: Database.Database;
   readonly #passwordCost: ScryptCost;
@@ -136,6 +165,11 @@ export class SqliteAuthStore implements AuthStore {
       CREATE INDEX IF NOT EXISTS tokens_actor ON tokens (actor);
       CREATE TABLE IF NOT EXISTS passwords (
         actor TEXT PRIMARY KEY, hash TEXT NOT NULL, set_at INTEGER NOT NULL, set_by TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS enrolment_codes (
+        id TEXT PRIMARY KEY, actor TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS enrolment_codes_actor ON enrolment_codes (actor);
     `,
     });
     if (path !== ":memory:") chmodSync(path, 0o600);
@@ -160,6 +194,22 @@ export class SqliteAuthStore implements AuthStore {
       ),
       password: this.#db.prepare("SELECT hash FROM passwords WHERE actor = ?"),
       passwordSetBy: this.#db.prepare("SELECT set_by FROM passwords WHERE actor = ?").pluck(),
+      codeInsert: this.#db.prepare(
+        "INSERT INTO enrolment_codes (id, actor, hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      codeGet: this.#db.prepare("SELECT * FROM enrolment_codes WHERE id = ?"),
+      codeActivate: this.#db.prepare("UPDATE enrolment_codes SET pending = 0 WHERE id = ?"),
+      codeUse: this.#db.prepare("UPDATE enrolment_codes SET used_at = ? WHERE id = ? AND used_at IS NULL"),
+      codeAll: this.#db.prepare("SELECT * FROM enrolment_codes ORDER BY created_at, id"),
+      codeOfActor: this.#db.prepare("SELECT * FROM enrolment_codes WHERE actor = ? ORDER BY created_at, id"),
+      codeFail: this.#db.prepare(
+        "UPDATE enrolment_codes SET attempts = attempts + 1 WHERE actor = ? AND used_at IS NULL AND expires_at > ?",
+      ),
+      codeMaxAttempts: this.#db
+        .prepare(
+          "SELECT max(attempts) FROM enrolment_codes WHERE actor = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .pluck(),
       setPassword: this.#db.prepare(
         "INSERT INTO passwords (actor, hash, set_at, set_by) VALUES (?, ?, ?, ?) ON CONFLICT (actor) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at, set_by = excluded.set_by",
       ),
@@ -300,6 +350,99 @@ export class SqliteAuthStore implements AuthStore {
 
   passwordSetBy(actor: string): string | undefined {
     return this.#s.passwordSetBy.get(actor) as string | undefined;
+  }
+
+  async issueEnrolmentCode(
+    r: IssueEnrolmentCodeRequest,
+  ): Promise<{ code: string; record: EnrolmentCodeRecord }> {
+    const now = r.now ?? Date.now();
+    if (!Number.isSafeInteger(r.ttlMs) || r.ttlMs <= 0)
+      throw new RadledgerError(
+        "INPUT_INVALID",
+        "a code's lifetime must be a positive number of milliseconds",
+      );
+    for (;;) {
+      const { code, id, secret } = formatEnrolmentCode(randomBytes(15));
+      const hash = await hashSecret(secret, this.#tokenCost);
+      try {
+        this.#s.codeInsert.run(id, r.actor, hash, now, r.createdBy, now + r.ttlMs);
+      } catch (e) {
+        // 40-bit ids: a clash is rare but possible; draw again.
+        if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") continue;
+        throw this.#fault(e);
+      }
+      return { code, record: this.#code(id)! };
+    }
+  }
+
+  activateEnrolmentCode(id: string): EnrolmentCodeRecord | undefined {
+    this.#write(() => this.#s.codeActivate.run(id));
+    return this.#code(id);
+  }
+
+  async checkEnrolmentCode(actor: string, code: string, now = Date.now()): Promise<EnrolmentCodeRecord> {
+    const parsed = parseEnrolmentCode(code);
+    const row =
+      parsed === undefined ? undefined : (this.#s.codeGet.get(parsed.id) as EnrolmentCodeRow | undefined);
+    // Scrypt runs for unknown codes too (against the row's or a dummy hash), so timing tells nothing.
+    const good =
+      parsed !== undefined &&
+      (await checkSecret(parsed.secret, row?.hash ?? (await this.#dummyCode()))) &&
+      row !== undefined &&
+      row.actor === actor &&
+      row.pending === 0;
+    const open = (): number => (this.#s.codeMaxAttempts.get(actor, now) as number | null) ?? 0;
+    if (!good) {
+      this.#write(() => this.#s.codeFail.run(actor, now));
+      if (open() >= MAX_ENROLMENT_CODE_ATTEMPTS)
+        throw new RadledgerError(
+          "ENROLMENT_CODE_EXHAUSTED",
+          `${MAX_ENROLMENT_CODE_ATTEMPTS} wrong codes were tried: the open codes are void; ask the registrar for a new one`,
+          { at: "code" },
+        );
+      throw new RadledgerError("ENROLMENT_CODE_INVALID", "this is not an enrolment code of yours", {
+        at: "code",
+      });
+    }
+    const record = codeRecord(row);
+    if (record.usedAt !== undefined)
+      throw new RadledgerError("ENROLMENT_CODE_USED", `enrolment code ${record.id} was already used`, {
+        at: "code",
+      });
+    if (record.expiresAt <= now)
+      throw new RadledgerError("ENROLMENT_CODE_EXPIRED", `enrolment code ${record.id} has expired`, {
+        at: "code",
+      });
+    if (record.attempts >= MAX_ENROLMENT_CODE_ATTEMPTS)
+      throw new RadledgerError(
+        "ENROLMENT_CODE_EXHAUSTED",
+        `${MAX_ENROLMENT_CODE_ATTEMPTS} wrong codes were tried: this code is void; ask the registrar for a new one`,
+        { at: "code" },
+      );
+    return record;
+  }
+
+  useEnrolmentCode(id: string, now = Date.now()): EnrolmentCodeRecord | undefined {
+    this.#write(() => this.#s.codeUse.run(now, id));
+    return this.#code(id);
+  }
+
+  listEnrolmentCodes(actor?: string): EnrolmentCodeRecord[] {
+    const rows = (
+      actor === undefined ? this.#s.codeAll.all() : this.#s.codeOfActor.all(actor)
+    ) as EnrolmentCodeRow[];
+    return rows.map(codeRecord);
+  }
+
+  #code(id: string): EnrolmentCodeRecord | undefined {
+    const row = this.#s.codeGet.get(id) as EnrolmentCodeRow | undefined;
+    return row && codeRecord(row);
+  }
+
+  #dummyCodeHash: Promise<string> | undefined;
+  #dummyCode(): Promise<string> {
+    this.#dummyCodeHash ??= hashSecret(randomBytes(10).toString("hex"), this.#tokenCost);
+    return this.#dummyCodeHash;
   }
 
   /** A write on a full or read-only disk is STORE_FULL or STORE_IO (503), not a raw SqliteError (500). */

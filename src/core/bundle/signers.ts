@@ -8,6 +8,7 @@
 import type { CryptoSuite } from "../crypto.js";
 import { fromBase64 } from "../bytes.js";
 import { actorKeyId } from "../entry.js";
+import { enrolmentChallenge } from "../enrolment.js";
 import type { LogKeyChain } from "./check-state.js";
 import type { Failures } from "./failures.js";
 import { str, type Included } from "./included.js";
@@ -183,6 +184,45 @@ export function applyIdentity(
             at,
           );
       }
+      break;
+    }
+    case "key.self-enrolled": {
+      // A patient's own key, enrolled with a one-time code (docs/families/identity.md): it retires
+      // every active key of the actor and becomes their only one. Only the institution records it,
+      // and only with the new key's proof over the enrolment challenge (src/core/enrolment.ts),
+      // which the bundle lets any verifier check again.
+      const actor = str(b, "actorId");
+      const publicKey = str(b, "publicKey");
+      const codeId = str(b, "codeId");
+      const proof = str(b, "proof");
+      if (actor === undefined || publicKey === undefined || codeId === undefined || proof === undefined)
+        return;
+      let proved: boolean;
+      try {
+        proved =
+          entry.actor === "institution" &&
+          crypto.ed25519Verify(
+            fromBase64(publicKey),
+            enrolmentChallenge({ origin: entry.origin, actor, codeId, publicKey }),
+            fromBase64(proof),
+          );
+      } catch {
+        proved = false;
+      }
+      if (!proved) {
+        failures.add(
+          "BUNDLE_KEY_INVALID",
+          `${at}: key.self-enrolled must be recorded by the institution with the new key's proof`,
+          at,
+        );
+        return;
+      }
+      for (const k of keys.values())
+        if (k.actor === actor && k.status === "active") {
+          k.status = "retired";
+          k.endedAt = index;
+        }
+      addKey(actor, publicKey);
       break;
     }
     case "key.revoked":

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { defineEntryType, type ApplyContext } from "../ledger/entry-types.js";
 import { defineValueSet, requireMember } from "../value-sets.js";
 import { getStudy } from "../imaging/state.js";
+import { getActor, keyCustodyOf, patientActorFor } from "../identity/state.js";
 import { actorId, code, entryId, keyedId, pseudonym, sha256Hex, timestamp } from "../schemas.js";
 import {
   activeActor,
@@ -202,6 +203,17 @@ function checkPatientOrOnBehalf(ctx: ApplyContext<unknown>, patient: string, req
     ctx.reject(
       "CONSENT_NOT_PATIENT",
       "the institution grants or revokes consent only on the patient's documented request (onBehalf)",
+      { at: "body.onBehalf" },
+    );
+  // A patient who holds their own key (key.self-enrolled, docs/security.md "Key custody") signs
+  // their consent themself: the node holds the institution's and admins' keys, so an on-behalf
+  // entry would be the one way left for it to speak for them.
+  const own = patientActorFor(ctx.state, patient);
+  const ownActor = own === undefined ? undefined : getActor(ctx.state, own);
+  if (ownActor !== undefined && keyCustodyOf(ownActor) === "self")
+    ctx.reject(
+      "CONSENT_NOT_PATIENT",
+      "this patient holds their own key: only their signature grants or revokes their consent",
       { at: "body.onBehalf" },
     );
 }

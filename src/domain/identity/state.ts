@@ -83,3 +83,34 @@ export function certBindingOf(state: StateReader, pin: string): CertBindingDoc |
   if (!ptr || ptr.binding === "") return undefined;
   return state.getDoc("certbinding", ptr.binding) as CertBindingDoc | undefined;
 }
+
+/**
+ * Who holds an actor's signing key: "self" once the actor enrolled a key of their own through an
+ * enrolment code (key.self-enrolled: a patient's browser key), which the node never sees; "node"
+ * otherwise (the log does not say whether the node kept the key of an actor.enrolled, the node's
+ * key files do).
+ */
+export function keyCustodyOf(actor: ActorDoc): "self" | undefined {
+  return actor.keyCustody === "self" ? "self" : undefined;
+}
+
+/**
+ * A one-time enrolment code as the log knows it (enrolment-code.issued), by its public id: whom it
+ * is for, who issued it, until when, and — once redeemed — the key.self-enrolled entry. Never its
+ * secret or a hash of it (those stay in the node's credentials store).
+ */
+export interface EnrolmentCodeDoc {
+  readonly codeId: string;
+  /** The leaf hash of its enrolment-code.issued entry. */
+  readonly id: string;
+  readonly index: number;
+  readonly actor: string;
+  readonly issuedBy: string;
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+  readonly used?: { id: string; index: number; key: string; time: string };
+}
+
+export function getEnrolmentCode(state: StateReader, codeId: string): EnrolmentCodeDoc | undefined {
+  return state.getDoc("enrolcode", codeId) as EnrolmentCodeDoc | undefined;
+}
