@@ -138,3 +138,16 @@ test("tokens: a system actor's token is shown once and is on the log; a person's
   await expectAccessible(page, "admin tokens");
   await screenshots(page, "admin-tokens");
 });
+
+test("a patient's enrolment code: shown once, enrolment-code.issued on the log naming the admin", async () => {
+  await page.goto(`${web.url}/admin/actors/patient-0001`);
+  await page.getByText("the node holds this patient's key").waitFor();
+  await page.getByRole("button", { name: "Issue enrolment code" }).click();
+  const code = (await page.getByTestId("enrolment-code").locator("code").innerText()).trim();
+  expect(code).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
+  const issued = entries("enrolment-code.issued").at(-1)!;
+  expect(issued.body).toMatchObject({ actorId: "patient-0001", issuedBy: "admin" });
+  // The log names the code's public id, never the secret part.
+  expect(JSON.stringify(issued)).not.toContain(code.replaceAll("-", "").slice(8));
+  await expectAccessible(page, "admin patient actor");
+});

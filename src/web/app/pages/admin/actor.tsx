@@ -19,6 +19,7 @@ import {
   Section,
   SelectField,
   TextField,
+  Time,
 } from "../../ui/index.js";
 import { GRANTABLE_ROLES } from "./roles.js";
 import { TokensTable, type TokenRecord } from "./tokens-table.js";
@@ -177,6 +178,66 @@ function Keys(props: { actor: ActorDoc; onChange: () => void }) {
   );
 }
 
+/**
+ * A patient's one-time enrolment code (POST /api/v1/actors/:id/enrolment-codes): shown once, given
+ * to the patient, who enrols a key of their own in their browser with it (docs/api.md "Browser keys").
+ */
+function EnrolmentCode(props: { actor: ActorDoc }) {
+  const [code, setCode] = useState<{ code: string; expiresAt?: string }>();
+  const [error, setError] = useState<ApiError>();
+  const [busy, setBusy] = useState(false);
+  const issue = (): void => {
+    setBusy(true);
+    setError(undefined);
+    api<{ code: string; record: { expiresAt?: string } }>(
+      `/api/v1/actors/${props.actor.id}/enrolment-codes`,
+      {
+        method: "POST",
+        body: {},
+      },
+    )
+      .then((r) =>
+        setCode({ code: r.code, ...(r.record.expiresAt ? { expiresAt: r.record.expiresAt } : {}) }),
+      )
+      .catch((e: unknown) => setError(asError(e)))
+      .finally(() => setBusy(false));
+  };
+  const self = props.actor.keyCustody === "self";
+  return (
+    <Section title="Browser key enrolment">
+      <p>
+        {self ? (
+          <Badge tone="success">the patient holds their own key</Badge>
+        ) : (
+          <Badge tone="warning">the node holds this patient's key</Badge>
+        )}{" "}
+        {self
+          ? "Their consent is signed in their browser; the node cannot sign a grant or a revocation for them."
+          : "Give the patient a one-time code: signed in, they enrol a key made in their browser, and the node's key for them is retired on the log."}
+      </p>
+      <ProblemAlert error={error} title="No code issued" />
+      {code && (
+        <Alert
+          tone="success"
+          title="Give this code to the patient now: it is shown once"
+          testId="enrolment-code"
+        >
+          <code>{code.code}</code>
+          {code.expiresAt && (
+            <>
+              {" "}
+              — valid until <Time iso={code.expiresAt} />
+            </>
+          )}
+        </Alert>
+      )}
+      <Button onClick={issue} busy={busy}>
+        Issue enrolment code
+      </Button>
+    </Section>
+  );
+}
+
 export function ActorPage(props: { id: string }) {
   const actor = useApi<{ [k: string]: unknown } & ActorDoc>(`/api/v1/actors/${encodeURIComponent(props.id)}`);
   const tokens = useApi<{ items: TokenRecord[] }>("/api/v1/auth/tokens", { actor: props.id });
@@ -203,6 +264,7 @@ export function ActorPage(props: { id: string }) {
             </Section>
             <Roles actor={a} onChange={actor.reload} />
             {a.kind !== "system" && <Password actor={a} />}
+            {a.kind === "patient" && <EnrolmentCode actor={a} />}
             <Keys actor={a} onChange={actor.reload} />
           </>
         )}
