@@ -77,12 +77,12 @@ beforeAll(async () => {
   web = await startWebNode();
   work = tempDir("radledger-web-public-");
   log = readLog();
-  patientPseudonym = String(
-    ofType("actor.enrolled").find((e) => e.body.actorId === PATIENT_ACTOR || e.actor === PATIENT_ACTOR)?.body
-      .patient ?? "",
+  const enrolled = ofType("actor.enrolled").find(
+    (e) => e.body.actorId === PATIENT_ACTOR || e.actor === PATIENT_ACTOR,
   );
+  patientPseudonym = typeof enrolled?.body.patient === "string" ? enrolled.body.patient : "";
   const signed = ofType("report.signed")[0]!;
-  const report = ([signed.refs!.report].flat()[0] as string) ?? "";
+  const report = String([signed.refs!.report].flat()[0]);
   files.report = await writeBundle("report", { kind: "report", id: report });
   // One base64 letter of the sign-off's signature changed (as test/e2e/browser-verifier.test.ts).
   const bytes = readFileSync(files.report);
@@ -101,9 +101,9 @@ beforeAll(async () => {
   page = await browser.context.newPage();
 }, 120_000);
 afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  work?.remove();
+  await browser.close();
+  await web.close();
+  work.remove();
 });
 
 /** Drops a file on the page's drop zone, as a person's drag and drop does. */
@@ -287,4 +287,51 @@ test("keyboard only: take this node's key, choose the bundle, read the verdict",
   // The report is reachable by keyboard (a focusable region).
   for (let i = 0; i < 30 && !(await focused()).startsWith("PRE:"); i++) await page.keyboard.press("Tab");
   expect(await focused()).toMatch(/^PRE:VERIFIED/);
+});
+
+/** The page's whole text, for the privacy scan: no patient's actor id or pseudonym may appear. */
+async function expectNoPatient(what: string): Promise<void> {
+  const text = await page.evaluate(() => document.documentElement.innerText + document.title);
+  expect(patientPseudonym.length, "the demo patient's pseudonym").toBeGreaterThan(0);
+  expect(text.includes(patientPseudonym), `${what} shows the patient's pseudonym`).toBe(false);
+  expect(text.includes(PATIENT_ACTOR), `${what} shows the patient's actor id`).toBe(false);
+}
+
+test("explorer: the latest checkpoint, no witnesses configured, recent entries by type; no patient anywhere", async () => {
+  await page.goto(`${web.url}/explorer`);
+  const note = page.getByTestId("checkpoint-note");
+  await note.waitFor();
+  const node = web.api.t.node;
+  expect(await note.innerText()).toContain(node.ledger.latestCheckpoint!.split("\n")[2]!);
+  expect(await page.getByTestId("log-size").innerText()).toBe(node.ledger.size.toLocaleString("en-US"));
+  await page.getByTestId("no-witnesses").waitFor();
+  const recent = page.getByTestId("recent");
+  await recent.waitFor();
+  // Newest first, as on the log.
+  const newest = log.at(-1)!;
+  expect(await recent.locator("tbody tr").first().innerText()).toContain(newest.type);
+  await page.getByLabel("Type").selectOption("access.recorded");
+  await page.getByRole("table", { name: /Recent access\.recorded entries/ }).waitFor();
+  const rows = await page.getByTestId("recent").locator("tbody tr").allInnerTexts();
+  expect(rows.length).toBe(Math.min(25, ofType("access.recorded").length));
+  for (const r of rows) expect(r).toContain("access.recorded");
+  await expectNoPatient("/explorer");
+  await expectAccessible(page, "/explorer");
+  await screenshots(page, "explorer");
+});
+
+test("explorer: an entry's inclusion proof checks out in the browser; the entry's page names no one", async () => {
+  await page.goto(`${web.url}/explorer`);
+  const access = ofType("access.recorded").find((e) => e.body.patient === patientPseudonym)!;
+  await page.getByLabel("Type").selectOption("access.recorded");
+  await page.getByRole("link", { name: String(access.index), exact: true }).click();
+  await page.waitForURL(new RegExp(`/explorer/entries/${access.index}$`));
+  const result = page.getByTestId("proof-result");
+  await result.waitFor();
+  expect(await result.innerText()).toContain("Proof checks out");
+  // The leaf hash shown is the log's.
+  expect(await page.innerText("main")).toContain(access.leaf);
+  await expectNoPatient(`/explorer/entries/${access.index}`);
+  await expectAccessible(page, "/explorer/entries/:index");
+  await screenshots(page, "explorer-entry");
 });
