@@ -14,6 +14,7 @@ import { verifyBundle } from "../../core/bundle/verify.js";
 import { formatBundleReport } from "../../core/bundle/report.js";
 import { parseTrustAnchors, TRUST_VERDICT, type TrustState } from "../../core/bundle/trust.js";
 import { isRadledgerError } from "../../core/errors.js";
+import { capture, summarize, type BundleSummary, type Captured } from "./summary.js";
 
 export interface VerifyRequestMessage {
   readonly file: Blob;
@@ -42,6 +43,11 @@ export type WorkerMessage =
       readonly report: unknown;
       readonly engine: string;
       readonly ms: number;
+      /**
+       * What the bundle says (summary.ts), built only from the bytes the core verified and only when
+       * the verdict is not FAILED; absent otherwise. The standalone page (page.ts) ignores it.
+       */
+      readonly summary?: BundleSummary;
     };
 
 interface WorkerScope {
@@ -78,12 +84,20 @@ scope.onmessage = (e) => {
     const signatures = webCrypto ?? inlineSignatureVerifier(nobleCrypto);
     // Streamed member by member (a large DICOM instance is hashed as it passes, never held); the
     // file's size bounds what a tar header may declare.
-    const report = await verifyBundle(tarStream(chunks(file), { totalSize: file.size }), {
+    const captured: Captured = { entryFiles: [], disclosures: new Map(), bytes: 0, overflow: false };
+    const report = await verifyBundle(capture(tarStream(chunks(file), { totalSize: file.size }), captured), {
       crypto: nobleCrypto,
       signatures,
       ...trustInputs,
       onProgress: (done, total) => scope.postMessage({ type: "progress", done, total }),
     });
+    let summary: BundleSummary | undefined;
+    try {
+      summary = summarize(nobleCrypto, report, captured);
+    } catch {
+      // The bytes were verified, so this is not expected; the verdict stands without a summary.
+      summary = undefined;
+    }
     scope.postMessage({
       type: "result",
       ok: report.ok,
@@ -93,6 +107,7 @@ scope.onmessage = (e) => {
       report,
       engine: webCrypto ? "WebCrypto Ed25519" : "@noble Ed25519",
       ms: Math.round(performance.now() - started),
+      ...(summary ? { summary } : {}),
     });
   })();
 };

@@ -3,11 +3,17 @@
  * or a consortium policy), drops a bundle, and the verdict is computed in a Web Worker by the pure
  * core (src/web/verifier/worker.ts, the CLI's verifier): VERIFIED only against a key the person
  * trusts, UNTRUSTED when the bundle checks out only against the key it carries itself, FAILED.
- * Nothing is uploaded: the worker reads the file in this browser.
+ * Nothing is uploaded: the worker reads the file in this browser. The key may also be the one this
+ * node publishes (GET /api/v1/log), named as such: trusting the node whose bundle you verify is weaker
+ * than a key you got elsewhere. Below the verdict, what was verified (summary-view.tsx): the worker's
+ * summary of the verified bytes — for an UNTRUSTED bundle framed as its claim, for a FAILED one none.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { VerifyRequestMessage, WorkerMessage } from "../../../verifier/worker.js";
-import { Page, Section } from "../../ui/index.js";
+import type { BundleSummary } from "../../../verifier/summary.js";
+import { api, ApiError } from "../../api.js";
+import { Alert, Button, Page, ProblemAlert, Section } from "../../ui/index.js";
+import { SummaryView } from "./summary-view.js";
 
 /** The worker's hashed asset path, set by scripts/build-web.mjs. */
 declare const __VERIFY_WORKER_URL__: string;
@@ -32,6 +38,10 @@ export function VerifyPage() {
   const [report, setReport] = useState("");
   const [progress, setProgress] = useState<{ done: number; total: number }>();
   const [over, setOver] = useState(false);
+  const [summary, setSummary] = useState<BundleSummary>();
+  /** The key this node publishes, when the person chose it (and whether it is still the one in the field). */
+  const [nodeKey, setNodeKey] = useState<{ key: string; origin: string }>();
+  const [keyError, setKeyError] = useState<ApiError>();
 
   useEffect(() => () => worker.current?.terminate(), []);
 
@@ -47,6 +57,7 @@ export function VerifyPage() {
     show("running", `Verifying ${file.name} (${file.size.toLocaleString()} bytes) in your browser…`);
     setMs(undefined);
     setReport("");
+    setSummary(undefined);
     setProgress({ done: 0, total: 1 });
     w.onmessage = (e: MessageEvent<WorkerMessage>) => {
       const m = e.data;
@@ -69,6 +80,8 @@ export function VerifyPage() {
             : `${m.verdict} — ${file.name} does not verify (${m.ms} ms)`,
       );
       setReport(m.text);
+      // The worker sends no summary for a FAILED bundle; the page would not show one anyway.
+      setSummary(m.trust === "failed" ? undefined : m.summary);
     };
     w.onerror = (e) => show("failed", `FAILED — the verifier stopped: ${e.message}`);
     const min = Number(minWitnesses.current?.value || "0");
@@ -85,6 +98,20 @@ export function VerifyPage() {
 
   const start = (f: File | undefined): void => {
     if (f) verify(f).catch((e: unknown) => show("failed", `FAILED — the verifier stopped: ${String(e)}`));
+  };
+
+  /** Puts the key this node publishes (GET /api/v1/log) into the field, named as such. */
+  const useNodeKey = (): void => {
+    setKeyError(undefined);
+    api<{ verifierKey: string }>("/api/v1/log")
+      .then((log) => {
+        const field = logKeys.current;
+        if (!field) return;
+        const keys = lines(field.value);
+        if (!keys.includes(log.verifierKey)) field.value = [...keys, log.verifierKey].join("\n");
+        setNodeKey({ key: log.verifierKey, origin: window.location.origin });
+      })
+      .catch((e: unknown) => setKeyError(e instanceof ApiError ? e : new ApiError(0, "CLIENT", String(e))));
   };
 
   const addKeyFile = (f: File | undefined): void => {
@@ -108,8 +135,24 @@ export function VerifyPage() {
             ref={logKeys}
             rows={2}
             placeholder="radledger.example-hospital.org/log+1a2b3c4d+AQ…"
+            onInput={() => {
+              if (nodeKey && !lines(logKeys.current?.value ?? "").includes(nodeKey.key))
+                setNodeKey(undefined);
+            }}
           />
         </div>
+        <div class="node-key">
+          <Button onClick={useNodeKey}>Use this node's published key</Button>
+        </div>
+        <ProblemAlert error={keyError} title="Could not read this node's key" />
+        {nodeKey && (
+          <Alert tone="warning" title="Using the key this node publishes" testId="node-key">
+            The field holds the key this node publishes at <code>{nodeKey.origin}</code>. That is weaker than
+            a key you got elsewhere — from the institution in writing, its website, or a consortium policy: a
+            node that forged a bundle would publish the forger's key too. Use it to check a bundle against{" "}
+            <em>this</em> node; to check the node, get its key from somewhere else.
+          </Alert>
+        )}
         <div class="toolbar">
           <div class="field">
             <label for="log-key-file">or a key file</label>
@@ -177,14 +220,35 @@ export function VerifyPage() {
         {progress && (
           <progress aria-label="Verification progress" max={progress.total} value={progress.done} />
         )}
-        <pre id="report" class="report" tabIndex={report ? 0 : -1}>
-          {report}
-        </pre>
+        {state === "untrusted" && (
+          <Alert tone="warning" title="Not verified against a key you trust">
+            Everything in the bundle is consistent, but only with the log key it carries itself, and anyone
+            can make such a bundle. What it says is shown below as its claim. Give the institution's log key
+            (or use this node's, above) and drop it again.
+          </Alert>
+        )}
+        {state === "failed" && (
+          <Alert tone="danger" title="This bundle does not verify">
+            Nothing in it is shown as content: the failures below say what does not check out, and where.
+          </Alert>
+        )}
+        {report && (
+          <>
+            <h3 class="report-title">Verification report</h3>
+            <pre id="report" class="report" tabIndex={0} aria-label="Verification report">
+              {report}
+            </pre>
+          </>
+        )}
+        {!report && <pre id="report" class="report" hidden />}
         <p class="hint">
           To verify offline, <a href="/verifier.html">save the standalone verifier</a> (one HTML file) and
           open it from disk.
         </p>
       </Section>
+      {summary && (state === "verified" || state === "untrusted") && (
+        <SummaryView summary={summary} trusted={state === "verified"} />
+      )}
     </Page>
   );
 }
