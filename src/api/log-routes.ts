@@ -12,6 +12,7 @@ import { toBase64 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
 import { entryWithProof } from "./entries.js";
 import { defineRoute, type Api, type RouteGate } from "./route.js";
+import { registerLogExplorerRoutes, type ExplorerConsortium } from "./log-explorer.js";
 
 const uint = z.string().regex(/^(0|[1-9][0-9]{0,15})$/, "expected a non-negative integer");
 
@@ -36,9 +37,18 @@ const entryResponse = z.object({
   checkpoint: z.string(),
 });
 
-/** `entries` authenticates the readers of entries (entry-access.ts entryReaderGate). */
-export function registerLogRoutes(app: FastifyInstance, api: Api, entries: RouteGate): void {
+/**
+ * `entries` authenticates the readers of entries (entry-access.ts entryReaderGate); `consortium`
+ * (cosignatures, anchors), when the node has one, annotates the public checkpoint history.
+ */
+export function registerLogRoutes(
+  app: FastifyInstance,
+  api: Api,
+  entries: RouteGate,
+  consortium?: ExplorerConsortium,
+): void {
   const node = api.node;
+  registerLogExplorerRoutes(app, api, consortium);
 
   defineRoute(app, api, {
     method: "GET",

@@ -348,7 +348,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   // and auditors; checkpoints, hash tiles and proofs to anyone (docs/privacy.md).
   const entryReaders = entryReaderGate(api, node.crypto, consortium ? consortium.peerKey : NO_PEERS);
   registerTileRoutes(app, node, entryReaders, consortium ? () => consortium.servedCheckpoint() : undefined);
-  registerLogRoutes(app, api, entryReaders);
+  registerLogRoutes(app, api, entryReaders, consortium?.store);
   registerOpenApiRoutes(app, api);
   registerAuthRoutes(app, api);
   registerEntryRoutes(app, api);

@@ -80,6 +80,8 @@ export interface CosignatureStore {
   latestCosigned(): CosignedCheckpoint | undefined;
   latestFinal(): CosignedCheckpoint | undefined;
   cosignedAt(size: number): CosignedCheckpoint | undefined;
+  /** Published checkpoints of size low..high (inclusive), for the checkpoint history. */
+  cosignedBetween(low: number, high: number): CosignedCheckpoint[];
   saveWitnessStatus(status: WitnessStatus): void;
   witnessStatuses(): WitnessStatus[];
 }
@@ -112,6 +114,8 @@ export interface AnchorStore {
   saveAnchor(record: AnchorRecord): void;
   latestAnchor(): AnchorRecord | undefined;
   anchors(limit?: number): AnchorRecord[];
+  /** Anchoring transactions of checkpoints of size low..high (inclusive), in size order. */
+  anchorsBetween(low: number, high: number): AnchorRecord[];
 }
 
 /**

@@ -103,6 +103,20 @@ export interface LogStore extends StateReader {
   latestCheckpoint(): { size: number; note: string } | undefined;
   checkpoints(): { size: number; note: string }[];
   /**
+   * Stored checkpoints newest first: those of size below `before` (all without it), at most
+   * `limit`. The checkpoint history the log explorer pages through (GET /api/v1/log/checkpoints).
+   */
+  checkpointsBefore(before: number | undefined, limit: number): { size: number; note: string }[];
+  /** The smallest stored checkpoint of size at least `size` (sampling the history for a chart). */
+  checkpointAtLeast(size: number): { size: number; note: string } | undefined;
+  /**
+   * Entries newest first: of `type` when given, below index `before` when given, at most `limit`.
+   * Backs the public list of recent entries, so it must not scan the log for a rare type.
+   */
+  recentEntries(options: { type?: string; before?: number; limit: number }): StoredEntry[];
+  /** How many entries of each type lie at index `start` or after (the whole log by default). */
+  entryTypeCounts(start?: number): Record<string, number>;
+  /**
    * Every projection row (documents, then index rows) as one text line each, in a fixed order, so
    * that a rebuild can be compared with the live state without loading either into memory.
    */

@@ -90,6 +90,43 @@ export function runLogStoreContract(name: string, factory: StoreFactory): void {
       expect(store.checkpoints().map((c) => c.size)).toEqual([3, 5]);
     });
 
+    test("the checkpoint history pages newest first and samples by size", () => {
+      store = factory.create();
+      store.commit(batch(0, 3));
+      store.commit(batch(3, 2));
+      store.commit(batch(5, 4));
+      expect(store.checkpointsBefore(undefined, 10).map((c) => c.size)).toEqual([9, 5, 3]);
+      expect(store.checkpointsBefore(undefined, 2)).toEqual([
+        { size: 9, note: "note 9\n" },
+        { size: 5, note: "note 5\n" },
+      ]);
+      expect(store.checkpointsBefore(5, 10).map((c) => c.size)).toEqual([3]);
+      expect(store.checkpointsBefore(3, 10)).toEqual([]);
+      expect(store.checkpointAtLeast(0)?.size).toBe(3);
+      expect(store.checkpointAtLeast(4)?.size).toBe(5);
+      expect(store.checkpointAtLeast(9)?.size).toBe(9);
+      expect(store.checkpointAtLeast(10)).toBeUndefined();
+    });
+
+    test("recent entries newest first, by type, and counts by type", () => {
+      store = factory.create();
+      store.commit(batch(0, 7));
+      store.commit(batch(7, 4, { checkpoint: { size: 11, note: "note 11\n" } }));
+      expect(store.recentEntries({ limit: 3 }).map((e) => e.index)).toEqual([10, 9, 8]);
+      expect(store.recentEntries({ limit: 3, before: 2 }).map((e) => e.index)).toEqual([1, 0]);
+      const odd = store.recentEntries({ type: "test.odd", limit: 10 });
+      expect(odd.map((e) => e.index)).toEqual([9, 7, 5, 3, 1]);
+      expect(odd[0]).toMatchObject({ type: "test.odd" });
+      expect(new TextDecoder().decode(odd[0]!.bytes)).toBe('{"n":9}');
+      expect(store.recentEntries({ type: "test.even", before: 6, limit: 2 }).map((e) => e.index)).toEqual([
+        4, 2,
+      ]);
+      expect(store.recentEntries({ type: "no.such", limit: 10 })).toEqual([]);
+      expect(store.entryTypeCounts()).toEqual({ "test.even": 6, "test.odd": 5 });
+      expect(store.entryTypeCounts(7)).toEqual({ "test.even": 2, "test.odd": 2 });
+      expect(store.entryTypeCounts(11)).toEqual({});
+    });
+
     test("entries by leaf hash, and leaf hashes of one type by prefix", () => {
       store = factory.create();
       store.commit(batch(0, 11));

@@ -100,6 +100,14 @@ export class SqliteConsortiumStore implements CosignatureStore, AnchorStore {
     return row ? cosigned(row) : undefined;
   }
 
+  cosignedBetween(low: number, high: number): CosignedCheckpoint[] {
+    return (
+      this.#db
+        .prepare("SELECT * FROM cosigned WHERE size BETWEEN ? AND ? ORDER BY size")
+        .all(low, high) as CosignedRow[]
+    ).map(cosigned);
+  }
+
   saveWitnessStatus(s: WitnessStatus): void {
     this.write(
       "INSERT INTO witness_status (name, status) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET status = excluded.status",
@@ -138,6 +146,14 @@ export class SqliteConsortiumStore implements CosignatureStore, AnchorStore {
       this.#db
         .prepare("SELECT * FROM anchors ORDER BY size DESC, anchored_at DESC LIMIT ?")
         .all(limit) as AnchorRow[]
+    ).map(anchor);
+  }
+
+  anchorsBetween(low: number, high: number): AnchorRecord[] {
+    return (
+      this.#db
+        .prepare("SELECT * FROM anchors WHERE size BETWEEN ? AND ? ORDER BY size, anchored_at")
+        .all(low, high) as AnchorRow[]
     ).map(anchor);
   }
 

@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS entry_refs (target INTEGER NOT NULL, source INTEGER N
 -- WITHOUT ROWID would fill with large rows and split on every random-key insert.
 CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (kind, id));
 CREATE TABLE IF NOT EXISTS idx (name TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, key, seq)) WITHOUT ROWID;
+-- Entries by type (the type and the rowid, idx): the public list of recent entries of one type and
+-- the counts by type read it, so that neither scans the log (a rare type would read every row).
+-- Created on the first writable open of an older file; no schema version change: older code reads
+-- the file as before, and SQLite keeps the index current whatever writes.
+CREATE INDEX IF NOT EXISTS entries_type ON entries (type);
 `;
 
 const TILE_LEVEL_FACTOR = 2 ** 47;
@@ -152,6 +157,21 @@ export class SqliteLogStore implements LogStore {
       docPrefix: db.prepare("SELECT id FROM docs WHERE kind = ? AND id >= ? AND id < ? ORDER BY id"),
       indexKeys: db.prepare("SELECT DISTINCT key FROM idx WHERE name = ? AND key > ? ORDER BY key"),
       latestCheckpoint: db.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"),
+      checkpointsBefore: db.prepare(
+        "SELECT size, note FROM checkpoints WHERE size < ? ORDER BY size DESC LIMIT ?",
+      ),
+      checkpointAtLeast: db.prepare(
+        "SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT 1",
+      ),
+      recent: db.prepare("SELECT idx, type, data FROM entries WHERE idx < ? ORDER BY idx DESC LIMIT ?"),
+      recentOfType: db.prepare(
+        "SELECT idx, type, data FROM entries WHERE type = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
+      ),
+      // The whole log from the type index alone; a tail by its rowid range.
+      typeCounts: db.prepare("SELECT type, count(*) AS n FROM entries GROUP BY type"),
+      typeCountsFrom: db.prepare(
+        "SELECT type, count(*) AS n FROM entries NOT INDEXED WHERE idx >= ? GROUP BY type",
+      ),
       ...(this.isReadonly()
         ? {}
         : {
@@ -282,6 +302,34 @@ export class SqliteLogStore implements LogStore {
       size: number;
       note: string;
     }[];
+  }
+
+  checkpointsBefore(before: number | undefined, limit: number): { size: number; note: string }[] {
+    return this.#s.checkpointsBefore.all(before ?? Number.MAX_SAFE_INTEGER, limit) as {
+      size: number;
+      note: string;
+    }[];
+  }
+
+  checkpointAtLeast(size: number): { size: number; note: string } | undefined {
+    return this.#s.checkpointAtLeast.get(size) as { size: number; note: string } | undefined;
+  }
+
+  recentEntries(options: { type?: string; before?: number; limit: number }): StoredEntry[] {
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = (
+      options.type === undefined
+        ? this.#s.recent.all(before, options.limit)
+        : this.#s.recentOfType.all(options.type, before, options.limit)
+    ) as { idx: number; type: string; data: Buffer }[];
+    return rows.map((r) => ({ index: r.idx, type: r.type, bytes: bytes(r.data) }));
+  }
+
+  entryTypeCounts(start = 0): Record<string, number> {
+    const out: Record<string, number> = {};
+    const rows = start <= 0 ? this.#s.typeCounts.all() : this.#s.typeCountsFrom.all(start);
+    for (const r of rows as { type: string; n: number }[]) out[r.type] = r.n;
+    return out;
   }
 
   *stateRows(): IterableIterator<string> {

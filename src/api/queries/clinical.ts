@@ -6,7 +6,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { formatTime } from "../../core/entry.js";
-import { accessHistory } from "../../domain/access/queries.js";
 import { careOfPatient, grantsOfPatient } from "../../domain/consent/queries.js";
 import {
   listPatients,
@@ -27,6 +26,7 @@ import { requirePatientScope } from "../patient-access.js";
 import { defineRoute, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS, STAFF_READERS } from "../roles.js";
 import { idParam, json, listRoutes, patientParam, recordRoutes } from "./shared.js";
+import { accessFilterQuery, patientAccessPage } from "./consent-access.js";
 
 export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
@@ -172,10 +172,10 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   );
   patientList(
     "/api/v1/patients/:patient/access",
-    "A patient's access history: who accessed which part, when, why, on what basis, permits and denies; newest first unless order=oldest.",
+    "A patient's access history: who accessed which part, when, why, on what basis, permits and denies; newest first unless order=oldest. Filters: from, to, actor, part, purpose, decision, basis (a filtered page examines at most 10,000 records and may be short with `next`).",
     RECORD_READERS,
-    (p, o, q) => accessHistory(state, p, { ...o, oldestFirst: q.order === "oldest" }),
-    { order: z.enum(["newest", "oldest"]).optional() },
+    (p, o, q) => patientAccessPage(state, p, o, q),
+    { order: z.enum(["newest", "oldest"]).optional(), ...accessFilterQuery },
   );
   defineRoute(app, api, {
     method: "GET",

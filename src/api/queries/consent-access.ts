@@ -7,7 +7,12 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { RadledgerError } from "../../core/errors.js";
 import { formatTime } from "../../core/entry.js";
-import { accessesByActor, breakGlassQueue, requireAccess } from "../../domain/access/queries.js";
+import {
+  accessesByActor,
+  accessHistory,
+  breakGlassQueue,
+  requireAccess,
+} from "../../domain/access/queries.js";
 import { decide, grantsToGrantee, requireGrant } from "../../domain/consent/queries.js";
 import { accessContext, part, purposeOfUse } from "../../domain/consent/entries.js";
 import { actorId, pseudonym, timestamp } from "../../domain/schemas.js";
@@ -17,6 +22,58 @@ import { isOwnPatient, requirePatientScope } from "../patient-access.js";
 import { defineRoute, hasRole, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS } from "../roles.js";
 import { json, listRoutes, recordRoutes } from "./shared.js";
+import { toHex } from "../../core/bytes.js";
+import {
+  indexSource,
+  isFiltered,
+  searchAccesses,
+  type AccessFilter,
+  type RowSource,
+} from "../../domain/access/search.js";
+import type { StateReader } from "../../ports/storage.js";
+
+/**
+ * The filters of access lists (a patient's history, an actor's accesses, the auditor's search):
+ * `from` (inclusive) and `to` (exclusive) times, the accessing `actor`, the `part` kind, the
+ * `purpose` of use, the `decision` (the outcome: permit or deny) and the permit's `basis`.
+ */
+export const accessFilterQuery = {
+  from: timestamp.optional(),
+  to: timestamp.optional(),
+  actor: actorId.optional(),
+  part: z.enum(["record", "study", "series", "instance", "report", "report-section", "dataset"]).optional(),
+  purpose: purposeOfUse.optional(),
+  decision: z.enum(["permit", "deny"]).optional(),
+  basis: z.enum(["patient", "consent", "care", "break-glass"]).optional(),
+};
+
+/**
+ * A page of a patient's access history (GET /api/v1/patients/:patient/access), filtered when the
+ * query names filters (accessFilterQuery).
+ */
+export function patientAccessPage(
+  state: StateReader,
+  patient: string,
+  page: { after?: number; limit?: number },
+  q: Readonly<Record<string, string | undefined>>,
+): { items: unknown[]; next?: number } {
+  const oldestFirst = q.order === "oldest";
+  const filter = accessFilterOf(q);
+  return isFiltered(filter)
+    ? searchAccesses(state, indexSource(state, "access.patient", patient, oldestFirst), filter, page)
+    : accessHistory(state, patient, { ...page, oldestFirst });
+}
+
+const FILTER_KEYS = [...Object.keys(accessFilterQuery), "patient"];
+
+/** The filter a validated query names (its filter parameters and `patient`); `from` must lie before `to`. */
+export function accessFilterOf(q: Readonly<Record<string, string | undefined>>): AccessFilter {
+  if (q.from !== undefined && q.to !== undefined && q.from >= q.to)
+    throw new RadledgerError("INPUT_INVALID", "query.to: must be later than from", { at: "query.to" });
+  const f: Record<string, string> = {};
+  for (const k of FILTER_KEYS) if (q[k] !== undefined) f[k] = q[k];
+  return f;
+}
 
 export function registerConsentAccessQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
@@ -132,14 +189,66 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
       "Every access decision about one actor, newest first unless order=oldest: auditors, admins, the actor.",
     auth: "any",
     params: z.strictObject({ id: actorId }),
-    query: z.strictObject({ ...pageQuery.shape, order: z.enum(["newest", "oldest"]).optional() }),
+    query: z.strictObject({
+      ...pageQuery.shape,
+      order: z.enum(["newest", "oldest"]).optional(),
+      ...accessFilterQuery,
+      patient: pseudonym.optional(),
+    }),
     response: { description: "a page", schema: pageSchema() },
     async handler({ params, query, caller }) {
       if (params.id !== caller!.actor.id && !hasRole(caller!, RECORD_READERS))
         throw new RadledgerError("FORBIDDEN_ROLE", "another actor's accesses are for admins and auditors");
+      const { order, after: _a, limit: _l, ...rest } = query;
+      if (rest.actor !== undefined)
+        throw new RadledgerError("INPUT_INVALID", "query.actor: the actor is the path's", {
+          at: "query.actor",
+        });
+      const filter = { ...accessFilterOf(rest), actor: params.id };
+      const oldestFirst = order === "oldest";
+      if (Object.keys(filter).length === 1)
+        return pageOut(accessesByActor(state, params.id, { ...pageOptions(query), oldestFirst }));
       return pageOut(
-        accessesByActor(state, params.id, { ...pageOptions(query), oldestFirst: query.order === "oldest" }),
+        searchAccesses(
+          state,
+          indexSource(state, "access.actor", params.id, oldestFirst),
+          filter,
+          pageOptions(query),
+        ),
       );
+    },
+  });
+
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/access",
+    tag: "access",
+    summary:
+      "The auditor's access search, newest first: by patient and/or accessing actor, time range (from inclusive, to exclusive), part kind, purpose, decision and basis. Without patient or actor, over every access record. A page examines at most 10,000 records: it may be short, even empty, and still carry `next` (docs/api.md).",
+    auth: RECORD_READERS,
+    query: z.strictObject({ ...pageQuery.shape, ...accessFilterQuery, patient: pseudonym.optional() }),
+    response: { description: "a page", schema: pageSchema() },
+    async handler({ query }) {
+      const { after: _a, limit: _l, ...rest } = query;
+      const filter = accessFilterOf(rest);
+      let source: RowSource;
+      if (filter.patient !== undefined) source = indexSource(state, "access.patient", filter.patient);
+      else if (filter.actor !== undefined) source = indexSource(state, "access.actor", filter.actor);
+      else {
+        // Every access record, newest first, from the entries' type index (an access's id is its
+        // entry's leaf hash). Never more than the page's scan budget of rows.
+        const tree = api.node.ledger.tree;
+        source = (cursor, limit) =>
+          api.node.store
+            .recentEntries({
+              type: "access.recorded",
+              before: Math.min(cursor ?? Number.MAX_SAFE_INTEGER, api.node.ledger.size),
+              limit,
+            })
+            .map((e) => ({ seq: e.index, value: toHex(tree.node(0, e.index)) }));
+      }
+      // An unfiltered global list still pages through searchAccesses' plain path.
+      return pageOut(searchAccesses(state, source, filter, pageOptions(query)));
     },
   });
 }

@@ -26,7 +26,8 @@ export function requireAccess(state: StateReader, id: string): AccessDoc {
   return access;
 }
 
-function viewer(state: StateReader): (row: IndexRow) => AccessView {
+/** Maps index rows (value: an access id) to views naming the accessing actor; caches actor lookups. */
+export function viewer(state: StateReader): (row: IndexRow) => AccessView {
   const names = new Map<string, AccessView["who"]>();
   return (row) => {
     const { actor, ...rest } = getAccess(state, row.value)!;
