@@ -1,8 +1,11 @@
 /**
  * FHIR R4 export over HTTP (issue 5 §6): `GET /api/v1/fhir?patient=P | report=R | since=T` answers a
- * Bundle (collection), `GET /api/v1/fhir/{type}/{id}` one resource, as application/fhir+json. Only
- * auditors and administrators may export (the audit trail and consents of every patient are in it);
- * the caller authenticates with an API bearer token (route.ts bearerActor).
+ * Bundle (collection), `GET /api/v1/fhir/{type}/{id}` one resource, as application/fhir+json.
+ * Auditors and administrators may export anything (the audit trail and consents of every patient
+ * are in it); a patient exports their own record only, `?patient=` their own pseudonym (issue 20: a
+ * patient downloads their FHIR export), and any other patient's is refused and recorded as an
+ * access.recorded deny like every refusal about a patient (src/api/patient-access.ts). The caller
+ * authenticates with a bearer token or the web app's session cookie (route.ts bearerActor).
  */
 import type { FastifyInstance } from "fastify";
 import type { FhirResource } from "fhir/r4.js";
@@ -12,6 +15,7 @@ import type { RadledgerNode } from "../app/node.js";
 import { fhirExport, type FhirScope } from "../domain/fhir/export.js";
 import { activeActor, getGrant } from "../domain/consent/state.js";
 import { getActor } from "../domain/identity/state.js";
+import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import type { AccessDoc } from "../domain/access/state.js";
 import type { ModelDoc } from "../domain/ai/state.js";
 import type { ReportDoc } from "../domain/reports/state.js";
@@ -25,9 +29,12 @@ import {
 } from "../domain/fhir/resources.js";
 import type { DicomwebAuthenticator } from "./dicomweb.js";
 import { rejectUnknownQuery } from "./route.js";
+import type { Gatekeeper } from "../app/gatekeeper.js";
 
 export interface FhirRouteOptions {
   readonly authenticate: DicomwebAuthenticator;
+  /** Records a refused export of a patient's record (the gatekeeper's recordDenial). */
+  readonly recordDenial: Gatekeeper["recordDenial"];
 }
 
 const ENTRY_ID = /^[0-9a-f]{64}$/;
@@ -39,18 +46,47 @@ export function registerFhirRoutes(
   node: RadledgerNode,
   options: FhirRouteOptions,
 ): void {
-  const authorize = async (
+  const authenticated = async (
     req: Parameters<DicomwebAuthenticator>[0],
     reply: Parameters<DicomwebAuthenticator>[1],
-  ): Promise<void> => {
+  ): Promise<ActorDoc | undefined> => {
     const who = await options.authenticate(req, reply);
     if (who === undefined) throw new RadledgerError("AUTH_REQUIRED", "the FHIR export needs credentials");
-    const actor = activeActor(node.store, who.actor);
-    if (
-      actor === undefined ||
-      !actor.roles.some((r) => r === "auditor" || r === "admin" || r === "institution")
-    )
-      throw new RadledgerError("ACCESS_DENIED", "the FHIR export is for auditors and administrators");
+    return activeActor(node.store, who.actor);
+  };
+  const isReader = (actor: ActorDoc | undefined): boolean =>
+    actor !== undefined && actor.roles.some((r) => r === "auditor" || r === "admin" || r === "institution");
+  const denied = () =>
+    new RadledgerError("ACCESS_DENIED", "the FHIR export is for auditors and administrators");
+  /**
+   * Auditors and admins export any scope; a patient only `?patient=` their own pseudonym. A patient
+   * asking for another patient's record is refused after the refusal is on the log (the other
+   * patient's access history shows the attempt); a patient's report= or since= export is refused
+   * before anything is read, naming no patient.
+   */
+  const authorizeExport = async (actor: ActorDoc | undefined, scope: FhirScope): Promise<void> => {
+    if (isReader(actor)) return;
+    if (actor?.kind !== "patient") throw denied();
+    const own = typeof actor.patient === "string" ? actor.patient : undefined;
+    if ("patient" in scope) {
+      if (scope.patient === own) return;
+      const denial = await options.recordDenial({
+        actor: actor.id,
+        patient: scope.patient,
+        part: { kind: "record" },
+        action: "export",
+        purpose: "PATRQT",
+        reason: "not-own-record",
+      });
+      throw new RadledgerError("FORBIDDEN_NOT_OWN_RECORD", "a patient exports only their own record", {
+        reason: "not-own-record",
+        access: denial.id,
+      });
+    }
+    throw new RadledgerError(
+      "FORBIDDEN_NOT_OWN_RECORD",
+      "a patient exports their own record with ?patient=<their pseudonym> only",
+    );
   };
   const scopeOf = (q: Record<string, string | undefined>): FhirScope => {
     rejectUnknownQuery(q, ["patient", "report", "since"]);
@@ -80,13 +116,18 @@ export function registerFhirRoutes(
     `${req.protocol}://${req.headers.host ?? "localhost"}/api/v1/fhir`;
 
   app.get("/api/v1/fhir", async (req, reply) => {
-    await authorize(req, reply);
-    const b = bundle(scopeOf(req.query as Record<string, string | undefined>), baseOf(req));
+    const actor = await authenticated(req, reply);
+    // Staff other than auditors and admins are refused before the query is even read, as before.
+    if (!isReader(actor) && actor?.kind !== "patient") throw denied();
+    const scope = scopeOf(req.query as Record<string, string | undefined>);
+    await authorizeExport(actor, scope);
+    const b = bundle(scope, baseOf(req));
     return reply.type("application/fhir+json").send(b);
   });
 
   app.get("/api/v1/fhir/:type/:id", async (req, reply) => {
-    await authorize(req, reply);
+    // One resource by id is for auditors and admins only: an id says nothing of whose record it is.
+    if (!isReader(await authenticated(req, reply))) throw denied();
     const { type, id } = req.params as { type: string; id: string };
     rejectUnknownQuery(req.query, []);
     if (!TYPES.has(type)) throw new RadledgerError("ROUTE_NOT_FOUND", "no such FHIR resource type here");

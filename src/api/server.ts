@@ -366,7 +366,10 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   const bearer = bearerActor(api);
   if (options.dicomweb !== undefined)
     registerDicomwebRoutes(app, { ...options.dicomweb, authenticate: bearer });
-  registerFhirRoutes(app, node, { authenticate: bearer });
+  registerFhirRoutes(app, node, {
+    authenticate: bearer,
+    recordDenial: (r) => api.gatekeeper.recordDenial(r),
+  });
   registerBundleRoutes(app, node, { authorize: apiBundleAuthorizer(api) });
   return app;
 }

@@ -124,14 +124,14 @@ describe("access.recorded", () => {
     const history = accessHistory(t.node.store, patient);
     expect(history.items.map((a) => a.id)).toEqual([own, deny, permit]); // newest first
     expect(history.items[2]).toMatchObject({
-      who: { actor: "rad-1", displayName: "Dr Rad", kind: "staff" },
+      who: { actor: "rad-1", displayName: "Dr Rad", kind: "staff", roles: ["radiologist"] },
       part: { kind: "study", id: study },
       action: "read",
       purpose: "TREAT",
       decision: "permit",
       basis: { kind: "consent", grant },
     });
-    expect(history.items[0]!.who).toEqual({ actor: "pt-actor-1", kind: "patient" });
+    expect(history.items[0]!.who).toEqual({ actor: "pt-actor-1", kind: "patient", roles: ["patient"] });
     expect(history.items[2]!.time).toMatch(/^\d{4}-\d\d-\d\dT/);
     const first = accessHistory(t.node.store, patient, { limit: 2, oldestFirst: true });
     expect(first.items.map((a) => a.id)).toEqual([permit, deny]);

@@ -16,8 +16,16 @@ export interface AccessPageOptions extends PageOptions {
 }
 
 export interface AccessView extends Omit<AccessDoc, "actor"> {
-  /** The accessing actor: id, and display name and kind when the actor is enrolled (never a patient's name). */
-  readonly who: { readonly actor: string; readonly displayName?: string; readonly kind?: string };
+  /**
+   * The accessing actor: id, and display name, kind and roles when the actor is enrolled (never a
+   * patient's name) — the patient's "who looked at my record" shows name and role (issue 20).
+   */
+  readonly who: {
+    readonly actor: string;
+    readonly displayName?: string;
+    readonly kind?: string;
+    readonly roles?: readonly string[];
+  };
 }
 
 export function requireAccess(state: StateReader, id: string): AccessDoc {
@@ -37,7 +45,7 @@ export function viewer(state: StateReader): (row: IndexRow) => AccessView {
       who = {
         actor,
         ...(typeof doc?.displayName === "string" ? { displayName: doc.displayName } : {}),
-        ...(doc ? { kind: doc.kind } : {}),
+        ...(doc ? { kind: doc.kind, roles: doc.roles } : {}),
       };
       names.set(actor, who);
     }
