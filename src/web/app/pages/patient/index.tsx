@@ -1,10 +1,28 @@
-/** The My record area (docs/web.md). Its pages are routed here, relative to /patient. */
-import { Page, Alert } from "../../ui/index.js";
+/**
+ * The patient's area (docs/web.md "Patient"): who looked at my record, and sharing (grants, with the
+ * patient's own browser key when they enrolled one). A patient sees only their own record: the node
+ * answers every call about another pseudonym with a recorded refusal.
+ */
+import { Link, Route, Switch, useLocation } from "wouter-preact";
+import { AccessPage } from "./access.js";
+import { SharingPage } from "./sharing.js";
 
 export default function PatientArea() {
+  const [location] = useLocation();
   return (
-    <Page title="My record">
-      <Alert tone="info">This area is being built.</Alert>
-    </Page>
+    <>
+      <nav class="subnav" aria-label="My record">
+        <Link href="/" aria-current={location === "/" ? "page" : undefined}>
+          Who looked at my record
+        </Link>
+        <Link href="/sharing" aria-current={location === "/sharing" ? "page" : undefined}>
+          Sharing
+        </Link>
+      </nav>
+      <Switch>
+        <Route path="/" component={AccessPage} />
+        <Route path="/sharing" component={SharingPage} />
+      </Switch>
+    </>
   );
 }

@@ -1,0 +1,139 @@
+/**
+ * "Who looked at my record": every access decision about the patient's record, newest first —
+ * who (name, role), when, which part, why, on what basis — denied attempts too, with filters by
+ * date, person, part and outcome (GET /api/v1/patients/:patient/access, filtered by the node), and
+ * the downloads: the verifiable access-history bundle and the FHIR export of the record.
+ */
+import { useState } from "preact/hooks";
+import { usePaged } from "../../hooks.js";
+import { useActor } from "../../session.js";
+import { DownloadButton } from "../../ui/download-button.js";
+import {
+  Badge,
+  DataTable,
+  More,
+  Page,
+  ProblemAlert,
+  Section,
+  SelectField,
+  TextField,
+  Time,
+  Toolbar,
+} from "../../ui/index.js";
+import { PART_KINDS, PURPOSES, partText, type AccessRow } from "../audit/access-table.js";
+
+const BASIS: Readonly<Record<string, string>> = {
+  patient: "you",
+  consent: "your grant",
+  care: "care relationship",
+  "break-glass": "emergency access (break-glass)",
+};
+
+function whoOf(a: AccessRow & { who: { roles?: readonly string[] } }): string {
+  const name = a.who.displayName ?? a.who.actor;
+  const roles = a.who.roles?.filter((r) => r !== "patient") ?? [];
+  return roles.length ? `${name} (${roles.join(", ")})` : name;
+}
+
+/** A date field's day as the start or end of that day in UTC, RFC 3339. */
+const dayStart = (d: string): string | undefined => (d ? `${d}T00:00:00Z` : undefined);
+const dayEnd = (d: string): string | undefined => (d ? `${d}T23:59:59Z` : undefined);
+
+export function AccessPage() {
+  const me = useActor();
+  const patient = me.patient ?? "";
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [person, setPerson] = useState("");
+  const [part, setPart] = useState("");
+  const [decision, setDecision] = useState("");
+  const list = usePaged<AccessRow & { who: { roles?: readonly string[] } }>(
+    patient ? `/api/v1/patients/${encodeURIComponent(patient)}/access` : null,
+    {
+      from: dayStart(from),
+      to: dayEnd(to),
+      actor: person.trim() || undefined,
+      part: part || undefined,
+      decision: decision || undefined,
+    },
+  );
+  return (
+    <Page
+      title="Who looked at my record"
+      lead="Every time someone opened or tried to open part of your imaging record: who, when, what, why and on what basis. The hospital cannot hide or change these records: each is an entry on a log others check."
+    >
+      <Section title="Filters">
+        <Toolbar label="Filter accesses">
+          <TextField label="From" type="date" value={from} onValue={setFrom} />
+          <TextField label="To" type="date" value={to} onValue={setTo} />
+          <TextField label="Person (account id)" value={person} onValue={setPerson} />
+          <SelectField
+            label="Part"
+            value={part}
+            onValue={setPart}
+            options={[
+              { value: "", label: "any part" },
+              ...PART_KINDS.map((k) => ({ value: k, label: k.replace("-", " ") })),
+            ]}
+          />
+          <SelectField
+            label="Outcome"
+            value={decision}
+            onValue={setDecision}
+            options={[
+              { value: "", label: "allowed and refused" },
+              { value: "permit", label: "allowed" },
+              { value: "deny", label: "refused" },
+            ]}
+          />
+        </Toolbar>
+      </Section>
+      <Section title="Accesses">
+        <ProblemAlert error={list.error} />
+        <DataTable
+          caption="Accesses to my record"
+          testId="accesses"
+          columns={[
+            { header: "When", render: (a) => <Time iso={a.time} /> },
+            { header: "Who", render: (a) => whoOf(a) },
+            { header: "What", render: (a) => `${a.action} ${partText(a)}` },
+            { header: "Why", render: (a) => PURPOSES[a.purpose] ?? a.purpose },
+            {
+              header: "Basis",
+              render: (a) =>
+                a.decision === "deny" ? (
+                  <Badge tone="danger">refused{a.reason ? `: ${a.reason}` : ""}</Badge>
+                ) : (
+                  <Badge tone={a.basis?.kind === "break-glass" ? "warning" : "success"}>
+                    {BASIS[a.basis?.kind ?? ""] ?? a.basis?.kind ?? "allowed"}
+                  </Badge>
+                ),
+            },
+          ]}
+          rows={list.items}
+          rowKey={(a) => a.id}
+          empty={list.loading ? "Loading…" : "No access matches these filters."}
+        />
+        <More list={list} />
+      </Section>
+      <Section title="Take your record home">
+        <p>
+          The access-history bundle holds these records with their proofs: anyone can check it with the
+          verifier, without trusting this hospital. The FHIR export is your record's provenance, consent and
+          audit events in the standard health-data format.
+        </p>
+        <div class="actions">
+          <DownloadButton
+            path={`/api/v1/bundles/access/${encodeURIComponent(patient)}`}
+            filename="my-access-history.radledger.tar"
+          >
+            Download access-history bundle
+          </DownloadButton>
+          <DownloadButton path="/api/v1/fhir" query={{ patient }} filename="my-record.fhir.json">
+            Download FHIR export
+          </DownloadButton>
+        </div>
+      </Section>
+    </Page>
+  );
+}

@@ -1,0 +1,171 @@
+/**
+ * The patient's journey in a real Chromium (docs/web.md "Patient"): who looked at my record (a
+ * refused attempt included, filtered), sharing with a radiologist (keyboard only) that makes their
+ * next read a recorded permit, revocation that makes the read after it a recorded deny shown in the
+ * list; then the patient enrols a key of their own in the browser with the registrar's code, signs a
+ * grant with it — on the log under that key — and the node can no longer sign for them.
+ */
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { Page } from "playwright-core";
+import { fromUtf8 } from "../../src/core/bytes.js";
+import {
+  expectAccessible,
+  launchChromium,
+  screenshots,
+  signIn,
+  startWebNode,
+  type Browser,
+  type WebNode,
+} from "../helpers/web.js";
+
+let web: WebNode;
+let browser: Browser;
+let page: Page;
+let admin: string;
+let reader: string;
+let patient: string;
+let report: string;
+
+interface Entry {
+  readonly type: string;
+  readonly actor: string;
+  readonly key: string;
+  readonly body: Record<string, unknown>;
+}
+function entries(type: string): Entry[] {
+  const out: Entry[] = [];
+  const t = web.api.t;
+  for (let i = 0; i < t.node.ledger.size; i++) {
+    const e = JSON.parse(fromUtf8(t.node.store.readEntry(i)!.bytes)) as Entry;
+    if (e.type === type) out.push(e);
+  }
+  return out;
+}
+
+/** The outside reader's attempt to read the report's text: the gatekeeper's recorded decision. */
+async function read(): Promise<number> {
+  const r = await web.api.call("GET", `/api/v1/reports/${report}/content`, { token: reader });
+  return r.status;
+}
+
+beforeAll(async () => {
+  web = await startWebNode();
+  admin = await web.api.token("admin");
+  const enrolled = await web.api.call("POST", "/api/v1/actors", {
+    token: admin,
+    body: { actorId: "rad-outside-1", kind: "staff", roles: ["radiologist"], displayName: "Dr Outside" },
+  });
+  expect(enrolled.status).toBe(201);
+  reader = await web.api.token("rad-outside-1");
+  patient = (await web.api.call<{ patient: string }>("GET", "/api/v1/actors/patient-0001", { token: admin }))
+    .body.patient;
+  const reports = await web.api.call<{ items: { id: string }[] }>(
+    "GET",
+    `/api/v1/patients/${patient}/reports`,
+    {
+      token: admin,
+    },
+  );
+  report = reports.body.items[0]!.id;
+  expect(await read()).toBe(403); // no basis yet: a recorded deny
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  page.on("dialog", (d) => void d.accept());
+  await signIn(page, web, "patient");
+}, 180_000);
+afterAll(async () => {
+  await browser.close();
+  await web.close();
+});
+
+test("who looked at my record: names and roles, a refused attempt, filters; downloads", async () => {
+  expect(page.url()).toMatch(/\/patient$/);
+  const table = page.getByTestId("accesses");
+  await table.getByText("Dr Outside (radiologist)").first().waitFor();
+  await page.getByLabel("Outcome").selectOption("deny");
+  await expect
+    .poll(async () => (await table.locator("tbody tr").allInnerTexts()).every((t) => t.includes("refused")))
+    .toBe(true);
+  expect(await table.locator("tbody tr").count()).toBeGreaterThan(0);
+  await page.getByLabel("Outcome").selectOption("");
+  expect(await page.title()).not.toContain(patient);
+  await expectAccessible(page, "patient accesses");
+  await screenshots(page, "patient-accesses");
+  const [bundle] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download access-history bundle" }).click(),
+  ]);
+  expect(bundle.suggestedFilename()).toBe("my-access-history.radledger.tar");
+  const [fhir] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download FHIR export" }).click(),
+  ]);
+  expect(fhir.suggestedFilename()).toBe("my-record.fhir.json");
+});
+
+test("sharing (keyboard only), signed by the node's held key and labelled so; revoking makes the next read a recorded deny", async () => {
+  await page.getByRole("navigation", { name: "My record" }).getByRole("link", { name: "Sharing" }).click();
+  await page.getByTestId("custody").getByText("Signed for you by the hospital's node").waitFor();
+  await page.getByLabel("Who (id)").focus();
+  await page.keyboard.type("rad-outside-1");
+  await page.keyboard.press("Enter");
+  await page.getByTestId("done").getByText("Shared").waitFor();
+  const grant = entries("consent.granted").at(-1)!;
+  expect(grant.actor).toBe("patient-0001");
+  expect(grant.body).toMatchObject({
+    patient,
+    grantee: { kind: "actor", id: "rad-outside-1" },
+    purposes: ["TREAT"],
+  });
+  expect(await read()).toBe(200);
+  await expectAccessible(page, "patient sharing");
+  await screenshots(page, "patient-sharing");
+
+  await page.getByRole("button", { name: "Stop sharing with rad-outside-1" }).click();
+  await page.getByTestId("done").getByText("Stopped sharing").waitFor();
+  expect(entries("consent.revoked").at(-1)!.actor).toBe("patient-0001");
+  expect(await read()).toBe(403);
+  await page
+    .getByRole("navigation", { name: "My record" })
+    .getByRole("link", { name: "Who looked at my record" })
+    .click();
+  const rows = page.getByTestId("accesses").locator("tbody tr");
+  await expect.poll(async () => (await rows.first().innerText()).includes("refused")).toBe(true);
+  expect(await rows.first().innerText()).toContain("Dr Outside");
+});
+
+test("a key of my own in this browser: enrolled with the registrar's code; grants signed by it; the node can no longer sign for me", async () => {
+  const issued = await web.api.call<{ code: string }>("POST", "/api/v1/actors/patient-0001/enrolment-codes", {
+    token: admin,
+    body: {},
+  });
+  expect(issued.status).toBe(201);
+  await page.getByRole("navigation", { name: "My record" }).getByRole("link", { name: "Sharing" }).click();
+  await page.getByLabel("Enrolment code").fill("ABCD-EFGH-JKMN-PQRS-TVWX-YZ01");
+  await page.getByRole("button", { name: "Use a key in this browser" }).click();
+  expect(await page.getByTestId("problem").getAttribute("data-code")).toMatch(/^ENROLMENT_CODE_/);
+  await page.getByLabel("Enrolment code").fill(issued.body.code);
+  await page.getByRole("button", { name: "Use a key in this browser" }).click();
+  await page.getByTestId("custody").getByText("You sign your consent with your own key").waitFor();
+  const enrolled = entries("key.self-enrolled").at(-1)!;
+
+  await page.getByLabel("Who (id)").fill("rad-outside-1");
+  await page.getByRole("button", { name: "Share", exact: true }).click();
+  await page.getByTestId("done").getByText("Shared").waitFor();
+  const grant = entries("consent.granted").at(-1)!;
+  expect(grant.actor).toBe("patient-0001");
+  expect(grant.key).toBe((enrolled.body as { keyId?: string }).keyId ?? grant.key);
+  expect(grant.key).not.toBe(entries("consent.granted")[0]!.key);
+  expect(await read()).toBe(200);
+
+  // The node holds no key for them any more: its held-key path refuses to sign their consent.
+  const session = await web.api.token("patient-0001");
+  const forged = await web.api.call("POST", "/api/v1/entries/consent.granted", {
+    token: session,
+    body: { body: grant.body },
+  });
+  expect(forged.status).toBe(422);
+  expect((forged.body as { code: string }).code).toBe("SIGNING_KEY_NOT_HELD");
+  await expectAccessible(page, "patient sharing with own key");
+  await screenshots(page, "patient-sharing-own-key");
+});
