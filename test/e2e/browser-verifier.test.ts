@@ -100,7 +100,11 @@ test("served page: a dropped valid bundle verifies, a tampered one fails with wh
     );
     expect(bad.report).not.toMatch(/\d+ entr(y|ies) verified/);
     // Verification sent nothing anywhere: the only requests are for the verifier's own code.
-    expect(requests.slice(before).filter((u) => !/^http:\/\/127\.0\.0\.1:\d+\/assets\/verify-worker-[\w-]+\.js$/.test(u))).toEqual([]);
+    expect(
+      requests
+        .slice(before)
+        .filter((u) => !/^http:\/\/127\.0\.0\.1:\d+\/assets\/verify-worker-[\w-]+\.js$/.test(u)),
+    ).toEqual([]);
   } finally {
     await browser.close();
     await app.close();
