@@ -14,13 +14,14 @@ import {
   studiesOfPatient,
   studyRecord,
 } from "../../domain/imaging/queries.js";
+import { getReportDoc, modelsUsedInReport, reportsOfPatient } from "../../domain/reports/queries.js";
 import {
-  getReportDoc,
-  listReports,
-  modelsUsedInReport,
-  reportsOfPatient,
-  reportView,
-} from "../../domain/reports/queries.js";
+  REPORT_STAGES,
+  reportWorkView,
+  worklistReports,
+  worklistStudy,
+  type ReportStage,
+} from "../../domain/reports/worklist.js";
 import { pseudonym, timestamp } from "../../domain/schemas.js";
 import { requireKnownPatient } from "../../domain/patients.js";
 import { requirePatientScope } from "../patient-access.js";
@@ -35,19 +36,43 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   const record = recordRoutes(app, api);
 
   // --- reports -------------------------------------------------------------------------------
-  list({
+  // The worklist (docs/web.md "Worklist"): each report with its stage (draft, signed, amended),
+  // modality, times and who is on it; filtered by stage and by the caller being on it. A filtered
+  // page examines at most MAX_EXAMINED reports and continues with `next` (src/domain/reports/worklist.ts).
+  defineRoute(app, api, {
+    method: "GET",
     url: "/api/v1/reports",
     tag: "reports",
-    summary: "All reports in log order (id, study, patient, status).",
+    summary:
+      "Reports in log order (order=newest: latest first), each with id, study, patient, status (open, signed), stage (draft, signed, amended), reportKind, openedBy, openedAt, modalities, bodyPart, contributors (id, name), section and amendment counts, open consultations, signedAt, signedBy. Filters: stage, mine=true (reports the caller opened, wrote, was consulted on or signed); a filtered page examines at most 10,000 reports and continues with next.",
     auth: STAFF_READERS,
-    run: (_p, o) => listReports(state, o),
+    query: z.strictObject({
+      ...pageQuery.shape,
+      stage: z.enum(REPORT_STAGES as [ReportStage, ...ReportStage[]]).optional(),
+      mine: z.enum(["true", "false"]).optional(),
+      order: z.enum(["oldest", "newest"]).optional(),
+    }),
+    response: { description: "a page", schema: pageSchema() },
+    async handler({ query, caller }) {
+      return pageOut(
+        worklistReports(
+          state,
+          {
+            ...(query.stage === undefined ? {} : { stage: query.stage }),
+            ...(query.mine === "true" ? { actor: caller!.actor.id } : {}),
+            newestFirst: query.order === "newest",
+          },
+          pageOptions(query),
+        ),
+      );
+    },
   });
 
   record({
     url: "/api/v1/reports/:id",
     tag: "reports",
     summary:
-      "A report with per-section attribution (author, role, specialty, AI origin and model), consultations, sign-off and amendments. Content commitments only; the text is read through /content.",
+      "A report with per-section attribution (author, role, specialty, AI origin and model), consultations, sign-off and amendments; its stage (draft, signed, amended), the study's modalities, the AI findings on its study (inference, model, dispositions, status: accepted, modified, rejected or pending) and consultations with names and times (consultationsDetail). Content commitments only; the text is read through /content.",
     auth: "any",
     what: "the report view",
     errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE"],
@@ -56,7 +81,7 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
       await requirePatientScope(api, caller!, doc.patient, STAFF_READERS, {
         part: { kind: "report", id: doc.id, study: doc.study },
       });
-      return reportView(state, id);
+      return reportWorkView(state, api.node.crypto, id);
     },
   });
 
@@ -82,9 +107,13 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   list({
     url: "/api/v1/studies",
     tag: "imaging",
-    summary: "All registered studies in log order.",
+    summary:
+      "All registered studies in log order, each with registeredAt and its reports (id, stage: draft, signed, amended).",
     auth: STAFF_READERS,
-    run: (_p, o) => listStudies(state, o),
+    run: (_p, o) => {
+      const p = listStudies(state, o);
+      return { ...p, items: p.items.map((s) => worklistStudy(state, s)) };
+    },
   });
 
   record({

@@ -1,0 +1,116 @@
+/**
+ * The reading worklist's API (docs/api.md, docs/web.md "Worklist"): the report and study lists carry
+ * what a worklist shows — stage (draft, signed, amended), modality, times, who is on the report — and
+ * filter by stage and by the caller being on the report, page by page; the report view carries the AI
+ * findings on its study with their dispositions and the consultations with names and times.
+ */
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { seedDemo } from "../../src/app/demo/index.js";
+import { nodeFactory } from "../../src/wiring/node.js";
+import { startApi, type TestApi } from "../helpers/api.js";
+
+let api: TestApi;
+let neuro: string;
+let chest: string;
+
+interface Item {
+  id: string;
+  stage: string;
+  status: string;
+  modalities: string[];
+  openedAt: string;
+  contributors: { id: string; name?: string }[];
+  amendments: number;
+}
+
+beforeAll(async () => {
+  api = await startApi();
+  await seedDemo(api.t.node, nodeFactory);
+  neuro = await api.token("rad-neuro-1");
+  chest = await api.token("rad-chest-1");
+}, 60_000);
+afterAll(() => api.close());
+
+const list = async (token: string, query = "") =>
+  api.call<{ items: Item[]; next?: string }>("GET", `/api/v1/reports${query}`, { token });
+
+test("report list items carry stage, modalities, opening time and the people on the report", async () => {
+  const all = await list(neuro);
+  expect(all.status).toBe(200);
+  expect(all.body.items).toHaveLength(2);
+  const [a, b] = all.body.items;
+  expect(a).toMatchObject({ stage: "amended", status: "signed", modalities: ["MR"], amendments: 1 });
+  expect(b).toMatchObject({ stage: "signed", modalities: ["CT"] });
+  expect(a!.openedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  // The opener, the technologist, the AI system, the consultant: everyone on report A, with names.
+  expect(a!.contributors.map((c) => c.id).sort()).toEqual(
+    ["ai-engine-1", "rad-cardio-1", "rad-neuro-1", "tech-1"].sort(),
+  );
+  expect(a!.contributors).toContainEqual({ id: "rad-neuro-1", name: "Dr Ada Neuro" });
+  // Newest first.
+  const newest = await list(neuro, "?order=newest");
+  expect(newest.body.items.map((i) => i.id)).toEqual([b!.id, a!.id]);
+});
+
+test("filters: stage and mine, paged with a cursor; an unknown stage is INPUT_INVALID", async () => {
+  expect((await list(neuro, "?stage=amended")).body.items.map((i) => i.stage)).toEqual(["amended"]);
+  expect((await list(neuro, "?stage=draft")).body.items).toEqual([]);
+  const mineChest = await list(chest, "?mine=true");
+  expect(mineChest.body.items).toHaveLength(1);
+  expect(mineChest.body.items[0]!.modalities).toEqual(["CT"]);
+  const mineNeuro = await list(neuro, "?mine=true");
+  expect(mineNeuro.body.items.map((i) => i.stage)).toEqual(["amended"]);
+  // A filtered page of one continues after the last report it examined.
+  const first = await list(neuro, "?stage=signed&limit=1&order=newest");
+  expect(first.body.items.map((i) => i.stage)).toEqual(["signed"]);
+  expect(first.body.next).toBeDefined();
+  const second = await list(neuro, `?stage=signed&limit=1&order=newest&after=${first.body.next}`);
+  expect(second.body.items).toEqual([]);
+  expect(second.body.next).toBeUndefined();
+  const bad = await list(neuro, "?stage=final");
+  expect(bad.status).toBe(400);
+  expect(bad.body).toMatchObject({ code: "INPUT_INVALID" });
+});
+
+test("study list items carry the registration time and the reports on each study", async () => {
+  const r = await api.call<{
+    items: { id: string; registeredAt: string; modalities: string[]; reports: { stage: string }[] }[];
+  }>("GET", "/api/v1/studies", { token: neuro });
+  expect(r.status).toBe(200);
+  expect(r.body.items).toHaveLength(3);
+  expect(r.body.items.map((s) => s.reports.map((x) => x.stage))).toEqual([["amended"], ["signed"], []]);
+  for (const s of r.body.items) expect(s.registeredAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+});
+
+test("the report view has the AI findings on its study with dispositions, and consultations with names and times", async () => {
+  const [a] = (await list(neuro)).body.items;
+  const r = await api.call<{
+    stage: string;
+    modalities: string[];
+    aiFindings: {
+      inference: string;
+      model: { vendor: string; name: string; version: string };
+      status: string;
+      dispositions: { disposition: string; by: string; byName: string; time: string }[];
+    }[];
+    consultationsDetail: {
+      fromName: string;
+      toName: string;
+      status: string;
+      requestedAt: string;
+      answeredAt: string;
+    }[];
+  }>("GET", `/api/v1/reports/${a!.id}`, { token: neuro });
+  expect(r.status).toBe(200);
+  expect(r.body.stage).toBe("amended");
+  expect(r.body.aiFindings).toHaveLength(1);
+  expect(r.body.aiFindings[0]).toMatchObject({
+    model: { vendor: "Acme AI", name: "BrainLesionNet", version: "2.1.0" },
+    status: "modified",
+    dispositions: [{ disposition: "modified", by: "rad-neuro-1", byName: "Dr Ada Neuro" }],
+  });
+  expect(r.body.consultationsDetail).toHaveLength(1);
+  const c = r.body.consultationsDetail[0]!;
+  expect(c).toMatchObject({ fromName: "Dr Ada Neuro", toName: "Dr Ben Cardio", status: "answered" });
+  expect(c.requestedAt <= c.answeredAt).toBe(true);
+});
