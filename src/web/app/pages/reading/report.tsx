@@ -205,8 +205,10 @@ function ReadText(props: { report: ReportView; onRead: (a: ContentAnswer) => voi
       {deny && (
         <div data-testid="access-decision" data-decision="deny">
           <Alert tone="danger" title="Access denied">
-            Reason: {String(deny.problem.reason ?? deny.detail)}. The refusal is recorded: access record{" "}
-            <Id value={String(deny.problem.access ?? "")} />. <code>{deny.code}</code>
+            Reason: {typeof deny.problem.reason === "string" ? deny.problem.reason : deny.detail}. The refusal
+            is recorded: access record{" "}
+            <Id value={typeof deny.problem.access === "string" ? deny.problem.access : ""} />.{" "}
+            <code>{deny.code}</code>
           </Alert>
         </div>
       )}
