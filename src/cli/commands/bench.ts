@@ -84,4 +84,79 @@ export function registerBench(program: Command): void {
         if (refused) throw refused;
       },
     );
+  registerBenchSeed(bench);
+}
+
+/**
+ * `radledger bench seed`: a data directory for the web application's benchmark (src/bench/seed.ts),
+ * and with --measure the API latency of the pages' requests over it (src/bench/web-queries.ts).
+ */
+function registerBenchSeed(bench: Command): void {
+  bench
+    .command("seed")
+    .description(
+      "build a benchmark data directory: N entries (a year of clinical cases) and one patient with M accesses; users and passwords in DIR/bench-users.json",
+    )
+    .requiredOption("--data <dir>", "the data directory to create (must not exist yet)")
+    .option("--entries <n>", "entries in the log", "1000000")
+    .option("--patient-accesses <n>", "accesses to the seeded patient's record", "10000")
+    .option("--threads <n>", "signing and verification threads (default: one per core)")
+    .option("--measure", "then measure the API requests of the web pages over the directory (p50/p95)")
+    .option("--samples <n>", "timed requests per measured query", "100")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (o: {
+        data: string;
+        entries: string;
+        patientAccesses: string;
+        threads?: string;
+        measure?: boolean;
+        samples: string;
+        json?: boolean;
+      }) => {
+        const int = (v: string, flag: string, min: number): number => {
+          if (!/^[0-9]{1,16}$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min)
+            throw new RadledgerError("CLI_USAGE", `${flag} must be an integer of at least ${min}`);
+          return Number(v);
+        };
+        const entries = int(o.entries, "--entries", 1);
+        const patientAccesses = int(o.patientAccesses, "--patient-accesses", 0);
+        const samples = int(o.samples, "--samples", 1);
+        const threads = o.threads === undefined ? undefined : int(o.threads, "--threads", 1);
+        const { seedDataDir } = await import("../../bench/seed.js");
+        const bars = new Map<string, Progress>();
+        const seeded = await seedDataDir({
+          dataDir: o.data,
+          entries,
+          patientAccesses,
+          ...(threads === undefined ? {} : { threads }),
+          progress: (phase, done, total) => {
+            let bar = bars.get(phase);
+            if (!bar) bars.set(phase, (bar = new Progress(phase, phase === "sign" ? "cases" : "entries")));
+            bar.update(done, total);
+            if (done === total) bar.done();
+          },
+        });
+        const measured = o.measure
+          ? await (await import("../../bench/web-queries.js")).measureWebQueries(o.data, samples)
+          : undefined;
+        if (o.json) {
+          printJson({ ...seeded, ...(measured ? { measured } : {}) });
+          return;
+        }
+        const lines = [
+          `${seeded.dataDir}: ${seeded.size} entries, patient ${seeded.patient} (actor ${seeded.patientActor}) with ${seeded.patientAccesses} accesses`,
+          `setup ${seeded.setupSeconds} s, signing ${seeded.signSeconds} s, append ${seeded.appendSeconds} s (${seeded.appendPerSecond} entries/s, ${seeded.threads} threads), total ${seeded.totalSeconds} s`,
+          `sign-ins (persona, actor, password): ${seeded.usersFile}`,
+        ];
+        if (measured) {
+          lines.push(`first explorer request (counts by type): ${measured.coldMillis} ms`);
+          for (const q of measured.queries)
+            lines.push(
+              `${q.name}: p50 ${q.p50Millis} ms, p95 ${q.p95Millis} ms, max ${q.maxMillis} ms (${q.items} items)`,
+            );
+        }
+        process.stdout.write(lines.join("\n") + "\n");
+      },
+    );
 }
