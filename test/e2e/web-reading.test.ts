@@ -1,0 +1,88 @@
+/**
+ * The radiologist's journey in a real Chromium (docs/web.md "Reading"): the worklist, a report with
+ * its sections and their authors, reading the text through the gatekeeper (an access.recorded permit
+ * on the log before the text shows), and amending the signed report with a reason — text to the
+ * vault, its commitment on the log, signed with the radiologist's key.
+ */
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { Page } from "playwright-core";
+import { fromUtf8 } from "../../src/core/bytes.js";
+import {
+  expectAccessible,
+  launchChromium,
+  screenshots,
+  signIn,
+  startWebNode,
+  type Browser,
+  type WebNode,
+} from "../helpers/web.js";
+
+let web: WebNode;
+let browser: Browser;
+let page: Page;
+
+interface Entry {
+  readonly type: string;
+  readonly actor: string;
+  readonly body: Record<string, unknown>;
+}
+function entries(type: string): Entry[] {
+  const out: Entry[] = [];
+  const t = web.api.t;
+  for (let i = 0; i < t.node.ledger.size; i++) {
+    const e = JSON.parse(fromUtf8(t.node.store.readEntry(i)!.bytes)) as Entry;
+    if (e.type === type) out.push(e);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  web = await startWebNode();
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  page.on("dialog", (d) => void d.accept());
+  await signIn(page, web, "radiologist");
+}, 180_000);
+afterAll(async () => {
+  await browser.close();
+  await web.close();
+});
+
+test("worklist → report: sections with their authors; reading the text is decided and recorded first, and the page shows that decision", async () => {
+  expect(page.url()).toMatch(/\/reading$/);
+  await page.getByRole("heading", { name: "Worklist" }).waitFor();
+  await expectAccessible(page, "worklist");
+  await screenshots(page, "reading-worklist");
+  await page
+    .getByRole("link", { name: /^Open report / })
+    .first()
+    .click();
+  await page.getByRole("heading", { name: "Sections" }).waitFor();
+  const before = entries("access.recorded").length;
+  await page.getByRole("button", { name: "Show text" }).click();
+  await page.getByTestId("access-decision").waitFor();
+  const recorded = entries("access.recorded").slice(before);
+  expect(recorded.length).toBe(1);
+  // What the page shows is what the log recorded, permit or deny (the gatekeeper decides).
+  const shown = (await page.getByTestId("access-decision").getAttribute("data-decision")) ?? "permit";
+  expect(recorded[0]!.body).toMatchObject({ action: "read", actor: "rad-neuro-1", decision: shown });
+  await expectAccessible(page, "report");
+  await screenshots(page, "reading-report");
+});
+
+test("amending the signed report with a reason: on the log by the radiologist, the text only in the vault", async () => {
+  const text = "Addendum: comparison with prior study shows no interval change.";
+  await page.getByLabel("Kind").selectOption("addendum");
+  await page.getByLabel("Amended text").fill(text);
+  const before = web.api.t.node.ledger.size;
+  await page
+    .getByRole("button", { name: /^(Record|Amend|Add)/ })
+    .last()
+    .click();
+  await expect.poll(() => web.api.t.node.ledger.size).toBeGreaterThan(before);
+  const amended = entries("report.amended").at(-1) ?? entries("report.contribution").at(-1)!;
+  expect(amended.actor).toBe("rad-neuro-1");
+  // The text never goes on the log: only its commitment.
+  for (let i = before; i < web.api.t.node.ledger.size; i++)
+    expect(fromUtf8(web.api.t.node.store.readEntry(i)!.bytes)).not.toContain("interval change");
+});
