@@ -86,3 +86,34 @@ test("amending the signed report with a reason: on the log by the radiologist, t
   for (let i = before; i < web.api.t.node.ledger.size; i++)
     expect(fromUtf8(web.api.t.node.store.readEntry(i)!.bytes)).not.toContain("interval change");
 });
+
+test("a new report: opened on a study, a section written keyboard-only (text in the vault), signed off after confirmation", async () => {
+  await page.getByRole("link", { name: "Worklist" }).click();
+  await page
+    .getByRole("button", { name: /^Open a report on study / })
+    .first()
+    .click();
+  await page.getByRole("heading", { name: "Write a section" }).waitFor();
+  const opened = entries("report.opened").at(-1)!;
+  expect(opened.actor).toBe("rad-neuro-1");
+
+  const text = "Findings: no acute intracranial abnormality on this synthetic study.";
+  await page.getByLabel("Section text").focus();
+  await page.keyboard.type(text);
+  await page.keyboard.press("Tab"); // to the form's button
+  await page.keyboard.press("Enter");
+  await page.getByTestId("section-added").waitFor();
+  const section = entries("report.contribution").at(-1)!;
+  expect(section.actor).toBe("rad-neuro-1");
+  expect(section.body).toMatchObject({ origin: "human" });
+  expect(JSON.stringify(section)).not.toContain("intracranial");
+
+  const signedBefore = entries("report.signed").length;
+  await page.getByRole("button", { name: "Sign off…" }).click();
+  await page.getByText("Signing freezes the report").waitFor();
+  await expectAccessible(page, "sign-off confirmation");
+  await page.getByRole("form", { name: "Confirm sign-off" }).getByRole("button").first().click();
+  await expect.poll(() => entries("report.signed").length).toBe(signedBefore + 1);
+  expect(entries("report.signed").at(-1)!.actor).toBe("rad-neuro-1");
+  await screenshots(page, "reading-report-signed");
+});
