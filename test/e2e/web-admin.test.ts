@@ -5,14 +5,15 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { fromUtf8 } from "../../src/core/bytes.js";
 import {
   expectAccessible,
   launchChromium,
+  logEntries,
   screenshots,
   signIn,
   startWebNode,
   type Browser,
+  type LogEntry,
   type WebNode,
 } from "../helpers/web.js";
 
@@ -20,20 +21,7 @@ let web: WebNode;
 let browser: Browser;
 let page: Page;
 
-interface Entry {
-  readonly type: string;
-  readonly actor: string;
-  readonly body: Record<string, unknown>;
-}
-function entries(type: string): Entry[] {
-  const out: Entry[] = [];
-  const t = web.api.t;
-  for (let i = 0; i < t.node.ledger.size; i++) {
-    const e = JSON.parse(fromUtf8(t.node.store.readEntry(i)!.bytes)) as Entry;
-    if (e.type === type) out.push(e);
-  }
-  return out;
-}
+const entries = (type: string): LogEntry[] => logEntries(web, type);
 
 beforeAll(async () => {
   web = await startWebNode();

@@ -10,6 +10,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
 import { setPassword } from "../../src/app/credentials.js";
+import { fromUtf8 } from "../../src/core/bytes.js";
 import { seedDemo } from "../../src/app/demo/index.js";
 import { nodeFactory } from "../../src/wiring/node.js";
 import { startApi, type TestApi } from "./api.js";
@@ -93,4 +94,23 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
   }
   await page.setViewportSize(before);
+}
+
+/** An entry on the node's log, as the tests read it back. */
+export interface LogEntry {
+  readonly type: string;
+  readonly actor: string;
+  readonly key: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** Every entry of one type on the web node's log, in log order. */
+export function logEntries(web: WebNode, type: string): LogEntry[] {
+  const out: LogEntry[] = [];
+  const t = web.api.t;
+  for (let i = 0; i < t.node.ledger.size; i++) {
+    const e = JSON.parse(fromUtf8(t.node.store.readEntry(i)!.bytes)) as LogEntry;
+    if (e.type === type) out.push(e);
+  }
+  return out;
 }
