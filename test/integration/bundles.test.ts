@@ -239,9 +239,12 @@ describe("bundles: round trip of every kind", () => {
         expect(r.statusCode, url).toBe(status);
         expect(r.json(), url).toMatchObject({ code });
       }
-      const page = await app.inject({ url: "/verify" });
+      // The verifier is a page of the web app (a browser asks for HTML) and a standalone download.
+      const page = await app.inject({ url: "/verify", headers: { accept: "text/html" } });
       expect(page.statusCode).toBe(200);
-      expect(page.body).toContain("Verify a radledger bundle");
+      expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+      const standalone = await app.inject({ url: "/verifier.html" });
+      expect(standalone.body).toContain("Verify a radledger bundle");
     } finally {
       await app.close();
     }
