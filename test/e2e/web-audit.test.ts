@@ -238,7 +238,10 @@ test("AI recall: vendor, model, version → reports, studies, patients, uses; th
 test("an admin searches accesses too, and is told the break-glass queue is for auditors", async () => {
   await signOut(page);
   await signIn(page, web, "admin");
-  expect(page.url()).toMatch(/\/audit$/);
+  // An admin lands in Admin; the audit area is in their menu too.
+  expect(page.url()).toMatch(/\/admin$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit" }).click();
+  await page.waitForURL(/\/audit$/);
   await page.getByLabel("Actor").fill("clin-er-1");
   await page.getByLabel("Outcome").selectOption("permit");
   await page.getByRole("button", { name: "Search" }).click();
