@@ -55,7 +55,9 @@ test("demo --serve seeds, serves the log and prints a working admin token", asyn
   expect(reports.status).toBe(200);
   expect(((await reports.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
 
-  expect((await fetch(`${base}/verify`)).status).toBe(200);
+  // The web app answers a browser (it asks for HTML): the start page and the verifier.
+  for (const path of ["/", "/verify"])
+    expect((await fetch(`${base}${path}`, { headers: { accept: "text/html" } })).status, path).toBe(200);
 
   // The printed token is on the log like any other: the last entry is its token.issued.
   const size = Number((await (await fetch(`${base}/checkpoint`)).text()).split("\n")[1]);
