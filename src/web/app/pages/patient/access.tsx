@@ -20,7 +20,7 @@ import {
   Time,
   Toolbar,
 } from "../../ui/index.js";
-import { PART_KINDS, PURPOSES, partText, type AccessRow } from "../audit/access-table.js";
+import { PART_KINDS, PURPOSES, partText, type AccessRow } from "../../lib/access.js";
 
 const BASIS: Readonly<Record<string, string>> = {
   patient: "you",

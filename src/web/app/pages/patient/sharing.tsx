@@ -23,7 +23,7 @@ import {
   TextField,
   Time,
 } from "../../ui/index.js";
-import { PURPOSES } from "../audit/access-table.js";
+import { PURPOSES } from "../../lib/access.js";
 import { APP_CLIENT, submitConsent, type Custody } from "./consent-submit.js";
 
 interface Grant {
