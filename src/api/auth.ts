@@ -417,6 +417,7 @@ function registerActorRoutes(app: FastifyInstance, api: Api): void {
         .max(8),
       displayName: label.optional(),
       specialty: code.optional(),
+      organisation: label.optional(),
       patient: pseudonym.optional(),
       publicKey: publicKey.optional(),
       password: password.optional(),

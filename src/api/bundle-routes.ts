@@ -17,7 +17,8 @@ import type { RadledgerNode } from "../app/node.js";
 import { getReportDoc } from "../domain/reports/queries.js";
 import { defaultPurpose, requirePatientScope } from "./patient-access.js";
 import { bearerActor, rejectUnknownQuery, requireRole, type Api } from "./route.js";
-import { DATASET_READERS, RECORD_READERS, TRIAL_READERS } from "./roles.js";
+import { DATASET_READERS, RECORD_READERS, TRIAL_READERS, trialScope } from "./roles.js";
+import { requireTrial, requireTrialSubject } from "../domain/trials/queries.js";
 
 export interface BundleRouteOptions {
   /** Decides whether the caller may have this bundle (throw a coded error to refuse). */
@@ -48,6 +49,11 @@ export function apiBundleAuthorizer(api: Api): BundleRouteOptions["authorize"] {
     if (kind === "access") return requirePatientScope(api, caller, id, RECORD_READERS);
     if (kind === "trial" || kind === "trial-subject") {
       requireRole(caller, TRIAL_READERS);
+      // A sponsor's actor takes home its own sponsor's trials only; another's answers 404 as unknown.
+      const scope = trialScope(caller);
+      if (scope === undefined) return;
+      if (kind === "trial") requireTrial(api.node.store, id, scope);
+      else requireTrialSubject(api.node.store, id, scope);
       return;
     }
     if (kind === "dataset") {

@@ -1,5 +1,7 @@
 /** Who reads what, by role (docs/api.md §Endpoints); shared by the query, bundle and consortium routes. */
+import type { TrialScope } from "../domain/trials/queries.js";
 import { CLINICAL } from "./patient-access.js";
+import type { Caller } from "./route.js";
 
 export const STAFF_READERS = [...CLINICAL, "admin", "auditor"];
 export const RECORD_READERS = ["admin", "auditor"];
@@ -12,6 +14,17 @@ export const TRIAL_READERS = [
   "admin",
   "auditor",
 ];
+/**
+ * The trials a caller reads: every trial for the site's own trial roles; for an actor whose only
+ * trial role is sponsor, its organisation's trials (the organisation is on its actor.enrolled entry,
+ * set by the admin who enrolled it — never by the caller). A sponsor's actor without one sees none.
+ */
+export function trialScope(caller: Caller): TrialScope {
+  const roles = caller.actor.roles;
+  if (roles.some((r) => r !== "sponsor" && TRIAL_READERS.includes(r))) return undefined;
+  const organisation = caller.actor.organisation;
+  return { sponsor: typeof organisation === "string" ? organisation : "" };
+}
 export const DATASET_READERS = ["curator", "annotator", "researcher", "vendor", "admin", "auditor"];
 /**
  * Who reads the log's entries whole (/tile/entries/…, /api/v1/log/entries/:ref; docs/privacy.md):

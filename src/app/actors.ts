@@ -47,6 +47,8 @@ export interface EnrolRequest {
   readonly roles: readonly string[];
   readonly displayName?: string | undefined;
   readonly specialty?: string | undefined;
+  /** Another organisation's staff (a sponsor's monitor): its name, as its trials name it. */
+  readonly organisation?: string | undefined;
   readonly patient?: string | undefined;
   /** The actor's own public key (base64); without it the node creates and holds one. */
   readonly publicKey?: string | undefined;
@@ -82,6 +84,7 @@ export async function enrolActor(
     publicKey: pub,
     ...(request.displayName === undefined ? {} : { displayName: request.displayName }),
     ...(request.specialty === undefined ? {} : { specialty: request.specialty }),
+    ...(request.organisation === undefined ? {} : { organisation: request.organisation }),
     ...(request.patient === undefined ? {} : { patient: request.patient }),
   };
   const check = node.registry.get("actor.enrolled")!.body.safeParse(enrolment);

@@ -401,6 +401,7 @@ const actorAddArgs = z.strictObject({
     .max(8),
   displayName: label.optional(),
   specialty: code.optional(),
+  organisation: label.optional(),
   patient: pseudonym.optional(),
   publicKey: publicKey.optional(),
   password: newPassword.optional(),

@@ -15,7 +15,7 @@ import type { Page } from "playwright-core";
 import { fromUtf8 } from "../../src/core/bytes.js";
 import { tarMembers } from "../../src/core/tar.js";
 import { verifyBundle } from "../../src/core/bundle/verify.js";
-import { PARTNER_ORIGIN } from "../../src/app/demo/context.js";
+import { demoContext, PARTNER_ORIGIN } from "../../src/app/demo/context.js";
 import { datasetItems, listDatasets, proposeSeal } from "../../src/domain/datasets/queries.js";
 import { listTrials, subjectsOfTrial, subjectTimeline } from "../../src/domain/trials/queries.js";
 import {
@@ -152,6 +152,38 @@ test("the trial coordinator finds the subjects, reads a corrected timeline and t
   // A subject that does not exist: the page shows the node's refusal.
   await page.goto(`${web.url}/trials/subjects/${"0".repeat(64)}`);
   await expect.poll(() => page.getAttribute('[data-testid="problem"]', "data-code")).toBe("RECORD_NOT_FOUND");
+  await signOut(page);
+});
+
+test("the sponsor's monitor sees its sponsor's trial only, reads the timeline and takes home a bundle that verifies", async () => {
+  // Another sponsor's trial at the same site: the monitor must not learn it exists.
+  const node = web.api.t.node;
+  const other = await demoContext(node).append(node.heldKeys.get("trial-coord-1")!, "trial.registered", {
+    sponsor: "Other Pharma",
+    protocolId: "OTH-9",
+  });
+  await signIn(page, web, "sponsor");
+  expect(page.url()).toMatch(/\/trials$/);
+  await page.getByRole("link", { name: "DEMO-ONC-001" }).waitFor();
+  expect(await page.getByRole("link", { name: "OTH-9" }).count()).toBe(0);
+  expect(await page.locator("main").innerText()).not.toContain("Other Pharma");
+  // The menu holds the trials and the public pages, nothing clinical.
+  expect(await page.getByRole("link", { name: "Worklist" }).count()).toBe(0);
+
+  await page.getByRole("link", { name: "DEMO-ONC-001" }).click();
+  await page.getByRole("heading", { name: "Trial DEMO-ONC-001" }).waitFor();
+  const first = page.getByRole("link", { name: /^Timeline of subject / }).first();
+  await first.click();
+  await page.locator('[data-testid="timeline"]').waitFor();
+  const bundle = await downloadAndVerify(() =>
+    page.getByRole("button", { name: "Download subject bundle" }).click(),
+  );
+  expect(bundle.report.kind).toBe("trial-subject");
+
+  // Typed by hand, the other sponsor's trial is "not found", exactly like one that does not exist.
+  await page.goto(`${web.url}/trials/${other}`);
+  await expect.poll(() => page.getAttribute('[data-testid="problem"]', "data-code")).toBe("RECORD_NOT_FOUND");
+  await expectAccessible(page, "the sponsor's trials");
   await signOut(page);
 });
 

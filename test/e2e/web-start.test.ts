@@ -50,6 +50,7 @@ const LANDING: Record<Persona, RegExp> = {
   clinician: /\/reading$/,
   auditor: /\/audit$/,
   coordinator: /\/trials$/,
+  sponsor: /\/trials$/,
   curator: /\/datasets$/,
   researcher: /\/datasets$/,
   admin: /\/admin$/,

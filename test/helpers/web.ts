@@ -23,6 +23,7 @@ export const PERSONAS = {
   clinician: "clin-er-1",
   auditor: "auditor-1",
   coordinator: "trial-coord-1",
+  sponsor: "sponsor-monitor-1",
   curator: "curator-1",
   researcher: "researcher-1",
   admin: "admin",

@@ -29,7 +29,7 @@ import {
 } from "../../domain/trials/queries.js";
 import { entryId, keyedId } from "../../domain/schemas.js";
 import { defineRoute, pageOptions, pageOut, pageQuery, type Api } from "../route.js";
-import { DATASET_READERS, TRIAL_READERS } from "../roles.js";
+import { DATASET_READERS, TRIAL_READERS, trialScope } from "../roles.js";
 import { idParam, json, listRoutes, recordRoutes, versionNumber } from "./shared.js";
 
 export function registerResearchQueries(app: FastifyInstance, api: Api): void {
@@ -43,7 +43,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     tag: "trials",
     summary: "Trials registered at this site, in log order.",
     auth: TRIAL_READERS,
-    run: (_p, o) => listTrials(state, o),
+    run: (_p, o, caller) => listTrials(state, o, trialScope(caller!)),
   });
   record({
     url: "/api/v1/trials/:id",
@@ -51,8 +51,8 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     summary: "One trial.",
     auth: TRIAL_READERS,
     what: "the trial",
-    read(id) {
-      return requireTrial(state, id);
+    read(id, caller) {
+      return requireTrial(state, id, trialScope(caller!));
     },
   });
   list({
@@ -61,7 +61,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     summary: "A trial's subjects in enrolment order.",
     auth: TRIAL_READERS,
     params: idParam,
-    run: (p, o) => subjectsOfTrial(state, p.id, o),
+    run: (p, o, caller) => subjectsOfTrial(state, p.id, o, trialScope(caller!)),
   });
   defineRoute(app, api, {
     method: "GET",
@@ -72,8 +72,8 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     params: z.strictObject({ id: entryId, subject: keyedId("ts_") }),
     response: { description: "the subject", schema: json },
     errors: ["RECORD_NOT_FOUND"],
-    async handler({ params }) {
-      requireTrial(state, params.id);
+    async handler({ params, caller }) {
+      requireTrial(state, params.id, trialScope(caller!));
       const subject = findTrialSubject(state, params.id, params.subject);
       if (!subject) throw new RadledgerError("RECORD_NOT_FOUND", "no such subject in this trial");
       return subject;
@@ -90,8 +90,8 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     query: pageQuery,
     response: { description: "the timeline (a page)", schema: json },
     errors: ["RECORD_NOT_FOUND"],
-    async handler({ params, query }) {
-      const t = subjectTimeline(state, params.id, pageOptions(query));
+    async handler({ params, query, caller }) {
+      const t = subjectTimeline(state, params.id, pageOptions(query), trialScope(caller!));
       return { ...t, ...pageOut(t) };
     },
   });
@@ -101,7 +101,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
     summary: "Reads of a timepoint (each at its current version), in log order.",
     auth: TRIAL_READERS,
     params: idParam,
-    run: (p, o) => readsOfTimepoint(state, p.id, o),
+    run: (p, o, caller) => readsOfTimepoint(state, p.id, o, trialScope(caller!)),
   });
 
   // --- datasets ------------------------------------------------------------------------------

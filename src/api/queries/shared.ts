@@ -25,7 +25,11 @@ export type ListRoute = <P>(spec: {
   summary: string;
   auth: RouteAuth;
   params?: z.ZodType<P>;
-  run(params: P, page: { after?: number; limit?: number }): { items: unknown[]; next?: number | string };
+  run(
+    params: P,
+    page: { after?: number; limit?: number },
+    caller: Caller | undefined,
+  ): { items: unknown[]; next?: number | string };
 }) => void;
 
 /** Declares list endpoints, each over one paged domain query. */
@@ -41,8 +45,8 @@ export function listRoutes(app: FastifyInstance, api: Api): ListRoute {
       query: pageQuery,
       response: { description: "a page", schema: pageSchema() },
       errors: ["RECORD_NOT_FOUND"],
-      async handler({ params, query }) {
-        return pageOut(spec.run(params, pageOptions(query)));
+      async handler({ params, query, caller }) {
+        return pageOut(spec.run(params, pageOptions(query), caller));
       },
     });
   };

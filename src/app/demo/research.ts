@@ -73,6 +73,13 @@ export async function seedTrial(d: DemoContext, s: ClinicalScene): Promise<void>
     { corrects: s2Base },
   );
   await tp(s1, "week-12", d.hash("s1 week-12 deid"));
+  // The sponsor's monitor: staff of Demo Pharma, who reads Demo Pharma's trials here and no other's.
+  await d.enrol("sponsor-monitor-1", {
+    kind: "staff",
+    roles: ["sponsor"],
+    displayName: "Iris Monitor (Demo Pharma)",
+    organisation: "Demo Pharma",
+  });
 }
 
 export async function seedDataset(d: DemoContext, s: ClinicalScene): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * The demo's sign-in users (issue 20): one person per persona of the web application — a patient, a
- * radiologist, a clinician, an auditor, a trial coordinator, a curator, a researcher and the admin —
- * each with a password, so a newcomer who runs `npm start` can sign in as each and see their pages.
+ * radiologist, a clinician, an auditor, a trial coordinator, a sponsor's monitor, a curator, a
+ * researcher and the admin — each with a password, so a newcomer who runs `npm start` can sign in as
+ * each and see their pages.
  *
  * The passwords are drawn at random on each demo run (never in the repository), written to
  * DIR/demo-users.json (mode 0600, beside the node's own keys) and printed by `radledger demo
@@ -36,7 +37,8 @@ export const DEMO_PERSONAS: readonly { readonly persona: string; readonly actor:
   { persona: "radiologist", actor: "rad-neuro-1" },
   { persona: "clinician", actor: "clin-er-1" },
   { persona: "auditor", actor: "auditor-1" },
-  { persona: "trial coordinator / sponsor", actor: "trial-coord-1" },
+  { persona: "trial coordinator", actor: "trial-coord-1" },
+  { persona: "sponsor's monitor", actor: "sponsor-monitor-1" },
   { persona: "dataset curator", actor: "curator-1" },
   { persona: "researcher", actor: "researcher-1" },
   { persona: "admin", actor: "admin" },

@@ -67,6 +67,10 @@ export function registerActor(program: Command): void {
     .requiredOption("--roles <roles>", `comma-separated: ${GRANTABLE_ROLES.join(", ")}`)
     .option("--name <display name>", "how colleagues recognise them (staff and systems)")
     .option("--specialty <code>", "e.g. neuroradiology (staff)")
+    .option(
+      "--organisation <name>",
+      "another organisation's staff: its name as its records spell it (a sponsor's monitor names the sponsor)",
+    )
     .option("--patient <pseudonym>", "the pseudonym a patient actor speaks for (pt_…)")
     .option(
       "--public-key <base64>",
@@ -85,6 +89,7 @@ export function registerActor(program: Command): void {
         roles: string;
         name?: string;
         specialty?: string;
+        organisation?: string;
         patient?: string;
         publicKey?: string;
         passwordStdin?: boolean;
@@ -107,6 +112,7 @@ export function registerActor(program: Command): void {
           roles,
           ...(o.name === undefined ? {} : { displayName: o.name }),
           ...(o.specialty === undefined ? {} : { specialty: o.specialty }),
+          ...(o.organisation === undefined ? {} : { organisation: o.organisation }),
           ...(o.patient === undefined ? {} : { patient: o.patient }),
           ...(o.publicKey === undefined ? {} : { publicKey: o.publicKey }),
           ...(password === undefined ? {} : { password }),

@@ -98,8 +98,18 @@ export const actorEnrolled = defineEntryType({
       specialty: code.optional(),
       /** Patients only: the keyed pseudonym this patient actor speaks for. */
       patient: pseudonym.optional(),
+      /**
+       * Staff and systems of another organisation, spelt as its records name it: a sponsor's monitor
+       * names the sponsor exactly as trial.registered does, and sees that sponsor's trials only
+       * (docs/families/trials.md "Who reads a trial"). An organisation, never a person.
+       */
+      organisation: label.optional(),
     })
     .refine((b) => new Set(b.roles).size === b.roles.length, "roles must be unique")
+    .refine(
+      (b) => !b.roles.includes("sponsor") || b.organisation !== undefined,
+      "a sponsor's actor names its organisation (the sponsor of its trials)",
+    )
     .refine(
       (b) => (b.kind === "patient") === (b.patient !== undefined),
       "patient actors, and only they, carry a pseudonym",
@@ -110,7 +120,8 @@ export const actorEnrolled = defineEntryType({
         (b.roles.length === 1 &&
           b.roles[0] === "patient" &&
           b.displayName === undefined &&
-          b.specialty === undefined),
+          b.specialty === undefined &&
+          b.organisation === undefined),
       "patient actors hold only the patient role and no name",
     )
     .refine(
@@ -138,6 +149,7 @@ export const actorEnrolled = defineEntryType({
       ...(b.displayName === undefined ? {} : { displayName: b.displayName }),
       ...(b.specialty === undefined ? {} : { specialty: b.specialty }),
       ...(b.patient === undefined ? {} : { patient: b.patient }),
+      ...(b.organisation === undefined ? {} : { organisation: b.organisation }),
     });
     ctx.state.addIndex("actor.all", "", ctx.index, b.actorId);
     if (b.patient !== undefined) ctx.state.addIndex("actor.patient", b.patient, ctx.index, b.actorId);
@@ -150,6 +162,9 @@ function changeRoles(ctx: ApplyContext<{ actorId: string; role: Role }>, grant: 
     return ctx.reject("ACTOR_UNKNOWN", `no enrolled actor ${ctx.body.actorId}`);
   if (actor.kind === "patient" || ctx.body.role === "patient")
     ctx.reject("ROLE_NOT_PERMITTED", "patient roles are fixed at enrolment");
+  // A sponsor's reach is its organisation's trials: without one it would be every sponsor's or none.
+  if (grant && ctx.body.role === "sponsor" && typeof actor.organisation !== "string")
+    ctx.reject("ROLE_NOT_PERMITTED", `actor ${actor.id} names no organisation, which a sponsor needs`);
   const has = actor.roles.includes(ctx.body.role);
   if (grant === has)
     ctx.reject(

@@ -58,6 +58,31 @@ describe("identity rules at append time", () => {
     );
   });
 
+  test("a sponsor's actor names its organisation; a sponsor role needs one; a patient names none", async () => {
+    const enrol = (actorId: string, roles: string[], extra: Record<string, string> = {}) =>
+      t.sign(t.admin, "actor.enrolled", {
+        actorId,
+        kind: roles.includes("patient") ? "patient" : "staff",
+        roles,
+        publicKey: toBase64(newKey(actorId).publicKey),
+        ...extra,
+      });
+    expect(await t.refusal(enrol("mon-1", ["sponsor"]))).toBe("ENTRY_SCHEMA_INVALID");
+    expect(
+      await t.refusal(enrol("pt-1", ["patient"], { patient: fakePseudonym("pt_"), organisation: "Acme" })),
+    ).toBe("ENTRY_SCHEMA_INVALID");
+    await t.enrol("mon-1", ["sponsor"], { organisation: "Acme Oncology" });
+    expect(t.node.store.getDoc("actor", "mon-1")).toMatchObject({ organisation: "Acme Oncology" });
+    // Granting the sponsor role later: only to an actor that names its organisation.
+    await t.enrol("rad-1", ["radiologist"]);
+    expect(await t.refusal(t.sign(t.admin, "role.granted", { actorId: "rad-1", role: "sponsor" }))).toBe(
+      "ROLE_NOT_PERMITTED",
+    );
+    await t.enrol("mon-2", ["vendor"], { organisation: "Acme Oncology" });
+    await t.node.appender.append(t.sign(t.admin, "role.granted", { actorId: "mon-2", role: "sponsor" }));
+    expect(t.node.store.getDoc("actor", "mon-2")).toMatchObject({ roles: ["vendor", "sponsor"] });
+  });
+
   test("duplicate actors and keys, and reuse of a key are refused", async () => {
     const rad = await t.enrol("rad-1", ["radiologist"]);
     expect(

@@ -16,24 +16,61 @@ import {
   type TrialTimepointDoc,
 } from "./state.js";
 
-export function requireTrial(state: StateReader, id: string): TrialDoc {
-  return getTrial(state, id) ?? notFound(`no trial ${id}`);
+/**
+ * Which trials a reader may see (docs/families/trials.md "Who reads a trial"): the site's trial
+ * roles see every trial registered here (undefined); a sponsor's actor sees only the trials whose
+ * sponsor is its organisation. Another sponsor's trial answers as if it did not exist: which
+ * trials a site runs for whom is itself confidential between sponsors.
+ */
+export type TrialScope = { readonly sponsor: string } | undefined;
+
+const inScope = (trial: TrialDoc, scope: TrialScope): boolean =>
+  scope === undefined || trial.sponsor === scope.sponsor;
+
+export function requireTrial(state: StateReader, id: string, scope?: TrialScope): TrialDoc {
+  const trial = getTrial(state, id);
+  return trial && inScope(trial, scope) ? trial : notFound(`no trial ${id}`);
 }
 
-export function requireTrialSubject(state: StateReader, id: string): TrialSubjectDoc {
-  return getTrialSubject(state, id) ?? notFound(`no trial subject ${id}`);
+export function requireTrialSubject(state: StateReader, id: string, scope?: TrialScope): TrialSubjectDoc {
+  const subject = getTrialSubject(state, id);
+  if (!subject || (scope && !inScope(getTrial(state, subject.trial)!, scope)))
+    notFound(`no trial subject ${id}`);
+  return subject;
 }
 
 function notFound(message: string): never {
   throw new RadledgerError("RECORD_NOT_FOUND", message);
 }
 
-/** All trials registered in this log, in log order. */
-export function listTrials(state: StateReader, options: PageOptions = {}): Page<TrialDoc> {
+/** The trials registered in this log that `scope` may see, in log order. */
+export function listTrials(
+  state: StateReader,
+  options: PageOptions = {},
+  scope?: TrialScope,
+): Page<TrialDoc> {
   const o = lookupOptions(options);
-  return page(state.lookup("trial.all", "", { ...o, limit: o.limit + 1 }), o.limit, (r) =>
-    getTrial(state, r.value)!,
-  );
+  if (scope === undefined)
+    return page(state.lookup("trial.all", "", { ...o, limit: o.limit + 1 }), o.limit, (r) =>
+      getTrial(state, r.value)!,
+    );
+  // A sponsor's page: walk the site's trials in log order, keeping its own, until the page is full
+  // (a site registers tens of trials, not millions; no index by sponsor is needed).
+  const items: TrialDoc[] = [];
+  let after = o.after;
+  let last = 0;
+  for (;;) {
+    const rows = state.lookup("trial.all", "", { ...(after === undefined ? {} : { after }), limit: 256 });
+    for (const row of rows) {
+      const trial = getTrial(state, row.value)!;
+      if (!inScope(trial, scope)) continue;
+      if (items.length === o.limit) return { items, next: last };
+      items.push(trial);
+      last = row.seq;
+    }
+    if (rows.length < 256) return { items };
+    after = rows[rows.length - 1]!.seq;
+  }
 }
 
 /** A trial's subjects in enrolment order. */
@@ -41,8 +78,9 @@ export function subjectsOfTrial(
   state: StateReader,
   trialId: string,
   options: PageOptions = {},
+  scope?: TrialScope,
 ): Page<TrialSubjectDoc> {
-  requireTrial(state, trialId);
+  requireTrial(state, trialId, scope);
   const o = lookupOptions(options);
   return page(state.lookup("trial.subjects", trialId, { ...o, limit: o.limit + 1 }), o.limit, (r) =>
     getTrialSubject(state, r.value)!,
@@ -64,8 +102,11 @@ export function readsOfTimepoint(
   state: StateReader,
   timepointId: string,
   options: PageOptions = {},
+  scope?: TrialScope,
 ): Page<TrialReadDoc> {
-  if (!getTrialTimepoint(state, timepointId)) notFound(`no trial timepoint ${timepointId}`);
+  const timepoint = getTrialTimepoint(state, timepointId);
+  if (!timepoint || (scope && !inScope(getTrial(state, timepoint.trial)!, scope)))
+    notFound(`no trial timepoint ${timepointId}`);
   const o = lookupOptions(options);
   return page(state.lookup("trial.reads", timepointId, { ...o, limit: o.limit + 1 }), o.limit, (r) =>
     getTrialRead(state, r.value)!,
@@ -92,8 +133,9 @@ export function subjectTimeline(
   state: StateReader,
   subjectId: string,
   options: PageOptions = {},
+  scope?: TrialScope,
 ): SubjectTimeline {
-  const subject = requireTrialSubject(state, subjectId);
+  const subject = requireTrialSubject(state, subjectId, scope);
   const trial = requireTrial(state, subject.trial);
   const o = lookupOptions(options);
   const timepoints = new Map<string, TrialTimepointDoc>();

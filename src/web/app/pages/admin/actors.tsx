@@ -30,6 +30,7 @@ function EnrolForm(props: { onEnrolled: (id: string) => void }) {
   const [kind, setKind] = useState("staff");
   const [role, setRole] = useState("radiologist");
   const [displayName, setDisplayName] = useState("");
+  const [organisation, setOrganisation] = useState("");
   const [patient, setPatient] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<ApiError>();
@@ -45,6 +46,7 @@ function EnrolForm(props: { onEnrolled: (id: string) => void }) {
         kind,
         roles,
         ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+        ...(kind !== "patient" && role === "sponsor" ? { organisation: organisation.trim() } : {}),
         ...(kind === "patient" ? { patient: patient.trim() } : {}),
         ...(password && kind !== "system" ? { password } : {}),
       },
@@ -82,6 +84,15 @@ function EnrolForm(props: { onEnrolled: (id: string) => void }) {
         />
       ) : (
         <TextField label="Display name" value={displayName} onValue={setDisplayName} />
+      )}
+      {kind !== "patient" && role === "sponsor" && (
+        <TextField
+          label="Organisation"
+          hint="The sponsor exactly as its trials name it: this person will see that sponsor's trials only."
+          value={organisation}
+          onValue={setOrganisation}
+          required
+        />
       )}
       {kind !== "system" && (
         <TextField
