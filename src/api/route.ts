@@ -10,7 +10,7 @@ import { z } from "zod";
 import { RadledgerError, type ErrorCode } from "../core/errors.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import { certBindingOf, getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
-import { certBindable } from "../domain/identity/entries.js";
+import { certBindable } from "../domain/identity/credentials.js";
 import { clientCertificatePin } from "./client-cert.js";
 import type { AuthStore, TokenRecord } from "../ports/auth.js";
 import type { RadledgerNode } from "../app/node.js";

@@ -15,7 +15,7 @@
 import type { JsonObject } from "../core/canonical-json.js";
 import type { EntryRefs } from "../core/entry.js";
 import { RadledgerError } from "../core/errors.js";
-import { certBindable, tokenIssuable } from "../domain/identity/entries.js";
+import { certBindable, tokenIssuable } from "../domain/identity/credentials.js";
 import { certBindingOf, tokenRecordOf, type CertBindingDoc } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import type { AuthStore, TokenKind, TokenRecord } from "../ports/auth.js";

@@ -31,7 +31,7 @@ import type { PinDatabases } from "../ports/backup.js";
 import { backupNode, type BackupProgress, type BackupResult } from "./backup.js";
 import { bindCertificate, issueToken, revokeToken, unbindCertificate } from "./credentials.js";
 import { issueEnrolmentCode, selfEnrollable } from "./enrolment.js";
-import { certPin } from "../domain/identity/entries.js";
+import { certPin } from "../domain/identity/credentials.js";
 import type { CertBindingDoc } from "../domain/identity/state.js";
 import { erasureReasons } from "../domain/privacy/entries.js";
 import type { ImagingArchive } from "../ports/imaging.js";

@@ -27,7 +27,7 @@ import {
 import { runWritingOperation } from "../operations.js";
 import { printJson } from "../output.js";
 import { certificateFacts } from "../../api/client-cert.js";
-import { certPin } from "../../domain/identity/entries.js";
+import { certPin } from "../../domain/identity/credentials.js";
 import { readCertificates } from "../tls.js";
 
 /**
