@@ -103,12 +103,16 @@ const MIRROR_TONES: Readonly<Record<string, Tone>> = {
   equivocated: "danger",
 };
 
-function FailureBadge(props: { failure: Failure | undefined }) {
+/**
+ * A failure kept in the status: a warning while it lasts (failures > 0), otherwise a neutral note
+ * that it happened before the last success (the status keeps the last error after a recovery).
+ */
+function FailureBadge(props: { failure: Failure | undefined; current: boolean }) {
   if (!props.failure) return <span>—</span>;
   return (
     <span>
-      <Badge tone="warning" title={props.failure.message}>
-        {props.failure.code}
+      <Badge tone={props.current ? "warning" : "neutral"} title={props.failure.message}>
+        {props.current ? props.failure.code : `earlier: ${props.failure.code}`}
       </Badge>{" "}
       <Time iso={iso(props.failure.at)} />
     </span>
@@ -244,7 +248,10 @@ export function WitnessTable(props: { status: ConsortiumStatus }) {
               </span>
             ),
         },
-        { header: "Last error", render: (w) => <FailureBadge failure={w.lastError} /> },
+        {
+          header: "Last error",
+          render: (w) => <FailureBadge failure={w.lastError} current={w.failures > 0} />,
+        },
       ]}
     />
   );
@@ -290,7 +297,7 @@ export function MirrorTable(props: { status: ConsortiumStatus }) {
       rows={props.status.mirrors}
       empty="No peers mirrored."
       columns={[
-        { header: "Peer", render: (m) => <code class="wrap">{m.origin}</code> },
+        { header: "Peer", render: (m) => <code>{m.origin}</code> },
         {
           header: "State",
           render: (m) => <Badge tone={MIRROR_TONES[m.state] ?? "neutral"}>{m.state}</Badge>,
@@ -298,7 +305,10 @@ export function MirrorTable(props: { status: ConsortiumStatus }) {
         { header: "Mirrored", render: (m) => m.mirroredSize.toLocaleString() },
         { header: "Peer size", render: (m) => m.peerSize?.toLocaleString() ?? "—" },
         { header: "Last sync", render: (m) => <Time iso={iso(m.lastSyncAt)} /> },
-        { header: "Last error", render: (m) => <FailureBadge failure={m.lastError} /> },
+        {
+          header: "Last error",
+          render: (m) => <FailureBadge failure={m.lastError} current={m.state !== "ok"} />,
+        },
       ]}
     />
   );
@@ -315,7 +325,7 @@ export function WitnessedLogs(props: { status: ConsortiumStatus }) {
       rows={w.logs}
       empty="This node's witness has cosigned no log yet."
       columns={[
-        { header: "Log", render: (l) => <code class="wrap">{l.origin}</code> },
+        { header: "Log", render: (l) => <code>{l.origin}</code> },
         { header: "Cosigned size", render: (l) => l.size.toLocaleString() },
         { header: "Updated", render: (l) => <Time iso={iso(l.updatedAt)} /> },
       ]}

@@ -134,9 +134,10 @@ function LatestCheckpoint(props: { log: LogInfo }) {
 }
 
 /** The checkpoint as /checkpoint serves it: with a consortium, the published one and its cosignature lines. */
-function useServedCheckpoint(): string | undefined {
+function useServedCheckpoint(enabled: boolean): string | undefined {
   const [note, setNote] = useState<string>();
   useEffect(() => {
+    if (!enabled) return;
     const ctl = new AbortController();
     request("/checkpoint", { signal: ctl.signal })
       .then((res) => res.text())
@@ -144,14 +145,14 @@ function useServedCheckpoint(): string | undefined {
       // Not shown when it cannot be read: the status still says who cosigned what.
       .catch(() => undefined);
     return () => ctl.abort();
-  }, []);
+  }, [enabled]);
   return note;
 }
 
 /** Witnesses, anchoring, peers and alarms — or that none are configured (the route is absent then). */
 function Consortium(props: { status: LoadedState<ConsortiumStatus>; alarmed: boolean }) {
   const { status } = props;
-  const served = useServedCheckpoint();
+  const served = useServedCheckpoint(status.data !== undefined);
   if (status.error?.status === 404)
     return (
       <Section title="Witnesses and anchoring">
@@ -208,25 +209,27 @@ function Checkpoints() {
               empty="No checkpoint yet."
               columns={[
                 { header: "Size", render: (c) => c.size.toLocaleString() },
-                { header: "Newest entry", render: (c) => c.time ?? "—" },
-                { header: "Root", render: (c) => <Id value={c.root} /> },
                 {
                   header: "Cosigned by",
                   render: (c) =>
                     c.cosigned ? (
                       <span class="consortium-names">
-                        {c.cosigned.witnesses.map((w) => (
-                          <Badge key={w} tone="info">
-                            {w}
-                          </Badge>
-                        ))}
+                        {c.cosigned.witnesses.length === 0 ? (
+                          <span>no witness</span>
+                        ) : (
+                          c.cosigned.witnesses.map((w) => (
+                            <Badge key={w} tone="info">
+                              {w}
+                            </Badge>
+                          ))
+                        )}
                         <Badge tone={c.cosigned.final ? "success" : "warning"}>
                           {c.cosigned.final ? "final" : "not final"}
                         </Badge>
                         <Time iso={c.cosigned.publishedAt} />
                       </span>
                     ) : (
-                      "—"
+                      "not published"
                     ),
                 },
                 {
@@ -234,15 +237,18 @@ function Checkpoints() {
                   render: (c) =>
                     c.anchor ? (
                       <span>
-                        block {c.anchor.blockNumber}, tx <Id value={c.anchor.txHash} />{" "}
+                        block {c.anchor.blockNumber}, tx <Id value={c.anchor.txHash} />,{" "}
                         <Time iso={c.anchor.anchoredAt} />
                       </span>
                     ) : d.anchoredSize !== undefined && c.size <= d.anchoredSize ? (
-                      "through a later anchor"
+                      // RFC 9162 §2.1.4: the anchored checkpoint extends this one, proven on chain.
+                      `through the anchor of size ${d.anchoredSize.toLocaleString()}`
                     ) : (
                       "—"
                     ),
                 },
+                { header: "Newest entry", render: (c) => <Time iso={c.time} /> },
+                { header: "Root", render: (c) => <Id value={c.root} /> },
               ]}
             />
             <Toolbar label="Checkpoint pages">
@@ -278,7 +284,9 @@ function SizeOverTime() {
                   <span class="x-bar" style={{ width: `${Math.max(2, (100 * c.size) / max)}%` }} />
                   <span class="x-bar-value">
                     {c.size.toLocaleString()}
-                    {c.cosigned ? ` · ${c.cosigned.count} cosignatures` : ""}
+                    {c.cosigned && c.cosigned.count > 0
+                      ? ` · ${c.cosigned.count} cosignatures${c.cosigned.final ? " (final)" : ""}`
+                      : ""}
                     {c.anchor ? " · anchored" : ""}
                   </span>
                 </li>
