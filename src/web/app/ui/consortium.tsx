@@ -222,38 +222,41 @@ export function CosignedCheckpoint(props: { status: ConsortiumStatus; note?: str
 /** Each witness this node asks for cosignatures: the size it last cosigned, when, failures. */
 export function WitnessTable(props: { status: ConsortiumStatus }) {
   return (
-    <DataTable
-      caption="Witnesses"
-      rowKey={(w) => w.name}
-      rows={props.status.cosigning.witnesses}
-      empty="No witnesses configured."
-      columns={[
-        { header: "Witness", render: (w) => <strong>{w.name}</strong> },
-        { header: "Cosigned size", render: (w) => w.cosignedSize?.toLocaleString() ?? "—" },
-        { header: "Last cosigned", render: (w) => <Time iso={iso(w.lastSuccessAt)} /> },
-        {
-          header: "Failures",
-          render: (w) =>
-            w.failures === 0 ? (
-              "0"
-            ) : (
-              <span>
-                {w.failures}
-                {w.retryAt !== undefined && (
-                  <>
-                    {" "}
-                    (retry <Time iso={iso(w.retryAt)} />)
-                  </>
-                )}
-              </span>
-            ),
-        },
-        {
-          header: "Last error",
-          render: (w) => <FailureBadge failure={w.lastError} current={w.failures > 0} />,
-        },
-      ]}
-    />
+    <>
+      <h3 class="consortium-sub">Witnesses (quorum {props.status.cosigning.quorum})</h3>
+      <DataTable
+        caption="Witnesses"
+        rowKey={(w) => w.name}
+        rows={props.status.cosigning.witnesses}
+        empty="No witnesses configured."
+        columns={[
+          { header: "Witness", render: (w) => <strong>{w.name}</strong> },
+          { header: "Cosigned size", render: (w) => w.cosignedSize?.toLocaleString() ?? "—" },
+          { header: "Last cosigned", render: (w) => <Time iso={iso(w.lastSuccessAt)} /> },
+          {
+            header: "Failures",
+            render: (w) =>
+              w.failures === 0 ? (
+                "0"
+              ) : (
+                <span>
+                  {w.failures}
+                  {w.retryAt !== undefined && (
+                    <>
+                      {" "}
+                      (retry <Time iso={iso(w.retryAt)} />)
+                    </>
+                  )}
+                </span>
+              ),
+          },
+          {
+            header: "Last error",
+            render: (w) => <FailureBadge failure={w.lastError} current={w.failures > 0} />,
+          },
+        ]}
+      />
+    </>
   );
 }
 
@@ -291,44 +294,53 @@ export function AnchoringFacts(props: { status: ConsortiumStatus }) {
 /** The peers' logs this node mirrors: state (equivocated is danger), sizes, last sync and error. */
 export function MirrorTable(props: { status: ConsortiumStatus }) {
   return (
-    <DataTable
-      caption="Peers this node mirrors"
-      rowKey={(m) => m.origin}
-      rows={props.status.mirrors}
-      empty="No peers mirrored."
-      columns={[
-        { header: "Peer", render: (m) => <code>{m.origin}</code> },
-        {
-          header: "State",
-          render: (m) => <Badge tone={MIRROR_TONES[m.state] ?? "neutral"}>{m.state}</Badge>,
-        },
-        { header: "Mirrored", render: (m) => m.mirroredSize.toLocaleString() },
-        { header: "Peer size", render: (m) => m.peerSize?.toLocaleString() ?? "—" },
-        { header: "Last sync", render: (m) => <Time iso={iso(m.lastSyncAt)} /> },
-        {
-          header: "Last error",
-          render: (m) => <FailureBadge failure={m.lastError} current={m.state !== "ok"} />,
-        },
-      ]}
-    />
+    <>
+      <h3 class="consortium-sub">Peers this node mirrors</h3>
+      <DataTable
+        caption="Peers this node mirrors"
+        rowKey={(m) => m.origin}
+        rows={props.status.mirrors}
+        empty="No peers mirrored."
+        columns={[
+          { header: "Peer", render: (m) => <code>{m.origin}</code> },
+          {
+            header: "State",
+            render: (m) => <Badge tone={MIRROR_TONES[m.state] ?? "neutral"}>{m.state}</Badge>,
+          },
+          { header: "Mirrored", render: (m) => m.mirroredSize.toLocaleString() },
+          { header: "Peer size", render: (m) => m.peerSize?.toLocaleString() ?? "—" },
+          { header: "Last sync", render: (m) => <Time iso={iso(m.lastSyncAt)} /> },
+          {
+            header: "Last error",
+            render: (m) => <FailureBadge failure={m.lastError} current={m.state !== "ok"} />,
+          },
+        ]}
+      />
+    </>
   );
 }
 
 /** The peers' logs this node's witness cosigns: the size it last cosigned for each. */
 export function WitnessedLogs(props: { status: ConsortiumStatus }) {
   const w = props.status.witness;
-  if (!w) return <p>This node has no witness key: it cosigns no other log.</p>;
   return (
-    <DataTable
-      caption="Logs this node witnesses"
-      rowKey={(l) => l.origin}
-      rows={w.logs}
-      empty="This node's witness has cosigned no log yet."
-      columns={[
-        { header: "Log", render: (l) => <code>{l.origin}</code> },
-        { header: "Cosigned size", render: (l) => l.size.toLocaleString() },
-        { header: "Updated", render: (l) => <Time iso={iso(l.updatedAt)} /> },
-      ]}
-    />
+    <>
+      <h3 class="consortium-sub">Logs this node witnesses</h3>
+      {!w ? (
+        <p>This node has no witness key: it cosigns no other log.</p>
+      ) : (
+        <DataTable
+          caption="Logs this node witnesses"
+          rowKey={(l) => l.origin}
+          rows={w.logs}
+          empty="This node's witness has cosigned no log yet."
+          columns={[
+            { header: "Log", render: (l) => <code>{l.origin}</code> },
+            { header: "Cosigned size", render: (l) => l.size.toLocaleString() },
+            { header: "Updated", render: (l) => <Time iso={iso(l.updatedAt)} /> },
+          ]}
+        />
+      )}
+    </>
   );
 }

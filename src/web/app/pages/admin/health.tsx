@@ -90,7 +90,7 @@ export function HealthPage() {
         <Loaded state={status}>
           {(s) => (
             <>
-              <Section title="Witnesses">
+              <Section title="Cosigned checkpoint">
                 <CosignedCheckpoint status={s} />
                 <WitnessTable status={s} />
               </Section>

@@ -173,7 +173,6 @@ function Consortium(props: { status: LoadedState<ConsortiumStatus>; alarmed: boo
           tlog-cosignature): each witness checked that it extends every checkpoint of this log it saw before.
         </p>
         <CosignedCheckpoint status={s} note={served} />
-        <h3 class="x-sub">Witnesses (quorum {s.cosigning.quorum})</h3>
         <WitnessTable status={s} />
       </Section>
       <Section title="Anchoring">
@@ -182,7 +181,6 @@ function Consortium(props: { status: LoadedState<ConsortiumStatus>; alarmed: boo
       <Section title="Peers">
         <MirrorTable status={s} />
         {!props.alarmed && <ConsortiumAlarms status={s} />}
-        <h3 class="x-sub">Logs this node witnesses</h3>
         <WitnessedLogs status={s} />
       </Section>
     </>
