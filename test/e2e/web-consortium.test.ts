@@ -326,6 +326,12 @@ test("C forks: the explorer shows the equivocation as an alarm; its evidence fil
   expect(alarmText).toMatch(/two roots for one size/i);
   expect(alarmText).toMatch(/witness/);
   for (const e of evidence) expect(alarmText).toContain(e.summary);
+  // The command that checks it offline, with C's key as A is configured with it (the status API's peers).
+  const status = (await (await fetch(`${a.api.url}/api/v1/consortium/status`)).json()) as {
+    peers: { origin: string; vkey: string }[];
+  };
+  expect(status.peers).toContainEqual({ origin: c.origin, vkey: cKey });
+  expect(alarmText).toContain(`--log-key ${cKey}`);
   // The mirror of C says equivocated, as a danger badge.
   const mirrorRow = page
     .getByRole("table", { name: "Peers this node mirrors" })

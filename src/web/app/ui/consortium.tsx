@@ -17,6 +17,8 @@ interface Failure {
 /** GET /api/v1/consortium/status (src/app/consortium/status.ts ConsortiumStatus; times in ms). */
 export interface ConsortiumStatus {
   readonly origin: string;
+  /** Each peer's log verifier key as this node is configured with it (the evidence files' key). */
+  readonly peers?: readonly { origin: string; vkey: string }[];
   readonly logSize: number;
   readonly witness?: {
     readonly vkey: string;
@@ -132,6 +134,7 @@ export function ConsortiumAlarms(props: { status: ConsortiumStatus }) {
       </div>
     );
   const origins = [...new Set(alarms.evidence.map((e) => e.origin))];
+  const keys = new Map((props.status.peers ?? []).map((p) => [p.origin, p.vkey]));
   return (
     <div data-testid="alarms">
       <Alert
@@ -152,6 +155,17 @@ export function ConsortiumAlarms(props: { status: ConsortiumStatus }) {
               <a href={`/api/v1/consortium/evidence/${e.id}`} download={`evidence-${e.id}.txt`}>
                 Evidence file {e.id}
               </a>
+              {keys.has(e.origin) && (
+                <>
+                  {" "}
+                  — check it with{" "}
+                  <code class="wrap">
+                    radledger verify evidence-{e.id}.txt --log-key {keys.get(e.origin)}
+                  </code>{" "}
+                  (the key this node is configured with for that log; a key got from its institution is a
+                  stronger check)
+                </>
+              )}
             </li>
           ))}
         </ul>
