@@ -44,10 +44,16 @@ export function registerConsortiumRoutes(
     method: "GET",
     url: "/api/v1/consortium/status",
     tag,
-    summary: "Witnesses, cosigning, mirrors, anchoring and alarms of this node (docs/consortium.md).",
+    summary:
+      "Witnesses, cosigning, mirrors, anchoring and alarms of this node (docs/consortium.md), and each peer's log verifier key as this node is configured with it.",
     auth: "public",
     response: { description: "the consortium status", schema: json },
-    handler: async () => consortium.status(),
+    handler: async () => ({
+      ...consortium.status(),
+      // Public keys, as public as the checkpoints they verify: what a reader of an alarm checks its
+      // evidence file with (`radledger verify FILE --log-key KEY`, docs/consortium.md §Evidence).
+      peers: consortium.config.peers.map((p) => ({ origin: p.origin, vkey: p.vkey })),
+    }),
   });
 
   defineRoute(app, api, {

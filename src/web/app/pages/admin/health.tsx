@@ -1,6 +1,19 @@
-/** Node health: readiness, the log's size and checkpoint, and the consortium (witnesses, mirrors, anchoring, alarms). */
+/**
+ * Node health: readiness, the log's size and checkpoint, and the consortium — alarms first, then the
+ * cosigned checkpoint and each witness, anchoring, the peers mirrored and the logs this node
+ * witnesses (ui/consortium.tsx, the same view as the public log explorer's).
+ */
 import { useApi } from "../../hooks.js";
-import { Alert, Badge, DataTable, Facts, Loaded, Page, Section } from "../../ui/index.js";
+import { Alert, Facts, Loaded, Page, Section } from "../../ui/index.js";
+import {
+  AnchoringFacts,
+  ConsortiumAlarms,
+  CosignedCheckpoint,
+  MirrorTable,
+  WitnessedLogs,
+  WitnessTable,
+  type ConsortiumStatus,
+} from "../../ui/consortium.js";
 
 interface Ready {
   readonly status: string;
@@ -15,24 +28,10 @@ interface LogInfo {
   readonly root: string;
   readonly verifierKey: string;
 }
-interface Status {
-  readonly logSize: number;
-  readonly cosigning: {
-    readonly quorum: number;
-    readonly witnesses: readonly { name?: string; vkey?: string; [k: string]: unknown }[];
-  };
-  readonly mirrors: readonly { origin?: string; [k: string]: unknown }[];
-  readonly alarms: {
-    readonly equivocations: number;
-    readonly unproven: number;
-    readonly evidence: readonly unknown[];
-  };
-  readonly anchoring: { readonly configured: boolean; readonly [k: string]: unknown };
-}
 
 export function HealthPage() {
   const log = useApi<LogInfo>("/api/v1/log");
-  const status = useApi<Status>("/api/v1/consortium/status");
+  const status = useApi<ConsortiumStatus>("/api/v1/consortium/status");
   // /readyz answers 503 with a body when storage refuses writes: read it either way.
   const ready = useApi<Ready>("/readyz");
   return (
@@ -61,6 +60,11 @@ export function HealthPage() {
           </Loaded>
         )}
       </Section>
+      {status.error?.code !== "ROUTE_NOT_FOUND" && status.data && (
+        <Section title="Alarms">
+          <ConsortiumAlarms status={status.data} />
+        </Section>
+      )}
       <Section title="Log">
         <Loaded state={log}>
           {(l) => (
@@ -69,7 +73,7 @@ export function HealthPage() {
                 ["Origin", <code>{l.origin}</code>],
                 ["Entries", l.size.toLocaleString()],
                 ["Root", <code>{l.root}</code>],
-                ["Verifier key", <code>{l.verifierKey}</code>],
+                ["Verifier key", <code class="wrap">{l.verifierKey}</code>],
               ]}
             />
           )}
@@ -86,55 +90,16 @@ export function HealthPage() {
         <Loaded state={status}>
           {(s) => (
             <>
-              <Section title="Alarms">
-                {s.alarms.equivocations + s.alarms.unproven === 0 ? (
-                  <Alert tone="success" testId="alarms">
-                    No alarms: no equivocation and no unproven checkpoint seen.
-                  </Alert>
-                ) : (
-                  <Alert tone="danger" title="Alarms" testId="alarms">
-                    {s.alarms.equivocations} equivocation(s), {s.alarms.unproven} unproven checkpoint(s). See
-                    the evidence register (
-                    <a href="/api/v1/consortium/evidence">/api/v1/consortium/evidence</a>
-                    ).
-                  </Alert>
-                )}
+              <Section title="Cosigned checkpoint">
+                <CosignedCheckpoint status={s} />
+                <WitnessTable status={s} />
               </Section>
-              <Section title="Witnesses">
-                <p>
-                  Quorum: <strong>{s.cosigning.quorum}</strong>{" "}
-                  {s.cosigning.witnesses.length === 0 && (
-                    <Badge tone="warning">no witnesses configured</Badge>
-                  )}
-                </p>
-                <DataTable
-                  caption="Witnesses"
-                  columns={[
-                    { header: "Witness", render: (w) => <code>{w.name ?? w.vkey ?? ""}</code> },
-                    { header: "State", render: (w) => <code>{JSON.stringify(w)}</code> },
-                  ]}
-                  rows={s.cosigning.witnesses}
-                  rowKey={(w) => w.name ?? w.vkey ?? ""}
-                  empty="No witnesses cosign this log yet."
-                />
+              <Section title="Anchoring">
+                <AnchoringFacts status={s} />
               </Section>
-              <Section title="Mirrors and anchoring">
-                <Facts
-                  items={[
-                    [
-                      "Mirrored logs",
-                      s.mirrors.length === 0 ? "none" : s.mirrors.map((m) => m.origin ?? "?").join(", "),
-                    ],
-                    [
-                      "Anchoring",
-                      s.anchoring.configured ? (
-                        <Badge tone="success">configured</Badge>
-                      ) : (
-                        <Badge>not configured</Badge>
-                      ),
-                    ],
-                  ]}
-                />
+              <Section title="Peers">
+                <MirrorTable status={s} />
+                <WitnessedLogs status={s} />
               </Section>
             </>
           )}

@@ -9,14 +9,14 @@
  * node publishes. Nothing here names a person: the public routes carry index, leaf hash, type and the
  * minute only (docs/privacy.md §The public, through the log explorer).
  */
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { Link, Route, Switch, useParams } from "wouter-preact";
 import { fromBase64, fromHex } from "../../../../core/bytes.js";
 import { parseCheckpointText } from "../../../../core/checkpoint.js";
 import { nobleCrypto } from "../../../../core/crypto-noble.js";
 import { verifyInclusion } from "../../../../core/merkle/verify.js";
 import { ed25519Verifier, parseSignedNote, parseVerifierKey, verifyNote } from "../../../../core/note.js";
-import { ApiError } from "../../api.js";
+import { ApiError, request } from "../../api.js";
 import { useApi, type Loaded as LoadedState } from "../../hooks.js";
 import {
   Alert,
@@ -34,6 +34,15 @@ import {
   Toolbar,
   Button,
 } from "../../ui/index.js";
+import {
+  AnchoringFacts,
+  ConsortiumAlarms,
+  CosignedCheckpoint,
+  MirrorTable,
+  WitnessedLogs,
+  WitnessTable,
+  type ConsortiumStatus,
+} from "../../ui/consortium.js";
 
 interface LogInfo {
   readonly origin: string;
@@ -62,39 +71,6 @@ interface Recent {
   readonly size: number;
   readonly counts: Record<string, number>;
 }
-interface ConsortiumStatus {
-  readonly cosigning: {
-    quorum: number;
-    witnesses: {
-      name: string;
-      url: string;
-      cosignedSize?: number;
-      lastSuccessAt?: number;
-      failures: number;
-    }[];
-    published?: { size: number; final: boolean; witnesses: string[]; publishedAt: number };
-  };
-  readonly mirrors: {
-    origin: string;
-    state: string;
-    mirroredSize: number;
-    peerSize?: number;
-    lastSyncAt?: number;
-  }[];
-  readonly alarms: {
-    equivocations: number;
-    unproven: number;
-    evidence: { id: number; origin: string; kind: string; summary: string; detectedAt: number }[];
-  };
-  readonly anchoring: {
-    configured: boolean;
-    latest?: { size: number; txHash: string; blockNumber: number; anchoredAt: number };
-  };
-}
-
-const iso = (ms: number | undefined): string | undefined =>
-  ms === undefined ? undefined : new Date(ms).toISOString();
-
 export default function ExplorerArea() {
   return (
     <Switch>
@@ -110,13 +86,23 @@ export default function ExplorerArea() {
 
 function Overview() {
   const log = useApi<LogInfo>("/api/v1/log");
+  const status = useApi<ConsortiumStatus>("/api/v1/consortium/status");
+  const s = status.data;
+  // An alarm goes first, before anything a reader might trust: it says this log's peers saw a fork.
+  const alarmed = s !== undefined && s.alarms.equivocations + s.alarms.unproven > 0;
   return (
     <Page
       title="Log explorer"
       lead="This log's checkpoints, witnesses and entries, as anyone can check them. Entries are listed by type and minute only: no person, record or content."
     >
+      {alarmed && (
+        <Section title="Alarms">
+          <ConsortiumAlarms status={s} />
+        </Section>
+      )}
       <Loaded state={log}>{(l) => <LatestCheckpoint log={l} />}</Loaded>
-      <Consortium />
+      <Consortium status={status} alarmed={alarmed} />
+      <Checkpoints />
       <SizeOverTime />
       <RecentEntries />
     </Page>
@@ -147,9 +133,26 @@ function LatestCheckpoint(props: { log: LogInfo }) {
   );
 }
 
+/** The checkpoint as /checkpoint serves it: with a consortium, the published one and its cosignature lines. */
+function useServedCheckpoint(enabled: boolean): string | undefined {
+  const [note, setNote] = useState<string>();
+  useEffect(() => {
+    if (!enabled) return;
+    const ctl = new AbortController();
+    request("/checkpoint", { signal: ctl.signal })
+      .then((res) => res.text())
+      .then(setNote)
+      // Not shown when it cannot be read: the status still says who cosigned what.
+      .catch(() => undefined);
+    return () => ctl.abort();
+  }, [enabled]);
+  return note;
+}
+
 /** Witnesses, anchoring, peers and alarms — or that none are configured (the route is absent then). */
-function Consortium() {
-  const status = useApi<ConsortiumStatus>("/api/v1/consortium/status");
+function Consortium(props: { status: LoadedState<ConsortiumStatus>; alarmed: boolean }) {
+  const { status } = props;
+  const served = useServedCheckpoint(status.data !== undefined);
   if (status.error?.status === 404)
     return (
       <Section title="Witnesses and anchoring">
@@ -162,74 +165,100 @@ function Consortium() {
   if (status.error) return <ProblemAlert error={status.error} />;
   if (!status.data) return <Loading />;
   const s = status.data;
-  const pub = s.cosigning.published;
   return (
     <>
-      <Section title="Witnesses and anchoring">
-        <Facts
-          items={[
-            ["Quorum", String(s.cosigning.quorum)],
-            [
-              "Last published",
-              pub
-                ? `size ${pub.size}, cosigned by ${pub.witnesses.join(", ") || "nobody"}${pub.final ? " (final)" : ""}`
-                : "—",
-            ],
-            [
-              "Anchoring",
-              !s.anchoring.configured
-                ? "not configured"
-                : s.anchoring.latest
-                  ? `size ${s.anchoring.latest.size} in block ${s.anchoring.latest.blockNumber}`
-                  : "configured, nothing anchored yet",
-            ],
-          ]}
-        />
-        <DataTable
-          caption="Witnesses"
-          rowKey={(w) => w.name}
-          rows={s.cosigning.witnesses}
-          empty="No witnesses configured."
-          columns={[
-            { header: "Witness", render: (w) => w.name },
-            { header: "Cosigned size", render: (w) => w.cosignedSize ?? "—" },
-            { header: "Last success", render: (w) => <Time iso={iso(w.lastSuccessAt)} /> },
-            { header: "Failures", render: (w) => w.failures },
-          ]}
-        />
+      <Section title="Cosigned checkpoint">
+        <p class="x-hint">
+          The newest checkpoint this node published with its witnesses&apos; cosignatures (C2SP
+          tlog-cosignature): each witness checked that it extends every checkpoint of this log it saw before.
+        </p>
+        <CosignedCheckpoint status={s} note={served} />
+        <WitnessTable status={s} />
       </Section>
-      <Section title="Peers and alarms">
-        <DataTable
-          caption="Peers this node mirrors"
-          rowKey={(m) => m.origin}
-          rows={s.mirrors}
-          empty="No peers mirrored."
-          columns={[
-            { header: "Peer", render: (m) => <code>{m.origin}</code> },
-            { header: "State", render: (m) => m.state },
-            { header: "Mirrored", render: (m) => m.mirroredSize },
-            { header: "Peer size", render: (m) => m.peerSize ?? "—" },
-            { header: "Last sync", render: (m) => <Time iso={iso(m.lastSyncAt)} /> },
-          ]}
-        />
-        {s.alarms.equivocations + s.alarms.unproven === 0 ? (
-          <p>No alarms: no equivocation seen.</p>
-        ) : (
-          <Alert
-            tone="danger"
-            title={`${s.alarms.equivocations} equivocations, ${s.alarms.unproven} unproven`}
-          >
-            <ul>
-              {s.alarms.evidence.map((e) => (
-                <li key={e.id}>
-                  {e.origin}: {e.summary} (<Time iso={iso(e.detectedAt)} />)
-                </li>
-              ))}
-            </ul>
-          </Alert>
-        )}
+      <Section title="Anchoring">
+        <AnchoringFacts status={s} />
+      </Section>
+      <Section title="Peers">
+        <MirrorTable status={s} />
+        {!props.alarmed && <ConsortiumAlarms status={s} />}
+        <WitnessedLogs status={s} />
       </Section>
     </>
+  );
+}
+
+/** The checkpoint history, newest first: per checkpoint, who cosigned it and where it is anchored. */
+function Checkpoints() {
+  const [before, setBefore] = useState<string>();
+  const cps = useApi<{ items: CheckpointItem[]; next?: string; anchoredSize?: number }>(
+    "/api/v1/log/checkpoints",
+    { limit: 10, before },
+  );
+  return (
+    <Section title="Checkpoints">
+      <Loaded state={cps}>
+        {(d) => (
+          <>
+            <DataTable
+              caption="Checkpoints, newest first"
+              testId="checkpoints"
+              rowKey={(c) => String(c.size)}
+              rows={d.items}
+              empty="No checkpoint yet."
+              columns={[
+                { header: "Size", render: (c) => c.size.toLocaleString() },
+                {
+                  header: "Cosigned by",
+                  render: (c) =>
+                    c.cosigned ? (
+                      <span class="consortium-names">
+                        {c.cosigned.witnesses.length === 0 ? (
+                          <span>no witness</span>
+                        ) : (
+                          c.cosigned.witnesses.map((w) => (
+                            <Badge key={w} tone="info">
+                              {w}
+                            </Badge>
+                          ))
+                        )}
+                        <Badge tone={c.cosigned.final ? "success" : "warning"}>
+                          {c.cosigned.final ? "final" : "not final"}
+                        </Badge>
+                        <Time iso={c.cosigned.publishedAt} />
+                      </span>
+                    ) : (
+                      "not published"
+                    ),
+                },
+                {
+                  header: "Anchored",
+                  render: (c) =>
+                    c.anchor ? (
+                      <span>
+                        block {c.anchor.blockNumber}, tx <Id value={c.anchor.txHash} />,{" "}
+                        <Time iso={c.anchor.anchoredAt} />
+                      </span>
+                    ) : d.anchoredSize !== undefined && c.size <= d.anchoredSize ? (
+                      // RFC 9162 §2.1.4: the anchored checkpoint extends this one, proven on chain.
+                      `through the anchor of size ${d.anchoredSize.toLocaleString()}`
+                    ) : (
+                      "—"
+                    ),
+                },
+                { header: "Newest entry", render: (c) => <Time iso={c.time} /> },
+                { header: "Root", render: (c) => <Id value={c.root} /> },
+              ]}
+            />
+            <Toolbar label="Checkpoint pages">
+              {before !== undefined && (
+                <Button onClick={() => setBefore(undefined)}>Newest checkpoints</Button>
+              )}
+              {d.next !== undefined && <Button onClick={() => setBefore(d.next)}>Older checkpoints</Button>}
+            </Toolbar>
+          </>
+        )}
+      </Loaded>
+    </Section>
   );
 }
 
@@ -253,7 +282,9 @@ function SizeOverTime() {
                   <span class="x-bar" style={{ width: `${Math.max(2, (100 * c.size) / max)}%` }} />
                   <span class="x-bar-value">
                     {c.size.toLocaleString()}
-                    {c.cosigned ? ` · ${c.cosigned.count} cosignatures` : ""}
+                    {c.cosigned && c.cosigned.count > 0
+                      ? ` · ${c.cosigned.count} cosignatures${c.cosigned.final ? " (final)" : ""}`
+                      : ""}
                     {c.anchor ? " · anchored" : ""}
                   </span>
                 </li>
