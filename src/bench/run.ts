@@ -18,6 +18,7 @@ import { benchHttp } from "./http.js";
 import { benchBundle } from "./bundle.js";
 import { runDicomRegistrationBench } from "./dicom.js";
 import { runDicomwebBench } from "./dicomweb.js";
+import { runOrthancAuthzBench } from "./orthanc-authz.js";
 import { runConsortiumBench } from "./consortium.js";
 import { runEvmBaseline } from "./evm-baseline.js";
 import { startEvmService } from "../adapters/evm/dev-node.js";
@@ -31,6 +32,7 @@ const BENCHMARKS = [
   "bundle",
   "dicom",
   "dicomweb",
+  "orthanc-authz",
   "consortium",
   "evm",
 ] as const;
@@ -138,6 +140,14 @@ if (wanted("dicom")) {
 if (wanted("dicomweb")) {
   results.dicomweb = await runDicomwebBench({ instances: Math.max(10, Math.round(40 * scale)), log });
   process.stderr.write(`dicomweb: ${JSON.stringify(results.dicomweb)}\n`);
+}
+if (wanted("orthanc-authz")) {
+  // Orthanc asks the node: with the authorization plugin ÷ without it (docs/performance.md).
+  results["orthanc-authz"] = await runOrthancAuthzBench({
+    instances: Math.max(200, Math.round(200 * scale)),
+    log,
+  });
+  process.stderr.write(`orthanc-authz: ${JSON.stringify(results["orthanc-authz"])}\n`);
 }
 if (wanted("consortium")) {
   results.consortium = await runConsortiumBench({

@@ -30,6 +30,9 @@ let service: OrthancService;
 let orthanc: OrthancClient;
 let t: TestNode;
 let app: FastifyInstance;
+let base = "";
+let tokenFile = "";
+let care = "";
 let study: SyntheticStudy;
 let patient = "";
 let oStudy = "";
@@ -52,18 +55,18 @@ beforeAll(async () => {
   await t.enrol("rad-care", ["radiologist"]);
   await t.enrol("rad-other", ["radiologist"]);
   await t.enrol("orthanc-plugin", ["integration"]);
-  await t.node.appender.append(
+  ({ leafHash: care } = await t.node.appender.append(
     t.sign(t.admin, "care.assigned", {
       patient,
       actor: "rad-care",
       period: { start: formatTime(Date.now() - 60_000) },
     }),
-  );
+  ));
   app = buildServer(t.node, {
     auth: openAuthStore(t.dir),
     orthancAuthz: new LedgerDicomwebAuthorizer(t.node),
   });
-  const base = await app.listen({ host: "127.0.0.1", port: 0 });
+  base = await app.listen({ host: "127.0.0.1", port: 0 });
   for (const actor of ["rad-care", "rad-other", "orthanc-plugin"]) {
     const issued = await app.radledger.auth.issueToken({
       actor,
@@ -81,7 +84,7 @@ beforeAll(async () => {
     createdBy: "test",
   });
   tokens.set("rad-care#2", second.token);
-  const tokenFile = join(dir.path, "plugin-token");
+  tokenFile = join(dir.path, "plugin-token");
   writeFileSync(tokenFile, tokens.get("orthanc-plugin")!, { mode: 0o600 });
   service = await orthancForTests({ authz: { nodeUrl: base, tokenFile, timeoutSeconds: 2 } });
   // The service account (the plugin's ServiceUsers) uploads without asking the node.
@@ -236,6 +239,65 @@ describe("Orthanc asks the node (authorization plugin)", () => {
     // A forwarded session cookie authenticates like a bearer token.
     const cookie = { cookie: `radledger_session=${tokens.get("rad-care")!}` };
     expect((await get(`/instances/${oInstances[1]!.id}/file`, cookie)).status).toBe(200);
+  });
+
+  it("the node's route: only an integration actor may ask, and a malformed question is a coded 400", async () => {
+    const ask = (who: string, body: unknown) =>
+      fetch(`${base}/api/v1/orthanc/authorize`, {
+        method: "POST",
+        headers: { ...as(who), "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const q = {
+      credential: { authorization: `Bearer ${tokens.get("rad-care")!}` },
+      ip: "127.0.0.1",
+      study: study.studyInstanceUid,
+      action: "read",
+    };
+    const byViewer = await ask("rad-care", q);
+    expect([byViewer.status, ((await byViewer.json()) as { code: string }).code]).toEqual([
+      403,
+      "FORBIDDEN_ROLE",
+    ]);
+    for (const bad of [
+      { ...q, study: "01.2" },
+      { ...q, headers: { "x-radledger-purpose-of-use": "SHOPPING" } },
+      { ...q, extra: 1 },
+    ]) {
+      const r = await ask("orthanc-plugin", bad);
+      expect([r.status, ((await r.json()) as { code: string }).code]).toEqual([400, "INPUT_INVALID"]);
+    }
+    const ok = await ask("orthanc-plugin", q);
+    expect(await ok.json()).toEqual({ decision: "permit" });
+  });
+
+  it("revocation: with CacheSeconds 0 the next request is decided again, so a care relationship ended is a 403 at once", async () => {
+    const uncached = await orthancForTests({ authz: { nodeUrl: base, tokenFile, cacheSeconds: 0 } });
+    try {
+      const client = new OrthancClient({
+        baseUrl: uncached.url,
+        username: uncached.username,
+        password: uncached.password,
+      });
+      const id = (await client.uploadInstance(study.instances[0]!.bytes)).ID;
+      const before = history().length;
+      const url = `${uncached.url}/instances/${id}/file`;
+      expect((await fetch(url, { headers: as("rad-care") })).status).toBe(200);
+      expect((await fetch(url, { headers: as("rad-care") })).status).toBe(200);
+      await t.node.appender.append(t.sign(t.admin, "care.ended", { reason: "discharged" }, { care }));
+      expect((await fetch(url, { headers: as("rad-care") })).status).toBe(403);
+      expect(
+        history()
+          .slice(before)
+          .map((h) => [h[1], h[5]]),
+      ).toEqual([
+        ["permit", "care"],
+        ["permit", "care"],
+        ["deny", "care-ended"],
+      ]);
+    } finally {
+      await uncached.stop();
+    }
   });
 
   it("the node down: Orthanc refuses what it has no cached permit for (fail closed)", async () => {

@@ -36,8 +36,12 @@ export interface OrthancAuthzOptions {
   readonly timeoutSeconds?: number;
 }
 
+/**
+ * `private`: start one even when RADLEDGER_TEST_ORTHANC_URL names one (a benchmark comparing two
+ * Orthancs of the same build and configuration).
+ */
 export async function startOrthancService(
-  options: { authz?: OrthancAuthzOptions } = {},
+  options: { authz?: OrthancAuthzOptions | undefined; private?: boolean } = {},
 ): Promise<OrthancService> {
   const e = process.env;
   const authz = options.authz;
@@ -57,6 +61,7 @@ export async function startOrthancService(
         ];
   if (
     authz === undefined &&
+    options.private !== true &&
     e.RADLEDGER_TEST_ORTHANC_URL !== undefined &&
     e.RADLEDGER_TEST_ORTHANC_URL !== ""
   ) {
