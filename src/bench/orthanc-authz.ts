@@ -126,7 +126,7 @@ export async function runOrthancAuthzBench(
 ): Promise<OrthancAuthzBenchResult> {
   const log = o.log ?? ((): void => undefined);
   const count = o.instances ?? 200;
-  const rounds = o.rounds ?? 5;
+  const rounds = o.rounds ?? 7;
   const concurrency = o.concurrency ?? 4;
   const samples = o.latencySamples ?? 200;
   const tmp = mkdtempSync(join(tmpdir(), "radledger-bench-orthanc-authz-"));
@@ -222,9 +222,21 @@ export async function runOrthancAuthzBench(
       let plainMs = Infinity;
       let pluginMs = Infinity;
       let bytes = 0;
+      // ABBA order: neither side always runs first, after the other's page-cache and CPU state.
+      const both = async <T>(r: number, x: () => Promise<T>, y: () => Promise<T>): Promise<[T, T]> => {
+        if (r % 2 === 0) {
+          const a = await x();
+          return [a, await y()];
+        }
+        const b = await y();
+        return [await x(), b];
+      };
       for (let r = 0; r < rounds; r++) {
-        const a = await clientPass(instanceUrls(plain, 0), headers, concurrency);
-        const b = await clientPass(instanceUrls(plugin, 1), headers, concurrency);
+        const [a, b] = await both(
+          r,
+          () => clientPass(instanceUrls(plain, 0), headers, concurrency),
+          () => clientPass(instanceUrls(plugin, 1), headers, concurrency),
+        );
         if (a.bytes !== b.bytes) throw new Error(`with the plugin ${b.bytes} bytes, without ${a.bytes}`);
         plainMs = Math.min(plainMs, a.ms);
         pluginMs = Math.min(pluginMs, b.ms);
@@ -238,8 +250,11 @@ export async function runOrthancAuthzBench(
       let sPluginMs = Infinity;
       let studyBytes = 0;
       for (let r = 0; r < rounds; r++) {
-        const a = await clientPass(studyUrls(plain, 0), headers, studyRequests);
-        const b = await clientPass(studyUrls(plugin, 1), headers, studyRequests);
+        const [a, b] = await both(
+          r,
+          () => clientPass(studyUrls(plain, 0), headers, studyRequests),
+          () => clientPass(studyUrls(plugin, 1), headers, studyRequests),
+        );
         sPlainMs = Math.min(sPlainMs, a.ms);
         sPluginMs = Math.min(sPluginMs, b.ms);
         studyBytes = a.bytes;
