@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one run, so that ratios compare figures measured side by side
  * on the same machine state. Writes bench-results/<timestamp>.json and bench-results/latest.json.
  *
- *   node dist/bench/run.js [--only append,mixed,consent,recall,http,bundle,dicom,dicomweb,consortium,evm]
+ *   node dist/bench/run.js [--only append,mixed,consent,recall,http,bundle,dicom,dicomweb,orthanc-authz,consortium,evm]
  *                          [--scale 0.1]
  *
  * --scale shrinks every size (for a quick look); the targets in docs/performance.md are stated at
