@@ -37,6 +37,7 @@ let study: SyntheticStudy;
 let patient = "";
 let oStudy = "";
 let oSeries = "";
+let oPatient = "";
 const oInstances: { id: string; sop: string; series: string; sha: string }[] = [];
 const dir = tempDir("radledger-orthanc-authz-");
 const tokens = new Map<string, string>();
@@ -97,6 +98,7 @@ beforeAll(async () => {
     const up = await orthanc.uploadInstance(i.bytes);
     oStudy = up.ParentStudy;
     oSeries = up.ParentSeries;
+    oPatient = up.ParentPatient;
     oInstances.push({ id: up.ID, sop: i.sopInstanceUid, series: i.seriesInstanceUid, sha: sha(i.bytes) });
   }
 }, 240_000);
@@ -138,6 +140,7 @@ const routes = (): string[] => {
     `/studies/${oStudy}`,
     `/studies/${oStudy}/archive`,
     `/series/${oSeries}`,
+    `/patients/${oPatient}/studies`,
     `/dicom-web/studies/${study.studyInstanceUid}/metadata`,
     `/dicom-web/studies/${study.studyInstanceUid}/series/${i.series}/instances/${i.sop}`,
     `/dicom-web/studies?StudyInstanceUID=${study.studyInstanceUid}`,
@@ -168,7 +171,7 @@ describe("Orthanc asks the node (authorization plugin)", () => {
     expect(history().length).toBe(before + 1);
   });
 
-  it("covers Orthanc's REST (instances, files, tags, studies, archive, series), DICOMweb and WADO-URI for a permitted caller", async () => {
+  it("covers Orthanc's REST (instances, files, tags, studies, archive, series, patients), DICOMweb and WADO-URI for a permitted caller", async () => {
     const before = history().length;
     const statuses = [];
     for (const p of routes()) statuses.push([p, (await get(p, as("rad-care#2"))).status]);
