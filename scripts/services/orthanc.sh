@@ -23,6 +23,15 @@
 #   --no-dicom          disable the DICOM (C-STORE/C-FIND) server entirely
 #   --timeout N         seconds to wait for GET /system to answer (default 60)
 #   --no-install        fail instead of apt-get installing orthanc/orthanc-dicomweb
+#   --authz-node URL    load the radledger authorization plugin (plugins/orthanc/radledger_authz.py,
+#                       Debian orthanc-python): every request for patient data asks the node at URL
+#                       for a decision (docs/families/imaging.md "Orthanc asks the node"). Orthanc's
+#                       Basic authentication is then off; the generated user is the plugin's service
+#                       account (let through without asking). Without it: no plugin, Basic auth on.
+#   --authz-token-file F  the plugin's bearer token for the node (an "integration" actor's API token)
+#   --authz-cache N     seconds a permit is cached by the plugin (default 60)
+#   --authz-deny-cache N  seconds a deny is cached (default 5, at most the permit's)
+#   --authz-timeout N   seconds the plugin waits for the node (default 5)
 #   -h, --help          show this text
 #
 # The script exits 0 once /system answers with the generated credentials, leaving Orthanc
@@ -39,6 +48,11 @@ DICOM=1
 TIMEOUT=60
 INSTALL=1
 DIR=""
+AUTHZ_NODE=""
+AUTHZ_TOKEN_FILE=""
+AUTHZ_CACHE=60
+AUTHZ_DENY_CACHE=5
+AUTHZ_TIMEOUT=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --stable-age) STABLE_AGE="$2"; shift 2 ;;
@@ -46,12 +60,23 @@ while [ $# -gt 0 ]; do
     --no-dicom) DICOM=0; shift ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
+    --authz-node) AUTHZ_NODE="$2"; shift 2 ;;
+    --authz-token-file) AUTHZ_TOKEN_FILE="$2"; shift 2 ;;
+    --authz-cache) AUTHZ_CACHE="$2"; shift 2 ;;
+    --authz-deny-cache) AUTHZ_DENY_CACHE="$2"; shift 2 ;;
+    --authz-timeout) AUTHZ_TIMEOUT="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "orthanc.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) [ -z "$DIR" ] || { echo "orthanc.sh: only one DIR" >&2; exit 2; }; DIR="$1"; shift ;;
   esac
 done
 [ -n "$DIR" ] || { usage >&2; exit 2; }
+if [ -n "$AUTHZ_NODE" ] && [ -z "$AUTHZ_TOKEN_FILE" ]; then
+  echo "orthanc.sh: --authz-node needs --authz-token-file" >&2; exit 2
+fi
+for n in "$AUTHZ_CACHE" "$AUTHZ_DENY_CACHE" "$AUTHZ_TIMEOUT"; do
+  [[ "$n" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "orthanc.sh: --authz-* values are seconds" >&2; exit 2; }
+done
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
 
@@ -80,6 +105,36 @@ fi
 PLUGIN="$(plugin_path)"
 [ -n "$PLUGIN" ] || { echo "orthanc.sh: DICOMweb plugin not found via dpkg -L orthanc-dicomweb" >&2; exit 1; }
 
+# --- the authorization plugin (optional) --------------------------------------------------------
+python_plugin_path() {
+  dpkg -L orthanc-python 2>/dev/null | grep -E '/plugins/libOrthancPython\.so$' | head -n1 || true
+}
+PLUGINS_JSON="\"$PLUGIN\""
+AUTH_ENABLED=true
+AUTHZ_JSON=""
+if [ -n "$AUTHZ_NODE" ]; then
+  if [ -z "$(python_plugin_path)" ]; then
+    if [ "$INSTALL" = 0 ]; then
+      echo "orthanc.sh: orthanc-python missing (apt-get install orthanc-python)" >&2
+      exit 1
+    fi
+    echo "orthanc.sh: installing orthanc-python with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends orthanc-python >&2
+  fi
+  PYTHON_PLUGIN="$(python_plugin_path)"
+  [ -n "$PYTHON_PLUGIN" ] || { echo "orthanc.sh: Python plugin not found via dpkg -L orthanc-python" >&2; exit 1; }
+  SCRIPT="$(cd "$(dirname "$0")/../.." && pwd)/plugins/orthanc/radledger_authz.py"
+  [ -f "$SCRIPT" ] || { echo "orthanc.sh: $SCRIPT missing" >&2; exit 1; }
+  TOKEN_FILE="$(cd "$(dirname "$AUTHZ_TOKEN_FILE")" && pwd)/$(basename "$AUTHZ_TOKEN_FILE")"
+  [ -r "$TOKEN_FILE" ] || { echo "orthanc.sh: cannot read $AUTHZ_TOKEN_FILE" >&2; exit 1; }
+  PLUGINS_JSON="$PLUGINS_JSON, \"$PYTHON_PLUGIN\""
+  # The filter authenticates every request itself: Orthanc's Basic authentication would answer
+  # 401 to a bearer token before the filter is asked.
+  AUTH_ENABLED=false
+fi
+
 free_port() {
   # Ask the kernel for a free ephemeral port on loopback. There is a small race between
   # closing this socket and Orthanc binding; the start loop below retries on failure.
@@ -97,19 +152,32 @@ while :; do
   PORT="${HTTP_PORT:-$(free_port)}"
   if [ "$DICOM" = 1 ]; then DICOM_PORT="$(free_port)"; else DICOM_PORT=4242; fi
   DICOM_ENABLED=$([ "$DICOM" = 1 ] && echo true || echo false)
+  if [ -n "$AUTHZ_NODE" ]; then
+    AUTHZ_JSON="\"PythonScript\": \"$SCRIPT\",
+  \"PythonVerbose\": false,
+  \"Radledger\": {
+    \"NodeUrl\": \"$AUTHZ_NODE\",
+    \"TokenFile\": \"$TOKEN_FILE\",
+    \"CacheSeconds\": $AUTHZ_CACHE,
+    \"DenyCacheSeconds\": $AUTHZ_DENY_CACHE,
+    \"TimeoutSeconds\": $AUTHZ_TIMEOUT,
+    \"ServiceUsers\": { \"$USER_NAME\": \"$PASSWORD\" }
+  },"
+  fi
   umask 077
   cat >"$DIR/orthanc.json" <<EOF
 {
+  $AUTHZ_JSON
   "Name": "radledger-test",
   "StorageDirectory": "$DIR/storage",
   "IndexDirectory": "$DIR/storage",
   "TemporaryDirectory": "$DIR/storage",
   "StorageCompression": false,
-  "Plugins": ["$PLUGIN"],
+  "Plugins": [$PLUGINS_JSON],
   "HttpServerEnabled": true,
   "HttpPort": $PORT,
   "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": true,
+  "AuthenticationEnabled": $AUTH_ENABLED,
   "RegisteredUsers": { "$USER_NAME": "$PASSWORD" },
   "HttpDescribeErrors": true,
   "OrthancExplorerEnabled": false,
@@ -164,6 +232,7 @@ echo "$DIR/orthanc.json" >"$DIR/cmdline-match"
   echo "RADLEDGER_TEST_ORTHANC_PASSWORD=$PASSWORD"
   echo "RADLEDGER_TEST_ORTHANC_DICOMWEB_URL=http://127.0.0.1:$PORT/dicom-web"
   echo "RADLEDGER_TEST_ORTHANC_AET=RADLEDGER"
+  if [ -n "$AUTHZ_NODE" ]; then echo "RADLEDGER_TEST_ORTHANC_AUTHZ_NODE=$AUTHZ_NODE"; fi
   if [ "$DICOM" = 1 ]; then echo "RADLEDGER_TEST_ORTHANC_DICOM_PORT=$DICOM_PORT"; fi
 } >"$DIR/env"
 chmod 600 "$DIR/env"

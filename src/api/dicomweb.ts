@@ -148,7 +148,7 @@ export function checkDicomwebQuery(path: string, query: string): void {
       );
 }
 
-interface Why {
+export interface Why {
   purpose: PurposeOfUse;
   breakGlass?: { reason: BreakGlassReason; justification: string };
   context?: AccessContext;
@@ -161,13 +161,21 @@ function header(req: FastifyRequest, name: string): string | undefined {
 
 /** Purpose of use, break-glass reason and trial/dataset context from the request headers. */
 function why(req: FastifyRequest): Why {
-  const p = header(req, PURPOSE_HEADER) ?? "TREAT";
+  return whyOf((name) => header(req, name));
+}
+
+/**
+ * Purpose of use, break-glass reason and context from headers looked up by lower-case name (shared
+ * with the Orthanc authorization route, which receives the headers the Orthanc plugin forwards).
+ */
+export function whyOf(header: (name: string) => string | undefined): Why {
+  const p = header(PURPOSE_HEADER) ?? "TREAT";
   if (!(PURPOSES_OF_USE as readonly string[]).includes(p))
     throw new RadledgerError("INPUT_INVALID", `${PURPOSE_HEADER} is not an accepted HL7 PurposeOfUse code`, {
       at: PURPOSE_HEADER,
     });
   const out: Why = { purpose: p as PurposeOfUse };
-  const bg = header(req, BREAK_GLASS_HEADER);
+  const bg = header(BREAK_GLASS_HEADER);
   if (bg !== undefined) {
     if (!breakGlassReasons.has(bg))
       throw new RadledgerError(
@@ -175,7 +183,7 @@ function why(req: FastifyRequest): Why {
         `${BREAK_GLASS_HEADER} must be a break-glass reason code (${breakGlassReasons.values.join(", ")})`,
         { at: BREAK_GLASS_HEADER },
       );
-    const raw = header(req, BREAK_GLASS_JUSTIFICATION_HEADER);
+    const raw = header(BREAK_GLASS_JUSTIFICATION_HEADER);
     let justification: string | undefined;
     try {
       justification = raw === undefined ? undefined : decodeURIComponent(raw);
@@ -190,7 +198,7 @@ function why(req: FastifyRequest): Why {
       );
     out.breakGlass = { reason: bg, justification };
   }
-  const ctx = header(req, CONTEXT_HEADER);
+  const ctx = header(CONTEXT_HEADER);
   if (ctx !== undefined) {
     const [kind, id] = ctx.split(":");
     if ((kind !== "trial" && kind !== "dataset") || id === undefined || !ENTRY_ID.test(id))

@@ -41,6 +41,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   authFailures: { perSecond: 1, burst: 20 },
 };
 import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js";
+import { registerOrthancAuthzRoutes } from "./orthanc-authz.js";
+import type { DicomwebAuthorizer } from "../app/dicomweb-access.js";
 import { registerFhirRoutes } from "./fhir-routes.js";
 import { apiBundleAuthorizer, registerBundleRoutes } from "./bundle-routes.js";
 import { registerWebApp } from "./web-routes.js";
@@ -60,6 +62,11 @@ export interface ServerOptions {
    * authenticate with the API's bearer tokens.
    */
   readonly dicomweb?: Omit<DicomwebProxyOptions, "authenticate">;
+  /**
+   * Orthanc asks the node (src/api/orthanc-authz.ts): POST /api/v1/orthanc/authorize for the
+   * Orthanc authorization plugin, deciding and recording with this authorizer.
+   */
+  readonly orthancAuthz?: DicomwebAuthorizer;
   /**
    * Serve HTTPS with these TLS options (certificate, key, minimum version, client CA for mutual TLS;
    * src/cli/tls.ts builds them from files). Every response then carries Strict-Transport-Security.
@@ -366,6 +373,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   const bearer = bearerActor(api);
   if (options.dicomweb !== undefined)
     registerDicomwebRoutes(app, { ...options.dicomweb, authenticate: bearer });
+  if (options.orthancAuthz !== undefined) registerOrthancAuthzRoutes(app, api, options.orthancAuthz);
   registerFhirRoutes(app, node, {
     authenticate: bearer,
     recordDenial: (r) => api.gatekeeper.recordDenial(r),

@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one run, so that ratios compare figures measured side by side
  * on the same machine state. Writes bench-results/<timestamp>.json and bench-results/latest.json.
  *
- *   node dist/bench/run.js [--only append,mixed,consent,recall,http,bundle,dicom,dicomweb,consortium,evm]
+ *   node dist/bench/run.js [--only append,mixed,consent,recall,http,bundle,dicom,dicomweb,orthanc-authz,consortium,evm]
  *                          [--scale 0.1]
  *
  * --scale shrinks every size (for a quick look); the targets in docs/performance.md are stated at
@@ -18,6 +18,7 @@ import { benchHttp } from "./http.js";
 import { benchBundle } from "./bundle.js";
 import { runDicomRegistrationBench } from "./dicom.js";
 import { runDicomwebBench } from "./dicomweb.js";
+import { runOrthancAuthzBench } from "./orthanc-authz.js";
 import { runConsortiumBench } from "./consortium.js";
 import { runEvmBaseline } from "./evm-baseline.js";
 import { startEvmService } from "../adapters/evm/dev-node.js";
@@ -31,6 +32,7 @@ const BENCHMARKS = [
   "bundle",
   "dicom",
   "dicomweb",
+  "orthanc-authz",
   "consortium",
   "evm",
 ] as const;
@@ -138,6 +140,14 @@ if (wanted("dicom")) {
 if (wanted("dicomweb")) {
   results.dicomweb = await runDicomwebBench({ instances: Math.max(10, Math.round(40 * scale)), log });
   process.stderr.write(`dicomweb: ${JSON.stringify(results.dicomweb)}\n`);
+}
+if (wanted("orthanc-authz")) {
+  // Orthanc asks the node: with the authorization plugin ÷ without it (docs/performance.md).
+  results["orthanc-authz"] = await runOrthancAuthzBench({
+    instances: Math.max(200, Math.round(200 * scale)),
+    log,
+  });
+  process.stderr.write(`orthanc-authz: ${JSON.stringify(results["orthanc-authz"])}\n`);
 }
 if (wanted("consortium")) {
   results.consortium = await runConsortiumBench({

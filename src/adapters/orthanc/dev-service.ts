@@ -23,9 +23,48 @@ export interface OrthancService {
   stop(): Promise<void>;
 }
 
-export async function startOrthancService(): Promise<OrthancService> {
+/**
+ * The authorization plugin (plugins/orthanc/radledger_authz.py) asking the node at `nodeUrl` with the
+ * bearer token in `tokenFile`: always a private Orthanc (the CI's has no plugin). Its user and
+ * password are then the plugin's service account, let through without asking the node.
+ */
+export interface OrthancAuthzOptions {
+  readonly nodeUrl: string;
+  readonly tokenFile: string;
+  readonly cacheSeconds?: number;
+  readonly denyCacheSeconds?: number;
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * `private`: start one even when RADLEDGER_TEST_ORTHANC_URL names one (a benchmark comparing two
+ * Orthancs of the same build and configuration).
+ */
+export async function startOrthancService(
+  options: { authz?: OrthancAuthzOptions | undefined; private?: boolean } = {},
+): Promise<OrthancService> {
   const e = process.env;
-  if (e.RADLEDGER_TEST_ORTHANC_URL !== undefined && e.RADLEDGER_TEST_ORTHANC_URL !== "") {
+  const authz = options.authz;
+  const args =
+    authz === undefined
+      ? []
+      : [
+          "--authz-node",
+          authz.nodeUrl,
+          "--authz-token-file",
+          authz.tokenFile,
+          ...(authz.cacheSeconds === undefined ? [] : ["--authz-cache", String(authz.cacheSeconds)]),
+          ...(authz.denyCacheSeconds === undefined
+            ? []
+            : ["--authz-deny-cache", String(authz.denyCacheSeconds)]),
+          ...(authz.timeoutSeconds === undefined ? [] : ["--authz-timeout", String(authz.timeoutSeconds)]),
+        ];
+  if (
+    authz === undefined &&
+    options.private !== true &&
+    e.RADLEDGER_TEST_ORTHANC_URL !== undefined &&
+    e.RADLEDGER_TEST_ORTHANC_URL !== ""
+  ) {
     return {
       url: e.RADLEDGER_TEST_ORTHANC_URL,
       username: e.RADLEDGER_TEST_ORTHANC_USER ?? "",
@@ -39,7 +78,9 @@ export async function startOrthancService(): Promise<OrthancService> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await run("bash", [join(root, "scripts/services/orthanc.sh"), "--no-dicom", dir], { timeout: 180_000 });
+    await run("bash", [join(root, "scripts/services/orthanc.sh"), "--no-dicom", ...args, dir], {
+      timeout: 180_000,
+    });
     const env = new Map(
       (await readFile(join(dir, "env"), "utf8"))
         .split("\n")

@@ -25,6 +25,7 @@ interface ServeOptions {
   orthancPassword?: string;
   orthancDicomwebUrl?: string;
   orthancFollow?: boolean;
+  orthancAuthz?: boolean;
   orthancName: string;
   orthancInterval: string;
   actorRate: string;
@@ -82,6 +83,10 @@ export function registerServe(program: Command): void {
     .option("--orthanc-user <name>", "Orthanc user (HTTP Basic)")
     .option("--orthanc-password <password>", "Orthanc password (or $RADLEDGER_ORTHANC_PASSWORD)")
     .option("--orthanc-dicomweb-url <url>", "Orthanc's DICOMweb root (default: <orthanc-url>/dicom-web)")
+    .option(
+      "--orthanc-authz",
+      "answer the Orthanc authorization plugin at POST /api/v1/orthanc/authorize (docs/families/imaging.md)",
+    )
     .option("--orthanc-follow", "follow Orthanc's /changes feed and register each stable study")
     .option("--orthanc-name <label>", "source name recorded in study registrations", "orthanc")
     .option("--orthanc-interval <seconds>", "poll interval of the /changes feed", "5")
@@ -156,6 +161,7 @@ export function registerServe(program: Command): void {
           actor: { perSecond: actorRate, burst: actorRate * 5 },
           anonymous: { perSecond: anonymousRate, burst: anonymousRate * 2 },
         },
+        ...(o.orthancAuthz === true ? { orthancAuthz: new LedgerDicomwebAuthorizer(node) } : {}),
         ...(o.orthancUrl === undefined
           ? {}
           : {
