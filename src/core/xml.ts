@@ -34,7 +34,8 @@ export interface XmlLimits {
 export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 32, maxElements: 20_000, maxAttributes: 64 };
 
 /** XML 1.0 NameStartChar / NameChar (§2.3), restricted to what appears in practice plus the full ranges. */
-const NAME = /^[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD][-.0-9:A-Z_a-z\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C-\u200D\u203F-\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]*/;
+const NAME =
+  /^[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD][-.0-9:A-Z_a-z\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C-\u200D\u203F-\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]*/;
 
 /** Characters XML 1.0 §2.2 forbids anywhere in a document (C0 controls but tab, LF, CR). */
 // eslint-disable-next-line no-control-regex
@@ -157,8 +158,7 @@ class Reader {
 
   element(depth: number): XmlElement {
     if (depth > this.limits.maxDepth) this.fail(`elements nested deeper than ${this.limits.maxDepth}`);
-    if (++this.elements > this.limits.maxElements)
-      this.fail(`more than ${this.limits.maxElements} elements`);
+    if (++this.elements > this.limits.maxElements) this.fail(`more than ${this.limits.maxElements} elements`);
     this.pos++; // "<"
     const name = this.name();
     const el: Building = {
