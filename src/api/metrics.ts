@@ -138,6 +138,10 @@ export class Metrics {
     "Gatekeeper decisions recorded on the log, by decision and basis or reason.",
   );
   readonly rateLimited = new Counter("radledger_rate_limited_total", "Requests refused by a rate limit.");
+  readonly auditMessages = new Counter(
+    "radledger_audit_messages_total",
+    "IHE ATNA audit messages received over syslog, by transport and outcome (recorded, or the refusal's code; docs/audit.md).",
+  );
   #logSize = 0;
   #checkpointSize = 0;
   readonly #gauges: Gauge[];
@@ -182,6 +186,7 @@ export class Metrics {
       this.requestSeconds,
       this.accessDecisions,
       this.rateLimited,
+      this.auditMessages,
       ...this.#gauges,
     ];
     return all.map((m) => m.text()).join("\n") + "\n";

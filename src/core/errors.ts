@@ -84,6 +84,12 @@ export const ERROR_CODES = {
   ACCESS_NOT_BREAK_GLASS: "unprocessable",
   ACCESS_ALREADY_REVIEWED: "conflict",
   ACCESS_SELF_REVIEW: "unprocessable",
+  // audit messages from the hospital's systems (IHE ATNA, docs/audit.md)
+  AUDIT_MESSAGE_MALFORMED: "invalid",
+  AUDIT_MESSAGE_TOO_LARGE: "too_large",
+  AUDIT_MESSAGE_NO_PATIENT: "unprocessable",
+  AUDIT_MESSAGE_UNKNOWN_PATIENT: "unprocessable",
+  AUDIT_SOURCE_UNKNOWN: "unauthenticated",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",

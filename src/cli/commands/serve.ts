@@ -2,6 +2,8 @@ import type { AddressInfo } from "node:net";
 import type { Server as TlsServer } from "node:tls";
 import type { Command } from "commander";
 import { buildServer, DEFAULT_LIMITS } from "../../api/server.js";
+import { Metrics } from "../../api/metrics.js";
+import { startSyslog, type SyslogService } from "../../wiring/syslog.js";
 import { listenLocalSocket } from "../../api/local-socket.js";
 import { ArchiveFollower } from "../../app/archive-follower.js";
 import { ConsortiumService } from "../../app/consortium/service.js";
@@ -34,6 +36,32 @@ interface ServeOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   httpRedirectPort?: string;
+  syslogTls?: string;
+  syslogTcp?: string;
+  syslogUdp?: string;
+  syslogHost?: string;
+  syslogSource: string[];
+  syslogRaw: string;
+}
+
+/** `--syslog-source ADDRESS=ACTOR`, repeatable. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The plain TCP/UDP senders: address → system actor (docs/audit.md). */
+function syslogSources(given: readonly string[]): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const s of given) {
+    const m = /^([0-9A-Fa-f.:]+)=([a-z0-9][a-z0-9._-]*)$/.exec(s);
+    if (!m)
+      throw new RadledgerError(
+        "CLI_USAGE",
+        `--syslog-source expects ADDRESS=ACTOR (an IP address and an actor id)`,
+      );
+    sources.set(m[1]!, m[2]!);
+  }
+  return sources;
 }
 
 function listenFailed(e: unknown, host: string, port: number): RadledgerError {
@@ -100,6 +128,30 @@ export function registerServe(program: Command): void {
       "--http-redirect-port <port>",
       "also listen for plain HTTP on this port and answer every request with 308 to the https:// URL",
     )
+    .option(
+      "--syslog-tls <port>",
+      "IHE ATNA: receive audit messages over syslog TLS (RFC 5425, usually 6514; mutual TLS, needs --tls-client-ca)",
+    )
+    .option(
+      "--syslog-tcp <port>",
+      "IHE ATNA: receive audit messages over plain TCP, octet-counting framing (RFC 6587); senders by --syslog-source",
+    )
+    .option(
+      "--syslog-udp <port>",
+      "IHE ATNA: receive audit messages over UDP (RFC 5426); senders by --syslog-source",
+    )
+    .option("--syslog-host <host>", "address the syslog receivers listen on (default: --host)")
+    .option(
+      "--syslog-source <address=actor>",
+      "a plain TCP/UDP sender's IP address and the system actor it speaks for (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--syslog-raw <policy>",
+      "what is kept of each raw audit message: vault (the patient's vault) or drop",
+      "vault",
+    )
     .action(async (o: ServeOptions) => {
       const port = portOf(o.port, "--port");
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
@@ -122,6 +174,19 @@ export function registerServe(program: Command): void {
           throw new RadledgerError("CLI_USAGE", `${name} must be a positive number`);
         return n;
       };
+      const syslogPorts = {
+        ...(o.syslogTls === undefined ? {} : { tlsPort: portOf(o.syslogTls, "--syslog-tls") }),
+        ...(o.syslogTcp === undefined ? {} : { tcpPort: portOf(o.syslogTcp, "--syslog-tcp") }),
+        ...(o.syslogUdp === undefined ? {} : { udpPort: portOf(o.syslogUdp, "--syslog-udp") }),
+      };
+      if (o.syslogTls !== undefined && (https === undefined || o.tlsClientCa === undefined))
+        throw new RadledgerError(
+          "CLI_USAGE",
+          "--syslog-tls needs --tls-cert, --tls-key and --tls-client-ca (mutual TLS)",
+        );
+      if (o.syslogRaw !== "vault" && o.syslogRaw !== "drop")
+        throw new RadledgerError("CLI_USAGE", "--syslog-raw must be vault or drop");
+      const sources = syslogSources(o.syslogSource);
       const actorRate = rate(o.actorRate, "--actor-rate");
       const anonymousRate = rate(o.anonymousRate, "--anonymous-rate");
       const interval = Number(o.orthancInterval);
@@ -152,8 +217,13 @@ export function registerServe(program: Command): void {
         throw e;
       }
       const password = o.orthancPassword ?? process.env.RADLEDGER_ORTHANC_PASSWORD;
+      const metrics = new Metrics({
+        logSize: () => node.ledger.size,
+        checkpointSize: () => Number(node.ledger.latestCheckpoint?.split("\n")[1] ?? 0),
+      });
       const app = buildServer(node, {
         auth,
+        metrics,
         consortium,
         logger: o.log ? { stream: process.stderr } : false,
         ...(https === undefined ? {} : { https }),
@@ -213,12 +283,42 @@ export function registerServe(program: Command): void {
                 throw listenFailed(e, o.host, redirectPort);
               },
             );
+      // IHE ATNA: the hospital's audit messages over syslog (docs/audit.md); off unless a port is given.
+      let syslog: SyslogService | undefined;
+      if (Object.keys(syslogPorts).length > 0) {
+        syslog = await startSyslog(node, {
+          host: o.syslogHost ?? o.host,
+          ...syslogPorts,
+          ...(https === undefined || o.tlsClientCa === undefined
+            ? {}
+            : {
+                tls: {
+                  cert: https.cert,
+                  key: https.key,
+                  ca: https.ca as Buffer,
+                  minVersion: "TLSv1.2" as const,
+                },
+              }),
+          sources,
+          rawMessages: o.syslogRaw,
+          onOutcome: (transport, outcome) => metrics.auditMessages.inc({ transport, outcome }),
+          ...(o.log ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+        }).catch(async (e: unknown) => {
+          stop.abort();
+          await redirect?.close();
+          await app.close();
+          await following;
+          await consortium.close();
+          await node.close();
+          throw e;
+        });
+      }
       // The command line's writing verbs (ingest, deidentify, erase) reach this node through it.
       const local = await listenLocalSocket(node, operationEnv, {
         onError: (e) => process.stderr.write(`radledger: local operation: ${e.code}: ${e.message}\n`),
       });
       process.stdout.write(
-        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n${redirect === undefined ? "" : `  plain HTTP redirects to HTTPS at ${redirect.url}\n`}  local socket for the command line: ${local.path}\n`,
+        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n${redirect === undefined ? "" : `  plain HTTP redirects to HTTPS at ${redirect.url}\n`}  local socket for the command line: ${local.path}\n${(syslog?.receivers ?? []).map((r) => `  IHE ATNA audit messages: ${r.transport} at ${r.address}\n`).join("")}`,
       );
       // Graceful stop (docs/operations.md "Stopping"): no new connections or requests (new requests
       // on open connections get NODE_CLOSED, 503, Connection: close); requests in flight finish,
@@ -234,7 +334,7 @@ export function registerServe(program: Command): void {
         stopping = true;
         process.stderr.write(`radledger: ${signal}, draining\n`);
         stop.abort();
-        void Promise.all([redirect?.close(), local.close(), app.close()])
+        void Promise.all([redirect?.close(), local.close(), app.close(), syslog?.close()])
           .then(() => following)
           .then(() => consortium.close())
           .then(async () => {

@@ -32,6 +32,7 @@ import {
 } from "../consent/entries.js";
 import { activeActor, getCare, getGrant } from "../consent/state.js";
 import { getStudy } from "../imaging/state.js";
+import { accessReported } from "./reported.js";
 import { BREAK_GLASS_QUEUE, type AccessDoc, type AccessReview } from "./state.js";
 
 /**
@@ -278,7 +279,7 @@ export const accessReviewed = defineEntryType({
   },
 });
 
-export const accessEntryTypes = [accessRecorded, accessReviewed];
+export const accessEntryTypes = [accessRecorded, accessReviewed, accessReported];
 
 /**
  * The access.recorded body and refs that mirror a decision (what the gatekeeper signs after decide()).
