@@ -31,7 +31,7 @@ import {
   type Coded,
 } from "../domain/access/audit-message.js";
 import { accessReportedBody, type ReportTransport } from "../domain/access/reported.js";
-import { certBindable } from "../domain/identity/entries.js";
+import { certBindable } from "../domain/identity/credentials.js";
 import { certBindingOf, getActor } from "../domain/identity/state.js";
 import { getStudy } from "../domain/imaging/state.js";
 import { isKnownPatient } from "../domain/patients.js";
