@@ -3,7 +3,8 @@
  * auditor signs in, searches the accesses of the demo's patient (finding its break-glass permit and
  * its deny), gets "No such patient" for a mistyped pseudonym — not an empty table — downloads the
  * results as CSV, opens one actor's accesses, reviews the break-glass access with the keyboard only
- * (access.reviewed on the log, the note in the vault, the queue empty), and runs the AI recall with
+ * (access.reviewed on the log, the note in the vault, the queue empty), sees a long queue 20 review
+ * forms at a time with "Load more" for the rest, and runs the AI recall with
  * its CSV. axe-core and screenshots at 390 and 1440 px on every page.
  */
 import { readFileSync } from "node:fs";
