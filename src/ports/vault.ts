@@ -28,6 +28,12 @@ export interface Vault {
   put(patient: string, content: JsonValue): { commitment: string };
   /** The content behind a commitment, checked against it; undefined if unknown or erased. */
   get(commitment: string): VaultRecord | undefined;
+  /**
+   * The content behind many commitments at once, keyed by commitment; unknown or erased ones are
+   * absent. Each patient's data key is unwrapped once per call rather than once per item (with an
+   * HSM master key every unwrap is a round trip to the HSM): for lists such as the break-glass queue.
+   */
+  getMany(commitments: readonly string[]): Map<string, VaultRecord>;
   /** Deletes the patient's data key and every salt and ciphertext; returns how many items went. */
   erase(patient: string): { items: number };
   isErased(patient: string): boolean;

@@ -3,7 +3,8 @@
  * auditor signs in, searches the accesses of the demo's patient (finding its break-glass permit and
  * its deny), gets "No such patient" for a mistyped pseudonym — not an empty table — downloads the
  * results as CSV, opens one actor's accesses, reviews the break-glass access with the keyboard only
- * (access.reviewed on the log, the note in the vault, the queue empty), and runs the AI recall with
+ * (access.reviewed on the log, the note in the vault, the queue empty), sees a long queue 20 review
+ * forms at a time with "Load more" for the rest, and runs the AI recall with
  * its CSV. axe-core and screenshots at 390 and 1440 px on every page.
  */
 import { readFileSync } from "node:fs";
@@ -197,6 +198,51 @@ test("break-glass review, keyboard only: access.reviewed on the log, the note in
   expect(access.body.review).toMatchObject({ open: false, outcome: "justified" });
   await expectAccessible(page, "/audit/break-glass (reviewed)");
   await screenshots(page, "audit-break-glass-done");
+});
+
+test("a long break-glass queue: the oldest 20 review forms, 'Load more' the rest, nothing left out", async () => {
+  // 21 break-glass reads by the ER clinician of the part the demo's break-glass opened (patient B's
+  // report), decided and recorded by the gatekeeper like any other.
+  const node = web.api.t.node;
+  const demo = node.store
+    .lookup("access.patient", patient, { limit: 1000 })
+    .map((r) => node.store.getDoc("access", r.value) as { basis?: { kind: string }; part: never })
+    .find((a) => a.basis?.kind === "break-glass")!;
+  for (let i = 0; i < 21; i++) {
+    const outcome = await web.api.app.radledger.gatekeeper.authorize({
+      actor: "clin-er-1",
+      patient,
+      part: demo.part,
+      action: "read",
+      purpose: "ETREAT",
+      breakGlass: {
+        reason: "urgent-clinical-need",
+        justification: `Trauma call, case ${i}: imaging needed.`,
+      },
+    });
+    expect(outcome.decision.decision).toBe("permit");
+  }
+  const open = await web.api.call<{ items: { id: string }[]; next?: string }>(
+    "GET",
+    "/api/v1/access/break-glass?limit=1000",
+    { token: await web.api.token("auditor-1") },
+  );
+  expect(open.body.items).toHaveLength(21);
+  // Still signed in as the auditor of the previous test, on the queue: load it afresh.
+  await page.getByRole("navigation", { name: "Audit" }).getByRole("link", { name: "Access search" }).click();
+  await page
+    .getByRole("navigation", { name: "Audit" })
+    .getByRole("link", { name: "Break-glass review" })
+    .click();
+  const items = page.getByTestId("break-glass-queue").getByRole("region");
+  await expect.poll(() => items.count()).toBe(20);
+  expect(await items.first().innerText()).toContain("case 0:"); // oldest first
+  expect(await page.getByText("case 20:").count()).toBe(0);
+  await expectAccessible(page, "/audit/break-glass (a page of 20)");
+  await page.getByRole("button", { name: "Load more" }).click();
+  await expect.poll(() => items.count()).toBe(21);
+  expect(await items.last().innerText()).toContain("case 20:");
+  expect(await page.getByRole("button", { name: "Load more" }).count()).toBe(0);
 });
 
 test("AI recall: vendor, model, version → reports, studies, patients, uses; the CSV holds them", async () => {

@@ -167,12 +167,42 @@ export class SqliteVault implements Vault {
     if (!row) return undefined;
     const key = this.dataKey(row.patient, false);
     if (!key) return undefined;
-    const plaintext = openAesGcm(key, row.sealed, commitment, "a vault item");
+    return this.#open(commitment, row.patient, row.sealed, key);
+  }
+
+  /**
+   * One query for the items (the commitments as a JSON array, so any number binds as one
+   * parameter) and one key unwrap per patient among them; each item is checked against its
+   * commitment as get() does. The unwrapped keys live only for this call.
+   */
+  getMany(commitments: readonly string[]): Map<string, VaultRecord> {
+    const out = new Map<string, VaultRecord>();
+    if (commitments.length === 0) return out;
+    const rows = this.#items
+      .prepare(
+        "SELECT commitment, patient, sealed FROM items WHERE commitment IN (SELECT value FROM json_each(?))",
+      )
+      .all(JSON.stringify([...new Set(commitments)])) as {
+      commitment: string;
+      patient: string;
+      sealed: Buffer;
+    }[];
+    const keys = new Map<string, Uint8Array | undefined>();
+    for (const row of rows) {
+      if (!keys.has(row.patient)) keys.set(row.patient, this.dataKey(row.patient, false));
+      const key = keys.get(row.patient);
+      if (key) out.set(row.commitment, this.#open(row.commitment, row.patient, row.sealed, key));
+    }
+    return out;
+  }
+
+  #open(commitment: string, patient: string, sealed: Buffer, key: Uint8Array): VaultRecord {
+    const plaintext = openAesGcm(key, sealed, commitment, "a vault item");
     const salt = new Uint8Array(plaintext.subarray(0, SALT_BYTES));
     const content = parseCanonical(plaintext.subarray(SALT_BYTES));
     if (commitmentOf(this.crypto, salt, content) !== commitment)
       throw new RadledgerError("STORE_CORRUPT", "vault item does not match its commitment");
-    return { commitment, patient: row.patient, salt, content };
+    return { commitment, patient, salt, content };
   }
 
   /**

@@ -164,7 +164,7 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     auth: ["auditor"],
     run: (_p, o) => {
       const page = breakGlassQueue(state, o);
-      return { ...page, items: page.items.map((a) => withJustification(api, a)) };
+      return { ...page, items: withJustifications(api, page.items) };
     },
   });
 
@@ -261,17 +261,25 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
 }
 
 /**
- * A break-glass access with its justification read from the vault, for the auditor who reviews it:
- * `justification` (the free text behind `basis.reasonCommitment`), or `justificationStatus`
+ * Break-glass accesses with their justifications read from the vault, for the auditor who reviews
+ * them: `justification` (the free text behind `basis.reasonCommitment`), or `justificationStatus`
  * "unavailable" when the patient's vault content was erased, "not-recorded" for entries written
- * before a justification was required.
+ * before a justification was required. One vault read for the page (Vault.getMany: each patient's
+ * key unwrapped once), not one per item.
  */
-function withJustification(api: Api, a: AccessView): AccessView & Record<string, unknown> {
-  const commitment = a.basis?.reasonCommitment;
-  if (commitment === undefined) return { ...a, justificationStatus: "not-recorded" };
-  const content = api.node.vault.get(commitment)?.content;
-  const text = typeof content === "object" && !Array.isArray(content) ? content.justification : undefined;
-  return typeof text === "string"
-    ? { ...a, justification: text }
-    : { ...a, justificationStatus: "unavailable" };
+function withJustifications(
+  api: Api,
+  items: readonly AccessView[],
+): (AccessView & Record<string, unknown>)[] {
+  const commitments = items.flatMap((a) => (a.basis?.reasonCommitment ? [a.basis.reasonCommitment] : []));
+  const found = api.node.vault.getMany(commitments);
+  return items.map((a) => {
+    const commitment = a.basis?.reasonCommitment;
+    if (commitment === undefined) return { ...a, justificationStatus: "not-recorded" };
+    const content = found.get(commitment)?.content;
+    const text = typeof content === "object" && !Array.isArray(content) ? content.justification : undefined;
+    return typeof text === "string"
+      ? { ...a, justification: text }
+      : { ...a, justificationStatus: "unavailable" };
+  });
 }

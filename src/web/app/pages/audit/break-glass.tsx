@@ -5,6 +5,10 @@
  * vault (POST /api/v1/vault) and only its commitment onto the log, in the auditor's own signed
  * access.reviewed entry (POST /api/v1/entries/access.reviewed; docs/families/access.md "Review").
  * The node refuses a self-review and a second review with their codes, which the form shows.
+ *
+ * The queue comes a page at a time (QUEUE_PAGE items, then "Load more"): each item is a full
+ * review form, and drawing a hundred of them took most of the page's time at the issue-20 scale
+ * (docs/performance.md "Web app pages"). The rest stays one click away, oldest first as before.
  */
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
@@ -28,6 +32,9 @@ import {
 } from "../../ui/index.js";
 import { PURPOSES, type AccessRow } from "./access-table.js";
 import { RadioGroup } from "./radio.js";
+
+/** Queue items per page: enough for a review session, small enough to draw at once. */
+const QUEUE_PAGE = 20;
 
 const OUTCOMES = [
   { value: "justified", label: "Justified", hint: "the emergency warranted the access" },
@@ -108,7 +115,7 @@ export function BreakGlassQueue() {
   // The queue and its reviews are the auditors' (the API: auditor only, and access.reviewed is
   // signed by auditors); an admin in this area is told so instead of shown a refusal.
   const auditor = useActor().roles.includes("auditor");
-  const list = usePaged<AccessRow>(auditor ? "/api/v1/access/break-glass" : null);
+  const list = usePaged<AccessRow>(auditor ? "/api/v1/access/break-glass" : null, undefined, QUEUE_PAGE);
   const [done, setDone] = useState<Reviewed | undefined>();
   if (!auditor)
     return (
