@@ -146,6 +146,11 @@ test("at 390 px a grant's Status and Revoke are on screen; Revoke works where it
   const revoked = logEntries(web, "consent.revoked");
   expect(revoked.length).toBe(revokedBefore + 1);
   expect(revoked.at(-1)!.actor).toBe("patient-0001");
+  // The revoked grant has no Revoke: its card's Action line shows a dash, not a bare label.
+  const action = table.getByRole("row").filter({ hasText: "rad-neuro-1" }).getByRole("cell").last();
+  await expect
+    .poll(() => action.evaluate((td) => getComputedStyle(td.firstElementChild!, "::after").content))
+    .toContain("—");
 });
 
 test("at 1440 px it is a real table: column headers in one row above the cells, no card labels", async () => {
