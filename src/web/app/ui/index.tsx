@@ -1,6 +1,6 @@
 /**
  * radledger's design system: the few components every page is made of, so that every page looks
- * and behaves the same — labelled fields, tables that scroll on a phone, one way to show a refusal
+ * and behaves the same — labelled fields, tables that turn into cards on a phone, one way to show a refusal
  * (the problem's code and detail), badges with one meaning each. Styles: ui/styles.css.
  */
 import type { AnchorHTMLAttributes, ButtonHTMLAttributes, ComponentChildren } from "preact";
@@ -232,8 +232,18 @@ export interface Column<T> {
 }
 
 /**
- * A table with a caption; it scrolls sideways inside its own focusable region on a narrow screen
- * (WCAG 1.4.10 reflow: the page itself never scrolls sideways).
+ * A table with a caption. On a wide screen it is a plain table (scrolling sideways inside its own
+ * focusable region if it must; the page itself never does: WCAG 1.4.10 reflow). Below 640 px
+ * (ui/styles.css) each row is a card of its cells, each labelled with its column's header (the
+ * td's data-label, drawn by CSS), so every column — a Status, a Revoke button — is on a phone's
+ * screen without a sideways scroll.
+ *
+ * The explicit ARIA roles keep it a table for assistive technology at every width: a browser drops
+ * the table semantics of table elements that CSS lays out as blocks (Chromium and WebKit do), and
+ * with them the column headers a screen reader announces with each cell (WAI-ARIA 1.2 "table",
+ * "rowgroup", "row", "columnheader", "cell"). The table is named by its caption through
+ * aria-labelledby for the same reason. The visible labels are for sight only (their CSS alt text is
+ * empty): a screen reader hears each header once, from the column header.
  */
 export function DataTable<T>(props: {
   caption: string;
@@ -243,6 +253,7 @@ export function DataTable<T>(props: {
   empty?: ComponentChildren;
   testId?: string;
 }) {
+  const captionId = useId();
   if (props.rows.length === 0)
     return (
       <p class="empty" data-testid={props.testId}>
@@ -251,23 +262,26 @@ export function DataTable<T>(props: {
     );
   return (
     <div class="table-wrap" tabIndex={0} role="region" aria-label={props.caption}>
-      <table data-testid={props.testId}>
-        <caption class="sr-only">{props.caption}</caption>
-        <thead>
-          <tr>
+      <table data-testid={props.testId} role="table" aria-labelledby={captionId}>
+        <caption id={captionId} class="sr-only">
+          {props.caption}
+        </caption>
+        <thead role="rowgroup">
+          <tr role="row">
             {props.columns.map((c) => (
-              <th key={c.header} scope="col">
+              <th key={c.header} scope="col" role="columnheader">
                 {c.header}
               </th>
             ))}
           </tr>
         </thead>
-        <tbody>
+        <tbody role="rowgroup">
           {props.rows.map((r) => (
-            <tr key={props.rowKey(r)}>
+            <tr key={props.rowKey(r)} role="row">
               {props.columns.map((c) => (
-                <td key={c.header} data-label={c.header}>
-                  {c.render(r)}
+                <td key={c.header} role="cell" data-label={c.header}>
+                  {/* One box for the cell's content, beside its label in a phone's card. */}
+                  <span class="cell">{c.render(r)}</span>
                 </td>
               ))}
             </tr>
