@@ -76,7 +76,12 @@ function basisText(basis: Record<string, unknown>): string {
   const kind = typeof basis.kind === "string" ? basis.kind : "unknown";
   const extra = Object.entries(basis)
     .filter(([k, v]) => k !== "kind" && (typeof v === "string" || typeof v === "number"))
-    .map(([k, v]) => `${k} ${String(v)}`);
+    // A basis names entries by their 64-hex leaf hash: shown short, as <Id> does, so that the
+    // sentence wraps on a phone instead of scrolling the page sideways.
+    .map(
+      ([k, v]) =>
+        `${k} ${typeof v === "string" && /^[0-9a-f]{64}$/.test(v) ? `${v.slice(0, 10)}…` : String(v)}`,
+    );
   return extra.length ? `${label(kind)} (${extra.join(", ")})` : label(kind);
 }
 
@@ -99,7 +104,7 @@ export function ReportPage(props: { id: string }) {
     <Page title={`Report ${props.id.slice(0, 10)}`} lead="Sections, AI findings, consultations and sign-off.">
       <Loaded state={view}>
         {(r) => (
-          <>
+          <div class="reading-report">
             <Section title="Report">
               <Facts
                 items={[
@@ -148,7 +153,7 @@ export function ReportPage(props: { id: string }) {
               (actor.roles.includes("radiologist") || actor.roles.includes("clinician")) && (
                 <Amend report={r} actor={actor} onDone={reload} />
               )}
-          </>
+          </div>
         )}
       </Loaded>
     </Page>
