@@ -33,9 +33,12 @@ const entries = (type: string): LogEntry[] => logEntries(web, type);
 type Refs = Record<string, string | string[] | undefined>;
 const refsOf = (e: LogEntry): Refs => (e as LogEntry & { refs?: Refs }).refs ?? {};
 
-/** The consultant of the journeys: a second radiologist of the demo, given a password here. */
-const CONSULTANT = "rad-chest-1";
-const CONSULTANT_PASSWORD = "test-password-consultant-rad-chest-1";
+/**
+ * The consultant of the journeys: a second radiologist of the demo, given a password here. Patient A
+ * granted them consent to read reports (src/app/demo/clinical.ts), so they read the question.
+ */
+const CONSULTANT = "rad-cardio-1";
+const CONSULTANT_PASSWORD = "test-password-consultant-rad-cardio-1";
 let draft: string;
 
 /** Signs in an actor that is not one of the personas (same page, same steps as signIn). */
@@ -227,23 +230,23 @@ test("AI findings on the draft, keyboard-only: one accepted, one modified with t
   await page.getByText("AI, modified · Acme AI BrainLesionNet 2.2.0 · modified").waitFor();
   await expectAccessible(page, "AI findings decided");
   await screenshots(page, "reading-ai-decided");
-});
+}, 180_000);
 
 test("a consultation: asked of a second radiologist, who finds it on the worklist and answers it (consult.answered by the consultant, referencing the request); the requester sees the answer", async () => {
   await page.goto(`${web.url}/reading/reports/${draft}`);
   const ask = page.getByRole("form", { name: "Request a consultation" });
   await ask.getByLabel("Consultant (actor id)").fill(CONSULTANT);
-  await ask.getByLabel("Specialty (optional)").fill("thoracic-imaging");
-  await ask.getByLabel("Question").fill("Any pulmonary source of emboli on the available imaging?");
+  await ask.getByLabel("Specialty (optional)").fill("cardiac-imaging");
+  await ask.getByLabel("Question").fill("Any cardioembolic source on the follow-up imaging?");
   await ask.getByRole("button", { name: "Request consultation" }).click();
   await expect.poll(() => entries("consult.requested").length).toBe(2);
   const request = entries("consult.requested").at(-1)!;
   expect(request).toMatchObject({
     actor: "rad-neuro-1",
-    body: { to: CONSULTANT, specialty: "thoracic-imaging" },
+    body: { to: CONSULTANT, specialty: "cardiac-imaging" },
   });
   expect(refsOf(request)).toEqual({ report: draft });
-  expect(JSON.stringify(request)).not.toContain("pulmonary");
+  expect(JSON.stringify(request)).not.toContain("cardioembolic");
   await page.getByTestId("consultations").getByText("Open", { exact: true }).waitFor();
   await signOut(page);
 
@@ -265,9 +268,11 @@ test("a consultation: asked of a second radiologist, who finds it on the worklis
   const staleForm = stale.getByRole("form", { name: "Answer the consultation asked by Dr Ada Neuro" });
   await staleForm.waitFor();
 
-  await answerForm
-    .getByLabel("Your answer")
-    .fill("No pulmonary embolic source on the available chest imaging.");
+  // The question, read with the report through the gatekeeper (a permit by the patient's consent).
+  await page.getByRole("button", { name: "Show text" }).click();
+  await page.getByTestId("consult-question").getByText("Any cardioembolic source").waitFor();
+  expect(entries("access.recorded").at(-1)!.body).toMatchObject({ actor: CONSULTANT, decision: "permit" });
+  await answerForm.getByLabel("Your answer").fill("No cardiac source seen; recommend echocardiography.");
   await expectAccessible(page, "answering a consultation");
   await screenshots(page, "reading-consult-answer");
   await answerForm.getByRole("button", { name: "Answer consultation" }).click();
@@ -278,7 +283,7 @@ test("a consultation: asked of a second radiologist, who finds it on the worklis
     body: { section: "consultation-note", origin: "human" },
   });
   expect(refsOf(answered)).toEqual({ consult });
-  expect(JSON.stringify(answered)).not.toContain("embolic");
+  expect(JSON.stringify(answered)).not.toContain("echocardiography");
   await page.getByTestId("consultations").getByText("Answered", { exact: true }).waitFor();
   expect(await answerForm.count()).toBe(0);
 
@@ -303,10 +308,10 @@ test("a consultation: asked of a second radiologist, who finds it on the worklis
   await page.goto(`${web.url}/reading/reports/${draft}`);
   await page.getByTestId("consultations").getByText("Answered", { exact: true }).waitFor();
   await page.getByRole("button", { name: "Show text" }).click();
-  await page.getByText("No pulmonary embolic source on the available chest imaging.").waitFor();
+  await page.getByText("No cardiac source seen; recommend echocardiography.").waitFor();
   await expectAccessible(page, "the answered consultation, read");
   await screenshots(page, "reading-consult-answered");
-});
+}, 180_000);
 
 test("a disposition from a page opened before the report was signed: the node refuses (REPORT_SIGNED), the page shows it, nothing appended; the signed report offers no disposition", async () => {
   await page.goto(`${web.url}/reading/reports/${draft}`);
@@ -338,4 +343,4 @@ test("a disposition from a page opened before the report was signed: the node re
   await page.getByTestId("sign-off").waitFor();
   await page.getByRole("heading", { name: "AI findings" }).waitFor();
   expect(await page.getByRole("button", { name: /^Accept AI finding/ }).count()).toBe(0);
-});
+}, 180_000);

@@ -173,6 +173,16 @@ test("consultations asked of me: the open requests to the caller, with report an
     specialty: "thoracic-imaging",
   });
   expect(open.body.items[0]!.requestedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  // The person asked reads the question with the report's text, through the gatekeeper (the demo's
+  // patient A granted rad-chest-1 nothing: a break-glass read would be the only way; the requester,
+  // under care, reads it).
+  const read = await api.call<{ consultations: { id: string; question?: { text: string } }[] }>(
+    "GET",
+    `/api/v1/reports/${draft!.id}/content`,
+    { token: neuro },
+  );
+  expect(read.status, JSON.stringify(read.body)).toBe(200);
+  expect(read.body.consultations).toContainEqual({ id: asked.body.leafHash, question: { text: "Q?" } });
   // Only the person asked sees it.
   expect((await mine(neuro)).body.items).toEqual([]);
   const answered = await api.call("POST", "/api/v1/entries/consult.answered", {

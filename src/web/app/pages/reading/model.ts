@@ -134,6 +134,8 @@ export interface ContentAnswer {
     review?: boolean;
   };
   readonly sections: (Section & { content?: { text?: string }; contentStatus?: string })[];
+  /** Each consultation's question (a whole-report read). */
+  readonly consultations?: { id: string; question?: { text?: string }; contentStatus?: string }[];
 }
 
 /** src/domain/reports/entries.ts SECTIONS_BY_ROLE: the sections each role may author. */

@@ -142,7 +142,7 @@ export function ReportPage(props: { id: string }) {
             <ReadText report={r} onRead={setText} />
             <Sections report={r} text={text} />
             <AiFindings report={r} actor={actor} onDone={reload} />
-            <Consultations report={r} actor={actor} onDone={reload} />
+            <Consultations report={r} actor={actor} text={text} onDone={reload} />
             {r.status === "open" && writingRoles(actor).length > 0 && (
               <AddSection report={r} actor={actor} onDone={reload} />
             )}
@@ -467,7 +467,17 @@ function FindingItem(props: { report: ReportView; finding: AiFinding; may: boole
   );
 }
 
-function Consultations(props: { report: ReportView; actor: Actor; onDone: () => void }) {
+/** A consultation's question, once "Show text" has read the report (else undefined). */
+function questionOf(text: ContentAnswer | undefined, consult: string): string | undefined {
+  return text?.consultations?.find((c) => c.id === consult)?.question?.text;
+}
+
+function Consultations(props: {
+  report: ReportView;
+  actor: Actor;
+  text: ContentAnswer | undefined;
+  onDone: () => void;
+}) {
   const r = props.report;
   const me = props.actor.id;
   const mayAsk =
@@ -497,13 +507,23 @@ function Consultations(props: { report: ReportView; actor: Actor; onDone: () => 
                   answered <Time iso={c.answeredAt} />
                 </>
               ) : null}
+              {questionOf(props.text, c.id) !== undefined && (
+                <p class="reading-text">Question: {questionOf(props.text, c.id)}</p>
+              )}
             </li>
           ))}
         </ul>
       )}
       {r.status === "open" &&
         mine.map((c) => (
-          <AnswerConsult key={c.id} report={r} consult={c} actor={props.actor} onDone={props.onDone} />
+          <AnswerConsult
+            key={c.id}
+            report={r}
+            consult={c}
+            question={questionOf(props.text, c.id)}
+            actor={props.actor}
+            onDone={props.onDone}
+          />
         ))}
       {mayAsk && <AskConsult report={r} onDone={props.onDone} />}
     </Section>
@@ -552,6 +572,7 @@ function AskConsult(props: { report: ReportView; onDone: () => void }) {
 function AnswerConsult(props: {
   report: ReportView;
   consult: Consultation;
+  question: string | undefined;
   actor: Actor;
   onDone: () => void;
 }) {
@@ -579,6 +600,13 @@ function AnswerConsult(props: {
         Asked of you by {c.fromName ?? c.from}
         {c.specialty ? ` (${label(c.specialty)})` : ""}
       </h3>
+      {props.question !== undefined ? (
+        <p class="reading-text" data-testid="consult-question">
+          {props.question}
+        </p>
+      ) : (
+        <p class="hint">The question is read with the report: use “Show text”.</p>
+      )}
       <TextAreaField label="Your answer" value={answer} onValue={setAnswer} required />
       <ProblemAlert error={action.error} title="The answer was not recorded" />
       <Button type="submit" variant="primary" busy={action.busy}>
