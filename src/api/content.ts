@@ -13,6 +13,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { fromUtf8 } from "../core/bytes.js";
 import { RadledgerError } from "../core/errors.js";
 import type { AccessOutcome } from "../app/gatekeeper.js";
 import { accessContext, purposeOfUse, type Part, type PurposeOfUse } from "../domain/consent/entries.js";
@@ -52,6 +53,8 @@ const contentResponse = z.object({
   }),
   report: z.record(z.string(), z.unknown()),
   sections: z.array(z.record(z.string(), z.unknown())),
+  /** The report's consultations with their questions' text (a whole-report read only). */
+  consultations: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
 function fromQuery(q: z.infer<typeof readQuery>): ReadRequest {
@@ -117,6 +120,7 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
       access: accessOut(outcome),
       report: view as unknown as Record<string, unknown>,
       sections: [...view.sections, ...view.amendments].map((s) => sectionContent(api, s)),
+      consultations: doc.consults.map((c) => questionContent(api, c.id)),
     };
   }
 
@@ -146,7 +150,7 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
     url: "/api/v1/reports/:id/content",
     tag: "content",
     summary:
-      "The report's text, section by section, through the gatekeeper: decides (consent, care, own record), records the access on the log, then serves. Query: purpose (default TREAT for staff, PATRQT for patients), contextKind/contextId for trial or dataset work.",
+      "The report's text, section by section, and each consultation's question (consultations), through the gatekeeper: decides (consent, care, own record), records the access on the log, then serves. Query: purpose (default TREAT for staff, PATRQT for patients), contextKind/contextId for trial or dataset work.",
     auth: "any",
     params: z.strictObject({ id: entryId }),
     query: readQuery,
@@ -162,7 +166,7 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
     url: "/api/v1/reports/:id/content",
     tag: "content",
     summary:
-      "Reads the report's text with an explicit request body — the way to break the glass: { breakGlass: { reason, justification } } (reason from the break-glass value set, justification required free text kept in the vault) permits staff with a break-glass role (node policy; default radiologist, clinician) for emergency treatment (ETREAT), is recorded and lands in the review queue.",
+      "Reads the report's text (and its consultations' questions) with an explicit request body — the way to break the glass: { breakGlass: { reason, justification } } (reason from the break-glass value set, justification required free text kept in the vault) permits staff with a break-glass role (node policy; default radiologist, clinician) for emergency treatment (ETREAT), is recorded and lands in the review queue.",
     auth: "any",
     params: z.strictObject({ id: entryId }),
     body: readRequest,
@@ -220,6 +224,20 @@ export function registerContentRoutes(app: FastifyInstance, api: Api): void {
       return api.node.vault.put(body.patient, body.content as Parameters<typeof api.node.vault.put>[1]);
     },
   });
+}
+
+/**
+ * A consultation's question (consult.requested questionCommitment) from the vault: part of the
+ * report the gatekeeper just permitted, so the person asked can read what they are asked.
+ */
+function questionContent(api: Api, consult: string): Record<string, unknown> {
+  const stored = api.node.store.entryByLeafHash(consult);
+  const body = stored
+    ? (JSON.parse(fromUtf8(stored.bytes)) as { body?: { questionCommitment?: unknown } }).body
+    : undefined;
+  const commitment = typeof body?.questionCommitment === "string" ? body.questionCommitment : undefined;
+  const record = commitment === undefined ? undefined : api.node.vault.get(commitment);
+  return record ? { id: consult, question: record.content } : { id: consult, contentStatus: "unavailable" };
 }
 
 /** A section with its content from the vault, or contentStatus "unavailable" (never stored, or erased). */

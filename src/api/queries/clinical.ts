@@ -16,6 +16,7 @@ import {
 } from "../../domain/imaging/queries.js";
 import { getReportDoc, modelsUsedInReport, reportsOfPatient } from "../../domain/reports/queries.js";
 import {
+  consultationsAskedOf,
   REPORT_STAGES,
   reportWorkView,
   worklistReports,
@@ -65,6 +66,21 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
           pageOptions(query),
         ),
       );
+    },
+  });
+
+  // "Asked of me" (docs/web.md "Reading"): the consultant finds the requests waiting for them.
+  defineRoute(app, api, {
+    method: "GET",
+    url: "/api/v1/consultations/mine",
+    tag: "reports",
+    summary:
+      "The open consultations asked of the caller, oldest first: id (the consult.requested entry, which consult.answered references), report, reportStage, study, patient, modalities, bodyPart, from, fromName, specialty, requestedAt. An answered one leaves the list.",
+    auth: ["radiologist", "clinician"],
+    query: pageQuery,
+    response: { description: "a page", schema: pageSchema() },
+    async handler({ query, caller }) {
+      return pageOut(consultationsAskedOf(state, caller!.actor.id, pageOptions(query)));
     },
   });
 

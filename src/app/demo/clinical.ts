@@ -2,7 +2,8 @@
  * The clinical part of the demo: staff and systems, patients, studies, an AI model with two
  * versions, a multi-contributor report with a consultation, an AI-derived finding, sign-off and an
  * amendment, consent grants and a revocation, a care relationship, and the gatekeeper's access
- * records (permits, a denial, a break-glass access awaiting review).
+ * records (permits, a denial, a break-glass access awaiting review); and, seeded last, a draft report
+ * with three AI findings awaiting a disposition (seedReadingDraft).
  */
 import { formatTime } from "../../core/entry.js";
 import type { JsonObject } from "../../core/canonical-json.js";
@@ -23,6 +24,7 @@ export interface ClinicalScene {
   readonly vendor: HeldKey;
   /** The second model version (validated on the demo dataset). */
   readonly modelV2: string;
+  readonly aiEngine: HeldKey;
 }
 
 export async function seedClinical(d: DemoContext): Promise<ClinicalScene> {
@@ -353,5 +355,53 @@ export async function seedClinical(d: DemoContext): Promise<ClinicalScene> {
     purpose: "TREAT",
   });
 
-  return { neuro, chest, tech, coordinator, curator, annotator, vendor, modelV2: v2 };
+  return { neuro, chest, tech, coordinator, curator, annotator, vendor, modelV2: v2, aiEngine };
+}
+
+/**
+ * A report still being read (docs/web.md "Reading"): a follow-up MR of patient A with three AI
+ * findings of BrainLesionNet 2.2.0 awaiting the radiologist's disposition, the technologist's
+ * technique section, and no consultation yet. Seeded after the rest of the demo, so every earlier
+ * entry keeps its place in the log.
+ */
+export async function seedReadingDraft(d: DemoContext, s: ClinicalScene): Promise<string> {
+  const patientA = d.node.pseudonym("patient", "DEMO-MRN-0001");
+  const study = await d.append(
+    d.institution,
+    "study.registered",
+    studyBody(d, "DEMO-MRN-0001", 4, "MR", "HEAD"),
+  );
+  for (const [n, findingCount] of [
+    [1, 1],
+    [2, 2],
+    [3, 1],
+  ] as const)
+    await d.append(
+      s.aiEngine,
+      "ai.inference",
+      {
+        inputManifestRoot: d.hash("1.2.826.0.1.3680043.10.999.4 manifest"),
+        outputCommitment: d.hash(`follow-up inference ${n}`),
+        node: "gpu-node-1",
+        findingCount,
+      },
+      { model: s.modelV2, study },
+    );
+  const report = await d.append(s.neuro, "report.opened", { reportKind: "diagnostic" }, { study });
+  await d.append(
+    s.tech,
+    "report.contribution",
+    {
+      section: "technique",
+      role: "technologist",
+      contentCommitment: d.node.vault.put(patientA, {
+        text: "Follow-up axial FLAIR and DWI without contrast.",
+      }).commitment,
+      origin: "human",
+      modality: "MR",
+      bodySystem: "neuro",
+    },
+    { report },
+  );
+  return report;
 }

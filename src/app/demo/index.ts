@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { initDataDir } from "../init.js";
 import type { NodeFactory, RadledgerNode } from "../node.js";
 import { demoContext, PARTNER_ORIGIN, studyBody } from "./context.js";
-import { seedClinical } from "./clinical.js";
+import { seedClinical, seedReadingDraft } from "./clinical.js";
 import { seedDataset, seedTrial } from "./research.js";
 
 export { DEMO_ORIGIN, PARTNER_ORIGIN, demoContext, type DemoContext } from "./context.js";
@@ -22,6 +22,7 @@ export async function seedDemo(node: RadledgerNode, factory: NodeFactory): Promi
   const scene = await seedClinical(d);
   await seedTrial(d, scene);
   await seedDataset(d, scene);
+  await seedReadingDraft(d, scene);
   await seedPartner(node.dir, factory);
   return `${node.ledger.size} entries`;
 }

@@ -97,6 +97,19 @@ describe("AI provenance", () => {
     expect(listModels(t.node.store).items.map((m) => m.version)).toEqual(["2.1.0", "2.2.0"]);
   });
 
+  test("a disposition naming a signed report is refused (REPORT_SIGNED); before sign-off, or naming no report, it is admitted", async () => {
+    const report = await openReport();
+    await ok(t.sign(neuro, "ai.finding.disposition", { disposition: "accepted" }, { inference, report }));
+    const c1 = await ok(t.sign(neuro, "report.contribution", content("findings", "radiologist"), { report }));
+    await ok(t.sign(neuro, "report.signed", { attestation: "final" }, { report, contributions: [c1] }));
+    expect(
+      await refused(
+        t.sign(neuro, "ai.finding.disposition", { disposition: "rejected" }, { inference, report }),
+      ),
+    ).toBe("REPORT_SIGNED");
+    await ok(t.sign(neuro, "ai.finding.disposition", { disposition: "rejected" }, { inference }));
+  });
+
   test("model registration is unique per vendor, name and version; only admins, vendors and the institution register", async () => {
     expect(
       await refused(

@@ -12,6 +12,7 @@ import { code, label, positiveInt, sha256Hex } from "../schemas.js";
 import { modality } from "../imaging/entries.js";
 import { getStudy } from "../imaging/state.js";
 import { getModel, modelKey, type InferenceDoc } from "./state.js";
+import { getReport } from "../reports/state.js";
 
 export const modelRegistered = defineEntryType({
   type: "ai.model.registered",
@@ -141,6 +142,17 @@ export const findingDisposition = defineEntryType({
   apply(ctx) {
     const inference = ctx.state.getDoc("ai.inference", ctx.ref("inference").leafHash) as InferenceDoc;
     const report = ctx.refs("report")[0];
+    // A sign-off freezes the report, and the report page shows each finding's latest disposition
+    // for that report: a later one would change a signed report behind its signature. After
+    // sign-off the radiologist amends (reason ai-revision) or records a disposition naming no
+    // report. Logs written before this rule keep replaying (src/domain/value-sets.ts).
+    if (report && ctx.replay !== true) {
+      const doc = getReport(ctx.state, report.leafHash);
+      if (doc && doc.status !== "open")
+        ctx.reject("REPORT_SIGNED", "the report is signed: its AI findings were decided before sign-off", {
+          at: "refs.report",
+        });
+    }
     ctx.state.addIndex(
       "ai.disposition",
       inference.id,

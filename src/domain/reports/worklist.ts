@@ -13,7 +13,7 @@ import { leafHash } from "../../core/merkle/hash.js";
 import type { LogReader, StateReader } from "../../ports/storage.js";
 import { getStudy, type StudyDoc } from "../imaging/state.js";
 import { getActor } from "../identity/state.js";
-import { lookupOptions, type Page, type PageOptions } from "../paging.js";
+import { lookupOptions, page, type Page, type PageOptions } from "../paging.js";
 import { getReportDoc, modelSummary, reportView, type ModelSummary, type ReportView } from "./queries.js";
 import type { ReportDoc } from "./state.js";
 
@@ -140,6 +140,61 @@ export function worklistReports(
     }
     if (rows.length < batch) return { items };
   }
+}
+
+/** A consultation asked of someone and not yet answered, with what a worklist row shows. */
+export interface AskedConsultation {
+  /** The consult.requested entry (its leaf hash): what consult.answered references. */
+  readonly id: string;
+  readonly report: string;
+  readonly reportStage: ReportStage;
+  readonly study: string;
+  readonly patient: string;
+  readonly modalities: string[];
+  readonly bodyPart?: string;
+  readonly from: string;
+  readonly fromName?: string;
+  readonly specialty?: string;
+  readonly requestedAt?: string;
+}
+
+/**
+ * The open consultations asked of `actor`, oldest first: one page of the `consult.open` index the
+ * reports family keeps (actor → open requests; the answer removes the row), so the list costs what
+ * it holds, not the log's size.
+ */
+export function consultationsAskedOf(
+  store: LogReader,
+  actor: string,
+  options: PageOptions = {},
+): Page<AskedConsultation> {
+  const o = lookupOptions(options);
+  const rows = store.lookup("consult.open", actor, { ...o, limit: o.limit + 1 });
+  return page(rows, o.limit, (row): AskedConsultation => {
+    const c = store.getDoc("consult", row.value) as {
+      id: string;
+      report: string;
+      from: string;
+      specialty?: string;
+    };
+    const doc = getReportDoc(store, c.report);
+    const study = getStudy(store, doc.study);
+    const from = nameOf(store, c.from);
+    const requestedAt = entryTime(store, row.seq);
+    return {
+      id: c.id,
+      report: doc.id,
+      reportStage: stageOf(doc),
+      study: doc.study,
+      patient: doc.patient,
+      modalities: study?.modalities ?? [],
+      ...(study?.bodyPart === undefined ? {} : { bodyPart: study.bodyPart }),
+      from: c.from,
+      ...(from.name === undefined ? {} : { fromName: from.name }),
+      ...(c.specialty === undefined ? {} : { specialty: c.specialty }),
+      ...(requestedAt === undefined ? {} : { requestedAt }),
+    };
+  });
 }
 
 export interface WorklistStudy extends StudyDoc {

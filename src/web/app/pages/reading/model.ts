@@ -29,6 +29,21 @@ export interface WorklistReport {
   readonly signedAt?: string;
 }
 
+/** GET /api/v1/consultations/mine: an open consultation asked of the signed-in person. */
+export interface AskedConsultation {
+  readonly id: string;
+  readonly report: string;
+  readonly reportStage: Stage;
+  readonly study: string;
+  readonly patient: string;
+  readonly modalities: string[];
+  readonly bodyPart?: string;
+  readonly from: string;
+  readonly fromName?: string;
+  readonly specialty?: string;
+  readonly requestedAt?: string;
+}
+
 export interface WorklistStudy {
   readonly id: string;
   readonly patient: string;
@@ -119,6 +134,8 @@ export interface ContentAnswer {
     review?: boolean;
   };
   readonly sections: (Section & { content?: { text?: string }; contentStatus?: string })[];
+  /** Each consultation's question (a whole-report read). */
+  readonly consultations?: { id: string; question?: { text?: string }; contentStatus?: string }[];
 }
 
 /** src/domain/reports/entries.ts SECTIONS_BY_ROLE: the sections each role may author. */

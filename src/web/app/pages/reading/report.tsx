@@ -34,7 +34,9 @@ import {
   label,
   SECTIONS_BY_ROLE,
   type AiFinding,
+  type Consultation,
   type ContentAnswer,
+  type DispositionCode,
   type ModelSummary,
   type ReportView,
   type Section as ReportSection,
@@ -74,7 +76,12 @@ function basisText(basis: Record<string, unknown>): string {
   const kind = typeof basis.kind === "string" ? basis.kind : "unknown";
   const extra = Object.entries(basis)
     .filter(([k, v]) => k !== "kind" && (typeof v === "string" || typeof v === "number"))
-    .map(([k, v]) => `${k} ${String(v)}`);
+    // A basis names entries by their 64-hex leaf hash: shown short, as <Id> does, so that the
+    // sentence wraps on a phone instead of scrolling the page sideways.
+    .map(
+      ([k, v]) =>
+        `${k} ${typeof v === "string" && /^[0-9a-f]{64}$/.test(v) ? `${v.slice(0, 10)}…` : String(v)}`,
+    );
   return extra.length ? `${label(kind)} (${extra.join(", ")})` : label(kind);
 }
 
@@ -97,7 +104,7 @@ export function ReportPage(props: { id: string }) {
     <Page title={`Report ${props.id.slice(0, 10)}`} lead="Sections, AI findings, consultations and sign-off.">
       <Loaded state={view}>
         {(r) => (
-          <>
+          <div class="reading-report">
             <Section title="Report">
               <Facts
                 items={[
@@ -135,7 +142,7 @@ export function ReportPage(props: { id: string }) {
             <ReadText report={r} onRead={setText} />
             <Sections report={r} text={text} />
             <AiFindings report={r} actor={actor} onDone={reload} />
-            <Consultations report={r} actor={actor} onDone={reload} />
+            <Consultations report={r} actor={actor} text={text} onDone={reload} />
             {r.status === "open" && writingRoles(actor).length > 0 && (
               <AddSection report={r} actor={actor} onDone={reload} />
             )}
@@ -146,7 +153,7 @@ export function ReportPage(props: { id: string }) {
               (actor.roles.includes("radiologist") || actor.roles.includes("clinician")) && (
                 <Amend report={r} actor={actor} onDone={reload} />
               )}
-          </>
+          </div>
         )}
       </Loaded>
     </Page>
@@ -299,70 +306,178 @@ const DISPOSITION_TONE = {
   pending: "warning",
 } as const;
 
+/**
+ * The AI findings on the report's study (docs/families/ai.md): each inference with its model as the
+ * AI badge (vendor, name, version), its disposition history and, on a draft, the radiologist's
+ * decision. Accept is one entry; Modify asks for the finding as the radiologist words it — the text
+ * to the vault, an ai.finding.disposition "modified" citing it (noteCommitment), then a section of
+ * origin ai-modified citing the inference, so the changed finding is part of the report; Reject
+ * takes an optional reason (vault, noteCommitment). Once the report is signed the node refuses a
+ * disposition naming it (REPORT_SIGNED), so a signed report offers none.
+ */
 function AiFindings(props: { report: ReportView; actor: Actor; onDone: () => void }) {
-  const action = useAction();
-  const may = props.actor.roles.includes("radiologist");
+  const may = props.actor.roles.includes("radiologist") && props.report.status === "open";
   if (props.report.aiFindings.length === 0) return null;
   return (
     <Section title="AI findings">
-      <ProblemAlert error={action.error} />
       {props.report.aiFindings.map((f) => (
-        <div class="reading-finding" key={f.inference} data-testid={`finding-${f.inference}`}>
-          <p>
-            <Badge tone="ai">AI</Badge> {f.model ? modelText(f.model) : "unknown model"}
-            {f.findingCount ? `, ${f.findingCount} finding(s)` : ""}, inference <Id value={f.inference} />
-            {f.time ? (
-              <>
-                {" "}
-                at <Time iso={f.time} />
-              </>
-            ) : null}{" "}
-            <Badge tone={DISPOSITION_TONE[f.status]}>{label(f.status)}</Badge>
-          </p>
-          {f.dispositions.length > 0 && (
-            <ul class="reading-history">
-              {f.dispositions.map((d, i) => (
-                <li key={i}>
-                  {label(d.disposition)} by {d.byName ?? d.by}
-                  {d.time ? (
-                    <>
-                      , <Time iso={d.time} />
-                    </>
-                  ) : null}
-                </li>
-              ))}
-            </ul>
-          )}
-          {may && (
-            <div class="actions" role="group" aria-label="Decide this AI finding">
-              {(["accepted", "modified", "rejected"] as const).map((d) => (
-                <Button
-                  key={d}
-                  busy={action.busy}
-                  onClick={() =>
-                    void action
-                      .run(() =>
-                        append(
-                          "ai.finding.disposition",
-                          { disposition: d },
-                          { inference: f.inference, report: props.report.id },
-                        ),
-                      )
-                      .then((ok) => ok && props.onDone())
-                  }
-                >
-                  {{ accepted: "Accept", modified: "Modify", rejected: "Reject" }[d]}
-                </Button>
-              ))}
-            </div>
-          )}
-        </div>
+        <FindingItem key={f.inference} report={props.report} finding={f} may={may} onDone={props.onDone} />
       ))}
     </Section>
   );
 }
 
-function Consultations(props: { report: ReportView; actor: Actor; onDone: () => void }) {
+const RADIOLOGIST_FINDING_SECTIONS = ["findings", "measurement", "impression"];
+
+function FindingItem(props: { report: ReportView; finding: AiFinding; may: boolean; onDone: () => void }) {
+  const f = props.finding;
+  const r = props.report;
+  const action = useAction();
+  const [mode, setMode] = useState<"modify" | "reject" | undefined>();
+  const [text, setText] = useState("");
+  const [section, setSection] = useState("findings");
+  const short = f.inference.slice(0, 8);
+  const refs = { inference: f.inference, report: r.id };
+  const dispose = (disposition: DispositionCode, note?: string) =>
+    append("ai.finding.disposition", { disposition, ...(note ? { noteCommitment: note } : {}) }, refs);
+  const done = (ok: boolean) => {
+    if (!ok) return;
+    setMode(undefined);
+    setText("");
+    props.onDone();
+  };
+  return (
+    <article
+      class="reading-finding"
+      data-testid={`finding-${f.inference}`}
+      aria-label={`AI finding ${short}`}
+    >
+      <p>
+        <Badge tone="ai" title="AI output">
+          AI · {f.model ? modelText(f.model) : "unknown model"}
+        </Badge>{" "}
+        {f.findingCount ? `${f.findingCount} finding(s), ` : ""}inference <Id value={f.inference} />
+        {f.time ? (
+          <>
+            {" "}
+            at <Time iso={f.time} />
+          </>
+        ) : null}{" "}
+        <Badge tone={DISPOSITION_TONE[f.status]}>{label(f.status)}</Badge>
+      </p>
+      {f.dispositions.length > 0 && (
+        <ul class="reading-history">
+          {f.dispositions.map((d, i) => (
+            <li key={i}>
+              {label(d.disposition)} by {d.byName ?? d.by}
+              {d.time ? (
+                <>
+                  , <Time iso={d.time} />
+                </>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ProblemAlert error={action.error} title="The disposition was not recorded" />
+      {props.may && mode === undefined && (
+        <div class="actions" role="group" aria-label={`Decide AI finding ${short}`}>
+          <Button
+            busy={action.busy}
+            aria-label={`Accept AI finding ${short}`}
+            onClick={() => void action.run(() => dispose("accepted")).then(done)}
+          >
+            Accept
+          </Button>
+          <Button aria-label={`Modify AI finding ${short}`} onClick={() => setMode("modify")}>
+            Modify…
+          </Button>
+          <Button aria-label={`Reject AI finding ${short}`} onClick={() => setMode("reject")}>
+            Reject…
+          </Button>
+        </div>
+      )}
+      {props.may && mode === "modify" && (
+        <Form
+          label={`Modify AI finding ${short}`}
+          onSubmit={() =>
+            void action
+              .run(async () => {
+                const commitment = await putText(r.patient, text);
+                await dispose("modified", commitment);
+                await append(
+                  "report.contribution",
+                  { section, role: "radiologist", contentCommitment: commitment, origin: "ai-modified" },
+                  refs,
+                );
+              })
+              .then(done)
+          }
+        >
+          <SelectField
+            label="Section"
+            value={section}
+            onValue={setSection}
+            options={RADIOLOGIST_FINDING_SECTIONS.map((x) => ({ value: x, label: label(x) }))}
+          />
+          <TextAreaField
+            label="The finding as you word it"
+            hint="Goes into the report as a section of origin “AI, modified”, citing this inference."
+            value={text}
+            onValue={setText}
+            rows={3}
+            required
+          />
+          <div class="actions">
+            <Button type="submit" variant="primary" busy={action.busy}>
+              Record modified finding
+            </Button>
+            <Button onClick={() => setMode(undefined)}>Cancel</Button>
+          </div>
+        </Form>
+      )}
+      {props.may && mode === "reject" && (
+        <Form
+          label={`Reject AI finding ${short}`}
+          onSubmit={() =>
+            void action
+              .run(async () => {
+                const note = text.trim() ? await putText(r.patient, text) : undefined;
+                await dispose("rejected", note);
+              })
+              .then(done)
+          }
+        >
+          <TextAreaField
+            label="Why (optional)"
+            hint="Kept in the vault; the log records only its commitment."
+            value={text}
+            onValue={setText}
+            rows={2}
+          />
+          <div class="actions">
+            <Button type="submit" variant="danger" busy={action.busy}>
+              Reject finding
+            </Button>
+            <Button onClick={() => setMode(undefined)}>Cancel</Button>
+          </div>
+        </Form>
+      )}
+    </article>
+  );
+}
+
+/** A consultation's question, once "Show text" has read the report (else undefined). */
+function questionOf(text: ContentAnswer | undefined, consult: string): string | undefined {
+  return text?.consultations?.find((c) => c.id === consult)?.question?.text;
+}
+
+function Consultations(props: {
+  report: ReportView;
+  actor: Actor;
+  text: ContentAnswer | undefined;
+  onDone: () => void;
+}) {
   const r = props.report;
   const me = props.actor.id;
   const mayAsk =
@@ -392,13 +507,23 @@ function Consultations(props: { report: ReportView; actor: Actor; onDone: () => 
                   answered <Time iso={c.answeredAt} />
                 </>
               ) : null}
+              {questionOf(props.text, c.id) !== undefined && (
+                <p class="reading-text">Question: {questionOf(props.text, c.id)}</p>
+              )}
             </li>
           ))}
         </ul>
       )}
       {r.status === "open" &&
         mine.map((c) => (
-          <AnswerConsult key={c.id} report={r} consult={c.id} actor={props.actor} onDone={props.onDone} />
+          <AnswerConsult
+            key={c.id}
+            report={r}
+            consult={c}
+            question={questionOf(props.text, c.id)}
+            actor={props.actor}
+            onDone={props.onDone}
+          />
         ))}
       {mayAsk && <AskConsult report={r} onDone={props.onDone} />}
     </Section>
@@ -444,13 +569,20 @@ function AskConsult(props: { report: ReportView; onDone: () => void }) {
   );
 }
 
-function AnswerConsult(props: { report: ReportView; consult: string; actor: Actor; onDone: () => void }) {
+function AnswerConsult(props: {
+  report: ReportView;
+  consult: Consultation;
+  question: string | undefined;
+  actor: Actor;
+  onDone: () => void;
+}) {
+  const c = props.consult;
   const action = useAction();
   const [answer, setAnswer] = useState("");
   const role = props.actor.roles.includes("radiologist") ? "radiologist" : "clinician";
   return (
     <Form
-      label="Answer the consultation"
+      label={`Answer the consultation asked by ${c.fromName ?? c.from}`}
       onSubmit={() =>
         void action
           .run(async () => {
@@ -458,13 +590,23 @@ function AnswerConsult(props: { report: ReportView; consult: string; actor: Acto
             await append(
               "consult.answered",
               { section: "consultation-note", role, contentCommitment: commitment, origin: "human" },
-              { consult: props.consult },
+              { consult: c.id },
             );
           })
           .then((ok) => ok && props.onDone())
       }
     >
-      <h3>Asked of you</h3>
+      <h3>
+        Asked of you by {c.fromName ?? c.from}
+        {c.specialty ? ` (${label(c.specialty)})` : ""}
+      </h3>
+      {props.question !== undefined ? (
+        <p class="reading-text" data-testid="consult-question">
+          {props.question}
+        </p>
+      ) : (
+        <p class="hint">The question is read with the report: use “Show text”.</p>
+      )}
       <TextAreaField label="Your answer" value={answer} onValue={setAnswer} required />
       <ProblemAlert error={action.error} title="The answer was not recorded" />
       <Button type="submit" variant="primary" busy={action.busy}>

@@ -1,5 +1,7 @@
 /**
- * The worklist (/reading): reports newest first with their stage, modality, opening time and the
+ * The worklist (/reading): the consultations asked of the signed-in radiologist or clinician and
+ * still open (GET /api/v1/consultations/mine), each linking to its report, where they answer it;
+ * reports newest first with their stage, modality, opening time and the
  * people on them, filtered by stage and "mine" (GET /api/v1/reports?stage=&mine=&order=newest), and
  * the registered studies with their reports (GET /api/v1/studies); a radiologist opens a report on a
  * study (report.opened). Patients appear by pseudonym only.
@@ -23,7 +25,14 @@ import {
   Time,
   Toolbar,
 } from "../../ui/index.js";
-import { label, personName, STAGE_TONE, type WorklistReport, type WorklistStudy } from "./model.js";
+import {
+  label,
+  personName,
+  STAGE_TONE,
+  type AskedConsultation,
+  type WorklistReport,
+  type WorklistStudy,
+} from "./model.js";
 
 export function StageBadge(props: { stage: WorklistReport["stage"] }) {
   return <Badge tone={STAGE_TONE[props.stage]}>{label(props.stage)}</Badge>;
@@ -62,6 +71,7 @@ export function Worklist() {
 
   return (
     <Page title="Worklist" lead="Reports and studies of this institution. Patients are shown by pseudonym.">
+      {(radiologist || actor.roles.includes("clinician")) && <AskedOfMe />}
       <Section title="Reports">
         <Toolbar label="Filter reports">
           <SelectField
@@ -178,5 +188,49 @@ export function Worklist() {
         <More list={studies} />
       </Section>
     </Page>
+  );
+}
+
+/** The consultations waiting for this person's answer; the answer is written on the report page. */
+function AskedOfMe() {
+  const asked = usePaged<AskedConsultation>("/api/v1/consultations/mine", {}, 50);
+  return (
+    <Section title="Consultations asked of you">
+      <ProblemAlert error={asked.error} />
+      {asked.loading && asked.items.length === 0 ? (
+        <Loading />
+      ) : (
+        <DataTable
+          caption="Open consultations asked of you, oldest first"
+          testId="asked-of-me"
+          rows={asked.items}
+          rowKey={(c) => c.id}
+          empty="Nothing is asked of you."
+          columns={[
+            {
+              header: "Report",
+              render: (c) => (
+                <Link
+                  href={`/reports/${c.report}`}
+                  aria-label={`Answer the consultation on report ${c.report.slice(0, 10)}`}
+                >
+                  <Id value={c.report} />
+                </Link>
+              ),
+            },
+            { header: "Asked by", render: (c) => c.fromName ?? c.from },
+            { header: "Specialty", render: (c) => (c.specialty ? label(c.specialty) : "—") },
+            { header: "Asked", render: (c) => <Time iso={c.requestedAt} /> },
+            {
+              header: "Modality",
+              render: (c) => `${c.modalities.join(", ")}${c.bodyPart ? ` · ${c.bodyPart}` : ""}`,
+            },
+            { header: "Status", render: (c) => <StageBadge stage={c.reportStage} /> },
+            { header: "Patient", render: (c) => <Id value={c.patient} /> },
+          ]}
+        />
+      )}
+      <More list={asked} />
+    </Section>
   );
 }
