@@ -29,8 +29,18 @@ test("elements, attributes, text, CDATA, entities and character references", () 
   expect(root.children[1]!.text).toBe("z");
 });
 
+test("refuses a DOCTYPE (no DTD, no entities: no XXE, no billion laughs) with INPUT_INVALID", () => {
+  // A sender controls the whole message: an internal subset could define entities that expand
+  // (billion laughs) or name external resources (XXE). No DTD is read, so none is accepted.
+  for (const text of [
+    '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
+    '<!DOCTYPE a SYSTEM "file:///etc/passwd"><a/>',
+    '<!DOCTYPE a [<!ENTITY a "&b;&b;"><!ENTITY b "&c;&c;">]><a>&a;</a>',
+  ])
+    expect(refusal(text)).toMatch(/^INPUT_INVALID: XML: .* \(at offset \d+\)$/);
+});
+
 test.each([
-  ["a DOCTYPE (no DTD, no entities: no XXE, no billion laughs)", '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'],
   ["an undeclared entity", "<a>&x;</a>"],
   ["a mismatched end tag", "<a><b></a></b>"],
   ["an unclosed element", "<a><b></b>"],
