@@ -45,7 +45,7 @@ export const accessFilterQuery = {
   part: z.enum(["record", "study", "series", "instance", "report", "report-section", "dataset"]).optional(),
   purpose: purposeOfUse.optional(),
   decision: z.enum(["permit", "deny"]).optional(),
-  basis: z.enum(["patient", "consent", "care", "break-glass"]).optional(),
+  basis: z.enum(["patient", "consent", "care", "role", "break-glass"]).optional(),
 };
 
 /**
