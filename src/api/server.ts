@@ -369,6 +369,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   registerFhirRoutes(app, node, {
     authenticate: bearer,
     recordDenial: (r) => api.gatekeeper.recordDenial(r),
+    recordAudit: (b) => api.gatekeeper.recordAudit(b),
   });
   registerBundleRoutes(app, node, { authorize: apiBundleAuthorizer(api) });
   return app;

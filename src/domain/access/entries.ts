@@ -339,6 +339,8 @@ export function accessRecordFor(
       };
     case "care":
       return { body: { ...common, decision: "permit", basis: { kind: "care" } }, refs: { care: basis.care } };
+    case "role":
+      return { body: { ...common, decision: "permit", basis: { kind: "role", role: basis.role } }, refs: {} };
     case "break-glass":
       return {
         body: {
