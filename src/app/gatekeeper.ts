@@ -216,3 +216,20 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
     },
   };
 }
+
+/**
+ * The node's start or stop as an audit event (DICOM 110100 Application Activity with EventTypeCode
+ * 110120 Application Start or 110121 Application Stop), signed by the institution key.
+ */
+export async function recordApplicationActivity(
+  node: RadledgerNode,
+  activity: "start" | "stop",
+): Promise<{ index: number; leafHash: string }> {
+  return appendInstitutionRecord(
+    node,
+    "audit.recorded",
+    { event: "application-activity", activity, outcome: "success" },
+    {},
+    node.clock.now(),
+  );
+}
