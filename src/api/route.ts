@@ -80,6 +80,8 @@ export interface Api {
   };
   /** Every declared route, for the OpenAPI document and the API page. */
   readonly routes: RouteSpec[];
+  /** Every mounted route (method, fastify URL), standard edges included. */
+  readonly served?: readonly { readonly method: string; readonly url: string }[];
 }
 
 export interface HandlerContext<P, Q, B> {

@@ -179,6 +179,13 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     },
   });
 
+  // Every route the server mounts, standard edges (FHIR, bundles, tiles, DICOMweb) included: the
+  // audit coverage test (test/integration/every-read.test.ts) classifies each one.
+  const served: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) if (method !== "HEAD") served.push({ method, url: r.url });
+  });
+
   const auth = options.auth;
   const metrics =
     options.metrics ??
@@ -204,6 +211,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
       authFailures: new TokenBuckets(limits.authFailures),
     },
     routes: [],
+    served,
   };
   app.decorate("radledger", api);
 
