@@ -27,6 +27,8 @@ export interface BundleRouteOptions {
     id: string,
     reply: FastifyReply,
   ) => Promise<void> | void;
+  /** Records the export once the bundle is prepared, before it is streamed. */
+  readonly recorded?: (req: FastifyRequest, kind: string, id: string) => Promise<void>;
 }
 
 /**
@@ -46,21 +48,28 @@ export function apiBundleAuthorizer(api: Api): BundleRouteOptions["authorize"] {
     }
     const caller = req.caller!;
     await authorizeKind(api, caller, kind, id);
-    // The export itself (DICOM 110106), once authorised and before a byte is streamed; an access
-    // history also counts as a use of the audit trail (110101). docs/audit.md "What is recorded when".
-    const patient = kind === "access" ? id : undefined;
+  };
+}
+
+/**
+ * The export itself (DICOM 110106), once the bundle is prepared and before a byte is streamed; an
+ * access history is also a use of the audit trail (110101). docs/audit.md "What is recorded when".
+ */
+export function apiBundleRecorder(api: Api): NonNullable<BundleRouteOptions["recorded"]> {
+  return async (req, kind, id) => {
+    const caller = req.caller;
+    if (caller === undefined || !BUNDLE_KIND.test(kind)) return;
+    const patient = kind === "access" && PSEUDONYM.test(id) ? id : undefined;
+    const role =
+      caller.actor.kind === "patient" ? "patient" : caller.actor.roles.find((r) => BUNDLE_ROLES.includes(r));
     const common = {
       outcome: "success" as const,
       actor: caller.actor.id,
       purpose: purposeOf(caller),
-      ...(caller.actor.kind === "patient" ? { role: "patient" } : {}),
-      ...(caller.actor.kind !== "patient" && caller.actor.roles[0] !== undefined
-        ? { role: caller.actor.roles[0] }
-        : {}),
+      ...(role === undefined ? {} : { role }),
       query: "GET /api/v1/bundles/{kind}/{id}",
       ...(patient === undefined ? {} : { patient }),
     };
-    if (!BUNDLE_KIND.test(kind)) return; // prepareBundle answers the unknown kind
     await api.gatekeeper.recordAudit({
       event: "export",
       ...common,
@@ -70,6 +79,9 @@ export function apiBundleAuthorizer(api: Api): BundleRouteOptions["authorize"] {
   };
 }
 
+const BUNDLE_ROLES = [
+  ...new Set([...RECORD_READERS, "radiologist", "clinician", ...TRIAL_READERS, ...DATASET_READERS]),
+];
 const BUNDLE_KIND = /^(report|access|trial|trial-subject|dataset)$/;
 const PSEUDONYM = /^pt_[A-Za-z0-9_-]{43}$/;
 
@@ -138,6 +150,7 @@ export function registerBundleRoutes(
         disclose: q.disclose !== "false",
       },
     );
+    await options.recorded?.(req, kind, id);
     const name = `${manifest.kind}-${id.slice(0, 16)}${manifest.subject.version === undefined ? "" : `-v${manifest.subject.version}`}${BUNDLE_EXTENSION}`;
     return reply
       .type(BUNDLE_MEDIA_TYPE)

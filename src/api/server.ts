@@ -42,7 +42,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
 };
 import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js";
 import { registerFhirRoutes } from "./fhir-routes.js";
-import { apiBundleAuthorizer, registerBundleRoutes } from "./bundle-routes.js";
+import { apiBundleAuthorizer, apiBundleRecorder, registerBundleRoutes } from "./bundle-routes.js";
 import { registerWebApp } from "./web-routes.js";
 
 export interface ServerOptions {
@@ -379,6 +379,9 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     recordDenial: (r) => api.gatekeeper.recordDenial(r),
     recordAudit: (b) => api.gatekeeper.recordAudit(b),
   });
-  registerBundleRoutes(app, node, { authorize: apiBundleAuthorizer(api) });
+  registerBundleRoutes(app, node, {
+    authorize: apiBundleAuthorizer(api),
+    recorded: apiBundleRecorder(api),
+  });
   return app;
 }
