@@ -12,7 +12,7 @@ import { z } from "zod";
 import { RadledgerError } from "../core/errors.js";
 import { pseudonym } from "../domain/schemas.js";
 import { defineRoute, type Api } from "./route.js";
-import { requirePatientScope } from "./patient-access.js";
+import { recordAuditTrailRead, requirePatientScope } from "./patient-access.js";
 import { requireKnownPatient } from "../domain/patients.js";
 import { RECORD_READERS } from "./roles.js";
 import type { ConsortiumService } from "../app/consortium/service.js";
@@ -162,9 +162,19 @@ export function registerConsortiumRoutes(
     response: { description: "links and per-log access history", schema: json },
     errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
     async handler({ params, caller }) {
-      await requirePatientScope(api, caller!, params.patient, RECORD_READERS);
-      // The pseudonym is this log's: links to other logs start from a patient this node knows.
-      requireKnownPatient(api.node.store, params.patient);
+      // The pseudonym is this log's: links to other logs start from a patient this node knows. The
+      // read is a use of the audit trail: one 110101 event (docs/audit.md).
+      await requirePatientScope(api, caller!, params.patient, RECORD_READERS, {
+        exists: () => requireKnownPatient(api.node.store, params.patient),
+        record: "audit",
+      });
+      await recordAuditTrailRead(
+        api,
+        caller!,
+        "/api/v1/consortium/patients/:patient/access",
+        RECORD_READERS,
+        params.patient,
+      );
       const { own, mirrors } = consortium.logViews();
       return {
         patient: params.patient,

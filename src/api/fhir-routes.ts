@@ -35,10 +35,13 @@ export interface FhirRouteOptions {
   readonly authenticate: DicomwebAuthenticator;
   /** Records a refused export of a patient's record (the gatekeeper's recordDenial). */
   readonly recordDenial: Gatekeeper["recordDenial"];
+  /** Records the node's own audit events (110106 Export, 110101 Audit Log Used) before answering. */
+  readonly recordAudit: Gatekeeper["recordAudit"];
 }
 
 const ENTRY_ID = /^[0-9a-f]{64}$/;
 const PSEUDONYM = /^pt_[A-Za-z0-9_-]{43}$/;
+const READER_ROLES = ["auditor", "admin", "institution"];
 const TYPES = new Set(["Device", "Provenance", "AuditEvent", "Consent", "DiagnosticReport"]);
 
 export function registerFhirRoutes(
@@ -55,7 +58,7 @@ export function registerFhirRoutes(
     return activeActor(node.store, who.actor);
   };
   const isReader = (actor: ActorDoc | undefined): boolean =>
-    actor !== undefined && actor.roles.some((r) => r === "auditor" || r === "admin" || r === "institution");
+    actor !== undefined && actor.roles.some((r) => READER_ROLES.includes(r));
   const denied = () =>
     new RadledgerError("ACCESS_DENIED", "the FHIR export is for auditors and administrators");
   /**
@@ -107,6 +110,31 @@ export function registerFhirRoutes(
     }
     return { since: q.since! };
   };
+  /**
+   * Every FHIR export is recorded before it is answered (docs/audit.md "What is recorded when"): one
+   * 110106 Export event, and — when what leaves holds AuditEvents (every Bundle does, and
+   * AuditEvent/{id}) — one 110101 Audit Log Used event. No query values but the patient and the
+   * record id.
+   */
+  const recordExport = async (
+    actor: ActorDoc,
+    route: string,
+    object: { kind: string; id?: string },
+    patient: string | undefined,
+    auditTrail: boolean,
+  ): Promise<void> => {
+    const role = actor.kind === "patient" ? "patient" : actor.roles.find((r) => READER_ROLES.includes(r));
+    const common = {
+      outcome: "success" as const,
+      actor: actor.id,
+      purpose: actor.kind === "patient" ? ("PATRQT" as const) : ("HOPERAT" as const),
+      ...(role === undefined ? {} : { role }),
+      query: `GET ${route}`,
+      ...(patient === undefined ? {} : { patient }),
+    };
+    await options.recordAudit({ event: "export", ...common, object });
+    if (auditTrail) await options.recordAudit({ event: "audit-log-used", ...common });
+  };
   const bundle = (scope: FhirScope, base: string) =>
     fhirExport(node.store, node.crypto, node.config.origin, scope, {
       now: formatTime(node.clock.now()),
@@ -121,13 +149,21 @@ export function registerFhirRoutes(
     if (!isReader(actor) && actor?.kind !== "patient") throw denied();
     const scope = scopeOf(req.query as Record<string, string | undefined>);
     await authorizeExport(actor, scope);
+    await recordExport(
+      actor!,
+      "/api/v1/fhir",
+      { kind: "Bundle", ...("report" in scope ? { id: scope.report } : {}) },
+      "patient" in scope ? scope.patient : undefined,
+      true,
+    );
     const b = bundle(scope, baseOf(req));
     return reply.type("application/fhir+json").send(b);
   });
 
   app.get("/api/v1/fhir/:type/:id", async (req, reply) => {
     // One resource by id is for auditors and admins only: an id says nothing of whose record it is.
-    if (!isReader(await authenticated(req, reply))) throw denied();
+    const reader = await authenticated(req, reply);
+    if (!isReader(reader)) throw denied();
     const { type, id } = req.params as { type: string; id: string };
     rejectUnknownQuery(req.query, []);
     if (!TYPES.has(type)) throw new RadledgerError("ROUTE_NOT_FOUND", "no such FHIR resource type here");
@@ -159,6 +195,13 @@ export function registerFhirRoutes(
       found = i && inferenceProvenance(i);
     }
     if (found === undefined) throw new RadledgerError("RECORD_NOT_FOUND", `no ${type} ${id}`);
+    await recordExport(
+      reader!,
+      "/api/v1/fhir/{type}/{id}",
+      { kind: type, id },
+      undefined,
+      type === "AuditEvent",
+    );
     return reply.type("application/fhir+json").send(found);
   });
 }

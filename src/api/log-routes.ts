@@ -141,6 +141,9 @@ export function registerLogRoutes(
     summary:
       "One entry by log index or lowercase hex leaf hash, with its inclusion proof against the latest checkpoint.",
     auth: entries,
+    // The log is the audit trail: an admin's or auditor's read of a whole entry is one 110101 event
+    // (a consortium peer's signed replication read is not: its own log records what it mirrors).
+    audit: "audit-log-used",
     params: z.strictObject({
       ref: z.string().regex(/^([0-9]{1,16}|[0-9a-f]{64})$/, "expected an index or a leaf hash"),
     }),

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { RadledgerError, type ErrorCode } from "../core/errors.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
+import type { PurposeOfUse } from "../domain/consent/entries.js";
 import { certBindingOf, getActor, INSTITUTION_ACTOR } from "../domain/identity/state.js";
 import { certBindable } from "../domain/identity/credentials.js";
 import { clientCertificatePin } from "./client-cert.js";
@@ -79,6 +80,8 @@ export interface Api {
   };
   /** Every declared route, for the OpenAPI document and the API page. */
   readonly routes: RouteSpec[];
+  /** Every mounted route (method, fastify URL), standard edges included. */
+  readonly served?: readonly { readonly method: string; readonly url: string }[];
 }
 
 export interface HandlerContext<P, Q, B> {
@@ -114,6 +117,13 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   };
   /** Problem codes this endpoint may answer with, besides the common ones (documentation). */
   readonly errors?: readonly ErrorCode[];
+  /**
+   * The node's own audit event this route records, once per request, before it answers (issue 21
+   * §3; docs/audit.md "What is recorded when"): `query` (DICOM 110112) for lists across patients,
+   * `audit-log-used` (110101) for reads of the access records. A caller refused by the route's
+   * roles is recorded with outcome `denied`.
+   */
+  readonly audit?: "query" | "audit-log-used";
   handler(ctx: HandlerContext<P, Q, B>): Promise<unknown>;
 }
 
@@ -300,6 +310,44 @@ export function bearerActor(
   };
 }
 
+/** The purpose recorded when a read does not name one: the patient's request, operations, treatment. */
+export function purposeOf(caller: Caller): PurposeOfUse {
+  if (caller.actor.kind === "patient") return "PATRQT";
+  if (hasRole(caller, ["auditor", "admin"])) return "HOPERAT";
+  return "TREAT";
+}
+
+/** `/a/:id` → `/a/{id}`: a route as the OpenAPI document names it (no parameter values). */
+export const routeTemplate = (url: string): string => url.replace(/:([A-Za-z]+)/g, "{$1}");
+
+/**
+ * Records one audit.recorded event of a request (docs/audit.md): who, why (the default purpose of
+ * the caller), under which role (the first of the caller's that `roles` admits; "patient" for a
+ * patient about their own record), which route, and the patient when the request names one.
+ */
+export async function recordRequestAudit(
+  api: Api,
+  caller: Caller,
+  event: "query" | "audit-log-used",
+  route: { readonly method: string; readonly url: string },
+  options: { roles?: readonly string[] | "any"; patient?: string; outcome?: "success" | "denied" } = {},
+): Promise<void> {
+  const roles = options.roles;
+  const role =
+    caller.actor.kind === "patient"
+      ? "patient"
+      : caller.actor.roles.find((r) => roles === undefined || roles === "any" || roles.includes(r));
+  await api.gatekeeper.recordAudit({
+    event,
+    outcome: options.outcome ?? "success",
+    actor: caller.actor.id,
+    purpose: purposeOf(caller),
+    ...(role === undefined ? {} : { role }),
+    query: `${route.method === "POST" ? "POST" : "GET"} ${routeTemplate(route.url)}`,
+    ...(options.patient === undefined ? {} : { patient: options.patient }),
+  });
+}
+
 export function hasRole(caller: Caller, roles: readonly string[]): boolean {
   return roles.some((r) => caller.actor.roles.includes(r));
 }
@@ -341,7 +389,13 @@ export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: Route
             req.caller = caller;
             const wait = api.buckets.actor.take(caller.actor.id);
             if (wait > 0) limited(api, wait, reply);
-            if (spec.auth !== "any") requireRole(caller, spec.auth as readonly string[]);
+            if (spec.auth !== "any") {
+              const roles = spec.auth as readonly string[];
+              // A refused attempt at an audited route is on the log too (outcome denied).
+              if (spec.audit !== undefined && !hasRole(caller, roles))
+                await recordRequestAudit(api, caller, spec.audit, spec, { outcome: "denied" });
+              requireRole(caller, roles);
+            }
           },
         }),
     handler: async (req, reply) => {
@@ -363,6 +417,14 @@ export function defineRoute<P, Q, B>(app: FastifyInstance, api: Api, spec: Route
         body = parseWith(spec.body, req.body, spec.bodyErrorCode ?? "INPUT_INVALID", "");
       } else if (spec.rawBody) {
         body = req.body as B;
+      }
+      if (spec.audit !== undefined && caller !== undefined) {
+        // Recorded before the answer is computed; the patient when the query names one.
+        const named = (query as { patient?: unknown } | undefined)?.patient;
+        await recordRequestAudit(api, caller, spec.audit, spec, {
+          roles: isGate(spec.auth) ? spec.auth.roles : (spec.auth as readonly string[] | "any"),
+          ...(typeof named === "string" ? { patient: named } : {}),
+        });
       }
       const result = await spec.handler({ req, reply, params, query, body, caller });
       if (result === reply) return reply;

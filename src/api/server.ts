@@ -44,7 +44,7 @@ import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js
 import { registerOrthancAuthzRoutes } from "./orthanc-authz.js";
 import type { DicomwebAuthorizer } from "../app/dicomweb-access.js";
 import { registerFhirRoutes } from "./fhir-routes.js";
-import { apiBundleAuthorizer, registerBundleRoutes } from "./bundle-routes.js";
+import { apiBundleAuthorizer, apiBundleRecorder, registerBundleRoutes } from "./bundle-routes.js";
 import { registerWebApp } from "./web-routes.js";
 
 export interface ServerOptions {
@@ -186,6 +186,13 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     },
   });
 
+  // Every route the server mounts, standard edges (FHIR, bundles, tiles, DICOMweb) included: the
+  // audit coverage test (test/integration/every-read.test.ts) classifies each one.
+  const served: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) if (method !== "HEAD") served.push({ method, url: r.url });
+  });
+
   const auth = options.auth;
   const metrics =
     options.metrics ??
@@ -211,6 +218,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
       authFailures: new TokenBuckets(limits.authFailures),
     },
     routes: [],
+    served,
   };
   app.decorate("radledger", api);
 
@@ -377,7 +385,11 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   registerFhirRoutes(app, node, {
     authenticate: bearer,
     recordDenial: (r) => api.gatekeeper.recordDenial(r),
+    recordAudit: (b) => api.gatekeeper.recordAudit(b),
   });
-  registerBundleRoutes(app, node, { authorize: apiBundleAuthorizer(api) });
+  registerBundleRoutes(app, node, {
+    authorize: apiBundleAuthorizer(api),
+    recorded: apiBundleRecorder(api),
+  });
   return app;
 }

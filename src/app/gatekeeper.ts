@@ -17,7 +17,8 @@
 import type { JsonObject } from "../core/canonical-json.js";
 import { formatTime, type EntryRefs } from "../core/entry.js";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
-import { accessRecordFor, denyReasons, MAX_REPEAT } from "../domain/access/entries.js";
+import { accessRecordFor, denyReasons, MAX_REPEAT, ROLE_BASIS_ROLES } from "../domain/access/entries.js";
+import type { AuditRecordedBody } from "../domain/access/audit.js";
 import { breakGlassJustification, type BreakGlassReason } from "../domain/access/break-glass.js";
 import { decide, type AccessQuery, type Decision } from "../domain/consent/decide.js";
 import type { AccessAction, AccessContext, Part, PurposeOfUse } from "../domain/consent/entries.js";
@@ -39,6 +40,13 @@ export interface AuthorizeRequest {
    */
   readonly breakGlass?: { readonly reason: BreakGlassReason; readonly justification: string };
   readonly context?: AccessContext;
+  /**
+   * Metadata reads (lists, report and study records, access histories; never content): when
+   * decide() finds no basis, the caller's role — one the API's rule for the route admits — is the
+   * basis, recorded as `{ kind: "role", role }` (docs/families/access.md "Basis role"). Absent: a
+   * deny is a deny.
+   */
+  readonly role?: (typeof ROLE_BASIS_ROLES)[number];
 }
 
 export interface AccessOutcome {
@@ -63,6 +71,8 @@ export interface Gatekeeper {
   authorize(request: AuthorizeRequest): Promise<AccessOutcome>;
   /** Records a denial decided outside decide() (an API authorisation rule about patient data). */
   recordDenial(request: DenialRequest): Promise<{ id: string; index: number }>;
+  /** Records one of the node's own audit events (audit.recorded), durably, before the caller answers. */
+  recordAudit(body: AuditRecordedBody): Promise<{ id: string; index: number }>;
 }
 
 export interface GatekeeperOptions {
@@ -86,14 +96,19 @@ export async function appendAccessRecord(
   refs: EntryRefs,
   time: number,
 ): Promise<{ index: number; leafHash: string }> {
+  return appendInstitutionRecord(node, "access.recorded", body, refs, time);
+}
+
+/** appendAccessRecord for any institution-signed record with a `repeat` field (audit.recorded too). */
+export async function appendInstitutionRecord(
+  node: RadledgerNode,
+  type: "access.recorded" | "audit.recorded",
+  body: JsonObject,
+  refs: EntryRefs,
+  time: number,
+): Promise<{ index: number; leafHash: string }> {
   for (let repeat = 0; ; repeat++) {
-    const bytes = signAsInstitution(
-      node,
-      "access.recorded",
-      repeat === 0 ? body : { ...body, repeat },
-      refs,
-      time,
-    );
+    const bytes = signAsInstitution(node, type, repeat === 0 ? body : { ...body, repeat }, refs, time);
     try {
       return await node.appender.append(bytes);
     } catch (e) {
@@ -138,7 +153,12 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
           ...(r.breakGlass === undefined ? {} : { breakGlass: { reason: r.breakGlass.reason } }),
           ...(r.context === undefined ? {} : { context: r.context }),
         };
-        const decision = decide(node.store, q, node.policy);
+        const decided = decide(node.store, q, node.policy);
+        // Metadata under the route's role rule: no basis of decide()'s is still a permit, by role.
+        const decision: Decision =
+          decided.decision === "deny" && r.role !== undefined && r.breakGlass === undefined
+            ? { decision: "permit", basis: { kind: "role", role: r.role }, reason: "role" }
+            : decided;
         const breaksGlass = decision.decision === "permit" && decision.basis.kind === "break-glass";
         const { body, refs } = accessRecordFor(
           q,
@@ -183,5 +203,33 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
       options.onDecision?.("deny", r.reason);
       return { id: leafHash, index };
     },
+
+    async recordAudit(body) {
+      const { index, leafHash } = await appendInstitutionRecord(
+        node,
+        "audit.recorded",
+        body as JsonObject,
+        {},
+        node.clock.now(),
+      );
+      return { id: leafHash, index };
+    },
   };
+}
+
+/**
+ * The node's start or stop as an audit event (DICOM 110100 Application Activity with EventTypeCode
+ * 110120 Application Start or 110121 Application Stop), signed by the institution key.
+ */
+export async function recordApplicationActivity(
+  node: RadledgerNode,
+  activity: "start" | "stop",
+): Promise<{ index: number; leafHash: string }> {
+  return appendInstitutionRecord(
+    node,
+    "audit.recorded",
+    { event: "application-activity", activity, outcome: "success" },
+    {},
+    node.clock.now(),
+  );
 }

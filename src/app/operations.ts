@@ -55,6 +55,10 @@ import { getGrant, type GrantDoc } from "../domain/consent/state.js";
 import type { AccessDoc } from "../domain/access/state.js";
 import { requireKnownPatient } from "../domain/patients.js";
 import { institutionKey } from "./institution.js";
+import { appendInstitutionRecord } from "./gatekeeper.js";
+import { auditRecordedBody } from "../domain/access/audit.js";
+import { accessAction, part } from "../domain/consent/entries.js";
+import type { JsonObject } from "../core/canonical-json.js";
 import { resolveRecordId } from "./read-only.js";
 import {
   appendAs,
@@ -490,7 +494,53 @@ const enrolmentCodeIssue: Operation<
     ),
 };
 
+const auditRecordArgs = z.strictObject({
+  /** What the verb read or exported: the node's audit events (audit.recorded bodies). */
+  events: z.array(auditRecordedBody).max(8),
+  /** Accesses to parts of patients' records the verb discloses (the report of a report bundle). */
+  accesses: z
+    .array(z.strictObject({ patient: pseudonym, part, action: accessAction, purpose: purposeOfUse }))
+    .max(8)
+    .default([]),
+});
+
+/**
+ * Recording of the command line's own reads and exports (docs/audit.md "What is recorded when"):
+ * `radledger export` and `radledger query` read the data directory without the writer lock, so they
+ * record here — in this process when the directory is free, in the serving node otherwise — before
+ * they print or write anything. The operator at the data directory acts as the institution: the
+ * accesses carry basis role institution (docs/families/access.md "Basis role").
+ */
+const auditRecord: Operation<
+  z.infer<typeof auditRecordArgs>,
+  { events: number[]; accesses: number[] },
+  never
+> = {
+  args: auditRecordArgs,
+  run: async (node, a) => {
+    const now = node.clock.now();
+    const accesses: number[] = [];
+    for (const x of a.accesses) {
+      const body = {
+        actor: INSTITUTION_ACTOR,
+        patient: x.patient,
+        part: x.part,
+        action: x.action,
+        purpose: x.purpose,
+        decision: "permit",
+        basis: { kind: "role", role: "institution" },
+      };
+      accesses.push((await appendInstitutionRecord(node, "access.recorded", body, {}, now)).index);
+    }
+    const events: number[] = [];
+    for (const e of a.events)
+      events.push((await appendInstitutionRecord(node, "audit.recorded", e as JsonObject, {}, now)).index);
+    return { events, accesses };
+  },
+};
+
 export const OPERATIONS = {
+  "audit-record": auditRecord,
   backup,
   ingest,
   deidentify,

@@ -6,6 +6,7 @@ import { aiEntryTypes } from "./ai/entries.js";
 import { reportEntryTypes } from "./reports/entries.js";
 import { consentEntryTypes } from "./consent/entries.js";
 import { accessEntryTypes } from "./access/entries.js";
+import { auditRecorded } from "./access/audit.js";
 import { trialEntryTypes } from "./trials/entries.js";
 import { datasetEntryTypes } from "./datasets/entries.js";
 import { privacyEntryTypes } from "./privacy/entries.js";
@@ -18,6 +19,7 @@ export const allEntryTypes: readonly AnyEntryTypeDef[] = [
   ...reportEntryTypes,
   ...consentEntryTypes,
   ...accessEntryTypes,
+  auditRecorded,
   ...trialEntryTypes,
   ...datasetEntryTypes,
   ...privacyEntryTypes,

@@ -101,3 +101,33 @@ test("export bundle, verify offline, tampered copy fails, later checkpoint from 
     await serve.stop();
   }
 });
+
+test("export bundle --kind report records the export and the disclosed report's access before writing (issue 21 §3)", async () => {
+  const opened = openNode(t.dir, { verifyThreads: 0 });
+  const before = opened.ledger.size;
+  await opened.close();
+  const file = join(root, "recorded.radledger.tar");
+  const exported = await exportBundle(t.dir, "report", fx.report, file);
+  expect(exported.code).toBe(0);
+  const n = openNode(t.dir, { verifyThreads: 0 });
+  try {
+    const added = [];
+    for (let i = before; i < n.ledger.size; i++)
+      added.push(
+        JSON.parse(Buffer.from(n.store.readEntry(i)!.bytes).toString("utf8")) as Record<string, unknown>,
+      );
+    expect(added).toMatchObject([
+      {
+        type: "access.recorded",
+        actor: "institution",
+        body: { action: "export", decision: "permit", basis: { kind: "role", role: "institution" } },
+      },
+      {
+        type: "audit.recorded",
+        body: { event: "export", query: "cli export bundle", object: { kind: "report", id: fx.report } },
+      },
+    ]);
+  } finally {
+    await n.close();
+  }
+});

@@ -211,14 +211,15 @@ describe("bundles: round trip of every kind", () => {
       });
       expect(report.failures).toEqual([]);
       expect(report.subject).toEqual({ id: fx.dataset, version: 1 });
-      // A report bundle is decided by the gatekeeper and recorded as an export (here: the patient).
+      // A report bundle is decided by the gatekeeper and recorded as an export (here: the patient):
+      // the access (action export) and the node's 110106 Export event (issue 21 §3).
       const sizeBefore = t.node.ledger.size;
       const noText = await app.inject({
         url: `/api/v1/bundles/report/${fx.report}?disclose=false`,
         headers: patient,
       });
       expect(noText.statusCode).toBe(200);
-      expect(t.node.ledger.size).toBe(sizeBefore + 1);
+      expect(t.node.ledger.size).toBe(sizeBefore + 2);
       expect(
         decodeTar(new Uint8Array(noText.rawPayload)).some((m) => m.path.startsWith("disclosures/")),
       ).toBe(false);

@@ -26,6 +26,7 @@ export function registerAiQueries(app: FastifyInstance, api: Api): void {
 
   record({
     url: "/api/v1/ai/models/:id/recall",
+    audit: "query",
     tag: "ai",
     summary: "AI recall: every report, study and patient touched by this model version.",
     auth: RECALL_READERS,
@@ -38,6 +39,7 @@ export function registerAiQueries(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "GET",
     url: "/api/v1/ai/recall",
+    audit: "query",
     tag: "ai",
     summary: "AI recall by vendor, model name and version.",
     auth: RECALL_READERS,

@@ -25,7 +25,7 @@ import {
 } from "../../domain/reports/worklist.js";
 import { pseudonym, timestamp } from "../../domain/schemas.js";
 import { requireKnownPatient } from "../../domain/patients.js";
-import { requirePatientScope } from "../patient-access.js";
+import { recordAuditTrailRead, requirePatientScope } from "../patient-access.js";
 import { defineRoute, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS, STAFF_READERS } from "../roles.js";
 import { idParam, json, listRoutes, patientParam, recordRoutes } from "./shared.js";
@@ -43,6 +43,7 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "GET",
     url: "/api/v1/reports",
+    audit: "query",
     tag: "reports",
     summary:
       "Reports in log order (order=newest: latest first), each with id, study, patient, status (open, signed), stage (draft, signed, amended), reportKind, openedBy, openedAt, modalities, bodyPart, contributors (id, name), section and amendment counts, open consultations, signedAt, signedBy. Filters: stage, mine=true (reports the caller opened, wrote, was consulted on or signed); a filtered page examines at most 10,000 reports and continues with next.",
@@ -122,6 +123,7 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   // --- imaging -------------------------------------------------------------------------------
   list({
     url: "/api/v1/studies",
+    audit: "query",
     tag: "imaging",
     summary:
       "All registered studies in log order, each with registeredAt and its reports (id, stage: draft, signed, amended).",
@@ -151,6 +153,7 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "GET",
     url: "/api/v1/patients",
+    audit: "query",
     tag: "patients",
     summary: "Every patient pseudonym with a study, in pseudonym order (admins and auditors).",
     auth: RECORD_READERS,
@@ -185,6 +188,7 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
       next?: number | string;
     },
     extraQuery: Record<string, z.ZodType> = {},
+    auditTrail = false,
   ): void => {
     defineRoute(app, api, {
       method: "GET",
@@ -197,9 +201,13 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
       response: { description: "a page", schema: pageSchema() },
       errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
       async handler({ params, query, caller }) {
-        // Scope first: a patient asking about another pseudonym gets the same 403 whether it exists.
-        await requirePatientScope(api, caller!, params.patient, staff);
-        requireKnownPatient(state, params.patient);
+        // Scope first: a patient asking about another pseudonym gets the same 403 whether it exists;
+        // then the read is recorded (an access, or one audit-log-used event for the access history).
+        await requirePatientScope(api, caller!, params.patient, staff, {
+          exists: () => requireKnownPatient(state, params.patient),
+          ...(auditTrail ? { record: "audit" as const } : {}),
+        });
+        if (auditTrail) await recordAuditTrailRead(api, caller!, url, staff, params.patient);
         const q = query as Record<string, string | undefined>;
         return pageOut(run(params.patient, pageOptions(query), q));
       },
@@ -224,6 +232,7 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     RECORD_READERS,
     (p, o, q) => patientAccessPage(state, p, o, q),
     { order: z.enum(["newest", "oldest"]).optional(), ...accessFilterQuery },
+    true,
   );
   defineRoute(app, api, {
     method: "GET",
@@ -237,8 +246,9 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     response: { description: "grants", schema: z.object({ items: z.array(json) }) },
     errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
     async handler({ params, query, caller }) {
-      await requirePatientScope(api, caller!, params.patient, RECORD_READERS);
-      requireKnownPatient(state, params.patient);
+      await requirePatientScope(api, caller!, params.patient, RECORD_READERS, {
+        exists: () => requireKnownPatient(state, params.patient),
+      });
       return {
         items: grantsOfPatient(state, params.patient, { at: query.at ?? formatTime(api.node.clock.now()) }),
       };
@@ -254,12 +264,13 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     response: { description: "care relationships", schema: z.object({ items: z.array(json) }) },
     errors: ["FORBIDDEN_NOT_OWN_RECORD", "FORBIDDEN_ROLE", "PATIENT_UNKNOWN"],
     async handler({ params, caller }) {
-      await requirePatientScope(api, caller!, params.patient, [
-        ...RECORD_READERS,
-        "clinician",
-        "radiologist",
-      ]);
-      requireKnownPatient(state, params.patient);
+      await requirePatientScope(
+        api,
+        caller!,
+        params.patient,
+        [...RECORD_READERS, "clinician", "radiologist"],
+        { exists: () => requireKnownPatient(state, params.patient) },
+      );
       return { items: careOfPatient(state, params.patient) };
     },
   });

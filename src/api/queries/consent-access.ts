@@ -19,7 +19,16 @@ import { actorId, pseudonym, timestamp } from "../../domain/schemas.js";
 import { breakGlassReasons } from "../../domain/access/break-glass.js";
 import type { AccessView } from "../../domain/access/queries.js";
 import { isOwnPatient, requirePatientScope } from "../patient-access.js";
-import { defineRoute, hasRole, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
+import {
+  defineRoute,
+  hasRole,
+  pageOptions,
+  pageOut,
+  pageQuery,
+  pageSchema,
+  recordRequestAudit,
+  type Api,
+} from "../route.js";
 import { RECORD_READERS } from "../roles.js";
 import { json, listRoutes, recordRoutes } from "./shared.js";
 import { toHex } from "../../core/bytes.js";
@@ -45,7 +54,7 @@ export const accessFilterQuery = {
   part: z.enum(["record", "study", "series", "instance", "report", "report-section", "dataset"]).optional(),
   purpose: purposeOfUse.optional(),
   decision: z.enum(["permit", "deny"]).optional(),
-  basis: z.enum(["patient", "consent", "care", "break-glass"]).optional(),
+  basis: z.enum(["patient", "consent", "care", "role", "break-glass"]).optional(),
 };
 
 /**
@@ -76,6 +85,12 @@ export function accessFilterOf(q: Readonly<Record<string, string | undefined>>):
   return f;
 }
 
+const GRANT_ROUTE = { method: "GET", url: "/api/v1/grants/:id" } as const;
+const GRANTEE_ROUTE = { method: "GET", url: "/api/v1/grantees/:kind/:id/grants" } as const;
+const DECIDE_ROUTE = { method: "POST", url: "/api/v1/consent/decide" } as const;
+const ACCESS_ROUTE = { method: "GET", url: "/api/v1/access/:id" } as const;
+const ACTOR_ACCESS_ROUTE = { method: "GET", url: "/api/v1/actors/:id/access" } as const;
+
 export function registerConsentAccessQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
   const list = listRoutes(app, api);
@@ -83,7 +98,7 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
 
   // --- consent -------------------------------------------------------------------------------
   record({
-    url: "/api/v1/grants/:id",
+    url: GRANT_ROUTE.url,
     tag: "consent",
     summary: "One consent grant: its patient, the grantee, admins and auditors.",
     auth: "any",
@@ -91,14 +106,20 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     async read(id, caller) {
       const grant = requireGrant(state, id);
       const grantee = grant.grantee.kind === "actor" && grant.grantee.id === caller!.actor.id;
+      // The grantee reads a grant to themself: one query event; anyone else a recorded access.
       if (!grantee) await requirePatientScope(api, caller!, grant.patient, RECORD_READERS);
+      else
+        await recordRequestAudit(api, caller!, "query", GRANT_ROUTE, {
+          roles: "any",
+          patient: grant.patient,
+        });
       return grant;
     },
   });
 
   defineRoute(app, api, {
     method: "GET",
-    url: "/api/v1/grantees/:kind/:id/grants",
+    url: GRANTEE_ROUTE.url,
     tag: "consent",
     summary:
       "Grants to one grantee (actor, institution, trial, dataset), in log order: admins and auditors, or an actor for grants to themself.",
@@ -112,16 +133,17 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
       const self = params.kind === "actor" && params.id === caller!.actor.id;
       if (!self && !hasRole(caller!, RECORD_READERS))
         throw new RadledgerError("FORBIDDEN_ROLE", "grants to others are for admins and auditors");
+      await recordRequestAudit(api, caller!, "query", GRANTEE_ROUTE, { roles: RECORD_READERS });
       return { items: grantsToGrantee(state, params.kind, params.id) };
     },
   });
 
   defineRoute(app, api, {
     method: "POST",
-    url: "/api/v1/consent/decide",
+    url: DECIDE_ROUTE.url,
     tag: "consent",
     summary:
-      "The consent decision for a hypothetical access (nothing is served and nothing recorded): admins and auditors for anyone, an actor for themself, a patient about their own record.",
+      "The consent decision for a hypothetical access (nothing is served; the question is recorded as a query event naming the patient): admins and auditors for anyone, an actor for themself, a patient about their own record.",
     auth: "any",
     body: z.strictObject({
       actor: actorId.optional(),
@@ -139,6 +161,11 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
         actor === caller!.actor.id || hasRole(caller!, RECORD_READERS) || isOwnPatient(caller!, body.patient);
       if (!allowed)
         throw new RadledgerError("FORBIDDEN_ROLE", "only admins and auditors ask about other actors' access");
+      // A decision about a patient's record is about the patient: one query event, before it.
+      await recordRequestAudit(api, caller!, "query", DECIDE_ROUTE, {
+        roles: "any",
+        patient: body.patient,
+      });
       return decide(
         state,
         {
@@ -158,6 +185,7 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
   // --- access --------------------------------------------------------------------------------
   list({
     url: "/api/v1/access/break-glass",
+    audit: "audit-log-used",
     tag: "access",
     summary:
       "Break-glass permits awaiting review, oldest first (auditors; close one with POST /api/v1/entries/access.reviewed).",
@@ -169,7 +197,7 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
   });
 
   record({
-    url: "/api/v1/access/:id",
+    url: ACCESS_ROUTE.url,
     tag: "access",
     summary: "One access record: auditors, admins, its patient and its accessing actor.",
     auth: "any",
@@ -177,14 +205,18 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     async read(id, caller) {
       const access = requireAccess(state, id);
       if (access.actor !== caller!.actor.id)
-        await requirePatientScope(api, caller!, access.patient, RECORD_READERS);
+        await requirePatientScope(api, caller!, access.patient, RECORD_READERS, { record: "audit" });
+      await recordRequestAudit(api, caller!, "audit-log-used", ACCESS_ROUTE, {
+        roles: "any",
+        patient: access.patient,
+      });
       return access;
     },
   });
 
   defineRoute(app, api, {
     method: "GET",
-    url: "/api/v1/actors/:id/access",
+    url: ACTOR_ACCESS_ROUTE.url,
     tag: "access",
     summary:
       "Every access decision about one actor, newest first unless order=oldest: auditors, admins, the actor.",
@@ -201,6 +233,10 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     async handler({ params, query, caller }) {
       if (params.id !== caller!.actor.id && !hasRole(caller!, RECORD_READERS))
         throw new RadledgerError("FORBIDDEN_ROLE", "another actor's accesses are for admins and auditors");
+      await recordRequestAudit(api, caller!, "audit-log-used", ACTOR_ACCESS_ROUTE, {
+        roles: params.id === caller!.actor.id ? "any" : RECORD_READERS,
+        ...(query.patient === undefined ? {} : { patient: query.patient }),
+      });
       const { order, after: _a, limit: _l, ...rest } = query;
       if (rest.actor !== undefined)
         throw new RadledgerError("INPUT_INVALID", "query.actor: the actor is the path's", {
@@ -226,6 +262,7 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
   defineRoute(app, api, {
     method: "GET",
     url: "/api/v1/access",
+    audit: "audit-log-used",
     tag: "access",
     summary:
       "The auditor's access search, newest first: by patient and/or accessing actor, time range (from inclusive, to exclusive), part kind, purpose, decision and basis. Without patient or actor, over every access record. A page examines at most 10,000 records: it may be short, even empty, and still carry `next` (docs/api.md).",

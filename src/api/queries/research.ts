@@ -40,6 +40,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
   // --- trials --------------------------------------------------------------------------------
   list({
     url: "/api/v1/trials",
+    audit: "query",
     tag: "trials",
     summary: "Trials registered at this site, in log order.",
     auth: TRIAL_READERS,
@@ -47,6 +48,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
   });
   record({
     url: "/api/v1/trials/:id",
+    audit: "query",
     tag: "trials",
     summary: "One trial.",
     auth: TRIAL_READERS,
@@ -57,6 +59,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
   });
   list({
     url: "/api/v1/trials/:id/subjects",
+    audit: "query",
     tag: "trials",
     summary: "A trial's subjects in enrolment order.",
     auth: TRIAL_READERS,
@@ -66,6 +69,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "GET",
     url: "/api/v1/trials/:id/subjects/by-pseudonym/:subject",
+    audit: "query",
     tag: "trials",
     summary: "The subject record enrolled in this trial under a trial pseudonym (ts_…).",
     auth: TRIAL_READERS,
@@ -82,6 +86,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
   defineRoute(app, api, {
     method: "GET",
     url: "/api/v1/trial-subjects/:id/timeline",
+    audit: "query",
     tag: "trials",
     summary:
       "A subject's timeline in log order: enrolment, timepoints, reads and every correction, with the current version marked.",
@@ -97,6 +102,7 @@ export function registerResearchQueries(app: FastifyInstance, api: Api): void {
   });
   list({
     url: "/api/v1/trial-timepoints/:id/reads",
+    audit: "query",
     tag: "trials",
     summary: "Reads of a timepoint (each at its current version), in log order.",
     auth: TRIAL_READERS,

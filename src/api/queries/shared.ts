@@ -24,6 +24,8 @@ export type ListRoute = <P>(spec: {
   tag: string;
   summary: string;
   auth: RouteAuth;
+  /** The node's audit event of each request (route.ts RouteSpec.audit). */
+  audit?: "query" | "audit-log-used";
   params?: z.ZodType<P>;
   run(
     params: P,
@@ -41,6 +43,7 @@ export function listRoutes(app: FastifyInstance, api: Api): ListRoute {
       tag: spec.tag,
       summary: spec.summary,
       auth: spec.auth,
+      ...(spec.audit ? { audit: spec.audit } : {}),
       ...(spec.params ? { params: spec.params } : {}),
       query: pageQuery,
       response: { description: "a page", schema: pageSchema() },
@@ -57,6 +60,8 @@ export type RecordRoute = (spec: {
   tag: string;
   summary: string;
   auth: RouteAuth;
+  /** The node's audit event of each request (route.ts RouteSpec.audit). */
+  audit?: "query" | "audit-log-used";
   /** What the answer is, for the API document ("the trial"). */
   what: string;
   /** Codes besides RECORD_NOT_FOUND the reader may answer. */
@@ -74,6 +79,7 @@ export function recordRoutes(app: FastifyInstance, api: Api): RecordRoute {
       tag: spec.tag,
       summary: spec.summary,
       auth: spec.auth,
+      ...(spec.audit ? { audit: spec.audit } : {}),
       params: idParam,
       response: { description: spec.what, schema: json },
       errors: ["RECORD_NOT_FOUND", ...(spec.errors ?? [])],

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { openReadOnly } from "../../wiring/read-only.js";
+import { recordCliRead } from "../audit.js";
 import { nodeFactory } from "../../wiring/node.js";
 import { formatTime } from "../../core/entry.js";
 import { RadledgerError } from "../../core/errors.js";
@@ -50,6 +51,14 @@ export function registerExportFhir(program: Command): void {
         // Read-only: no writer lock, so it works while `radledger serve` runs.
         const log = openReadOnly(o.data);
         try {
+          // On the log before anything is written: the export (110106), which holds AuditEvents (110101).
+          await recordCliRead(o.data, {
+            event: "export",
+            verb: "export fhir",
+            object: { kind: "Bundle", ...("report" in scope ? { id: scope.report } : {}) },
+            ...("patient" in scope ? { patient: scope.patient } : {}),
+            alsoAuditLog: true,
+          });
           const bundle = fhirExport(log.store, nodeFactory.crypto, log.config.origin, scope, {
             now: formatTime(Date.now()),
             ...(o.base === undefined ? {} : { base: o.base }),

@@ -15,6 +15,7 @@ import { openExportSource } from "../../wiring/export.js";
 import { RadledgerError } from "../../core/errors.js";
 import { BUNDLE_KINDS } from "../../core/bundle/format.js";
 import { printJson, Progress } from "../output.js";
+import { recordCliRead } from "../audit.js";
 
 interface ExportBundleOptions {
   data: string;
@@ -79,6 +80,34 @@ export function registerExport(program: Command): void {
             onProgress: (d, t) => progress.update(d, t),
           },
         );
+        // On the log before a byte is written (docs/audit.md): the export (110106); an access history
+        // is also a use of the audit trail (110101); a report's disclosed text is an access to it.
+        const report =
+          manifest.kind === "report" && o.disclose
+            ? (source.store.getDoc("report", manifest.subject.id) as
+                { patient?: unknown; study?: unknown } | undefined)
+            : undefined;
+        await recordCliRead(o.data, {
+          event: "export",
+          verb: "export bundle",
+          object: {
+            kind: manifest.kind,
+            ...(/^[0-9a-f]{64}$/.test(manifest.subject.id) ? { id: manifest.subject.id } : {}),
+          },
+          ...(manifest.kind === "access" ? { patient: manifest.subject.id, alsoAuditLog: true } : {}),
+          ...(typeof report?.patient === "string" && typeof report.study === "string"
+            ? {
+                patient: report.patient,
+                accesses: [
+                  {
+                    patient: report.patient,
+                    part: { kind: "report" as const, id: manifest.subject.id, study: report.study },
+                    action: "export" as const,
+                  },
+                ],
+              }
+            : {}),
+        });
         const target = o.out ?? o.outDir!;
         const { bytes } =
           o.out !== undefined

@@ -11,6 +11,7 @@ import { LedgerDicomwebAuthorizer } from "../../app/dicomweb-access.js";
 import { RadledgerError } from "../../core/errors.js";
 import { openAuthStore } from "../../wiring/auth.js";
 import { openNode } from "../../wiring/node.js";
+import { recordApplicationActivity } from "../../app/gatekeeper.js";
 import { operationEnv } from "../../wiring/operations.js";
 import { describeEvent, orthancArchiveArgs } from "./orthanc.js";
 import { consortiumPorts } from "../../wiring/consortium.js";
@@ -313,6 +314,9 @@ export function registerServe(program: Command): void {
           throw e;
         });
       }
+      // The node audits itself: it serves from now on (DICOM 110100 Application Activity, 110120
+      // Application Start; docs/audit.md "What is recorded when").
+      await recordApplicationActivity(node, "start");
       // The command line's writing verbs (ingest, deidentify, erase) reach this node through it.
       const local = await listenLocalSocket(node, operationEnv, {
         onError: (e) => process.stderr.write(`radledger: local operation: ${e.code}: ${e.message}\n`),
@@ -338,8 +342,10 @@ export function registerServe(program: Command): void {
           .then(() => following)
           .then(() => consortium.close())
           .then(async () => {
-            // Every writer (HTTP requests, local operations, the Orthanc follower) has finished, so
-            // every acknowledged entry is committed and the latest checkpoint covers it.
+            // Every writer (HTTP requests, local operations, the Orthanc follower) has finished: the
+            // stop is the last entry of this run (110100, 110121 Application Stop), then every
+            // acknowledged entry is committed and the latest checkpoint covers it.
+            await recordApplicationActivity(node, "stop");
             const size = node.ledger.size;
             const checkpoint = Number(node.ledger.latestCheckpoint?.split("\n")[1] ?? 0);
             await node.close();

@@ -52,11 +52,33 @@ export const denyReasons = defineValueSet("access deny reason", [
 /** Bound of `repeat`: more identical accesses within one millisecond is not a viewer but a loop. */
 export const MAX_REPEAT = 1000;
 
+/**
+ * The roles a `role` basis may name: those the API lets read a patient's record metadata
+ * (src/api/roles.ts STAFF_READERS), and the institution itself: the operator reading at the data
+ * directory (the CLI), who holds everything at the node anyway (docs/design.md §3.8) — the record
+ * makes that visible in the patient's history. Staff roles open metadata only: a role never opens
+ * content through the API (decide() never answers it). Only actions read and export.
+ */
+export const ROLE_BASIS_ROLES = [
+  "radiologist",
+  "clinician",
+  "technologist",
+  "admin",
+  "auditor",
+  "institution",
+] as const;
+
 /** The basis a permit records; consent and care name their grant or care relationship in `refs`. */
 export const accessBasis = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("patient") }),
   z.strictObject({ kind: z.literal("consent") }),
   z.strictObject({ kind: z.literal("care") }),
+  /**
+   * The actor's role: reading the record's metadata (ids, times, authors, commitments, access
+   * records, lists) under the API's role rules — never content, which only decide()'s bases open
+   * (docs/families/access.md, "Basis role"). Only a role of ROLE_BASIS_ROLES the actor holds.
+   */
+  z.strictObject({ kind: z.literal("role"), role: z.enum(ROLE_BASIS_ROLES) }),
   z.strictObject({
     kind: z.literal("break-glass"),
     /** A code of the break-glass reason value set (./break-glass.ts); legacy codes on replay only. */
@@ -157,6 +179,12 @@ function checkPermitBasis(ctx: Ctx, actor: ActorDoc | undefined): AccessDoc["bas
         basisInvalid(ctx, verdict, `the care relationship does not permit this access: ${verdict}`);
       return { kind: "care", care: care.id };
     }
+    case "role":
+      if (actor.kind === "patient" || !actor.roles.includes(basis.role))
+        basisInvalid(ctx, "role-not-permitted", `basis role: the actor does not hold the role ${basis.role}`);
+      if (b.action !== "read" && b.action !== "export")
+        basisInvalid(ctx, "role-not-permitted", "basis role permits reading and exporting metadata only");
+      return { kind: "role", role: basis.role };
     case "break-glass": {
       requireMember(ctx, breakGlassReasons, basis.reason, "body.basis.reason");
       if (basis.reasonCommitment === undefined && ctx.replay !== true)
@@ -312,6 +340,8 @@ export function accessRecordFor(
       };
     case "care":
       return { body: { ...common, decision: "permit", basis: { kind: "care" } }, refs: { care: basis.care } };
+    case "role":
+      return { body: { ...common, decision: "permit", basis: { kind: "role", role: basis.role } }, refs: {} };
     case "break-glass":
       return {
         body: {

@@ -28,7 +28,9 @@ export interface AccessDoc {
   readonly purpose: AccessRecordedBody["purpose"];
   readonly decision: "permit" | "deny";
   readonly basis?: {
-    readonly kind: "patient" | "consent" | "care" | "break-glass";
+    readonly kind: "patient" | "consent" | "care" | "role" | "break-glass";
+    /** Basis role: the role the actor read under. */
+    readonly role?: string;
     readonly grant?: string;
     readonly care?: string;
     readonly reason?: string;

@@ -85,9 +85,11 @@ export type Basis =
   | { readonly kind: "patient" }
   | { readonly kind: "consent"; readonly grant: string }
   | { readonly kind: "care"; readonly care: string }
-  | { readonly kind: "break-glass"; readonly reason: string };
+  | { readonly kind: "break-glass"; readonly reason: string }
+  /** Never decide()'s: the gatekeeper's for metadata reads under the API's role rules. */
+  | { readonly kind: "role"; readonly role: string };
 
-export type PermitReason = "own-record" | "consent" | "care" | "break-glass";
+export type PermitReason = "own-record" | "consent" | "care" | "role" | "break-glass";
 
 export const DENY_REASONS = [
   "actor-unknown",

@@ -10,6 +10,7 @@ import { openReadOnly, type ReadOnlyLog } from "../../../wiring/read-only.js";
 import { requireKnownPatient } from "../../../domain/patients.js";
 import { pseudonym } from "../../../domain/schemas.js";
 import { printJson } from "../../output.js";
+import { recordCliRead } from "../../audit.js";
 
 /** What a query has to work with; `O` are its own options (commander's camel-cased names). */
 export interface QueryInput<O = object> {
@@ -66,6 +67,9 @@ export function knownPatient(log: ReadOnlyLog, text: string): string {
   return text;
 }
 
+/** The queries that read access records: each run is one use of the audit trail (DICOM 110101). */
+const AUDIT_TRAIL_QUERIES = new Set(["access-history", "break-glass-queue", "accesses-by-actor"]);
+
 /** Adds `radledger query <spec.command>`. */
 export function defineQuery<O, R>(query: Command, spec: QuerySpec<O, R>): void {
   const c = query.command(spec.command).description(spec.description);
@@ -84,6 +88,14 @@ export function defineQuery<O, R>(query: Command, spec: QuerySpec<O, R>): void {
         page: spec.paged ? pageOptions(c.opts()) : {},
       };
       const r = spec.answer(q);
+      // On the log before it is printed (docs/audit.md "What is recorded when"): one event per run.
+      const verb = spec.command.split(" ")[0]!;
+      const patient = (o as { patient?: unknown }).patient;
+      await recordCliRead(o.data, {
+        event: AUDIT_TRAIL_QUERIES.has(verb) ? "audit-log-used" : "query",
+        verb: `query ${verb}`,
+        ...(typeof patient === "string" && pseudonym.safeParse(patient).success ? { patient } : {}),
+      });
       if (o.json) printJson(r);
       else spec.print(r, q);
     } finally {

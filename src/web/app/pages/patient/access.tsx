@@ -26,6 +26,8 @@ const BASIS: Readonly<Record<string, string>> = {
   patient: "you",
   consent: "your grant",
   care: "care relationship",
+  // A staff member's role (metadata only: lists, report and study records, never the text).
+  role: "their role (records, not text)",
   "break-glass": "emergency access (break-glass)",
 };
 
