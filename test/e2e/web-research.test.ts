@@ -64,14 +64,21 @@ async function downloadAndVerify(start: () => Promise<void>) {
   return { name: file.suggestedFilename(), report };
 }
 
-/** Presses Tab until the focused element is the one named `name` (keyboard only, no clicks). */
-async function tabTo(name: string, max = 80): Promise<void> {
+/**
+ * Presses Tab until the focused element is the one named `name` — its text or its aria-label —
+ * (keyboard only, no clicks).
+ */
+async function tabTo(name: string | RegExp, max = 80): Promise<void> {
   for (let i = 0; i < max; i++) {
     await page.keyboard.press("Tab");
-    const focused = await page.evaluate(() => document.activeElement?.textContent.trim() ?? "");
-    if (focused === name) return;
+    const [text, label] = await page.evaluate(() => [
+      document.activeElement?.textContent.trim() ?? "",
+      document.activeElement?.getAttribute("aria-label") ?? "",
+    ]);
+    if (typeof name === "string" ? text === name || label === name : name.test(text) || name.test(label))
+      return;
   }
-  throw new Error(`${name} was not reached with Tab`);
+  throw new Error(`${String(name)} was not reached with Tab`);
 }
 
 const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
@@ -155,7 +162,7 @@ test("the trial coordinator finds the subjects, reads a corrected timeline and t
   await signOut(page);
 });
 
-test("the sponsor's monitor sees its sponsor's trial only, reads the timeline and takes home a bundle that verifies", async () => {
+test("the sponsor's monitor sees its sponsor's trial only, reads the timeline and takes home a bundle that verifies, keyboard only", async () => {
   // Another sponsor's trial at the same site: the monitor must not learn it exists.
   const node = web.api.t.node;
   const other = await demoContext(node).append(node.heldKeys.get("trial-coord-1")!, "trial.registered", {
@@ -170,14 +177,15 @@ test("the sponsor's monitor sees its sponsor's trial only, reads the timeline an
   // The menu holds the trials and the public pages, nothing clinical.
   expect(await page.getByRole("link", { name: "Worklist" }).count()).toBe(0);
 
-  await page.getByRole("link", { name: "DEMO-ONC-001" }).click();
+  // Keyboard only from here: the trial, a subject's timeline, its bundle.
+  await tabTo("DEMO-ONC-001");
+  await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Trial DEMO-ONC-001" }).waitFor();
-  const first = page.getByRole("link", { name: /^Timeline of subject / }).first();
-  await first.click();
+  await tabTo(/^Timeline of subject /);
+  await page.keyboard.press("Enter");
   await page.locator('[data-testid="timeline"]').waitFor();
-  const bundle = await downloadAndVerify(() =>
-    page.getByRole("button", { name: "Download subject bundle" }).click(),
-  );
+  await tabTo("Download subject bundle");
+  const bundle = await downloadAndVerify(() => page.keyboard.press("Enter"));
   expect(bundle.report.kind).toBe("trial-subject");
 
   // Typed by hand, the other sponsor's trial is "not found", exactly like one that does not exist.
