@@ -74,6 +74,11 @@ const PATIENT_DATA: Record<string, Probe> = {
     records: "access",
   },
   "GET /api/v1/studies": { as: "clinician", path: () => "/api/v1/studies", records: "query" },
+  "GET /api/v1/consultations/mine": {
+    as: "radiologist",
+    path: () => "/api/v1/consultations/mine",
+    records: "query",
+  },
   "GET /api/v1/studies/{id}": {
     as: "clinician",
     path: (i) => `/api/v1/studies/${i.study}`,
@@ -242,6 +247,8 @@ const MOUNTED_ELSEWHERE: Record<string, string> = {
     "patient data: one audit-log-used event (src/api/consortium-routes.ts)",
   "GET /dicom-web/*":
     "patient data: the DICOMweb gatekeeper records per study (test/integration/dicomweb.test.ts)",
+  "POST /api/v1/orthanc/authorize":
+    "answers permit or deny only; the decision is the access record (test/integration/orthanc-authz.test.ts)",
 };
 
 /** CLI verbs (src/cli/main.ts VERBS): those that print or write something about a patient record it. */

@@ -78,6 +78,8 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
     summary:
       "The open consultations asked of the caller, oldest first: id (the consult.requested entry, which consult.answered references), report, reportStage, study, patient, modalities, bodyPart, from, fromName, specialty, requestedAt. An answered one leaves the list.",
     auth: ["radiologist", "clinician"],
+    // Reports and patients across the caller's requests: one 110112 query event (docs/audit.md).
+    audit: "query",
     query: pageQuery,
     response: { description: "a page", schema: pageSchema() },
     async handler({ query, caller }) {
