@@ -72,15 +72,16 @@ test.each([
     const { stdout } = await client(env(), "0", "1", "255", "256", "1000", "2023");
     const result = JSON.parse(stdout) as { ok: boolean; size: number; entries: { type: string }[] };
     expect(result.ok).toBe(true);
-    // genesis, admin enrolment, 23 bench setup entries, 2,000 entries, the admin token's issuance
-    expect(result.size).toBe(2026);
+    // genesis, admin enrolment, 23 bench setup entries, 2,000 entries, the admin token's issuance,
+    // and serve's own start record (110100, docs/audit.md)
+    expect(result.size).toBe(2027);
     expect(result.entries.map((e) => e.type)).toContain("study.registered");
   },
 );
 
 test("without credentials the client verifies the tree but is refused the entries (401)", async () => {
   const { stdout } = await client({});
-  expect(JSON.parse(stdout)).toMatchObject({ ok: true, size: 2026, entries: [] });
+  expect(JSON.parse(stdout)).toMatchObject({ ok: true, size: 2027, entries: [] });
   const refused = await client({}, "0").then(
     () => undefined,
     (e: unknown) => e as { code: number; stdout: string },
