@@ -286,15 +286,26 @@ export const consultAnswered = defineEntryType({
 
 export const reportSigned = defineEntryType({
   type: "report.signed",
-  summary: "Sign-off: lists every contribution of the report and freezes the set.",
-  body: z.strictObject({ attestation: z.enum(["final", "preliminary-final"]) }),
+  summary:
+    "Sign-off: lists every contribution of the report and freezes the set; by a radiologist, or entered by an integration on a radiologist's behalf (onBehalfOf, e.g. a RIS's final result).",
+  body: z.strictObject({
+    attestation: z.enum(["final", "preliminary-final"]),
+    onBehalfOf: onBehalfOf.optional(),
+  }),
   refs: {
     report: { types: ["report.opened"] },
     contributions: { types: ["report.contribution", "consult.answered"], many: true },
   },
-  signers: ["radiologist"],
+  signers: ["radiologist", "integration"],
   apply(ctx) {
     const report = openReport(ctx);
+    // Delegated sign-off (a RIS's final result, src/app/ris-intake): the system signs, naming the
+    // radiologist who signed in the RIS; without onBehalfOf the signer is that radiologist.
+    const signer = authorOf(ctx);
+    if (!signer.roles.includes("radiologist"))
+      ctx.reject("ROLE_NOT_PERMITTED", `${signer.id} is not a radiologist: only a radiologist signs off`, {
+        at: "body.onBehalfOf",
+      });
     const listed = new Set(ctx.refs("contributions").map((r) => r.leafHash));
     const actual = new Set(report.contributions.map((c) => c.id));
     const missing = [...actual].filter((id) => !listed.has(id));
@@ -313,7 +324,8 @@ export const reportSigned = defineEntryType({
       status: "signed",
       signOff: {
         id: ctx.leafHash,
-        by: ctx.entry.actor,
+        by: signer.id,
+        ...(signer.id === ctx.entry.actor ? {} : { enteredBy: ctx.entry.actor }),
         time: ctx.entry.time,
         attestation: ctx.body.attestation,
       },

@@ -45,7 +45,8 @@ export interface ReportDoc {
     answer?: string;
     specialty?: string;
   }[];
-  readonly signOff?: { id: string; by: string; time: string; attestation: string };
+  /** `enteredBy`: the system that entered a delegated sign-off (body `onBehalfOf`). */
+  readonly signOff?: { id: string; by: string; enteredBy?: string; time: string; attestation: string };
   readonly amendments: ContributionView[];
   readonly [key: string]: unknown;
 }

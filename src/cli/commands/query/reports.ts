@@ -24,7 +24,7 @@ export function registerReportQueries(query: Command): void {
         out(`  consultation ${short(c.id)}: ${c.from} → ${c.to} (${c.status})`);
       if (r.signOff)
         out(
-          `  signed ${r.signOff.time} by ${r.signOff.by}${r.signOff.byName ? ` (${r.signOff.byName})` : ""}, ${r.signOff.attestation}`,
+          `  signed ${r.signOff.time} by ${r.signOff.by}${r.signOff.byName ? ` (${r.signOff.byName})` : ""}${r.signOff.enteredBy ? `, entered by ${r.signOff.enteredBy} on their behalf` : ""}, ${r.signOff.attestation}`,
         );
       for (const a of r.amendments)
         out(
