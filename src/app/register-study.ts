@@ -49,8 +49,13 @@ export function toStaged(node: RadledgerNode, h: DicomInstanceHashes, path: stri
     throw new RadledgerError("DICOM_DEIDENTIFIED", "the instance is a de-identified copy (0012,0062 = YES)");
   if (h.patientId === null)
     throw new RadledgerError("DICOM_MISSING_ATTRIBUTE", "missing Patient ID (0010,0020)");
+  const studyKey = node.pseudonym("study", h.studyInstanceUid);
+  // The accession number, keyed like the UIDs, names the study for the RIS intake (docs/intake.md):
+  // an HL7 result names the order's accession, not the Study Instance UID.
+  const accession = h.accessionNumber?.trim();
+  if (accession) node.manifests.noteAccession(accessionKey(node, accession), studyKey);
   return {
-    studyKey: node.pseudonym("study", h.studyInstanceUid),
+    studyKey,
     seriesKey: node.pseudonym("series", h.seriesInstanceUid),
     instanceKey: node.pseudonym("instance", h.sopInstanceUid),
     patient: node.pseudonym("patient", h.patientId),
@@ -65,6 +70,14 @@ export function toStaged(node: RadledgerNode, h: DicomInstanceHashes, path: stri
     frames: h.numberOfFrames,
     path,
   };
+}
+
+/**
+ * The keyed pseudonym of an accession number: the study kind's key, domain-separated by the scope
+ * "accession" (docs/design.md §5.1), so an accession and a Study Instance UID never collide.
+ */
+export function accessionKey(node: RadledgerNode, accession: string): string {
+  return node.pseudonym("study", accession, "accession");
 }
 
 /** The error for a staged instance whose SOP Instance UID was seen before with other bytes. */

@@ -90,6 +90,13 @@ export const ERROR_CODES = {
   AUDIT_MESSAGE_NO_PATIENT: "unprocessable",
   AUDIT_MESSAGE_UNKNOWN_PATIENT: "unprocessable",
   AUDIT_SOURCE_UNKNOWN: "unauthenticated",
+  // reports from the RIS: HL7 v2 ORU^R01 over MLLP (docs/intake.md)
+  HL7_MESSAGE_MALFORMED: "invalid",
+  HL7_MESSAGE_UNSUPPORTED: "invalid",
+  HL7_MESSAGE_TOO_LARGE: "too_large",
+  HL7_STUDY_UNKNOWN: "unprocessable",
+  HL7_CLINICIAN_UNKNOWN: "unprocessable",
+  HL7_SOURCE_UNKNOWN: "unauthenticated",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",

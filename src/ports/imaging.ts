@@ -45,6 +45,11 @@ export interface DicomInstanceHashes {
    * node.
    */
   patientId: string | null;
+  /**
+   * RAW Accession Number (0008,0050), the RIS's id of the order (PHI-adjacent: pseudonymised before it
+   * is kept, src/app/register-study.ts). Absent from hashers that do not read it.
+   */
+  accessionNumber?: string | null;
   /** Number of Frames (0028,0008), 1 when absent. */
   numberOfFrames: number;
   /**
@@ -127,6 +132,19 @@ export interface ImagingArchive {
   deleteStudy(studyId: string): Promise<void>;
 }
 
+/**
+ * What the RIS intake (src/app/ris-intake) keeps on the node beside the manifests: which study an
+ * accession number names, and the ACK of each HL7 message already recorded (idempotency by MSH-10).
+ */
+export interface RisIndex {
+  /** Notes that the accession number's keyed pseudonym names this study key (the last one wins). */
+  noteAccession(accessionKey: string, studyKey: string): void;
+  studyKeyOfAccession(accessionKey: string): string | undefined;
+  /** The ACK sent for a recorded message of this sender and control id (MSH-10), if any. */
+  hl7Ack(sender: string, controlId: string): string | undefined;
+  putHl7Ack(sender: string, controlId: string, ack: string): void;
+}
+
 /** A hashed instance as the manifest store keeps it: pseudonymous keys, hashes, and where its file is. */
 export interface InstanceRow {
   readonly studyKey: string;
@@ -188,7 +206,7 @@ export interface DerivedInstanceRow {
  * is durable when the call returns (a cursor must not move before the study's rows are kept).
  * Staging holds one registration run at a time: callers serialise runs (src/app/register-study.ts).
  */
-export interface ManifestStore {
+export interface ManifestStore extends RisIndex {
   /** Empties the staging area (a new run). */
   clearStaging(): void;
   /**

@@ -224,6 +224,7 @@ async function parse(hs: HashingSource): Promise<DicomInstanceHashes> {
     modality: textString(v.get(T.Modality), false),
     bodyPartExamined: textString(v.get(T.BodyPartExamined), false),
     patientId: textString(v.get(T.PatientID), utf8),
+    accessionNumber: textString(v.get(T.AccessionNumber), utf8),
     numberOfFrames: parser.numberOfFrames(),
     patientIdentityRemoved: textString(v.get(T.PatientIdentityRemoved), false) === "YES",
   };

@@ -14,6 +14,10 @@
  *                      the entry that records it, and per copy the original instance it came from
  *   cursors            position in a change feed (Orthanc /changes `Seq`), advanced only after the
  *                      entries for the changes before it are durable
+ *   accessions         accession number pseudonym (st_, scope "accession") → study key: how the RIS
+ *                      intake finds the study an HL7 report is about (docs/intake.md)
+ *   hl7_acks           per sender and message control id (MSH-10), the ACK of a recorded message:
+ *                      a resent message gets the same ACK and records nothing twice
  *
  * PRIVACY: nothing here goes on the ledger. Keys are pseudonyms; but file paths and Orthanc ids are
  * node-local addresses that may identify a patient (Orthanc ids are SHA-1 of Patient ID and UIDs):
@@ -114,6 +118,10 @@ export class SqliteManifestStore implements ManifestStore {
         pixel_sha256 TEXT, frame_sha256 TEXT, transfer_syntax TEXT NOT NULL, bytes INTEGER NOT NULL,
         path TEXT, PRIMARY KEY (derived_id, instance_key)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS accessions (accession_key TEXT PRIMARY KEY, study_key TEXT NOT NULL)
+        WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS hl7_acks (sender TEXT NOT NULL, control_id TEXT NOT NULL, ack TEXT NOT NULL,
+        PRIMARY KEY (sender, control_id)) WITHOUT ROWID;
     `,
     });
   }
@@ -330,6 +338,32 @@ export class SqliteManifestStore implements ManifestStore {
     this.#db
       .prepare("INSERT INTO cursors VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET seq = excluded.seq")
       .run(source, seq);
+  }
+
+  noteAccession(accessionKey: string, studyKey: string): void {
+    this.#db
+      .prepare("INSERT OR REPLACE INTO accessions (accession_key, study_key) VALUES (?, ?)")
+      .run(accessionKey, studyKey);
+  }
+
+  studyKeyOfAccession(accessionKey: string): string | undefined {
+    const row = this.#db
+      .prepare("SELECT study_key FROM accessions WHERE accession_key = ?")
+      .get(accessionKey) as { study_key: string } | undefined;
+    return row?.study_key;
+  }
+
+  hl7Ack(sender: string, controlId: string): string | undefined {
+    const row = this.#db
+      .prepare("SELECT ack FROM hl7_acks WHERE sender = ? AND control_id = ?")
+      .get(sender, controlId) as { ack: string } | undefined;
+    return row?.ack;
+  }
+
+  putHl7Ack(sender: string, controlId: string, ack: string): void {
+    this.#db
+      .prepare("INSERT OR IGNORE INTO hl7_acks (sender, control_id, ack) VALUES (?, ?, ?)")
+      .run(sender, controlId, ack);
   }
 }
 
