@@ -17,7 +17,7 @@
  *   An OBX with OBX-3 code 113014 (DCM "Study") and value the Study Instance UID names the study
  *   directly (IHE RAD TF "Study Instance UID" OBX); it is not report text.
  */
-import { Hl7Message, type Hl7Segment } from "@medplum/core";
+import { Hl7Message, type Hl7Field, type Hl7Segment } from "@medplum/core";
 import { RadledgerError } from "../../core/errors.js";
 import type { Section } from "../../domain/reports/entries.js";
 
@@ -109,8 +109,9 @@ export function unescapeHl7(text: string, separators = "|^&~\\"): string {
 
 /** The ID number of an NDL/XCN field's repetitions (component 1, first subcomponent). */
 function ids(segment: Hl7Segment, field: number): string[] {
-  const f = segment.getField(field);
-  if (!f) return [];
+  // Past the segment's last field there is none (the library's type says otherwise).
+  const f = segment.getField(field) as Hl7Field | undefined;
+  if (f === undefined) return [];
   const out: string[] = [];
   for (let rep = 0; rep < f.components.length; rep++) {
     const id = f.getComponent(1, 0, rep).trim();
@@ -180,7 +181,7 @@ export function readOru(message: Hl7Message): OruReport {
       continue;
     }
     if (valueType !== "TX" && valueType !== "FT" && valueType !== "ST") continue;
-    const value = obx.getField(5);
+    const value = obx.getField(5) as Hl7Field | undefined;
     const lines: string[] = [];
     for (let rep = 0; value && rep < value.components.length; rep++)
       lines.push(unescapeHl7(value.components[rep]!.join(message.context.componentSeparator)));
