@@ -9,11 +9,15 @@ import type { RadledgerError } from "../../core/errors.js";
 
 export type AckCode = "AA" | "AE" | "AR";
 
-/** AR for what could not be read as a supported ORU^R01; AE for every other refusal. */
+/**
+ * AR for what could not be read as a supported ORU^R01 or came from an unknown sender (not
+ * processed at all); AE for every other refusal (understood, and refused by a rule).
+ */
 export function ackCodeOf(error: RadledgerError): AckCode {
   return error.code === "HL7_MESSAGE_MALFORMED" ||
     error.code === "HL7_MESSAGE_UNSUPPORTED" ||
-    error.code === "HL7_MESSAGE_TOO_LARGE"
+    error.code === "HL7_MESSAGE_TOO_LARGE" ||
+    error.code === "HL7_SOURCE_UNKNOWN"
     ? "AR"
     : "AE";
 }

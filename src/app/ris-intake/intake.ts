@@ -106,6 +106,17 @@ export class RisIntake {
     return actorId;
   }
 
+  /** The NAK (AR) for a refusal before a message could be read: framing, size, an unknown sender. */
+  nak(error: RadledgerError, text?: string): string {
+    if (text !== undefined)
+      try {
+        return ackOf(parseHl7(text), "AR", error);
+      } catch {
+        // Not even an MSH to answer: the bare NAK below.
+      }
+    return nakWithoutMessage(controlIdOf(text ?? ""), error, this.#node.clock.now());
+  }
+
   /** One message from `sender` (a system actor): its ACK. Never rejects. */
   async receive(sender: string, text: string): Promise<RisAnswer> {
     let message: Hl7Message | undefined;

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { buildServer, DEFAULT_LIMITS } from "../../api/server.js";
 import { Metrics } from "../../api/metrics.js";
 import { startSyslog, type SyslogService } from "../../wiring/syslog.js";
+import { startMllp, type MllpService } from "../../wiring/mllp.js";
 import { listenLocalSocket } from "../../api/local-socket.js";
 import { ArchiveFollower } from "../../app/archive-follower.js";
 import { ConsortiumService } from "../../app/consortium/service.js";
@@ -43,6 +44,10 @@ interface ServeOptions {
   syslogHost?: string;
   syslogSource: string[];
   syslogRaw: string;
+  mllp?: string;
+  mllpHost?: string;
+  mllpSource: string[];
+  mllpClinician: string[];
 }
 
 /** `--syslog-source ADDRESS=ACTOR`, repeatable. */
@@ -63,6 +68,17 @@ function syslogSources(given: readonly string[]): Map<string, string> {
     sources.set(m[1]!, m[2]!);
   }
   return sources;
+}
+
+/** `--mllp-clinician RISID=ACTOR`: the RIS's id of a clinician and their actor (docs/intake.md). */
+function clinicianMap(given: readonly string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const s of given) {
+    const m = /^([^=\s]{1,64})=([a-z0-9][a-z0-9._-]*)$/.exec(s);
+    if (!m) throw new RadledgerError("CLI_USAGE", "--mllp-clinician expects RISID=ACTOR");
+    map.set(m[1]!, m[2]!);
+  }
+  return map;
 }
 
 function listenFailed(e: unknown, host: string, port: number): RadledgerError {
@@ -153,6 +169,23 @@ export function registerServe(program: Command): void {
       "what is kept of each raw audit message: vault (the patient's vault) or drop",
       "vault",
     )
+    .option(
+      "--mllp <port>",
+      "HL7 v2: receive ORU^R01 reports from a RIS over MLLP (docs/intake.md); senders by --mllp-source",
+    )
+    .option("--mllp-host <host>", "address the MLLP listener listens on (default: --host)")
+    .option(
+      "--mllp-source <address=actor>",
+      "an MLLP sender's IP address and the system actor (integration role) it speaks for (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--mllp-clinician <risid=actor>",
+      "the RIS's id of a clinician (OBR-32/33/34) and their actor id, when they differ (repeatable)",
+      collect,
+      [],
+    )
     .action(async (o: ServeOptions) => {
       const port = portOf(o.port, "--port");
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
@@ -188,6 +221,9 @@ export function registerServe(program: Command): void {
       if (o.syslogRaw !== "vault" && o.syslogRaw !== "drop")
         throw new RadledgerError("CLI_USAGE", "--syslog-raw must be vault or drop");
       const sources = syslogSources(o.syslogSource);
+      const mllpPort = o.mllp === undefined ? undefined : portOf(o.mllp, "--mllp");
+      const mllpSources = syslogSources(o.mllpSource);
+      const clinicians = clinicianMap(o.mllpClinician);
       const actorRate = rate(o.actorRate, "--actor-rate");
       const anonymousRate = rate(o.anonymousRate, "--anonymous-rate");
       const interval = Number(o.orthancInterval);
@@ -314,6 +350,26 @@ export function registerServe(program: Command): void {
           throw e;
         });
       }
+      // HL7 v2 results from the RIS over MLLP (docs/intake.md); off unless a port is given.
+      let mllp: MllpService | undefined;
+      if (mllpPort !== undefined) {
+        mllp = await startMllp(node, {
+          host: o.mllpHost ?? o.host,
+          port: mllpPort,
+          sources: mllpSources,
+          clinicians,
+          ...(o.log ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+        }).catch(async (e: unknown) => {
+          stop.abort();
+          await syslog?.close();
+          await redirect?.close();
+          await app.close();
+          await following;
+          await consortium.close();
+          await node.close();
+          throw e;
+        });
+      }
       // The node audits itself: it serves from now on (DICOM 110100 Application Activity, 110120
       // Application Start; docs/audit.md "What is recorded when").
       await recordApplicationActivity(node, "start");
@@ -322,7 +378,7 @@ export function registerServe(program: Command): void {
         onError: (e) => process.stderr.write(`radledger: local operation: ${e.code}: ${e.message}\n`),
       });
       process.stdout.write(
-        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n${redirect === undefined ? "" : `  plain HTTP redirects to HTTPS at ${redirect.url}\n`}  local socket for the command line: ${local.path}\n${(syslog?.receivers ?? []).map((r) => `  IHE ATNA audit messages: ${r.transport} at ${r.address}\n`).join("")}`,
+        `radledger serving ${node.config.origin} (size ${node.ledger.size}) at ${address}\n  API: ${address}/api/v1/docs (OpenAPI: ${address}/api/v1/openapi.json)\n${redirect === undefined ? "" : `  plain HTTP redirects to HTTPS at ${redirect.url}\n`}  local socket for the command line: ${local.path}\n${(syslog?.receivers ?? []).map((r) => `  IHE ATNA audit messages: ${r.transport} at ${r.address}\n`).join("")}${mllp === undefined ? "" : `  HL7 v2 results (MLLP) at ${mllp.address}\n`}`,
       );
       // Graceful stop (docs/operations.md "Stopping"): no new connections or requests (new requests
       // on open connections get NODE_CLOSED, 503, Connection: close); requests in flight finish,
@@ -338,7 +394,7 @@ export function registerServe(program: Command): void {
         stopping = true;
         process.stderr.write(`radledger: ${signal}, draining\n`);
         stop.abort();
-        void Promise.all([redirect?.close(), local.close(), app.close(), syslog?.close()])
+        void Promise.all([redirect?.close(), local.close(), app.close(), syslog?.close(), mllp?.close()])
           .then(() => following)
           .then(() => consortium.close())
           .then(async () => {
