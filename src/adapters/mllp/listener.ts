@@ -193,7 +193,8 @@ function serveConnection(socket: Socket, handler: MllpHandler, log?: (line: stri
 /** Listens for MLLP on host:port (0: any free port). */
 export function listenMllp(handler: MllpHandler, o: MllpListenerOptions): Promise<MllpListener> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  // Half-open: a sender may end its side right after its last frame and still read the ACKs.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     serveConnection(socket, handler, o.log);
