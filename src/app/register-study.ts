@@ -53,7 +53,11 @@ export function toStaged(node: RadledgerNode, h: DicomInstanceHashes, path: stri
   // The accession number, keyed like the UIDs, names the study for the RIS intake (docs/intake.md):
   // an HL7 result names the order's accession, not the Study Instance UID.
   const accession = h.accessionNumber?.trim();
-  if (accession) node.manifests.noteAccession(accessionKey(node, accession), studyKey);
+  if (accession) {
+    // Read first: a write per instance would cost a study of 1,000 files 1,000 fsyncs.
+    const key = accessionKey(node, accession);
+    if (node.manifests.studyKeyOfAccession(key) !== studyKey) node.manifests.noteAccession(key, studyKey);
+  }
   return {
     studyKey,
     seriesKey: node.pseudonym("series", h.seriesInstanceUid),

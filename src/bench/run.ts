@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in one run, so that ratios compare figures measured side by side
  * on the same machine state. Writes bench-results/<timestamp>.json and bench-results/latest.json.
  *
- *   node dist/bench/run.js [--only append,mixed,consent,recall,http,bundle,dicom,dicomweb,orthanc-authz,consortium,evm]
+ *   node dist/bench/run.js [--only append,mixed,consent,recall,http,bundle,dicom,dicomweb,orthanc-authz,consortium,evm,mllp]
  *                          [--scale 0.1]
  *
  * --scale shrinks every size (for a quick look); the targets in docs/performance.md are stated at
@@ -21,6 +21,7 @@ import { runDicomwebBench } from "./dicomweb.js";
 import { runOrthancAuthzBench } from "./orthanc-authz.js";
 import { runConsortiumBench } from "./consortium.js";
 import { runEvmBaseline } from "./evm-baseline.js";
+import { runMllpBench } from "./mllp.js";
 import { startEvmService } from "../adapters/evm/dev-node.js";
 
 const BENCHMARKS = [
@@ -35,6 +36,7 @@ const BENCHMARKS = [
   "orthanc-authz",
   "consortium",
   "evm",
+  "mllp",
 ] as const;
 const USAGE = `Usage: node dist/bench/run.js [--only NAME,...] [--scale S] [--out DIR]
 
@@ -156,6 +158,11 @@ if (wanted("consortium")) {
     progress: (phase) => log(`consortium: ${phase}`),
   });
   process.stderr.write(`consortium: ${JSON.stringify(results.consortium)}\n`);
+}
+if (wanted("mllp")) {
+  // ORU^R01 through MLLP ÷ in-process appends of the same entries (docs/performance.md, docs/intake.md).
+  results.mllp = await runMllpBench({ messages: Math.max(1000, Math.round(10_000 * scale)), log });
+  process.stderr.write(`mllp: ${JSON.stringify(results.mllp)}\n`);
 }
 if (wanted("evm")) {
   // The MedRec-style baseline (docs/performance.md): the same events as transactions on a local EVM chain.

@@ -23,7 +23,7 @@ import { CLI, runCli } from "../helpers/cli.js";
 import { makeNode, tempDir } from "../helpers/node.js";
 import { oruMessage } from "../helpers/oru.js";
 
-const STUDIES = 21;
+const STUDIES = 203;
 const tmp = tempDir("radledger-mllp-");
 let dataDir = "";
 let closeNodeDir = async (): Promise<void> => undefined;

@@ -93,6 +93,8 @@ function instanceParams(i: InstanceRow): unknown[] {
 
 export class SqliteManifestStore implements ManifestStore {
   readonly #db: Database.Database;
+  /** HL7 ACKs not yet written (putHl7Ack): sender NUL control id → row. */
+  readonly #pendingAcks = new Map<string, [string, string, string]>();
 
   constructor(path: string) {
     // FULL: a cursor or a manifest row must be durable before the feed moves on (see cursors).
@@ -127,6 +129,7 @@ export class SqliteManifestStore implements ManifestStore {
   }
 
   close(): void {
+    if (this.#db.open) this.#flushAcks();
     this.#db.close();
   }
 
@@ -354,16 +357,36 @@ export class SqliteManifestStore implements ManifestStore {
   }
 
   hl7Ack(sender: string, controlId: string): string | undefined {
+    const pending = this.#pendingAcks.get(`${sender}\u0000${controlId}`);
+    if (pending !== undefined) return pending[2];
     const row = this.#db
       .prepare("SELECT ack FROM hl7_acks WHERE sender = ? AND control_id = ?")
       .get(sender, controlId) as { ack: string } | undefined;
     return row?.ack;
   }
 
+  /**
+   * Kept at once for hl7Ack, written with the others of this turn of the event loop in one
+   * transaction (one fsync for a burst of messages rather than one each). A crash before the write
+   * forgets those ACKs: their messages, resent, are recorded again (docs/intake.md).
+   */
   putHl7Ack(sender: string, controlId: string, ack: string): void {
-    this.#db
-      .prepare("INSERT OR IGNORE INTO hl7_acks (sender, control_id, ack) VALUES (?, ?, ?)")
-      .run(sender, controlId, ack);
+    const key = `${sender}\u0000${controlId}`;
+    if (this.#pendingAcks.has(key)) return;
+    this.#pendingAcks.set(key, [sender, controlId, ack]);
+    if (this.#pendingAcks.size === 1) setImmediate(() => this.#flushAcks());
+  }
+
+  #flushAcks(): void {
+    if (this.#pendingAcks.size === 0 || !this.#db.open) return;
+    const rows = [...this.#pendingAcks.values()];
+    const insert = this.#db.prepare(
+      "INSERT OR IGNORE INTO hl7_acks (sender, control_id, ack) VALUES (?, ?, ?)",
+    );
+    this.#db.transaction(() => {
+      for (const r of rows) insert.run(...r);
+    })();
+    this.#pendingAcks.clear();
   }
 }
 
