@@ -44,6 +44,7 @@ import { registerDicomwebRoutes, type DicomwebProxyOptions } from "./dicomweb.js
 import { registerOrthancAuthzRoutes } from "./orthanc-authz.js";
 import type { DicomwebAuthorizer } from "../app/dicomweb-access.js";
 import { registerFhirRoutes } from "./fhir-routes.js";
+import { registerFhirReportIntake } from "./fhir-report-intake.js";
 import { apiBundleAuthorizer, apiBundleRecorder, registerBundleRoutes } from "./bundle-routes.js";
 import { registerWebApp } from "./web-routes.js";
 
@@ -387,6 +388,8 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     recordDenial: (r) => api.gatekeeper.recordDenial(r),
     recordAudit: (b) => api.gatekeeper.recordAudit(b),
   });
+  // Reports from systems that speak FHIR, recorded as the RIS's HL7 v2 results are (docs/intake.md).
+  registerFhirReportIntake(app, node, { authenticate: bearer });
   registerBundleRoutes(app, node, {
     authorize: apiBundleAuthorizer(api),
     recorded: apiBundleRecorder(api),

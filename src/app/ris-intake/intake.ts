@@ -63,12 +63,14 @@ const normalise = (a: string): string => (a.startsWith("::ffff:") && a.includes(
 /** Roles an interpreter or technician contributes in, first that may author the section. */
 const CONTRIBUTING_ROLES = ["radiologist", "technologist", "clinician"] as const;
 
+/** Per node, per study: the last message's handling (the MLLP and FHIR intakes share them). */
+const studyLocks = new WeakMap<RadledgerNode, Map<string, Promise<unknown>>>();
+
 export class RisIntake {
   readonly #node: RadledgerNode;
   readonly #sources: ReadonlyMap<string, string>;
   readonly #clinicians: ReadonlyMap<string, string>;
   readonly #onOutcome: (outcome: string) => void;
-  readonly #locks = new Map<string, Promise<unknown>>();
 
   constructor(node: RadledgerNode, options: RisIntakeOptions = {}) {
     this.#node = node;
@@ -92,6 +94,11 @@ export class RisIntake {
         "HL7_SOURCE_UNKNOWN",
         "HL7 messages are accepted only from configured sources (--mllp-source ADDRESS=ACTOR)",
       );
+    return this.checkSender(actorId);
+  }
+
+  /** `actorId` if it may send reports: an active system actor, integration role, key held by the node. */
+  checkSender(actorId: string): string {
     const actor = getActor(this.#node.store, actorId);
     if (actor === undefined || !certBindable(actor) || !actor.roles.includes("integration"))
       throw new RadledgerError(
@@ -122,20 +129,8 @@ export class RisIntake {
     let message: Hl7Message | undefined;
     try {
       message = parseHl7(text);
-      const oru = readOru(message);
-      const done = this.#node.manifests.hl7Ack(sender, oru.controlId);
-      if (done !== undefined) return this.#answer(done, "duplicate");
-      const studyId = this.#studyOf(oru);
       const m = message;
-      return await this.#serialised(studyId, async () => {
-        // A resend that was in flight behind the first copy.
-        const again = this.#node.manifests.hl7Ack(sender, oru.controlId);
-        if (again !== undefined) return this.#answer(again, "duplicate");
-        await this.#record(sender, oru, studyId);
-        const ack = ackOf(m, "AA");
-        this.#node.manifests.putHl7Ack(sender, oru.controlId, ack);
-        return this.#answer(ack, "recorded");
-      });
+      return await this.recordOnce(sender, readOru(message), () => ackOf(m, "AA"));
     } catch (e) {
       const err = toRadledgerError(e);
       const ack =
@@ -146,19 +141,48 @@ export class RisIntake {
     }
   }
 
+  /**
+   * Records a report read from any front door (HL7 v2 here, FHIR DiagnosticReport in
+   * src/api/fhir-report-intake.ts) once per sender and control id: the answer `answer()` makes is
+   * kept and given again for a resend. Rejects with the refusal's coded error.
+   */
+  async recordOnce(sender: string, oru: OruReport, answer: () => string): Promise<RisAnswer> {
+    const done = this.#node.manifests.hl7Ack(sender, oru.controlId);
+    if (done !== undefined) return this.#answer(done, "duplicate");
+    const studyId = this.#studyOf(oru);
+    return this.#serialised(studyId, async () => {
+      // A resend that was in flight behind the first copy.
+      const again = this.#node.manifests.hl7Ack(sender, oru.controlId);
+      if (again !== undefined) return this.#answer(again, "duplicate");
+      await this.#record(sender, oru, studyId);
+      const ack = answer();
+      this.#node.manifests.putHl7Ack(sender, oru.controlId, ack);
+      return this.#answer(ack, "recorded");
+    });
+  }
+
+  /** Counts a refusal of recordOnce (the FHIR door answers it itself). */
+  counted(error: unknown): RadledgerError {
+    const err = toRadledgerError(error);
+    this.#onOutcome(err.code);
+    return err;
+  }
+
   #answer(ack: string, outcome: string): RisAnswer {
     this.#onOutcome(outcome);
     return { ack, outcome };
   }
 
-  /** Runs `fn` after every earlier message of the same study. */
+  /** Runs `fn` after every earlier message of the same study, whichever intake of the node took it. */
   #serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
+    let locks = studyLocks.get(this.#node);
+    if (locks === undefined) studyLocks.set(this.#node, (locks = new Map<string, Promise<unknown>>()));
+    const previous = locks.get(key) ?? Promise.resolve();
     const mine = previous.then(fn, fn);
     const tail = mine.catch(() => undefined);
-    this.#locks.set(key, tail);
+    locks.set(key, tail);
     void tail.then(() => {
-      if (this.#locks.get(key) === tail) this.#locks.delete(key);
+      if (locks.get(key) === tail) locks.delete(key);
     });
     return mine;
   }

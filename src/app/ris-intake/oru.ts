@@ -79,14 +79,16 @@ const SECTION_BY_WORD: readonly (readonly [RegExp, Section])[] = [
   [/finding|report|result|\bGDT\b|\bFND\b/i, "findings"],
 ];
 
-function sectionOf(obx: Hl7Segment): Section {
-  const code = obx.getComponent(3, 1).trim();
-  const byCode = SECTION_BY_CODE[code];
+/** The section an observation code (LOINC, DICOM) or its display names; findings when none. */
+export function sectionFor(code: string, display = ""): Section {
+  const byCode = SECTION_BY_CODE[code.trim()];
   if (byCode) return byCode;
-  const words = `${code} ${obx.getComponent(3, 2)}`;
+  const words = `${code} ${display}`;
   for (const [re, section] of SECTION_BY_WORD) if (re.test(words)) return section;
   return "findings";
 }
+
+const sectionOf = (obx: Hl7Segment): Section => sectionFor(obx.getComponent(3, 1), obx.getComponent(3, 2));
 
 /**
  * HL7 escape sequences in text (v2.5.1 §2.7): \F\ \S\ \T\ \R\ \E\ (the delimiters), \.br\ a line
