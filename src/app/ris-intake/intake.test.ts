@@ -4,6 +4,8 @@ import { nodeCrypto as crypto } from "../../adapters/node-crypto/crypto.js";
 import { fromUtf8, toBase64 } from "../../core/bytes.js";
 import { studyBody } from "../../../test/helpers/fixtures.js";
 import { reportView } from "../../domain/reports/queries.js";
+import type { ReportDoc } from "../../domain/reports/state.js";
+import { signOffProvenance } from "../../domain/fhir/resources.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
 import { admitted, sectionContent, seedReportScene } from "../../../test/helpers/report-scene.js";
 import { oruMessage } from "../../../test/helpers/oru.js";
@@ -92,6 +94,18 @@ describe("ORU^R01 → report entries", () => {
     r = reportOf();
     expect(r.status).toBe("signed");
     expect(r.signOff).toMatchObject({ by: "rad-neuro", enteredBy: "ris-main", attestation: "final" });
+    // FHIR Provenance of the sign-off: the radiologist attests, the RIS entered it on their behalf.
+    const provenance = signOffProvenance(t.node.store.getDoc("report", r.id) as ReportDoc, "Dr Neuro")!;
+    expect(
+      provenance.agent.map((a) => [
+        a.type?.coding?.[0]?.code,
+        a.who.identifier?.value,
+        a.onBehalfOf?.identifier?.value,
+      ]),
+    ).toEqual([
+      ["attester", "rad-neuro", undefined],
+      ["enterer", "ris-main", "rad-neuro"],
+    ]);
     expect(r.sections).toHaveLength(4);
 
     const c = await intake.receive(

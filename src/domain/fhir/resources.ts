@@ -221,7 +221,19 @@ export function signOffProvenance(report: ReportDoc, signerName?: string): Prove
       coding: [{ system: SYSTEMS.dataOperation, code: "UPDATE", display: "revise" }],
       text: `sign-off (${s.attestation})`,
     },
-    agent: [{ type: participant("attester", "Attester"), who: actorRef(s.by, signerName) }],
+    agent: [
+      { type: participant("attester", "Attester"), who: actorRef(s.by, signerName) },
+      // A sign-off a system entered on the radiologist's behalf (a RIS's final result, docs/intake.md).
+      ...(s.enteredBy === undefined
+        ? []
+        : [
+            {
+              type: participant("enterer", "Enterer"),
+              who: actorRef(s.enteredBy),
+              onBehalfOf: actorRef(s.by, signerName),
+            },
+          ]),
+    ],
   };
 }
 
