@@ -120,7 +120,7 @@ export async function ingestPaths(
       let batch: { item: FileItem; staged: StagedInstance }[] = [];
       // AI results are outputs, not inputs: kept out of the study's manifest, recorded once the
       // studies they were made from are registered (src/app/ai-results.ts).
-      const aiFound: { object: AiResultObject; hashes: DicomInstanceHashes }[] = [];
+      const aiFound: { path: string; object: AiResultObject; hashes: DicomInstanceHashes }[] = [];
       const flush = (): void => {
         const outcomes = store.stageMany(batch.map((b) => b.staged));
         outcomes.forEach((o, i) => {
@@ -145,7 +145,7 @@ export async function ingestPaths(
             const object = node.dicom.mayBeAiResult(h.sopClassUid)
               ? node.dicom.readAiResult(await readAiResultFile(item.path))
               : null;
-            if (object !== null) aiFound.push({ object, hashes: h });
+            if (object !== null) aiFound.push({ path: item.path, object, hashes: h });
             else batch.push({ item, staged: toStaged(node, h, item.path) });
             if (batch.length >= 256) flush();
           } catch (e) {
@@ -166,6 +166,8 @@ export async function ingestPaths(
       const studies: StudyOutcome[] = [];
       for (const key of store.stagedStudyKeys()) studies.push(await registerStaged(node, store, key, source));
       const aiResults: AiResultOutcome[] = [];
+      // In path order (the hashing lanes finish in any order): the same folder, the same entries.
+      aiFound.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       for (const { object, hashes } of aiFound)
         aiResults.push(
           await recordAiResult(node, object, { sha256: hashes.fileSha256, bytes: hashes.bytes }, source),
