@@ -19,6 +19,7 @@ import { makeAiResult } from "../fixtures/dicom/make-ai-result.js";
 import { makeStudy, writeStudy } from "../fixtures/dicom/make-study.js";
 import { ensureDicomTools } from "../fixtures/dicom/tools.js";
 import { fakeHash } from "../helpers/fixtures.js";
+import { startApi } from "../helpers/api.js";
 import { runCli } from "../helpers/cli.js";
 import { makeNode, tempDir, type TestNode } from "../helpers/node.js";
 
@@ -143,6 +144,39 @@ describe("radledger ingest of AI results", () => {
     expect(t.node.ledger.size).toBe(size);
     const alarm = t.node.alarms.list().find((a) => a.code === "AI_MODEL_UNKNOWN")!;
     expect(alarm).toMatchObject({ subject: "model Acme AI / LungNodule / 9.9.9", count: 2 });
+  });
+
+  it("the admin reads the alarm at GET /api/v1/alarms and acknowledges it; other roles are refused", async () => {
+    const api = await startApi({}, t);
+    try {
+      const admin = await api.token("admin");
+      await t.enrol("rad-alarms", ["radiologist"]);
+      const rad = await api.token("rad-alarms");
+      const list = await api.call<{ items: { id: number; code: string; subject: string; count: number }[] }>(
+        "GET",
+        "/api/v1/alarms",
+        { token: admin },
+      );
+      expect(list.status).toBe(200);
+      const a = list.body.items.find((x) => x.code === "AI_MODEL_UNKNOWN")!;
+      expect(a).toMatchObject({ subject: "model Acme AI / LungNodule / 9.9.9", count: 2 });
+      const denied = await api.call<{ code: string }>("GET", "/api/v1/alarms", { token: rad });
+      expect([denied.status, denied.body.code]).toEqual([403, "FORBIDDEN_ROLE"]);
+      const ack = await api.call("POST", `/api/v1/alarms/${a.id}/acknowledgement`, { token: admin });
+      expect(ack.status).toBe(200);
+      const open = await api.call<{ items: { code: string }[] }>("GET", "/api/v1/alarms", { token: admin });
+      expect(open.body.items.some((x) => x.code === "AI_MODEL_UNKNOWN")).toBe(false);
+      const all = await api.call<{ items: { code: string }[] }>("GET", "/api/v1/alarms?all=true", {
+        token: admin,
+      });
+      expect(all.body.items.some((x) => x.code === "AI_MODEL_UNKNOWN")).toBe(true);
+      const missing = await api.call<{ code: string }>("POST", "/api/v1/alarms/999999/acknowledgement", {
+        token: admin,
+      });
+      expect([missing.status, missing.body.code]).toEqual([404, "RECORD_NOT_FOUND"]);
+    } finally {
+      await api.close();
+    }
   });
 
   it("missing algorithm identification: AI_RESULT_UNIDENTIFIED and an alarm", async () => {
