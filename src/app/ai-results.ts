@@ -32,6 +32,9 @@ import { signAsInstitution } from "./institution.js";
 import type { RadledgerNode } from "./node.js";
 import { registeredStudyId } from "./register-study.js";
 
+const SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4";
+const PARAMETRIC_MAP = "1.2.840.10008.5.1.4.1.1.30";
+
 /** An AI result object is small (an SR: kB; a SEG: a few MB); larger ones are refused unread. */
 export const MAX_AI_RESULT_BYTES = 256 * 1024 * 1024;
 
@@ -83,6 +86,22 @@ export async function collectAiResult(source: AsyncIterable<Uint8Array>): Promis
     parts.push(chunk);
   }
   return Buffer.concat(parts);
+}
+
+/** The outcome for an SR/SEG/Parametric Map whose content cannot be read (a DICOM_* code). */
+export function unreadable(
+  node: RadledgerNode,
+  h: { sopClassUid: string; sopInstanceUid: string },
+  error: RadledgerError,
+): AiResultOutcome {
+  const kind = h.sopClassUid === SEGMENTATION ? "seg" : h.sopClassUid === PARAMETRIC_MAP ? "pm" : "sr";
+  return {
+    kind,
+    instanceKey: node.pseudonym("instance", h.sopInstanceUid),
+    status: "failed",
+    findingCount: 0,
+    error: { code: error.code, message: error.message },
+  };
 }
 
 function refusal(

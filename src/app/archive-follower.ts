@@ -20,8 +20,14 @@
  * manifest store and are never printed, logged or put on the ledger.
  */
 import { toRadledgerError, type RadledgerError } from "../core/errors.js";
-import type { AiResultObject, ArchiveChange, ImagingArchive, StagedInstance } from "../ports/imaging.js";
-import { collectAiResult, recordAiResult, type AiResultOutcome } from "./ai-results.js";
+import type {
+  AiResultObject,
+  ArchiveChange,
+  DicomInstanceHashes,
+  ImagingArchive,
+  StagedInstance,
+} from "../ports/imaging.js";
+import { collectAiResult, recordAiResult, unreadable, type AiResultOutcome } from "./ai-results.js";
 import type { RadledgerNode } from "./node.js";
 import { registerStaged, toStaged, withStaging, type StudyOutcome } from "./register-study.js";
 
@@ -153,22 +159,41 @@ export class ArchiveFollower {
     // AI results (an AI platform stores them into the study it read: its StableStudy comes again)
     // are outputs, not the study's images: kept out of its manifest, recorded after it.
     const aiFound: { id: string; object: AiResultObject; sha256: string; bytes: number }[] = [];
+    const aiFailed: AiResultOutcome[] = [];
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < instances.length) {
         const instance = instances[next++]!;
+        let h: DicomInstanceHashes;
         try {
-          const h = await this.node.dicom.hashStream(await this.archive.instanceFile(instance));
-          // Read whole a second time only when its SOP class can be an AI result (small objects).
-          const object = this.node.dicom.mayBeAiResult(h.sopClassUid)
-            ? this.node.dicom.readAiResult(await collectAiResult(await this.archive.instanceFile(instance)))
-            : null;
-          if (object !== null) aiFound.push({ id: instance, object, sha256: h.fileSha256, bytes: h.bytes });
-          else staged.push(toStaged(this.node, h, null));
+          h = await this.node.dicom.hashStream(await this.archive.instanceFile(instance));
         } catch (e) {
           const err = toRadledgerError(e);
           if (err.category === "unavailable" && err.code !== "DICOM_IO") throw err;
           instanceErrors.push(err.code);
+          continue;
+        }
+        let object: AiResultObject | null = null;
+        if (this.node.dicom.mayBeAiResult(h.sopClassUid)) {
+          // Read whole a second time only when its SOP class can be an AI result (small objects).
+          // One whose content cannot be read is reported as a failed AI result, not made part of
+          // the study's manifest, and does not keep the images from being registered.
+          try {
+            object = this.node.dicom.readAiResult(
+              await collectAiResult(await this.archive.instanceFile(instance)),
+            );
+          } catch (e) {
+            const err = toRadledgerError(e);
+            if (err.category === "unavailable" && err.code !== "DICOM_IO") throw err;
+            aiFailed.push(unreadable(this.node, h, err));
+            continue;
+          }
+        }
+        try {
+          if (object !== null) aiFound.push({ id: instance, object, sha256: h.fileSha256, bytes: h.bytes });
+          else staged.push(toStaged(this.node, h, null));
+        } catch (e) {
+          instanceErrors.push(toRadledgerError(e).code);
         }
       }
     };
@@ -178,7 +203,7 @@ export class ArchiveFollower {
     // the archive. De-identified copies (e.g. made for a trial) are not clinical studies.
     const fatal = instanceErrors.filter((code) => code !== "DICOM_DEIDENTIFIED");
     if (keys.length !== 1 || fatal.length > 0) {
-      const aiResults = fatal.length > 0 ? [] : await this.recordAi(aiFound);
+      const aiResults = [...aiFailed, ...(fatal.length > 0 ? [] : await this.recordAi(aiFound))];
       return {
         seq: c.seq,
         status: fatal.length > 0 ? "failed" : "skipped",
@@ -197,7 +222,7 @@ export class ArchiveFollower {
       });
     });
     if (outcome.status === "failed" && outcome.error?.category === "unavailable") throw outcome.error;
-    const aiResults = await this.recordAi(aiFound);
+    const aiResults = [...aiFailed, ...(await this.recordAi(aiFound))];
     return {
       seq: c.seq,
       studyKey,
