@@ -19,6 +19,7 @@ import { registerTileRoutes } from "./tiles.js";
 import { registerLogRoutes } from "./log-routes.js";
 import { entryReaderGate, NO_PEERS } from "./entry-access.js";
 import { registerWitnessRoutes } from "./witness.js";
+import { registerAlarmRoutes } from "./alarm-routes.js";
 import { registerConsortiumRoutes } from "./consortium-routes.js";
 import type { ConsortiumService } from "../app/consortium/service.js";
 import { registerAuthRoutes } from "./auth.js";
@@ -373,6 +374,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   registerQueryRoutes(app, api);
   registerContentRoutes(app, api);
   registerErasureRoutes(app, api);
+  registerAlarmRoutes(app, api);
   if (consortium) {
     if (consortium.witness) registerWitnessRoutes(app, consortium.witness);
     registerConsortiumRoutes(app, api, consortium);

@@ -20,7 +20,14 @@
  * manifest store and are never printed, logged or put on the ledger.
  */
 import { toRadledgerError, type RadledgerError } from "../core/errors.js";
-import type { ArchiveChange, ImagingArchive, StagedInstance } from "../ports/imaging.js";
+import type {
+  AiResultObject,
+  ArchiveChange,
+  DicomInstanceHashes,
+  ImagingArchive,
+  StagedInstance,
+} from "../ports/imaging.js";
+import { collectAiResult, recordAiResult, unreadable, type AiResultOutcome } from "./ai-results.js";
 import type { RadledgerNode } from "./node.js";
 import { registerStaged, toStaged, withStaging, type StudyOutcome } from "./register-study.js";
 
@@ -33,6 +40,8 @@ export interface FollowEvent {
   readonly error?: RadledgerError;
   /** Instances of the study that could not be hashed (codes only). */
   readonly instanceErrors?: string[];
+  /** AI result objects (TID 1500 SR, SEG, Parametric Map) of the study: src/app/ai-results.ts. */
+  readonly aiResults?: AiResultOutcome[];
 }
 
 export interface FollowerOptions {
@@ -147,17 +156,44 @@ export class ArchiveFollower {
     }
     const staged: StagedInstance[] = [];
     const instanceErrors: string[] = [];
+    // AI results (an AI platform stores them into the study it read: its StableStudy comes again)
+    // are outputs, not the study's images: kept out of its manifest, recorded after it.
+    const aiFound: { id: string; object: AiResultObject; sha256: string; bytes: number }[] = [];
+    const aiFailed: AiResultOutcome[] = [];
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < instances.length) {
         const instance = instances[next++]!;
+        let h: DicomInstanceHashes;
         try {
-          const h = await this.node.dicom.hashStream(await this.archive.instanceFile(instance));
-          staged.push(toStaged(this.node, h, null));
+          h = await this.node.dicom.hashStream(await this.archive.instanceFile(instance));
         } catch (e) {
           const err = toRadledgerError(e);
           if (err.category === "unavailable" && err.code !== "DICOM_IO") throw err;
           instanceErrors.push(err.code);
+          continue;
+        }
+        let object: AiResultObject | null = null;
+        if (this.node.dicom.mayBeAiResult(h.sopClassUid)) {
+          // Read whole a second time only when its SOP class can be an AI result (small objects).
+          // One whose content cannot be read is reported as a failed AI result, not made part of
+          // the study's manifest, and does not keep the images from being registered.
+          try {
+            object = this.node.dicom.readAiResult(
+              await collectAiResult(await this.archive.instanceFile(instance)),
+            );
+          } catch (e) {
+            const err = toRadledgerError(e);
+            if (err.category === "unavailable" && err.code !== "DICOM_IO") throw err;
+            aiFailed.push(unreadable(this.node, h, err));
+            continue;
+          }
+        }
+        try {
+          if (object !== null) aiFound.push({ id: instance, object, sha256: h.fileSha256, bytes: h.bytes });
+          else staged.push(toStaged(this.node, h, null));
+        } catch (e) {
+          instanceErrors.push(toRadledgerError(e).code);
         }
       }
     };
@@ -167,10 +203,12 @@ export class ArchiveFollower {
     // the archive. De-identified copies (e.g. made for a trial) are not clinical studies.
     const fatal = instanceErrors.filter((code) => code !== "DICOM_DEIDENTIFIED");
     if (keys.length !== 1 || fatal.length > 0) {
+      const aiResults = [...aiFailed, ...(fatal.length > 0 ? [] : await this.recordAi(aiFound))];
       return {
         seq: c.seq,
         status: fatal.length > 0 ? "failed" : "skipped",
         ...(instanceErrors.length > 0 ? { instanceErrors } : {}),
+        ...(aiResults.length > 0 ? { aiResults } : {}),
       };
     }
     const studyKey = keys[0]!;
@@ -184,6 +222,7 @@ export class ArchiveFollower {
       });
     });
     if (outcome.status === "failed" && outcome.error?.category === "unavailable") throw outcome.error;
+    const aiResults = [...aiFailed, ...(await this.recordAi(aiFound))];
     return {
       seq: c.seq,
       studyKey,
@@ -191,6 +230,18 @@ export class ArchiveFollower {
       outcome,
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
       ...(instanceErrors.length > 0 ? { instanceErrors } : {}),
+      ...(aiResults.length > 0 ? { aiResults } : {}),
     };
+  }
+
+  /** One inference per AI result, in the archive's instance order (idempotent: a replay records nothing twice). */
+  private async recordAi(found: { id: string; object: AiResultObject; sha256: string; bytes: number }[]) {
+    const out: AiResultOutcome[] = [];
+    found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const f of found)
+      out.push(
+        await recordAiResult(this.node, f.object, { sha256: f.sha256, bytes: f.bytes }, { name: this.#name }),
+      );
+    return out;
   }
 }

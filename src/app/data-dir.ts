@@ -18,6 +18,7 @@
  *   DIR/auth.sqlite             node-local API credentials: scrypt hashes of tokens and passwords (never on the log)
  *   DIR/manifests.sqlite        per-instance DICOM hashes behind study manifest roots, de-identified
  *                               copies, Orthanc feed cursors (node-local; never on the ledger)
+ *   DIR/alarms.sqlite           alarms for the administrator, e.g. an AI result naming an unknown model
  *   DIR/writer.lock.sqlite      the single-writer lock: a SQLite file the appending process holds an
  *                               exclusive OS lock on, released when it exits or dies (src/adapters/sqlite/writer-lock.ts)
  *   DIR/node.sock               the serving node's local socket (mode 0600): the command line's
@@ -158,6 +159,8 @@ export const paths = (dir: string) => ({
   vault: join(dir, "vault.sqlite"),
   auth: join(dir, "auth.sqlite"),
   manifests: join(dir, "manifests.sqlite"),
+  /** Alarms for the administrator (src/adapters/sqlite/alarm-store.ts). */
+  alarms: join(dir, "alarms.sqlite"),
   /** The single-writer lock (src/adapters/sqlite/writer-lock.ts). */
   lock: join(dir, "writer.lock.sqlite"),
 });

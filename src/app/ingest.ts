@@ -12,7 +12,8 @@ import { availableParallelism } from "node:os";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { RadledgerError, toRadledgerError, type ErrorCode } from "../core/errors.js";
-import type { DicomInstanceHashes, StagedInstance } from "../ports/imaging.js";
+import type { AiResultObject, DicomInstanceHashes, StagedInstance } from "../ports/imaging.js";
+import { readAiResultFile, recordAiResult, type AiResultOutcome } from "./ai-results.js";
 import type { RadledgerNode } from "./node.js";
 import {
   duplicateConflict,
@@ -54,6 +55,8 @@ export interface IngestSummary {
   readonly duplicates: number;
   readonly skipped: SkippedFile[];
   readonly studies: StudyOutcome[];
+  /** AI result objects found (TID 1500 SR, SEG, Parametric Map): recorded as ai.inference or refused. */
+  readonly aiResults: AiResultOutcome[];
 }
 
 interface FileItem {
@@ -115,6 +118,9 @@ export async function ingestPaths(
       store.clearStaging();
       // Staged rows are flushed in batches: one transaction (one fsync) per batch, not per file.
       let batch: { item: FileItem; staged: StagedInstance }[] = [];
+      // AI results are outputs, not inputs: kept out of the study's manifest, recorded once the
+      // studies they were made from are registered (src/app/ai-results.ts).
+      const aiFound: { path: string; object: AiResultObject; hashes: DicomInstanceHashes }[] = [];
       const flush = (): void => {
         const outcomes = store.stageMany(batch.map((b) => b.staged));
         outcomes.forEach((o, i) => {
@@ -136,7 +142,11 @@ export async function ingestPaths(
           let h: DicomInstanceHashes | undefined;
           try {
             h = await pool.hash(item.path);
-            batch.push({ item, staged: toStaged(node, h, item.path) });
+            const object = node.dicom.mayBeAiResult(h.sopClassUid)
+              ? node.dicom.readAiResult(await readAiResultFile(item.path))
+              : null;
+            if (object !== null) aiFound.push({ path: item.path, object, hashes: h });
+            else batch.push({ item, staged: toStaged(node, h, item.path) });
             if (batch.length >= 256) flush();
           } catch (e) {
             const err = toRadledgerError(e);
@@ -155,6 +165,13 @@ export async function ingestPaths(
 
       const studies: StudyOutcome[] = [];
       for (const key of store.stagedStudyKeys()) studies.push(await registerStaged(node, store, key, source));
+      const aiResults: AiResultOutcome[] = [];
+      // In path order (the hashing lanes finish in any order): the same folder, the same entries.
+      aiFound.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      for (const { object, hashes } of aiFound)
+        aiResults.push(
+          await recordAiResult(node, object, { sha256: hashes.fileSha256, bytes: hashes.bytes }, source),
+        );
       return {
         files: files.length,
         bytes: totalBytes,
@@ -163,6 +180,7 @@ export async function ingestPaths(
         duplicates,
         skipped,
         studies,
+        aiResults,
       };
     } finally {
       await pool.close();

@@ -9,6 +9,7 @@ import type { Appender } from "../domain/ledger/appender.js";
 import type { AdmissionPolicy, EntryTypeRegistry } from "../domain/ledger/entry-types.js";
 import type { CommitInfo, LedgerView } from "../domain/ledger/ledger.js";
 import type { PseudonymKind } from "../domain/privacy/pseudonyms.js";
+import type { AlarmStore } from "../ports/alarms.js";
 import type { Clock } from "../ports/clock.js";
 import type { DicomToolkit, ManifestStore } from "../ports/imaging.js";
 import type { HeldKeyStore, LogSigningKey, NodeKeys } from "../ports/keys.js";
@@ -68,6 +69,8 @@ export interface RadledgerNode {
   readonly dicom: DicomToolkit;
   /** Per-instance hashes behind manifest roots, de-identified copies, feed cursors (opened on first use). */
   readonly manifests: ManifestStore;
+  /** Alarms for the administrator (an AI result naming an unknown model…), node-local (opened on first use). */
+  readonly alarms: AlarmStore;
   /** Keyed pseudonym of an identifier under this institution's secret (docs/design.md §5.1). */
   pseudonym(kind: PseudonymKind, identifier: string, scope?: string): string;
   /** Whether the disk takes writes (full, read-only): the node's readiness (src/app/storage-health.ts). */

@@ -58,6 +58,10 @@ export const ERROR_CODES = {
   MODEL_ALREADY_REGISTERED: "conflict",
   MODEL_RETIRED: "unprocessable",
   AI_INFERENCE_REQUIRED: "unprocessable",
+  // AI results from DICOM (docs/intake.md "AI results from DICOM")
+  AI_MODEL_UNKNOWN: "unprocessable",
+  AI_RESULT_UNIDENTIFIED: "unprocessable",
+  AI_STUDY_NOT_REGISTERED: "unprocessable",
   AI_INFERENCE_WRONG_STUDY: "unprocessable",
   AI_ORIGIN_INVALID: "unprocessable",
   SECTION_NOT_PERMITTED: "unprocessable",

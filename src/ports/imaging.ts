@@ -77,6 +77,31 @@ export interface DeidentifyOptions {
   method: string;
 }
 
+/**
+ * What the node reads from an AI result object (docs/intake.md "AI results from DICOM"): a TID 1500
+ * Measurement Report SR, a Segmentation or a Parametric Map made by an algorithm. The identifiers are
+ * RAW (PHI-adjacent UIDs): the caller pseudonymises them before anything reaches the log.
+ */
+export interface AiResultObject {
+  readonly kind: "sr" | "seg" | "pm";
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  /** The study of the images the result was made from (the object's own study unless its evidence names another). */
+  readonly sourceStudyInstanceUid: string;
+  /** Where the model identification came from (TID 4019, the SR's device observer, SEG attributes, equipment). */
+  readonly identifiedBy: "algorithm-identification" | "device-observer" | "segment-algorithm" | "equipment";
+  /** As the object names them; any may be missing (then the result is unidentified). */
+  readonly vendor?: string;
+  readonly name?: string;
+  readonly version?: string;
+  /** More than one algorithm (name + version) named: the result cannot be attributed to one model. */
+  readonly ambiguous: boolean;
+  /** Measurement groups (SR), AI segments (SEG); 0 for a Parametric Map. */
+  readonly findingCount: number;
+  /** The UPS workitem (IHE AIW-I) that produced it, when the object references one. */
+  readonly workitemUid?: string;
+}
+
 /** The node's DICOM capabilities. Every failure about the input is a DICOM_* coded error. */
 export interface DicomToolkit {
   /** Hashes one instance read from a stream (an archive's download), never whole in memory. */
@@ -86,6 +111,13 @@ export interface DicomToolkit {
   hashPool(threads?: number): DicomHashPool;
   /** Writes a PS3.15 Annex E Basic Profile de-identified copy of `input` to `output` (created, never overwritten). */
   deidentifyFile(input: string, output: string, options: DeidentifyOptions): Promise<void>;
+  /** Whether instances of this SOP class can be AI results (SR, SEG, Parametric Map): read them whole. */
+  mayBeAiResult(sopClassUid: string): boolean;
+  /**
+   * The AI result an object holds (at most a few MB: the caller bounds it), or null when it is not
+   * one (a clinician's SR, a manual segmentation, any other class). Malformed input: DICOM_* codes.
+   */
+  readAiResult(bytes: Uint8Array): AiResultObject | null;
 }
 
 /** One event of an archive's change feed, in the archive's order. */

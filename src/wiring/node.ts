@@ -16,6 +16,7 @@ import { InlineVerifier } from "../adapters/node-crypto/inline-verifier.js";
 import { WorkerVerifier } from "../adapters/node-crypto/verify-pool.js";
 import { SqliteLogStore } from "../adapters/sqlite/log-store.js";
 import { SqliteManifestStore } from "../adapters/sqlite/manifest-store.js";
+import { SqliteAlarmStore } from "../adapters/sqlite/alarm-store.js";
 import { acquireWriterLock } from "../adapters/sqlite/writer-lock.js";
 import { storeError } from "../adapters/sqlite/open.js";
 import { FileCheckpointMark } from "../adapters/fs/checkpoint-mark.js";
@@ -38,6 +39,7 @@ import { pseudonym } from "../domain/privacy/pseudonyms.js";
 import { createRegistry } from "../domain/registry.js";
 import { systemClock } from "../ports/clock.js";
 import type { ManifestStore } from "../ports/imaging.js";
+import type { AlarmStore } from "../ports/alarms.js";
 import type { EntryVerifier } from "../ports/verifier.js";
 import { openVault } from "./vault.js";
 import type { SqliteVault } from "../adapters/sqlite/vault.js";
@@ -108,6 +110,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
     const openStore = store;
     const openedVault = vault;
     let manifests: ManifestStore | undefined;
+    let alarms: AlarmStore | undefined;
     return {
       dir,
       config,
@@ -132,6 +135,9 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
       get manifests() {
         return (manifests ??= new SqliteManifestStore(paths(dir).manifests));
       },
+      get alarms() {
+        return (alarms ??= new SqliteAlarmStore(paths(dir).alarms));
+      },
       storage,
       pseudonym: (kind, identifier, scope) => pseudonym(crypto, pseudonymSecret, kind, identifier, scope),
       onCommit(listener) {
@@ -145,6 +151,7 @@ export function openNode(dir: string, options: NodeOptions = {}): RadledgerNode 
           openStore.close();
           openedVault.close();
           manifests?.close();
+          alarms?.close();
           nodeKeys.close();
           release();
         }

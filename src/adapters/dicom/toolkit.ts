@@ -1,8 +1,9 @@
 /**
  * The DICOM adapters as the node's DicomToolkit (src/ports/imaging.ts): the streaming Part 10 hasher,
- * its worker-thread pool, and the PS3.15 Annex E rewriter.
+ * its worker-thread pool, the PS3.15 Annex E rewriter, and the AI result reader (ai-result.ts).
  */
 import type { DicomToolkit } from "../../ports/imaging.js";
+import { mayBeAiResult, readAiResult } from "./ai-result.js";
 import { deidentifyFile } from "./deidentify.js";
 import { DicomHashPool } from "./hash-pool.js";
 import { hashDicomFile, hashDicomStream } from "./hasher.js";
@@ -18,4 +19,6 @@ export const dicomToolkit: DicomToolkit = {
   hashFile: (path) => hashDicomFile(path),
   hashPool: (threads) => new DicomHashPool(threads),
   deidentifyFile,
+  mayBeAiResult,
+  readAiResult,
 };

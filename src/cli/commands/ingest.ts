@@ -61,6 +61,16 @@ export function registerIngest(program: Command): void {
                   : `failed: ${s.error?.code ?? "?"}: ${s.error?.message ?? ""}`;
             process.stdout.write(`study ${s.studyKey} (${s.instanceCount} instances): ${what}\n`);
           }
+          for (const a of summary.aiResults) {
+            const model = `${a.model?.vendor ?? "?"} / ${a.model?.name ?? "?"} / ${a.model?.version ?? "?"}`;
+            const what =
+              a.status === "recorded"
+                ? `recorded as ai.inference at index ${a.index ?? "?"} (${a.findingCount} findings)`
+                : a.status === "already-recorded"
+                  ? `already recorded at index ${a.index ?? "?"}`
+                  : `${a.status}: ${a.error?.code ?? "?"}: ${a.error?.message ?? ""}`;
+            process.stdout.write(`AI result ${a.instanceKey} (${a.kind.toUpperCase()}, ${model}): ${what}\n`);
+          }
           const count = (st: string): number => summary.studies.filter((s) => s.status === st).length;
           process.stdout.write(
             `${summary.files} files, ${mb(summary.bytes)} MB in ${summary.seconds.toFixed(1)} s ` +
@@ -68,6 +78,17 @@ export function registerIngest(program: Command): void {
               `${count("already-registered")} already registered, ${failed.length} failed; ` +
               `${summary.instances} instances, ${summary.duplicates} duplicate files, ${summary.skipped.length} files skipped\n`,
           );
+        }
+        // An AI result refused (unknown model, study not registered…) fails the run like a study
+        // that could not be registered: the exit code is the first refusal's (docs/errors.md).
+        const aiRefused = summary.aiResults.filter((a) => a.error !== undefined);
+        if (failed.length === 0 && aiRefused.length > 0) {
+          const e = aiRefused[0]!.error!;
+          const err = new RadledgerError(
+            e.code,
+            `${aiRefused.length} AI results not recorded; first: ${e.message}`,
+          );
+          throw o.json ? new AlreadyReported(err) : err;
         }
         if (failed.length > 0) {
           const e = failed[0]!.error!;

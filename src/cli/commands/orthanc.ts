@@ -33,7 +33,16 @@ export function describeEvent(e: FollowEvent): string {
       : e.status === "already-registered"
         ? `already registered as ${e.outcome?.studyId ?? "?"}${e.outcome?.differs === true ? " (the archive now holds a different set of instances)" : ""}`
         : `${e.status}${e.error ? `: ${e.error.code}: ${e.error.message}` : ""}${e.instanceErrors ? ` (instances: ${[...new Set(e.instanceErrors)].join(", ")})` : ""}`;
-  return `change ${e.seq}: study ${e.studyKey ?? "?"} ${what}`;
+  // One line per AI result of the study (docs/intake.md "AI results from DICOM").
+  const ai = (e.aiResults ?? []).map((a) => {
+    const model = `${a.model?.vendor ?? "?"} / ${a.model?.name ?? "?"} / ${a.model?.version ?? "?"}`;
+    const done =
+      a.status === "recorded" || a.status === "already-recorded"
+        ? `${a.status} at index ${a.index ?? "?"}`
+        : `${a.status}: ${a.error?.code ?? "?"}: ${a.error?.message ?? ""}`;
+    return `; AI result ${a.instanceKey} (${a.kind.toUpperCase()}, ${model}) ${done}`;
+  });
+  return `change ${e.seq}: study ${e.studyKey ?? "?"} ${what}${ai.join("")}`;
 }
 
 export function registerOrthanc(program: Command): void {
@@ -93,6 +102,13 @@ export function registerOrthanc(program: Command): void {
                   status: e.status,
                   studyId: e.outcome?.studyId,
                   error: e.error?.code,
+                  aiResults: e.aiResults?.map((a) => ({
+                    kind: a.kind,
+                    instanceKey: a.instanceKey,
+                    status: a.status,
+                    index: a.index,
+                    error: a.error?.code,
+                  })),
                 })),
               });
             else process.stdout.write(`${r.changes} changes read; cursor at ${r.cursor}\n`);

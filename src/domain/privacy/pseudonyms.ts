@@ -7,7 +7,7 @@
 import type { CryptoSuite } from "../../core/crypto.js";
 import { utf8 } from "../../core/bytes.js";
 
-export type PseudonymKind = "patient" | "study" | "series" | "instance" | "trial-subject";
+export type PseudonymKind = "patient" | "study" | "series" | "instance" | "trial-subject" | "workitem";
 
 const PREFIX: Record<PseudonymKind, string> = {
   patient: "pt_",
@@ -15,6 +15,8 @@ const PREFIX: Record<PseudonymKind, string> = {
   series: "se_",
   instance: "in_",
   "trial-subject": "ts_",
+  /** A UPS workitem (IHE AIW-I) that produced an AI result: docs/intake.md. */
+  workitem: "wi_",
 };
 
 function base64url(bytes: Uint8Array): string {
