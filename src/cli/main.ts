@@ -33,6 +33,7 @@ const VERBS: readonly (readonly [string, () => Promise<Register[]>])[] = [
   ["access", async () => [(await import("./commands/access.js")).registerAccess]],
   ["ingest", async () => [(await import("./commands/ingest.js")).registerIngest]],
   ["orthanc", async () => [(await import("./commands/orthanc.js")).registerOrthanc]],
+  ["alarms", async () => [(await import("./commands/alarms.js")).registerAlarms]],
   ["deidentify", async () => [(await import("./commands/deidentify.js")).registerDeidentify]],
   [
     "export",

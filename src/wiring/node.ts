@@ -252,3 +252,12 @@ export const nodeFactory: NodeFactory = {
   openNode,
   provisionPkcs11Keys: (origin, request) => provisionPkcs11Keys(nodeCrypto, origin, request),
 };
+
+/**
+ * The data directory's alarm store alone (`radledger alarms`): readable beside a serving node, which
+ * holds the log's writer lock but not this database's (SQLite serialises the rare writes).
+ */
+export function openAlarmStore(dir: string): AlarmStore {
+  readConfig(dir);
+  return new SqliteAlarmStore(paths(dir).alarms);
+}

@@ -209,7 +209,7 @@ describe("radledger ingest of AI results", () => {
 });
 
 describe("radledger ingest (the command)", () => {
-  it("prints each AI result and exits with the refusal's code", async () => {
+  it("prints each AI result and exits with the refusal's code; `radledger alarms` lists and acknowledges the alarm", async () => {
     const dir = join(tmp.path, "cli");
     const spec = { seed: "ai-ingest-cli", series: 1, instancesPerSeries: 1, multiFrameFrames: 0 };
     const study = await writeStudy(dir, spec);
@@ -258,6 +258,19 @@ describe("radledger ingest (the command)", () => {
       ]);
       expect(recall.code).toBe(0);
       expect(recall.stdout).toContain("Acme AI LungNodule 2.1.0 (active): 0 reports, 1 studies, 1 patients");
+      // The admin's alarm, from the command line too.
+      const alarms = await runCli(["alarms", "--data", dataDir]);
+      expect(alarms.code).toBe(0);
+      expect(alarms.stdout).toMatch(/^#1 AI_MODEL_UNKNOWN model Other AI \/ X \/ 1: .* \(2×, last /m);
+      expect((await runCli(["alarms", "ack", "1", "--data", dataDir])).stdout).toBe("#1 acknowledged\n");
+      expect((await runCli(["alarms", "--data", dataDir])).stdout).toBe("no open alarms\n");
+      const all = JSON.parse((await runCli(["alarms", "--data", dataDir, "--all", "--json"])).stdout) as {
+        items: { code: string; acknowledgedAt: string | null }[];
+      };
+      expect(all.items.map((a) => [a.code, typeof a.acknowledgedAt])).toEqual([
+        ["AI_MODEL_UNKNOWN", "string"],
+      ]);
+      expect((await runCli(["alarms", "ack", "99", "--data", dataDir])).code).toBe(3); // RECORD_NOT_FOUND
     } finally {
       rmSync(join(dataDir, ".."), { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });
