@@ -266,6 +266,7 @@ const CLI_NOT_PATIENT_DATA: Record<string, string> = {
   verify: "verifies a bundle or the log's integrity; prints findings, not records",
   demo: "seeds a demo directory",
   token: "credentials",
+  alarms: "the admin's alarms: codes and model names, never a study or patient",
   actor: "enrolment (writes on the log)",
   consent: "grants and revocations (writes on the log)",
   access: "break-glass review (a write on the log)",
