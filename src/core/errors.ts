@@ -90,6 +90,7 @@ export const ERROR_CODES = {
   AUDIT_MESSAGE_NO_PATIENT: "unprocessable",
   AUDIT_MESSAGE_UNKNOWN_PATIENT: "unprocessable",
   AUDIT_SOURCE_UNKNOWN: "unauthenticated",
+  AUDIT_FEED_FORBIDDEN: "forbidden",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",
