@@ -116,7 +116,19 @@ export function registerFhirAtnaRoutes(
   };
   const entryUrl = (id: string): string => `/api/v1/log/entries/${id}`;
 
+  // The sender is known before its body is read (onRequest precedes parsing): a caller who may not
+  // feed is refused without the node parsing up to 1 MiB of its JSON, and gets 401/403, not a 400.
+  const senders = new WeakMap<FastifyRequest, string>();
+  const senderOf = (req: FastifyRequest): string => {
+    const actor = senders.get(req);
+    if (actor === undefined) throw new RadledgerError("INTERNAL", "the feed's sender was not identified");
+    return actor;
+  };
+
   void app.register(async (scope) => {
+    scope.addHook("onRequest", async (req, reply) => {
+      senders.set(req, await sender(req, reply));
+    });
     // FHIR's media type and plain JSON (RESTful ATNA §3.20.4.1.2 lets the client send either), read
     // as text — the raw resource is what the commitment covers — then strictly parsed (RFC 8259, no
     // duplicate names, depth ≤ 32: the server's parser, src/api/server.ts).
@@ -144,7 +156,7 @@ export function registerFhirAtnaRoutes(
     );
 
     scope.post("/api/v1/fhir/AuditEvent", { bodyLimit: EVENT_MAX_BYTES }, async (req, reply) => {
-      const actor = await sender(req, reply);
+      const actor = senderOf(req);
       const { raw, value } = bodyOf(req);
       const recorded = await intake.recordEvent(actor, peerOf(req), () => parseFhirAuditEvent(value), raw);
       const outcome: OperationOutcome = {
@@ -163,7 +175,7 @@ export function registerFhirAtnaRoutes(
     });
 
     scope.post("/api/v1/fhir", { bodyLimit: BUNDLE_MAX_BYTES }, async (req, reply) => {
-      const actor = await sender(req, reply);
+      const actor = senderOf(req);
       const { value } = bodyOf(req);
       const bad = (message: string, at: string): never => {
         const err = new RadledgerError("AUDIT_MESSAGE_MALFORMED", `Bundle: ${message}`, { at });

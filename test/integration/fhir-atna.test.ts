@@ -204,6 +204,15 @@ test("ITI-20: only a system actor with the integration role may feed; an unknown
   expect(aiSystem.body.code).toBe("AUDIT_FEED_FORBIDDEN");
   const anonymous = await api.call("POST", "/api/v1/fhir/AuditEvent", { raw: JSON.stringify(event()) });
   expect(anonymous.status).toBe(401);
+  // Refused before the body is read: garbage from a caller who may not feed is 401/403, not 400.
+  const garbage = await api.call<{ code: string }>("POST", "/api/v1/fhir", {
+    token: await api.token("rad-neuro-1"),
+    raw: "{not json",
+    contentType: "application/fhir+json",
+  });
+  expect(garbage.status).toBe(403);
+  expect(garbage.body.code).toBe("AUDIT_FEED_FORBIDDEN");
+  expect((await api.call("POST", "/api/v1/fhir", { raw: "{not json" })).status).toBe(401);
   const unknown = await feed(event({ mrn: "NOBODY-HERE" }));
   expect(unknown.status).toBe(422);
   expect(unknown.body.code).toBe("AUDIT_MESSAGE_UNKNOWN_PATIENT");
