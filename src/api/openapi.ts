@@ -8,6 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ERROR_CODES } from "../core/errors.js";
 import { statusOf } from "./problem.js";
+import { FHIR_ATNA_PATHS } from "./fhir-atna-openapi.js";
 import { defineRoute, isGate, type Api, type RouteSpec } from "./route.js";
 
 type JsonSchema = Record<string, unknown>;
@@ -138,7 +139,8 @@ export function openApiDocument(api: Api): JsonSchema {
       },
       schemas: { Problem: PROBLEM },
     },
-    paths,
+    // The standard edges that speak FHIR (IHE RESTful ATNA) are described by hand.
+    paths: { ...paths, ...FHIR_ATNA_PATHS },
   };
 }
 

@@ -46,6 +46,8 @@ import { registerOrthancAuthzRoutes } from "./orthanc-authz.js";
 import type { DicomwebAuthorizer } from "../app/dicomweb-access.js";
 import { registerFhirRoutes } from "./fhir-routes.js";
 import { registerFhirReportIntake } from "./fhir-report-intake.js";
+import { registerFhirAtnaRoutes } from "./fhir-atna-routes.js";
+import { AuditIntake, type RawMessagePolicy } from "../app/audit-intake.js";
 import { apiBundleAuthorizer, apiBundleRecorder, registerBundleRoutes } from "./bundle-routes.js";
 import { registerWebApp } from "./web-routes.js";
 
@@ -59,6 +61,8 @@ export interface ServerOptions {
   /** The credentials store (src/wiring/auth.ts); the server owns it and closes it when it closes. */
   readonly auth: AuthStore;
   readonly metrics?: Metrics;
+  /** What the FHIR audit feed (ITI-20) keeps of a raw event: the patient's vault (default) or nothing. */
+  readonly auditRawMessages?: RawMessagePolicy;
   /**
    * DICOMweb through the gatekeeper (src/api/dicomweb.ts), when the node fronts an archive. Callers
    * authenticate with the API's bearer tokens.
@@ -392,6 +396,16 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   });
   // Reports from systems that speak FHIR, recorded as the RIS's HL7 v2 results are (docs/intake.md).
   registerFhirReportIntake(app, node, { authenticate: bearer });
+  // IHE RESTful ATNA: the FHIR audit feed (ITI-20) and query (ITI-81), docs/audit.md.
+  registerFhirAtnaRoutes(app, node, {
+    authenticate: bearer,
+    intake: new AuditIntake(node, {
+      ...(options.auditRawMessages === undefined ? {} : { rawMessages: options.auditRawMessages }),
+      onOutcome: (transport, outcome) => metrics.auditMessages.inc({ transport, outcome }),
+    }),
+    recordDenial: (r) => api.gatekeeper.recordDenial(r),
+    recordAudit: (b) => api.gatekeeper.recordAudit(b),
+  });
   registerBundleRoutes(app, node, {
     authorize: apiBundleAuthorizer(api),
     recorded: apiBundleRecorder(api),

@@ -117,7 +117,16 @@ export class AuditIntake {
           `${peer.transport} messages are accepted only from configured source addresses (--syslog-source ADDRESS=ACTOR)`,
         );
     }
-    const actor = getActor(state, actorId);
+    return this.systemActor(actorId);
+  }
+
+  /**
+   * `actorId` when it is an active system actor with the integration role whose key the node holds
+   * (the FHIR feed authenticates the caller itself, then asks this); AUDIT_SOURCE_UNKNOWN or
+   * SIGNING_KEY_NOT_HELD otherwise.
+   */
+  systemActor(actorId: string): string {
+    const actor = getActor(this.#node.store, actorId);
     if (actor === undefined || !certBindable(actor) || !actor.roles.includes("integration"))
       throw new RadledgerError(
         "AUDIT_SOURCE_UNKNOWN",
@@ -137,8 +146,22 @@ export class AuditIntake {
    * the outcome. Rejects with the refusal's coded error.
    */
   async receive(actor: string, peer: AuditPeer, xml: string, raw: string): Promise<RecordedReport[]> {
+    return this.recordEvent(actor, peer, () => parseAuditMessage(xml), raw);
+  }
+
+  /**
+   * Records one event however it was read — the syslog XML (receive) or a FHIR AuditEvent
+   * (src/domain/access/fhir-audit-event.ts, ITI-20 over FHIR) — as access.reported entries, one per
+   * patient. `read` runs inside the counted try, so a malformed message is counted like any refusal.
+   */
+  async recordEvent(
+    actor: string,
+    peer: AuditPeer,
+    read: () => AuditEvent,
+    raw: string,
+  ): Promise<RecordedReport[]> {
     try {
-      const recorded = await this.#record(actor, peer, xml, raw);
+      const recorded = await this.#record(actor, peer, read(), raw);
       for (let i = 0; i < recorded.length; i++) this.#onOutcome(peer.transport, "recorded");
       return recorded;
     } catch (e) {
@@ -148,9 +171,51 @@ export class AuditIntake {
     }
   }
 
-  async #record(actor: string, peer: AuditPeer, xml: string, raw: string): Promise<RecordedReport[]> {
+  /**
+   * A FHIR transaction Bundle (ITI-20 over FHIR): every event is read and checked — patient known,
+   * values fitting, signed — before any is appended, so one refused event refuses them all and
+   * nothing is recorded (FHIR R4 §3.1.0.11.2, transaction atomicity; an append failing midway is the
+   * one exception and says so with its code). Each event counts as one outcome.
+   */
+  async recordAll(
+    actor: string,
+    peer: AuditPeer,
+    items: readonly { readonly read: () => AuditEvent; readonly raw: string }[],
+  ): Promise<RecordedReport[][]> {
+    let prepared: { patient: string; bytes: Uint8Array }[][];
+    try {
+      prepared = items.map((item) => this.#prepare(actor, peer, item.read(), item.raw));
+    } catch (e) {
+      const err = toRadledgerError(e);
+      for (let i = 0; i < items.length; i++) this.#onOutcome(peer.transport, err.code);
+      throw err;
+    }
+    const out: RecordedReport[][] = [];
+    for (const entries of prepared) out.push(await this.#append(entries));
+    for (const r of out) for (let i = 0; i < r.length; i++) this.#onOutcome(peer.transport, "recorded");
+    return out;
+  }
+
+  async #record(actor: string, peer: AuditPeer, event: AuditEvent, raw: string): Promise<RecordedReport[]> {
+    return this.#append(this.#prepare(actor, peer, event, raw));
+  }
+
+  async #append(entries: readonly { patient: string; bytes: Uint8Array }[]): Promise<RecordedReport[]> {
+    const out: RecordedReport[] = [];
+    for (const e of entries) {
+      const { index, leafHash } = await this.#node.appender.append(e.bytes);
+      out.push({ index, id: leafHash, patient: e.patient });
+    }
+    return out;
+  }
+
+  #prepare(
+    actor: string,
+    peer: AuditPeer,
+    event: AuditEvent,
+    raw: string,
+  ): { patient: string; bytes: Uint8Array }[] {
     const node = this.#node;
-    const event = parseAuditMessage(xml);
     const patientIds = [...new Set(event.objects.filter(isPatientObject).map(patientIdOf))];
     if (patientIds.length === 0)
       throw new RadledgerError(
@@ -228,12 +293,7 @@ export class AuditIntake {
         }),
       };
     });
-    const out: RecordedReport[] = [];
-    for (const e of entries) {
-      const { index, leafHash } = await node.appender.append(e.bytes);
-      out.push({ index, id: leafHash, patient: e.patient });
-    }
-    return out;
+    return entries;
   }
 
   /** The salted commitment to the raw message: its content kept in the patient's vault, or dropped. */

@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   HL7_STUDY_UNKNOWN: "unprocessable",
   HL7_CLINICIAN_UNKNOWN: "unprocessable",
   HL7_SOURCE_UNKNOWN: "unauthenticated",
+  AUDIT_FEED_FORBIDDEN: "forbidden",
   // identity rules
   KEY_UNKNOWN: "unprocessable",
   KEY_REVOKED: "unprocessable",

@@ -181,6 +181,11 @@ const PATIENT_DATA: Record<string, Probe> = {
     path: (i) => `/api/v1/fhir/AuditEvent/${i.access}`,
     records: "export",
   },
+  "GET /api/v1/fhir/AuditEvent": {
+    as: "auditor",
+    path: (i) => `/api/v1/fhir/AuditEvent?patient=${i.patient}`,
+    records: "audit-log-used",
+  },
   "GET /api/v1/bundles/{kind}/{id}": {
     as: "patient",
     path: (i) => `/api/v1/bundles/access/${i.patient}`,
@@ -229,6 +234,9 @@ const NOT_PATIENT_DATA: Record<string, string> = {
   "GET /api/v1/datasets/{id}/versions/{version}": "datasets: sealed manifests",
   "GET /api/v1/datasets/{id}/credits": "datasets: contributors' credit",
   "GET /api/v1/datasets/{id}/seal-proposal": "datasets: a manifest to seal",
+  "POST /api/v1/fhir/AuditEvent":
+    "a write (ITI-20): the system's audit event becomes its signed access.reported entry, answered with its location only",
+  "POST /api/v1/fhir": "a write (ITI-20 Bundle): access.reported entries, answered with their locations only",
   "POST /api/v1/vault": "a write: content into the vault, answered with its commitment",
   "POST /api/v1/patients/{patient}/erasure":
     "a write: the erasure is itself on the log (patient.data.erased)",

@@ -262,6 +262,8 @@ export function registerServe(program: Command): void {
         auth,
         metrics,
         consortium,
+        // The FHIR audit feed keeps raw events as the syslog receivers do (--syslog-raw).
+        auditRawMessages: o.syslogRaw,
         logger: o.log ? { stream: process.stderr } : false,
         ...(https === undefined ? {} : { https }),
         limits: {

@@ -38,7 +38,8 @@ export const auditCode = z.strictObject({
   display: text(200).optional(),
 });
 
-export const REPORT_TRANSPORTS = ["syslog-tls", "syslog-tcp", "syslog-udp"] as const;
+/** syslog (ATNA over RFC 5425 TLS, RFC 6587 TCP, RFC 5426 UDP) or FHIR (RESTful ATNA ITI-20). */
+export const REPORT_TRANSPORTS = ["syslog-tls", "syslog-tcp", "syslog-udp", "fhir-iti20"] as const;
 export type ReportTransport = (typeof REPORT_TRANSPORTS)[number];
 
 export const accessReportedBody = z.strictObject({
