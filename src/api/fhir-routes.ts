@@ -182,7 +182,7 @@ export function registerFhirRoutes(
       found = m && deviceOf(m);
     } else if (type === "Consent") {
       const g = getGrant(node.store, id);
-      found = g && consentOf(g);
+      found = g && consentOf(g, node.config.origin);
     } else if (type === "AuditEvent") {
       const a = doc("access") as AccessDoc | undefined;
       found = a && auditEventOf(a, node.config.origin, names(a.actor));

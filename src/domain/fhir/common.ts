@@ -34,6 +34,11 @@ export const SYSTEMS = {
   loinc: "http://loinc.org",
   v20074: "http://terminology.hl7.org/CodeSystem/v2-0074",
   resourceTypes: "http://hl7.org/fhir/resource-types",
+  auditEventOutcome: "http://terminology.hl7.org/CodeSystem/audit-event-outcome",
+  networkType: "http://hl7.org/fhir/network-type",
+  roleClass: "http://terminology.hl7.org/CodeSystem/v3-RoleClass",
+  extraSecurityRole: "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+  dataAbsentReason: "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
 } as const;
 
 /** Extension carrying one report section's attribution (a radledger definition). */
@@ -42,6 +47,16 @@ export const SECTION_EXTENSION = "https://radledger.dev/fhir/StructureDefinition
 export const BALP = {
   read: "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.Read",
   patientRead: "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientRead",
+  patientQuery: "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientQuery",
+  authZconsent: "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.AuthZconsent",
+  /** BALP terms.fsh CodeSystem BasicAuditEntityType (#XrequestId). */
+  entityType: "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType",
+  /** BALP AuthZ.fsh CodeSystem AuthZsubType (#AuthZ-Consent). */
+  authZsubType: "https://profiles.ihe.net/ITI/BALP/CodeSystem/AuthZsubType",
+} as const;
+/** IHE PCF profiles (https://profiles.ihe.net/ITI/PCF, input/fsh/consent.fsh). */
+export const PCF = {
+  intermediate: "https://profiles.ihe.net/ITI/PCF/StructureDefinition/IHE.PCF.consentIntermediate",
 } as const;
 
 /** HL7 AI Transparency on FHIR: "artificial intelligence asserted". */

@@ -1,5 +1,6 @@
 /**
- * FHIR R4 (4.0.1) resources from the ledger (re-exports of common.ts, device-provenance.ts, audit-event.ts, consent.ts, report.ts)'s projections (docs/fhir.md): pure functions, one per
+ * FHIR R4 (4.0.1) resources from the ledger's projections (re-exported from common.ts,
+ * device-provenance.ts, audit-event.ts, consent.ts, report.ts) (docs/fhir.md): pure functions, one per
  * resource kind, from projection documents to FHIR JSON. Identifiers are the ledger's own: entry ids
  * (64 hex digits, valid FHIR ids), actor ids, and pseudonyms for patients — never PHI.
  *
@@ -25,6 +26,7 @@ export {
   signOffProvenance,
   type InferenceView,
 } from "./device-provenance.js";
-export { auditEventOf } from "./audit-event.js";
-export { consentOf } from "./consent.js";
+export { auditEventOf, authzConsentEventOf, authzEventId, type AuditRequest } from "./audit-event.js";
+export { POLICY_URI, SCOPE_EXTENSION, consentOf, granteeRef } from "./consent.js";
+export { PCF } from "./common.js";
 export { diagnosticReportOf } from "./report.js";
