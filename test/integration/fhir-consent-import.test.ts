@@ -58,7 +58,7 @@ const pcf = (patient: string, provision: Record<string, unknown> = {}): Record<s
 });
 
 const post = (body: unknown, token = patientToken, path = "/api/v1/fhir/Consent") =>
-  api.call<Record<string, unknown>>("POST", path, {
+  api.call("POST", path, {
     token,
     raw: JSON.stringify(body),
     contentType: "application/fhir+json",
