@@ -30,6 +30,7 @@ import {
 import type { DicomwebAuthenticator } from "./dicomweb.js";
 import { rejectUnknownQuery } from "./route.js";
 import type { Gatekeeper } from "../app/gatekeeper.js";
+import { registerFhirConsentRoutes } from "./fhir-consent-routes.js";
 
 export interface FhirRouteOptions {
   readonly authenticate: DicomwebAuthenticator;
@@ -57,6 +58,10 @@ export function registerFhirRoutes(
     if (who === undefined) throw new RadledgerError("AUTH_REQUIRED", "the FHIR export needs credentials");
     return activeActor(node.store, who.actor);
   };
+  registerFhirConsentRoutes(app, node, {
+    caller: (req, reply) => authenticated(req, reply),
+    recordDenial: options.recordDenial,
+  });
   const isReader = (actor: ActorDoc | undefined): boolean =>
     actor !== undefined && actor.roles.some((r) => READER_ROLES.includes(r));
   const denied = () =>
@@ -182,7 +187,7 @@ export function registerFhirRoutes(
       found = m && deviceOf(m);
     } else if (type === "Consent") {
       const g = getGrant(node.store, id);
-      found = g && consentOf(g);
+      found = g && consentOf(g, node.config.origin);
     } else if (type === "AuditEvent") {
       const a = doc("access") as AccessDoc | undefined;
       found = a && auditEventOf(a, node.config.origin, names(a.actor));

@@ -277,6 +277,7 @@ export const ERROR_CODES = {
   CSRF_REJECTED: "forbidden",
   ACCESS_DENIED: "forbidden",
   SIGNING_KEY_NOT_HELD: "unprocessable",
+  FHIR_CONSENT_UNSUPPORTED: "unprocessable",
   RATE_LIMITED: "rate_limited",
   HEADERS_TOO_LARGE: "headers_too_large",
   // CLI

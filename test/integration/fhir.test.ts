@@ -156,7 +156,9 @@ describe("FHIR R4 export", () => {
     expect(consent!.provision?.period?.end).toBeDefined();
     expect(consent!.provision?.purpose?.map((p) => p.code)).toEqual(["TREAT", "HRESCH"]);
 
-    const audits = ofType<AuditEvent>(b, "AuditEvent");
+    // The accesses themselves (BALP PatientRead); their consent decisions are AuthZconsent events
+    // (test/integration/fhir-ihe-profiles.test.ts).
+    const audits = ofType<AuditEvent>(b, "AuditEvent").filter((a) => a.type.code === "rest");
     expect(
       audits.map((a) => [a.outcome, a.purposeOfEvent?.[0]?.coding?.map((c) => c.code).join("+")]),
     ).toEqual([
@@ -178,8 +180,21 @@ describe("FHIR R4 export", () => {
       { now: formatTime(Date.now()) },
     );
     validateBundle(r);
-    expect(ofType(r, "AuditEvent")).toHaveLength(3);
-    expect(ofType(r, "Consent")).toHaveLength(0);
+    const rest = ofType<AuditEvent>(r, "AuditEvent").filter((a) => a.type.code === "rest");
+    expect(rest).toHaveLength(3);
+    // Only the Consents the accesses' AuthZconsent events reference (the Bundle is self-contained).
+    const referenced = new Set(
+      ofType<AuditEvent>(r, "AuditEvent").flatMap((a) =>
+        (a.entity ?? []).flatMap((e) =>
+          e.what?.reference?.startsWith("Consent/") ? [e.what.reference.slice(8)] : [],
+        ),
+      ),
+    );
+    expect(
+      ofType<Consent>(r, "Consent")
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual([...referenced].sort());
     await t.node.close();
     try {
       const cli = await runCli(["export", "fhir", "--data", t.dir, "--since", started]);

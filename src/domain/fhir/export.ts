@@ -4,7 +4,7 @@
  * log itself (entries are in time order up to the admission window, so a binary search finds where
  * to start). Pure apart from the store it is given.
  */
-import type { Bundle, BundleEntry, FhirResource } from "fhir/r4.js";
+import type { AuditEvent, Bundle, BundleEntry, FhirResource } from "fhir/r4.js";
 import type { CryptoSuite } from "../../core/crypto.js";
 import { fromUtf8, toHex } from "../../core/bytes.js";
 import { RadledgerError } from "../../core/errors.js";
@@ -18,6 +18,7 @@ import { getStudy } from "../imaging/state.js";
 import type { ReportDoc } from "../reports/state.js";
 import {
   auditEventOf,
+  authzConsentEventOf,
   consentOf,
   contributionProvenance,
   deviceOf,
@@ -177,6 +178,20 @@ function collectSince(
   );
 }
 
+/**
+ * The Consents a decision was made on (BALP AuthZconsent entity[consent]): the grant a permit rests
+ * on, or — for a deny — every grant of the patient's on file at the time (none matched). Other
+ * bases (the patient themself, care, role, break-glass) and denies with no grant on file are not
+ * consent decisions and get no AuthZconsent event.
+ */
+export function decisionConsents(store: StateReader, a: AccessDoc): string[] {
+  if (a.decision === "permit")
+    return a.basis?.kind === "consent" && a.basis.grant !== undefined ? [a.basis.grant] : [];
+  return grantDocsOfPatient(store, a.patient)
+    .filter((g) => g.grantedAt <= a.time)
+    .map((g) => g.id);
+}
+
 export function fhirExport(
   store: LogReader,
   crypto: CryptoSuite,
@@ -237,14 +252,22 @@ export function fhirExport(
     const m = store.getDoc("ai.model", id) as ModelDoc | undefined;
     if (m !== undefined) resources.push(deviceOf(m));
   }
-  for (const id of c.grants) {
-    const g = getGrant(store, id);
-    if (g !== undefined) resources.push(consentOf(g));
-  }
+  const accesses: AuditEvent[] = [];
   for (const id of c.accesses) {
     const a = store.getDoc("access", id) as AccessDoc | undefined;
-    if (a !== undefined) resources.push(auditEventOf(a, origin, names(a.actor)));
+    if (a === undefined) continue;
+    accesses.push(auditEventOf(a, origin, names(a.actor)));
+    const consents = decisionConsents(store, a);
+    if (consents.length === 0) continue;
+    accesses.push(authzConsentEventOf(a, origin, consents, names(a.actor)));
+    // The Bundle carries the Consents its AuthZconsent events reference.
+    for (const g of consents) c.grants.add(g);
   }
+  for (const id of c.grants) {
+    const g = getGrant(store, id);
+    if (g !== undefined) resources.push(consentOf(g, origin));
+  }
+  resources.push(...accesses);
   const base = (o.base ?? `https://${origin}/fhir`).replace(/\/+$/, "");
   const entry: BundleEntry[] = resources.map((resource) => ({
     fullUrl: `${base}/${resource.resourceType}/${resource.id ?? ""}`,
