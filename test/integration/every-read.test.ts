@@ -219,9 +219,15 @@ const NOT_PATIENT_DATA: Record<string, string> = {
   "GET /api/v1/entries/types": "the entry schemas",
   "POST /api/v1/entries": "a write: the signed entry is itself on the log",
   "POST /api/v1/entries/{type}": "a write: the signed entry is itself on the log",
-  "GET /api/v1/alarms": "the admin's alarms: codes and model names, never a study or patient (src/ports/alarms.ts)",
+  "GET /api/v1/alarms":
+    "the admin's alarms: codes and model names, never a study or patient (src/ports/alarms.ts)",
   "POST /api/v1/alarms/{id}/acknowledgement": "an admin acknowledges an alarm: node-local, no patient",
-  "POST /api/v1/fhir/DiagnosticReport": "a write by the RIS: the report entries are themselves on the log; answers only their ids",
+  "POST /api/v1/fhir/Consent":
+    "the patient's own write: the grant is itself on the log; answers the Consent just submitted (refusals recorded)",
+  "POST /api/v1/fhir/Consent/$to-grant":
+    "a conversion of the caller's own Consent; reads nothing of the record",
+  "POST /api/v1/fhir/DiagnosticReport":
+    "a write by the RIS: the report entries are themselves on the log; answers only their ids",
   "GET /api/v1/ai/models": "the AI model registry (vendors' products), no patient",
   "GET /api/v1/datasets": "datasets: de-identified (PS3.15 Annex E) items, no patient pseudonym",
   "GET /api/v1/datasets/{id}": "datasets: de-identified",
