@@ -11,6 +11,8 @@ import { toBase64 } from "../../src/core/bytes.js";
 import { formatTime } from "../../src/core/entry.js";
 import { AuditIntake, type AuditPeer } from "../../src/app/audit-intake.js";
 import { searchHistory } from "../../src/domain/access/history.js";
+import { prepareBundle } from "../../src/app/bundle-export.js";
+import { verifyBundle, type BundleMember } from "../../src/core/bundle/verify.js";
 import { indexSource } from "../../src/domain/access/search.js";
 import { startApi, type TestApi } from "../helpers/api.js";
 import { makeNode } from "../helpers/node.js";
@@ -72,7 +74,8 @@ beforeAll(async () => {
   // 30 accesses, interleaved: decided reads of PA (the patient's own permits, refusals),
   // reports of PA by the PACS and the RIS (successes and failures), and one report of PB.
   for (let i = 0; i < 30; i++) {
-    const time = formatTime(base + i * 10_000);
+    const ms = base + i * 10_000;
+    const time = formatTime(ms);
     if (i % 3 === 0) {
       const own = i % 9 === 0;
       // The patient's own reads are permits (basis patient); the radiologist's are refused.
@@ -85,7 +88,7 @@ beforeAll(async () => {
         decision: own ? "permit" : "deny",
         ...(own ? { basis: { kind: "patient" } } : { reason: "no-grant" }),
       };
-      const r = await t.node.appender.append(t.sign(t.institution, "access.recorded", body, undefined, time));
+      const r = await t.node.appender.append(t.sign(t.institution, "access.recorded", body, undefined, ms));
       known.push({
         id: r.leafHash,
         index: r.index,
@@ -284,5 +287,26 @@ describe("the auditor's access search", () => {
     const rows =
       state.lookup("access.patient", PA).length + state.lookup("access.reported.patient", PA).length;
     expect(pages).toBe(Math.floor(rows / 4) + 1);
+  });
+});
+
+describe("the patient's access-history bundle", () => {
+  test("holds the reported accesses with their signers, and verifies offline", async () => {
+    const { members } = prepareBundle(api.t.node, { kind: "access", id: PA });
+    const all: BundleMember[] = [];
+    for await (const m of members) all.push(m);
+    const report = await verifyBundle(all, { crypto: api.t.node.crypto, logKeys: [api.t.node.verifierKey] });
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    const reported = known.filter((k) => k.patient === PA && k.origin === "reported").length;
+    expect(report.byType["access.reported"]).toBe(reported);
+    expect(report.record).toMatchObject({ reported });
+    expect(report.findings.join("\n")).toContain(`${reported} accesses reported by 2 other systems`);
+    // The reporting systems' keys are proven by their enrolment entries, in the bundle too.
+    expect(report.signers.filter((k) => k.actor === "pacs-main" || k.actor === "ris-main")).toHaveLength(2);
+    // PB's report is not in PA's bundle.
+    expect(report.byType["access.reported"]).toBeLessThan(
+      known.filter((k) => k.origin === "reported").length,
+    );
   });
 });
