@@ -90,6 +90,40 @@ test("who looked at my record: names and roles, a refused attempt, filters; down
   expect(fhir.suggestedFilename()).toBe("my-record.fhir.json");
 });
 
+test("a reported access is in my list, labelled; my own views appear only when I include them (keyboard only)", async () => {
+  // The demo PACS reported (IHE ATNA over TLS) that a radiologist retrieved my MR directly from it:
+  // on the log it is the PACS's signed access.reported entry about my pseudonym.
+  const reported = entries("access.reported").filter((e) => e.body.patient === patient);
+  expect(reported.map((e) => e.actor)).toEqual(["pacs-demo"]);
+  const table = page.getByTestId("accesses");
+  const row = table.locator("tbody tr").filter({ hasText: "Reported by Demo PACS" });
+  await row.first().waitFor();
+  const text = await row.first().innerText();
+  expect(text).toContain("Reported by Demo PACS — the node did not decide this access");
+  expect(text).toContain("the sender authenticated by its certificate");
+  expect(text).toContain("dr.neuro");
+  expect(text).toContain("DICOM Instances Accessed");
+  // My own reads are recorded (docs/audit.md) but left out until I ask for them.
+  const own = entries("access.recorded").filter((e) => e.body.actor === "patient-0001");
+  expect(own.length).toBeGreaterThan(0);
+  const mine = table.locator("tbody tr").filter({ hasText: "patient-0001" });
+  expect(await mine.count()).toBe(0);
+  const toggle = page.getByRole("checkbox", { name: "Include my own views" });
+  expect(await toggle.isChecked()).toBe(false);
+  // Keyboard only: from the Outcome filter, Tab to the checkbox and tick it with Space.
+  await page.getByLabel("Outcome").focus();
+  await page.keyboard.press("Tab");
+  expect(await toggle.evaluate((el) => el === document.activeElement)).toBe(true);
+  await page.keyboard.press("Space");
+  expect(await toggle.isChecked()).toBe(true);
+  await mine.first().waitFor();
+  await expectAccessible(page, "patient accesses with a reported access and my own views");
+  await screenshots(page, "patient-accesses-reported");
+  await page.keyboard.press("Space");
+  expect(await toggle.isChecked()).toBe(false);
+  await expect.poll(async () => mine.count()).toBe(0);
+});
+
 test("sharing (keyboard only), signed by the node's held key and labelled so; revoking makes the next read a recorded deny", async () => {
   await page.getByRole("navigation", { name: "My record" }).getByRole("link", { name: "Sharing" }).click();
   await page.getByTestId("custody").getByText("Signed for you by the hospital's node").waitFor();

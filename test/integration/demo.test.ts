@@ -139,6 +139,18 @@ describe("the demo scenario", () => {
       (await runCli(["query", "access-history", "--patient", patientA, "--data", dir, "--json"])).stdout,
     ) as { items: unknown[] };
     expect(history.items.length).toBeGreaterThan(0);
+    // The demo PACS's reported access (IHE ATNA) is in the history beside the decided ones.
+    expect(history.items).toContainEqual(
+      expect.objectContaining({
+        origin: "reported",
+        reportedBy: { actor: "pacs-demo", displayName: "Demo PACS" },
+      }),
+    );
+    expect(history.items).toContainEqual(expect.objectContaining({ origin: "decided" }));
+    const printed = (await runCli(["query", "access-history", "--patient", patientA, "--data", dir])).stdout;
+    expect(printed).toContain(
+      "reported by pacs-demo (Demo PACS) via syslog-tls (authenticated by certificate;",
+    );
     expect(
       JSON.parse((await runCli(["query", "break-glass-queue", "--data", dir, "--json"])).stdout),
     ).toMatchObject({

@@ -29,7 +29,7 @@ import { recordAuditTrailRead, requirePatientScope } from "../patient-access.js"
 import { defineRoute, pageOptions, pageOut, pageQuery, pageSchema, type Api } from "../route.js";
 import { RECORD_READERS, STAFF_READERS } from "../roles.js";
 import { idParam, json, listRoutes, patientParam, recordRoutes } from "./shared.js";
-import { accessFilterQuery, patientAccessPage } from "./consent-access.js";
+import { historyFilterQuery, patientAccessPage } from "./consent-access.js";
 
 export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   const state = api.node.store;
@@ -230,10 +230,10 @@ export function registerClinicalQueries(app: FastifyInstance, api: Api): void {
   );
   patientList(
     "/api/v1/patients/:patient/access",
-    "A patient's access history: who accessed which part, when, why, on what basis, permits and denies; newest first unless order=oldest. Filters: from, to, actor, part, purpose, decision, basis (a filtered page examines at most 10,000 records and may be short with `next`).",
+    "A patient's access history: the accesses this node decided (who accessed which part, when, why, on what basis, permits and denies) and those other hospital systems reported (IHE ATNA), each with its `origin`, merged in log order; newest first unless order=oldest. Filters: from, to, actor, part, purpose, decision, basis, origin, excludeActor (a filtered page examines at most 10,000 records and may be short with `next`).",
     RECORD_READERS,
     (p, o, q) => patientAccessPage(state, p, o, q),
-    { order: z.enum(["newest", "oldest"]).optional(), ...accessFilterQuery },
+    { order: z.enum(["newest", "oldest"]).optional(), ...historyFilterQuery },
     true,
   );
   defineRoute(app, api, {

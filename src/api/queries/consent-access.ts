@@ -7,12 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { RadledgerError } from "../../core/errors.js";
 import { formatTime } from "../../core/entry.js";
-import {
-  accessesByActor,
-  accessHistory,
-  breakGlassQueue,
-  requireAccess,
-} from "../../domain/access/queries.js";
+import { accessesByActor, breakGlassQueue, requireAccess } from "../../domain/access/queries.js";
 import { decide, grantsToGrantee, requireGrant } from "../../domain/consent/queries.js";
 import { accessContext, part, purposeOfUse } from "../../domain/consent/entries.js";
 import { actorId, pseudonym, timestamp } from "../../domain/schemas.js";
@@ -32,13 +27,8 @@ import {
 import { RECORD_READERS } from "../roles.js";
 import { json, listRoutes, recordRoutes } from "./shared.js";
 import { toHex } from "../../core/bytes.js";
-import {
-  indexSource,
-  isFiltered,
-  searchAccesses,
-  type AccessFilter,
-  type RowSource,
-} from "../../domain/access/search.js";
+import { indexSource, searchAccesses, type RowSource } from "../../domain/access/search.js";
+import { searchHistory, type HistoryFilter } from "../../domain/access/history.js";
 import type { StateReader } from "../../ports/storage.js";
 import { requireKnownPatient } from "../../domain/patients.js";
 
@@ -58,6 +48,18 @@ export const accessFilterQuery = {
 };
 
 /**
+ * The filters of the merged access history (a patient's, the auditor's search: decided and
+ * reported accesses, src/domain/access/history.ts): besides accessFilterQuery, the `origin`
+ * (decided by this node or reported by another system) and `excludeActor` (leave out one actor's
+ * accesses: the patient's own views, which are recorded too).
+ */
+export const historyFilterQuery = {
+  ...accessFilterQuery,
+  origin: z.enum(["decided", "reported"]).optional(),
+  excludeActor: actorId.optional(),
+};
+
+/**
  * A page of a patient's access history (GET /api/v1/patients/:patient/access), filtered when the
  * query names filters (accessFilterQuery).
  */
@@ -68,16 +70,23 @@ export function patientAccessPage(
   q: Readonly<Record<string, string | undefined>>,
 ): { items: unknown[]; next?: number } {
   const oldestFirst = q.order === "oldest";
-  const filter = accessFilterOf(q);
-  return isFiltered(filter)
-    ? searchAccesses(state, indexSource(state, "access.patient", patient, oldestFirst), filter, page)
-    : accessHistory(state, patient, { ...page, oldestFirst });
+  // Decided and reported accesses, merged in log order (src/domain/access/history.ts).
+  return searchHistory(
+    state,
+    {
+      decided: indexSource(state, "access.patient", patient, oldestFirst),
+      reported: indexSource(state, "access.reported.patient", patient, oldestFirst),
+      oldestFirst,
+    },
+    accessFilterOf(q),
+    page,
+  );
 }
 
-const FILTER_KEYS = [...Object.keys(accessFilterQuery), "patient"];
+const FILTER_KEYS = [...Object.keys(historyFilterQuery), "patient"];
 
 /** The filter a validated query names (its filter parameters and `patient`); `from` must lie before `to`. */
-export function accessFilterOf(q: Readonly<Record<string, string | undefined>>): AccessFilter {
+export function accessFilterOf(q: Readonly<Record<string, string | undefined>>): HistoryFilter {
   if (q.from !== undefined && q.to !== undefined && q.from >= q.to)
     throw new RadledgerError("INPUT_INVALID", "query.to: must be later than from", { at: "query.to" });
   const f: Record<string, string> = {};
@@ -265,9 +274,9 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
     audit: "audit-log-used",
     tag: "access",
     summary:
-      "The auditor's access search, newest first: by patient and/or accessing actor, time range (from inclusive, to exclusive), part kind, purpose, decision and basis. Without patient or actor, over every access record. A page examines at most 10,000 records: it may be short, even empty, and still carry `next` (docs/api.md).",
+      "The auditor's access search, newest first: the accesses this node decided and those other hospital systems reported (IHE ATNA), each with its `origin`; by patient and/or actor (a decided access's actor, a reported one's participant user id or reporting system), time range (from inclusive, to exclusive), part kind, purpose, decision (a report's outcome: success ↔ permit), basis, origin, excludeActor. Without patient or actor, over every access. A page examines at most 10,000 records: it may be short, even empty, and still carry `next` (docs/api.md).",
     auth: RECORD_READERS,
-    query: z.strictObject({ ...pageQuery.shape, ...accessFilterQuery, patient: pseudonym.optional() }),
+    query: z.strictObject({ ...pageQuery.shape, ...historyFilterQuery, patient: pseudonym.optional() }),
     response: { description: "a page", schema: pageSchema() },
     errors: ["PATIENT_UNKNOWN"],
     async handler({ query }) {
@@ -275,24 +284,33 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
       const filter = accessFilterOf(rest);
       // A mistyped pseudonym is "no such patient", not an empty list read as "nobody looked" (issue 20).
       if (filter.patient !== undefined) requireKnownPatient(state, filter.patient);
-      let source: RowSource;
-      if (filter.patient !== undefined) source = indexSource(state, "access.patient", filter.patient);
-      else if (filter.actor !== undefined) source = indexSource(state, "access.actor", filter.actor);
-      else {
-        // Every access record, newest first, from the entries' type index (an access's id is its
-        // entry's leaf hash). Never more than the page's scan budget of rows.
-        const tree = api.node.ledger.tree;
-        source = (cursor, limit) =>
+      // Every entry of a type, newest first, from the entries' type index (an access's id is its
+      // entry's leaf hash). Never more than the page's scan budget of rows.
+      const tree = api.node.ledger.tree;
+      const everyEntry =
+        (type: string): RowSource =>
+        (cursor, limit) =>
           api.node.store
             .recentEntries({
-              type: "access.recorded",
+              type,
               before: Math.min(cursor ?? Number.MAX_SAFE_INTEGER, api.node.ledger.size),
               limit,
             })
             .map((e) => ({ seq: e.index, value: toHex(tree.node(0, e.index)) }));
+      let decided: RowSource;
+      let reported: RowSource;
+      if (filter.patient !== undefined) {
+        decided = indexSource(state, "access.patient", filter.patient);
+        reported = indexSource(state, "access.reported.patient", filter.patient);
+      } else {
+        decided =
+          filter.actor !== undefined
+            ? indexSource(state, "access.actor", filter.actor)
+            : everyEntry("access.recorded");
+        // A participant's user id has no index: reports are examined within the page's budget.
+        reported = everyEntry("access.reported");
       }
-      // An unfiltered global list still pages through searchAccesses' plain path.
-      return pageOut(searchAccesses(state, source, filter, pageOptions(query)));
+      return pageOut(searchHistory(state, { decided, reported }, filter, pageOptions(query)));
     },
   });
 }

@@ -13,6 +13,7 @@ import type { NodeFactory, RadledgerNode } from "../node.js";
 import { demoContext, PARTNER_ORIGIN, studyBody } from "./context.js";
 import { seedClinical, seedReadingDraft } from "./clinical.js";
 import { seedDataset, seedTrial } from "./research.js";
+import { seedReportedAccess } from "./reported.js";
 
 export { DEMO_ORIGIN, PARTNER_ORIGIN, demoContext, type DemoContext } from "./context.js";
 
@@ -23,6 +24,7 @@ export async function seedDemo(node: RadledgerNode, factory: NodeFactory): Promi
   await seedTrial(d, scene);
   await seedDataset(d, scene);
   await seedReadingDraft(d, scene);
+  await seedReportedAccess(d);
   await seedPartner(node.dir, factory);
   return `${node.ledger.size} entries`;
 }

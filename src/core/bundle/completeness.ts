@@ -157,10 +157,22 @@ export async function checkKind(
         return typeof basis === "object" && !Array.isArray(basis) && basis.kind === "break-glass";
       }).length;
       const who = new Set(accesses.map((a) => str(a.entry.body, "actor") ?? ""));
+      // Accesses another system reported (access.reported, IHE ATNA): statements signed by that
+      // system's actor, about this patient too; the node decided none of them.
+      const reported = included.filter((i) => i.entry.type === "access.reported");
+      for (const a of reported)
+        if (str(a.entry.body, "patient") !== m.subject.id)
+          failures.add("BUNDLE_MALFORMED", `${a.at}: a reported access to another patient's record`, a.at);
+      const reporters = new Set(reported.map((a) => a.entry.actor));
       findings.push(
         `Access history of ${m.subject.id}: ${accesses.length} recorded decision${accesses.length === 1 ? "" : "s"} ` +
           `(${permits} permitted, ${accesses.length - permits} denied, ${breakGlass} break-glass) by ${who.size} actor${who.size === 1 ? "" : "s"}.`,
       );
+      if (reported.length > 0)
+        findings.push(
+          `${reported.length} access${reported.length === 1 ? "" : "es"} reported by ${reporters.size} other system${reporters.size === 1 ? "" : "s"} ` +
+            `(IHE ATNA audit messages, each signed by the reporting system's actor; this node did not decide them).`,
+        );
       return {
         findings,
         record: {
@@ -169,6 +181,7 @@ export async function checkKind(
           permits,
           denies: accesses.length - permits,
           breakGlass,
+          reported: reported.length,
         },
       };
     }

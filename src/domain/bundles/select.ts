@@ -155,7 +155,13 @@ export function selectBundle(src: SelectionSource, request: BundleRequest, size:
   if (kind === "access") {
     if (!/^[A-Za-z0-9_:.-]{1,128}$/.test(request.id)) notFound("patient");
     subject = { id: request.id };
-    const rows = src.lookup("access.patient", request.id);
+    // The accesses this node decided and those other hospital systems reported about the patient
+    // (access.reported, IHE ATNA): the patient verifies both offline (issue 21 §2). A report's
+    // signer, the system actor, joins through step 3 like every signer.
+    const rows = [
+      ...src.lookup("access.patient", request.id),
+      ...src.lookup("access.reported.patient", request.id),
+    ];
     for (const r of rows) {
       const i = indexOf(r.value);
       if (i !== undefined) add(i);

@@ -1,11 +1,8 @@
 /** `radledger query access-history | break-glass-queue | accesses-by-actor`: the recorded accesses. */
 import type { Command } from "commander";
-import {
-  accessHistory,
-  accessesByActor,
-  breakGlassQueue,
-  type AccessView,
-} from "../../../domain/access/queries.js";
+import { accessesByActor, breakGlassQueue, type AccessView } from "../../../domain/access/queries.js";
+import { searchHistory, type HistoryItem } from "../../../domain/access/history.js";
+import { indexSource } from "../../../domain/access/search.js";
 import { defineQuery, knownPatient, out, short, type QueryInput } from "./common.js";
 
 function printAccess(a: AccessView): void {
@@ -17,16 +14,47 @@ function printAccess(a: AccessView): void {
   );
 }
 
+/**
+ * One access of the history: a decided one as printAccess, a reported one says so — the system
+ * that reported it, how authentic its transport is, the requestor, the event and its outcome.
+ */
+function printHistoryItem(a: HistoryItem): void {
+  if (a.origin === "decided") {
+    printAccess(a);
+    return;
+  }
+  const by = a.reportedBy.displayName
+    ? `${a.reportedBy.actor} (${a.reportedBy.displayName})`
+    : a.reportedBy.actor;
+  const who = a.participants.map((p) => p.userId).join(", ");
+  const what = a.event.id.display ?? a.event.id.code;
+  out(
+    `${a.time}  reported by ${by} via ${a.transport} (authenticated by ${a.authenticatedBy}; recorded ${a.recordedAt})  ${who}  ${what}  outcome ${a.outcome}`,
+  );
+}
+
 export function registerAccessQueries(query: Command): void {
   defineQuery(query, {
     command: "access-history",
-    description: "who accessed which part of a patient's record, when, why, on what basis (newest first)",
+    description:
+      "who accessed which part of a patient's record, when, why, on what basis — decided by this node or reported by another system (newest first)",
     options: (c) => c.requiredOption("--patient <pseudonym>"),
     paged: true,
-    answer: ({ log, o, page }: QueryInput<{ patient: string }>) =>
-      accessHistory(log.store, knownPatient(log, o.patient), page),
+    answer: ({ log, o, page }: QueryInput<{ patient: string }>) => {
+      const patient = knownPatient(log, o.patient);
+      // Decided and reported accesses merged in log order (src/domain/access/history.ts).
+      return searchHistory(
+        log.store,
+        {
+          decided: indexSource(log.store, "access.patient", patient),
+          reported: indexSource(log.store, "access.reported.patient", patient),
+        },
+        {},
+        page,
+      );
+    },
     print: (page) => {
-      page.items.forEach(printAccess);
+      page.items.forEach(printHistoryItem);
       if (page.items.length === 0) out("no accesses recorded");
       if (page.next !== undefined) out(`more: --after ${page.next}`);
     },

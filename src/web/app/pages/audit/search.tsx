@@ -1,6 +1,7 @@
 /**
- * Access search (/audit): every access decision on the log, narrowed by patient pseudonym, actor,
- * date range, purpose, outcome and part kind (GET /api/v1/access, docs/api.md "Access filters and
+ * Access search (/audit): every access decision on the log — and every access another hospital
+ * system reported (IHE ATNA; labelled, history-table.tsx) — narrowed by patient pseudonym, actor,
+ * date range, purpose, outcome, part kind and origin (GET /api/v1/access, docs/api.md "Access filters and
  * the access search"), paged, with a CSV download of the whole result. A pseudonym this node does
  * not know is the node's 404 PATIENT_UNKNOWN, shown as "No such patient" — never an empty table,
  * which an auditor would read as "nobody looked".
@@ -22,15 +23,10 @@ import {
   TextField,
   Toolbar,
 } from "../../ui/index.js";
-import {
-  ACCESS_CSV_HEADER,
-  accessColumns,
-  accessCsvRow,
-  PART_KINDS,
-  PURPOSES,
-  type AccessRow,
-} from "./access-table.js";
+import { PART_KINDS, PURPOSES } from "./access-table.js";
 import { fetchAll } from "./fetch-all.js";
+import { HISTORY_CSV_HEADER, historyColumns, historyCsvRow } from "./history-table.js";
+import type { HistoryRow } from "../../lib/access.js";
 
 interface Filters {
   patient: string;
@@ -40,9 +36,19 @@ interface Filters {
   purpose: string;
   decision: string;
   part: string;
+  origin: string;
 }
 
-const EMPTY: Filters = { patient: "", actor: "", from: "", to: "", purpose: "", decision: "", part: "" };
+const EMPTY: Filters = {
+  patient: "",
+  actor: "",
+  from: "",
+  to: "",
+  purpose: "",
+  decision: "",
+  part: "",
+  origin: "",
+};
 
 /** A date (yyyy-mm-dd, UTC) as the API's canonical time; `to` is the day after (the API's bound is exclusive). */
 function dayStart(date: string, plusDays = 0): string | undefined {
@@ -62,13 +68,14 @@ export function queryOf(f: Filters): Query {
     purpose: f.purpose || undefined,
     decision: f.decision || undefined,
     part: f.part || undefined,
+    origin: f.origin || undefined,
   };
 }
 
 export function AccessSearch() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [query, setQuery] = useState<Query | null>(null);
-  const list = usePaged<AccessRow>(query === null ? null : "/api/v1/access", query ?? undefined);
+  const list = usePaged<HistoryRow>(query === null ? null : "/api/v1/access", query ?? undefined);
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<ApiError | undefined>();
   const [exportNote, setExportNote] = useState<string | undefined>();
@@ -80,7 +87,7 @@ export function AccessSearch() {
     setExportError(undefined);
     try {
       const { items, truncated } = await fetchAll("/api/v1/access", query);
-      saveBlob(csvBlob(ACCESS_CSV_HEADER, items.map(accessCsvRow)), "access-search.csv");
+      saveBlob(csvBlob(HISTORY_CSV_HEADER, (items as HistoryRow[]).map(historyCsvRow)), "access-search.csv");
       setExportNote(
         `${items.length} access record${items.length === 1 ? "" : "s"} saved${truncated ? " (the first ones only: narrow the search for the rest)" : ""}.`,
       );
@@ -95,7 +102,7 @@ export function AccessSearch() {
   return (
     <Page
       title="Access search"
-      lead="Every decision the gatekeeper recorded — permits and denies — by patient, person, time, purpose and part."
+      lead="Every decision the gatekeeper recorded — permits and denies — and every access another hospital system reported, by patient, person, time, purpose, part and origin."
     >
       <Section title="Search">
         <Form
@@ -152,6 +159,17 @@ export function AccessSearch() {
               onValue={set("part")}
               options={[{ value: "", label: "any part" }, ...PART_KINDS.map((k) => ({ value: k, label: k }))]}
             />
+            <SelectField
+              label="Origin"
+              hint="decided by this node, or reported by another hospital system (IHE ATNA)"
+              value={draft.origin}
+              onValue={set("origin")}
+              options={[
+                { value: "", label: "decided and reported" },
+                { value: "decided", label: "decided by this node" },
+                { value: "reported", label: "reported by another system" },
+              ]}
+            />
           </div>
           <Toolbar label="Search actions">
             <Button type="submit" variant="primary" busy={list.loading && query !== null}>
@@ -188,7 +206,7 @@ export function AccessSearch() {
             <>
               <DataTable
                 caption="Access records, newest first"
-                columns={accessColumns()}
+                columns={historyColumns()}
                 rows={list.items}
                 rowKey={(a) => a.id}
                 testId="access-results"

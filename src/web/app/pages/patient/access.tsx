@@ -3,6 +3,11 @@
  * who (name, role), when, which part, why, on what basis — denied attempts too, with filters by
  * date, person, part and outcome (GET /api/v1/patients/:patient/access, filtered by the node), and
  * the downloads: the verifiable access-history bundle and the FHIR export of the record.
+ *
+ * Accesses another hospital system reported (the PACS, the RIS: IHE ATNA audit messages) are in
+ * the same list, each labelled "Reported by <system> — the node did not decide this access" with how
+ * far that system is authenticated (issue 21 §2). The patient's own views are recorded too; they
+ * are left out (excludeActor) unless "Include my own views" is ticked.
  */
 import { useState } from "preact/hooks";
 import { usePaged } from "../../hooks.js";
@@ -20,7 +25,21 @@ import {
   Time,
   Toolbar,
 } from "../../ui/index.js";
-import { PART_KINDS, PURPOSES, partText, type AccessRow } from "../../lib/access.js";
+import {
+  authenticityText,
+  isReported,
+  OUTCOME_WORDS,
+  PART_KINDS,
+  PURPOSES,
+  partText,
+  reportedLabel,
+  reportedWhat,
+  reportedWho,
+  reportedWhy,
+  type AccessRow,
+  type HistoryRow,
+  type ReportedRow,
+} from "../../lib/access.js";
 
 const BASIS: Readonly<Record<string, string>> = {
   patient: "you",
@@ -30,6 +49,22 @@ const BASIS: Readonly<Record<string, string>> = {
   role: "their role (records, not text)",
   "break-glass": "emergency access (break-glass)",
 };
+
+type Row = HistoryRow & { who?: { roles?: readonly string[] } };
+
+/** A reported access's basis cell: whose statement it is, how authentic, how it ended. */
+function ReportedBasis(props: { r: ReportedRow }) {
+  const r = props.r;
+  return (
+    <span class="patient-reported">
+      <Badge tone="info">{reportedLabel(r)}</Badge>
+      <span class="patient-sub">
+        {r.outcome === "success" ? "" : `${OUTCOME_WORDS[r.outcome] ?? r.outcome}; `}
+        {authenticityText(r)}; recorded <Time iso={r.recordedAt} />
+      </span>
+    </span>
+  );
+}
 
 function whoOf(a: AccessRow & { who: { roles?: readonly string[] } }): string {
   const name = a.who.displayName ?? a.who.actor;
@@ -49,16 +84,16 @@ export function AccessPage() {
   const [person, setPerson] = useState("");
   const [part, setPart] = useState("");
   const [decision, setDecision] = useState("");
-  const list = usePaged<AccessRow & { who: { roles?: readonly string[] } }>(
-    patient ? `/api/v1/patients/${encodeURIComponent(patient)}/access` : null,
-    {
-      from: dayStart(from),
-      to: dayEnd(to),
-      actor: person.trim() || undefined,
-      part: part || undefined,
-      decision: decision || undefined,
-    },
-  );
+  const [own, setOwn] = useState(false);
+  const list = usePaged<Row>(patient ? `/api/v1/patients/${encodeURIComponent(patient)}/access` : null, {
+    from: dayStart(from),
+    to: dayEnd(to),
+    actor: person.trim() || undefined,
+    part: part || undefined,
+    decision: decision || undefined,
+    // Every read is recorded, the patient's own too; off by default they are left out.
+    excludeActor: own ? undefined : me.id,
+  });
   return (
     <Page
       title="Who looked at my record"
@@ -88,6 +123,14 @@ export function AccessPage() {
               { value: "deny", label: "refused" },
             ]}
           />
+          <label class="patient-check">
+            <input
+              type="checkbox"
+              checked={own}
+              onChange={(e) => setOwn((e.target as HTMLInputElement).checked)}
+            />{" "}
+            Include my own views
+          </label>
         </Toolbar>
       </Section>
       <Section title="Accesses">
@@ -97,13 +140,21 @@ export function AccessPage() {
           testId="accesses"
           columns={[
             { header: "When", render: (a) => <Time iso={a.time} /> },
-            { header: "Who", render: (a) => whoOf(a) },
-            { header: "What", render: (a) => `${a.action} ${partText(a)}` },
-            { header: "Why", render: (a) => PURPOSES[a.purpose] ?? a.purpose },
+            { header: "Who", render: (a) => (isReported(a) ? reportedWho(a) : whoOf(a)) },
+            {
+              header: "What",
+              render: (a) => (isReported(a) ? reportedWhat(a) : `${a.action} ${partText(a)}`),
+            },
+            {
+              header: "Why",
+              render: (a) => (isReported(a) ? reportedWhy(a) : (PURPOSES[a.purpose] ?? a.purpose)),
+            },
             {
               header: "Basis",
               render: (a) =>
-                a.decision === "deny" ? (
+                isReported(a) ? (
+                  <ReportedBasis r={a} />
+                ) : a.decision === "deny" ? (
                   <Badge tone="danger">refused{a.reason ? `: ${a.reason}` : ""}</Badge>
                 ) : (
                   <Badge tone={a.basis?.kind === "break-glass" ? "warning" : "success"}>
