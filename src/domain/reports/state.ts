@@ -22,6 +22,8 @@ export interface ContributionView {
   readonly origin: "human" | "ai" | "ai-modified";
   readonly inference?: string;
   readonly model?: string;
+  /** The AI finding the content comes from (body aiFinding), when named. */
+  readonly aiFinding?: string;
   readonly contentCommitment: string;
   readonly time: string;
   readonly amends?: string;
@@ -47,6 +49,10 @@ export interface ReportDoc {
   }[];
   readonly signOff?: { id: string; by: string; time: string; attestation: string };
   readonly amendments: ContributionView[];
+  /** An attending's co-signature of a preliminary sign-off (report.cosigned). */
+  readonly cosignature?: { id: string; by: string; time: string };
+  /** Per-section verifications (report.section.verified); absent until the first. */
+  readonly verifications?: { id: string; contribution: string; by: string; time: string }[];
   readonly [key: string]: unknown;
 }
 
