@@ -183,6 +183,24 @@ export const findingDisposition = defineEntryType({
           at: "refs.report",
         });
     }
+    // The report view shows who decided what about the model's output, and when (issue 22 §3).
+    const named = report ? getReport(ctx.state, report.leafHash) : undefined;
+    if (named)
+      ctx.state.putDoc("report", named.id, {
+        ...named,
+        aiDispositions: [
+          ...(named.aiDispositions ?? []),
+          {
+            id: ctx.leafHash,
+            inference: inference.id,
+            model: inference.model,
+            disposition: ctx.body.disposition,
+            ...(ctx.body.findingId === undefined ? {} : { findingId: ctx.body.findingId }),
+            by: ctx.entry.actor,
+            time: ctx.entry.time,
+          },
+        ],
+      });
     ctx.state.addIndex(
       "ai.disposition",
       inference.id,

@@ -53,7 +53,19 @@ export interface ReportDoc {
   readonly cosignature?: { id: string; by: string; time: string };
   /** Per-section verifications (report.section.verified); absent until the first. */
   readonly verifications?: { id: string; contribution: string; by: string; time: string }[];
+  /** Radiologists' decisions on the AI findings, from ai.finding.disposition entries naming the report. */
+  readonly aiDispositions?: AiDisposition[];
   readonly [key: string]: unknown;
+}
+
+export interface AiDisposition {
+  readonly id: string;
+  readonly inference: string;
+  readonly model: string;
+  readonly disposition: "accepted" | "modified" | "rejected";
+  readonly findingId?: string;
+  readonly by: string;
+  readonly time: string;
 }
 
 export function getReport(state: ApplyContext<unknown>["state"], id: string): ReportDoc | undefined {
