@@ -6,6 +6,7 @@
  * rotated and revoked along the way so that bundles carry identity entries of every kind. All data
  * is synthetic (random bytes stand in for DICOM instances; the verifier hashes, it does not parse).
  */
+import { inferenceBody } from "./report-scene.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
@@ -85,12 +86,7 @@ export async function seedBundleFixture(t: TestNode, filesDir: string): Promise<
     artifactHash: fakeHash(),
     intendedUse: "brain lesion segmentation",
   });
-  const inference = await ok(
-    ai,
-    "ai.inference",
-    { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-node-1" },
-    { model, study },
-  );
+  const inference = await ok(ai, "ai.inference", inferenceBody(t, study, "gpu-node-1"), { model, study });
   const report = await ok(neuro, "report.opened", { reportKind: "diagnostic" }, { study });
   const texts: string[] = [];
   const text = (t: string): string => {

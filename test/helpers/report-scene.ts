@@ -6,6 +6,7 @@
 import type { HeldKey } from "../../src/app/keys.js";
 import { fakeHash, fakePseudonym, studyBody } from "./fixtures.js";
 import type { TestNode } from "./node.js";
+import { getStudy } from "../../src/domain/imaging/state.js";
 
 export interface ReportScene {
   readonly neuro: HeldKey;
@@ -48,17 +49,19 @@ export function registerModel(t: TestNode): Promise<string> {
   );
 }
 
+/**
+ * The body of an inference on `study`: its input is the study's manifest root, as the node checks
+ * (INFERENCE_INPUT_MISMATCH, docs/families/ai.md).
+ */
+export function inferenceBody(t: TestNode, study: string, node = "gpu-node-1") {
+  const doc = getStudy(t.node.store, study);
+  if (!doc) throw new Error(`no study ${study}`);
+  return { inputManifestRoot: doc.manifestRoot, outputCommitment: fakeHash(), node };
+}
+
 /** Records an inference of `model` on `study` by the AI system `ai`; its id. */
 export function recordInference(t: TestNode, ai: HeldKey, model: string, study: string): Promise<string> {
-  return admitted(
-    t,
-    t.sign(
-      ai,
-      "ai.inference",
-      { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-node-1" },
-      { model, study },
-    ),
-  );
+  return admitted(t, t.sign(ai, "ai.inference", inferenceBody(t, study), { model, study }));
 }
 
 export async function seedReportScene(t: TestNode): Promise<ReportScene> {

@@ -18,6 +18,7 @@
  * RADLEDGER_HOSTILE_KEEP=/path/big.tar keeps the large bundle (and its log key beside it) for
  * measuring by hand.
  */
+import { inferenceBody } from "../helpers/report-scene.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { spawn, execFileSync } from "node:child_process";
 import {
@@ -86,12 +87,7 @@ beforeAll(async () => {
     artifactHash: bigHash,
     intendedUse: "test of a large bundle payload",
   });
-  const inference = await ok(
-    ai,
-    "ai.inference",
-    { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu-1" },
-    { model, study },
-  );
+  const inference = await ok(ai, "ai.inference", inferenceBody(t, study, "gpu-1"), { model, study });
   const report = await ok(rad, "report.opened", { reportKind: "diagnostic" }, { study });
   await ok(
     ai,

@@ -5,7 +5,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { HeldKey } from "../../app/keys.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
-import { admitted, sectionContent, seedReportScene } from "../../../test/helpers/report-scene.js";
+import {
+  admitted,
+  inferenceBody,
+  sectionContent,
+  seedReportScene,
+} from "../../../test/helpers/report-scene.js";
 import { fakeHash, fakePseudonym, studyBody } from "../../../test/helpers/fixtures.js";
 import { aiRecall, listModels } from "./queries.js";
 
@@ -42,12 +47,7 @@ describe("AI provenance", () => {
     const patientB = fakePseudonym();
     const studyB = await ok(t.sign(t.institution, "study.registered", studyBody(patientB)));
     const inferenceB = await ok(
-      t.sign(
-        ai,
-        "ai.inference",
-        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
-        { model },
-      ),
+      t.sign(ai, "ai.inference", inferenceBody(t, studyB, "gpu"), { model, study: studyB }),
     );
     const reportB = await ok(t.sign(neuro, "report.opened", { reportKind: "diagnostic" }, { study: studyB }));
     const b1 = await ok(
@@ -80,14 +80,7 @@ describe("AI provenance", () => {
       }),
     );
     const studyC = await ok(t.sign(t.institution, "study.registered", studyBody()));
-    await ok(
-      t.sign(
-        ai,
-        "ai.inference",
-        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
-        { model: other, study: studyC },
-      ),
-    );
+    await ok(t.sign(ai, "ai.inference", inferenceBody(t, studyC, "gpu"), { model: other, study: studyC }));
 
     const recall = aiRecall(t.node.store, { vendor: "Acme AI", name: "BrainSeg", version: "2.1.0" });
     expect(new Set(recall.reports)).toEqual(new Set([reportA, reportB]));

@@ -9,7 +9,9 @@ import { z } from "zod";
 import { defineEntryType } from "../ledger/entry-types.js";
 import { defineValueSet, requireMember } from "../value-sets.js";
 import { code, label, positiveInt, sha256Hex } from "../schemas.js";
-import { modality } from "../imaging/entries.js";
+import { modality, studyRegistered, type StudyRegisteredBody } from "../imaging/entries.js";
+import { fromUtf8 } from "../../core/bytes.js";
+import type { ApplyContext } from "../ledger/entry-types.js";
 import { getStudy } from "../imaging/state.js";
 import { getModel, modelKey, type InferenceDoc } from "./state.js";
 import { getReport } from "../reports/state.js";
@@ -114,6 +116,23 @@ export const inferenceRecorded = defineEntryType({
       });
     const studyRef = ctx.refs("study")[0];
     const study = studyRef ? getStudy(ctx.state, studyRef.leafHash) : undefined;
+    // Provenance checked, not declared (issue 22 §3): a new inference names the registered study it
+    // read, and its input must be that study's images — the study's manifest root or one of its
+    // series' roots (docs/families/imaging.md). Append-time rules only: logs written before them
+    // hold inferences without a study or with an unchecked root, and a replayed log must rebuild
+    // the same state (docs/log-format.md; ApplyContext.replay), so replay admits them unchanged.
+    if (ctx.replay !== true) {
+      if (!study)
+        ctx.reject("INFERENCE_STUDY_REQUIRED", "an inference references the registered study it read", {
+          at: "refs.study",
+        });
+      else if (!inputRoots(ctx.state, study.id).includes(ctx.body.inputManifestRoot))
+        ctx.reject(
+          "INFERENCE_INPUT_MISMATCH",
+          "inputManifestRoot is neither the study's manifest root nor one of its series' roots",
+          { at: "body.inputManifestRoot" },
+        );
+    }
     ctx.state.putDoc("ai.inference", ctx.leafHash, {
       id: ctx.leafHash,
       index: ctx.index,
@@ -126,8 +145,19 @@ export const inferenceRecorded = defineEntryType({
       time: ctx.entry.time,
     });
     if (study) ctx.state.addIndex("ai.usage", model.id, ctx.index, `study ${study.id} ${study.patient}`);
+    // Output commitment → inference: lets the reports family refuse human-marked content that is an
+    // AI output verbatim (AI_CONTENT_AS_HUMAN, docs/families/ai.md).
+    ctx.state.addIndex("ai.output", ctx.body.outputCommitment, ctx.index, ctx.leafHash);
   },
 });
+
+/** The roots an inference on a study may read: the study's manifest root and its series' roots. */
+function inputRoots(state: ApplyContext<unknown>["state"], studyId: string): string[] {
+  const stored = state.entryByLeafHash(studyId);
+  if (stored?.type !== studyRegistered.type) return [];
+  const body = (JSON.parse(fromUtf8(stored.bytes)) as { body: StudyRegisteredBody }).body;
+  return [body.manifestRoot, ...body.series.map((s) => s.manifestRoot)];
+}
 
 export const findingDisposition = defineEntryType({
   type: "ai.finding.disposition",
@@ -153,6 +183,24 @@ export const findingDisposition = defineEntryType({
           at: "refs.report",
         });
     }
+    // The report view shows who decided what about the model's output, and when (issue 22 §3).
+    const named = report ? getReport(ctx.state, report.leafHash) : undefined;
+    if (named)
+      ctx.state.putDoc("report", named.id, {
+        ...named,
+        aiDispositions: [
+          ...(named.aiDispositions ?? []),
+          {
+            id: ctx.leafHash,
+            inference: inference.id,
+            model: inference.model,
+            disposition: ctx.body.disposition,
+            ...(ctx.body.findingId === undefined ? {} : { findingId: ctx.body.findingId }),
+            by: ctx.entry.actor,
+            time: ctx.entry.time,
+          },
+        ],
+      });
     ctx.state.addIndex(
       "ai.disposition",
       inference.id,

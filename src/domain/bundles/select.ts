@@ -50,6 +50,8 @@ const UPWARD: Record<BundleKind, Record<string, readonly string[]>> = {
     "consult.answered": ["consult"],
     "report.signed": ["report"],
     "report.amended": ["report"],
+    "report.cosigned": ["report"],
+    "report.section.verified": ["report"],
     "ai.finding.disposition": ["report", "inference"],
   },
   trial: {

@@ -53,6 +53,8 @@ const contentFields = {
   /** SHA-256(salt || canonical content); the content lives in the vault. */
   contentCommitment: sha256Hex,
   origin,
+  /** The AI finding (the disposition's findingId) content of origin ai or ai-modified comes from. */
+  aiFinding: code.optional(),
 };
 
 /**
@@ -105,11 +107,21 @@ function attribute(
   const inferenceRef: ResolvedRef | undefined = ctx.refs("inference")[0];
   let inference: InferenceDoc | undefined;
   if (b.origin === "human") {
-    if (inferenceRef)
+    if (inferenceRef || b.aiFinding !== undefined)
       ctx.reject(
         "AI_ORIGIN_INVALID",
         "human content does not cite an inference; use origin ai-modified for edited AI output",
-        { at: "refs.inference" },
+        { at: inferenceRef ? "refs.inference" : "body.aiFinding" },
+      );
+    // Provenance checked, not declared (issue 22 §3): content marked human must not commit to what
+    // an AI produced on this study. Refused rather than relabelled: a projection that silently
+    // rewrote the signer's declared origin would attribute content differently from the signed
+    // entry. Append-time only, so logs written before this rule replay (docs/log-format.md).
+    if (ctx.replay !== true && isAiOutput(ctx, report, b.contentCommitment))
+      ctx.reject(
+        "AI_CONTENT_AS_HUMAN",
+        "this content is an AI output on the study: mark it ai or ai-modified and cite the inference",
+        { at: "body.contentCommitment" },
       );
   } else {
     if (!inferenceRef)
@@ -143,10 +155,25 @@ function attribute(
     ...(b.bodySystem === undefined ? {} : { bodySystem: b.bodySystem }),
     origin: b.origin,
     ...(inference ? { inference: inference.id, model: inference.model } : {}),
+    ...(b.aiFinding === undefined ? {} : { aiFinding: b.aiFinding }),
     contentCommitment: b.contentCommitment,
     time: ctx.entry.time,
     ...extra,
   };
+}
+
+/**
+ * Whether `commitment` is an AI output on the report's study: an inference's outputCommitment on
+ * that study (the `ai.output` index) or the commitment of AI content already in the report.
+ */
+function isAiOutput(ctx: ApplyContext<unknown>, report: ReportDoc, commitment: string): boolean {
+  for (const id of ctx.state.lookupValues("ai.output", commitment)) {
+    const inference = ctx.state.getDoc("ai.inference", id) as InferenceDoc | undefined;
+    if (inference?.study === report.study) return true;
+  }
+  return [...report.contributions, ...report.amendments].some(
+    (c) => c.origin !== "human" && c.contentCommitment === commitment,
+  );
 }
 
 /** The ai.usage row of AI content in a report: what the recall query scans (src/domain/ai/queries.ts). */
@@ -288,8 +315,12 @@ export const reportSigned = defineEntryType({
   type: "report.signed",
   summary:
     "Sign-off: lists every contribution of the report and freezes the set; by a radiologist, or entered by an integration on a radiologist's behalf (onBehalfOf, e.g. a RIS's final result).",
+  /**
+   * `preliminary`: a resident's sign-off awaiting an attending's co-signature (report.cosigned). Added
+   * after `final` and `preliminary-final`; the enum only grew, so older entries still parse.
+   */
   body: z.strictObject({
-    attestation: z.enum(["final", "preliminary-final"]),
+    attestation: z.enum(["final", "preliminary-final", "preliminary"]),
     onBehalfOf: onBehalfOf.optional(),
   }),
   refs: {
@@ -319,6 +350,15 @@ export const reportSigned = defineEntryType({
     }
     if (report.consults.some((c) => c.status === "open"))
       ctx.reject("CONSULT_OPEN", "a consultation of this report is still unanswered");
+    // Sign-off rules (issue 22 §3, docs/families/reports.md): only the report's attending — who
+    // opened it — or a radiologist who contributed to it signs. Append-time only: logs written
+    // before this rule hold sign-offs by others and must replay to the same state (docs/log-format.md).
+    // A delegated sign-off is checked for the radiologist it names (the RIS's principal interpreter).
+    if (ctx.replay !== true && !mayAttest(report, signer.id))
+      ctx.reject(
+        "SIGNOFF_NOT_PERMITTED",
+        `${signer.id} is neither the report's attending (${report.openedBy}) nor a radiologist contributor`,
+      );
     ctx.state.putDoc("report", report.id, {
       ...report,
       status: "signed",
@@ -331,6 +371,84 @@ export const reportSigned = defineEntryType({
       },
     });
     ctx.state.addIndex("report.signed", "", ctx.index, report.id);
+  },
+});
+
+/**
+ * Who may attest a report (sign, co-sign): its attending — the actor who opened it — or a radiologist
+ * who contributed to it or verified one of its sections.
+ */
+function mayAttest(report: ReportDoc, actor: string): boolean {
+  return (
+    report.openedBy === actor ||
+    report.contributions.some((c) => c.author === actor && c.role === "radiologist") ||
+    (report.verifications ?? []).some((v) => v.by === actor)
+  );
+}
+
+export const reportCosigned = defineEntryType({
+  type: "report.cosigned",
+  summary:
+    "An attending's co-signature of a report a resident signed as preliminary: the report becomes final.",
+  body: z.strictObject({}),
+  refs: { report: { types: ["report.opened"] } },
+  signers: ["radiologist"],
+  apply(ctx) {
+    const report = getReport(ctx.state, ctx.ref("report").leafHash)!;
+    if (report.status !== "signed" || report.signOff?.attestation !== "preliminary")
+      ctx.reject("REPORT_COSIGN_INVALID", "only a report signed as preliminary takes a co-signature", {
+        at: "refs.report",
+      });
+    if (report.cosignature)
+      ctx.reject("REPORT_COSIGN_INVALID", `the report is already co-signed by ${report.cosignature.by}`, {
+        at: "refs.report",
+      });
+    if (report.signOff?.by === ctx.entry.actor)
+      ctx.reject("SIGNOFF_NOT_PERMITTED", "the co-signer is someone other than the preliminary signer");
+    if (!mayAttest(report, ctx.entry.actor))
+      ctx.reject(
+        "SIGNOFF_NOT_PERMITTED",
+        `${ctx.entry.actor} is neither the report's attending (${report.openedBy}) nor a radiologist who contributed to or verified it`,
+      );
+    ctx.state.putDoc("report", report.id, {
+      ...report,
+      cosignature: { id: ctx.leafHash, by: ctx.entry.actor, time: ctx.entry.time },
+    });
+  },
+});
+
+export const sectionVerified = defineEntryType({
+  type: "report.section.verified",
+  summary: "A radiologist (typically the attending) verifies another author's section of a report.",
+  body: z.strictObject({}),
+  refs: {
+    report: { types: ["report.opened"] },
+    contribution: { types: ["report.contribution", "consult.answered"] },
+  },
+  signers: ["radiologist"],
+  apply(ctx) {
+    const report = getReport(ctx.state, ctx.ref("report").leafHash)!;
+    const target = ctx.ref("contribution").leafHash;
+    const section = report.contributions.find((c) => c.id === target);
+    if (!section)
+      return ctx.reject("ENTRY_REF_WRONG_TYPE", "the verified contribution belongs to another report", {
+        at: "refs.contribution",
+      });
+    if (section.author === ctx.entry.actor)
+      ctx.reject("SIGNOFF_NOT_PERMITTED", "a section is verified by someone other than its author", {
+        at: "refs.contribution",
+      });
+    if ((report.verifications ?? []).some((v) => v.contribution === target && v.by === ctx.entry.actor))
+      ctx.reject("REPORT_COSIGN_INVALID", `${ctx.entry.actor} already verified this section`, {
+        at: "refs.contribution",
+      });
+    ctx.state.putDoc("report", report.id, {
+      ...report,
+      verifications: [
+        ...(report.verifications ?? []),
+        { id: ctx.leafHash, contribution: target, by: ctx.entry.actor, time: ctx.entry.time },
+      ],
+    });
   },
 });
 
@@ -411,4 +529,6 @@ export const reportEntryTypes = [
   consultAnswered,
   reportSigned,
   reportAmended,
+  reportCosigned,
+  sectionVerified,
 ];

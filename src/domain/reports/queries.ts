@@ -32,6 +32,12 @@ export interface ReportView {
   readonly signOff?: ReportDoc["signOff"] & { byName?: string };
   readonly amendments: AttributedSection[];
   readonly models: ModelSummary[];
+  /** An attending's co-signature of a preliminary sign-off. */
+  readonly cosignature?: NonNullable<ReportDoc["cosignature"]> & { byName?: string };
+  /** Sections verified by someone other than their author. */
+  readonly verifications: NonNullable<ReportDoc["verifications"]>;
+  /** The radiologists' decisions on the AI findings (accepted / modified / rejected, by whom, when). */
+  readonly aiDispositions: NonNullable<ReportDoc["aiDispositions"]>;
 }
 
 export function getReportDoc(state: StateReader, id: string): ReportDoc {
@@ -74,6 +80,7 @@ export function modelsUsedInReport(state: StateReader, id: string): ModelSummary
 export function reportView(state: StateReader, id: string): ReportView {
   const doc = getReportDoc(state, id);
   const signer = doc.signOff ? displayName(state, doc.signOff.by) : undefined;
+  const cosigner = doc.cosignature ? displayName(state, doc.cosignature.by) : undefined;
   return {
     id: doc.id,
     study: doc.study,
@@ -88,6 +95,16 @@ export function reportView(state: StateReader, id: string): ReportView {
       : {}),
     amendments: doc.amendments.map((c) => attributed(state, c)),
     models: modelsUsedInReport(state, id),
+    ...(doc.cosignature
+      ? {
+          cosignature: {
+            ...doc.cosignature,
+            ...(cosigner === undefined ? {} : { byName: cosigner }),
+          },
+        }
+      : {}),
+    verifications: doc.verifications ?? [],
+    aiDispositions: doc.aiDispositions ?? [],
   };
 }
 

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { HeldKey } from "../../app/keys.js";
 import { makeNode, type TestNode } from "../../../test/helpers/node.js";
-import { admitted, sectionContent, seedReportScene } from "../../../test/helpers/report-scene.js";
+import {
+  admitted,
+  inferenceBody,
+  sectionContent,
+  seedReportScene,
+} from "../../../test/helpers/report-scene.js";
 import { fakeHash, studyBody } from "../../../test/helpers/fixtures.js";
 import { listReports, modelsUsedInReport, reportView } from "./queries.js";
 import type { ReportDoc } from "./state.js";
@@ -235,12 +240,7 @@ describe("reports: multi-contributor workflow", () => {
     ).toBe("ENTRY_REF_WRONG_TYPE");
     const otherStudy = await ok(t.sign(t.institution, "study.registered", studyBody()));
     const otherInference = await ok(
-      t.sign(
-        ai,
-        "ai.inference",
-        { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
-        { model, study: otherStudy },
-      ),
+      t.sign(ai, "ai.inference", inferenceBody(t, otherStudy, "gpu"), { model, study: otherStudy }),
     );
     expect(
       await refused(
@@ -263,16 +263,9 @@ describe("reports: multi-contributor workflow", () => {
         ),
       ),
     ).toBe("MODEL_RETIRED");
-    expect(
-      await refused(
-        t.sign(
-          ai,
-          "ai.inference",
-          { inputManifestRoot: fakeHash(), outputCommitment: fakeHash(), node: "gpu" },
-          { model, study },
-        ),
-      ),
-    ).toBe("MODEL_RETIRED");
+    expect(await refused(t.sign(ai, "ai.inference", inferenceBody(t, study, "gpu"), { model, study }))).toBe(
+      "MODEL_RETIRED",
+    );
   });
 
   test("consultations: only the consultant asked answers, once; open consultations block sign-off", async () => {

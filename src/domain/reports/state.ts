@@ -22,6 +22,8 @@ export interface ContributionView {
   readonly origin: "human" | "ai" | "ai-modified";
   readonly inference?: string;
   readonly model?: string;
+  /** The AI finding the content comes from (body aiFinding), when named. */
+  readonly aiFinding?: string;
   readonly contentCommitment: string;
   readonly time: string;
   readonly amends?: string;
@@ -48,7 +50,23 @@ export interface ReportDoc {
   /** `enteredBy`: the system that entered a delegated sign-off (body `onBehalfOf`). */
   readonly signOff?: { id: string; by: string; enteredBy?: string; time: string; attestation: string };
   readonly amendments: ContributionView[];
+  /** An attending's co-signature of a preliminary sign-off (report.cosigned). */
+  readonly cosignature?: { id: string; by: string; time: string };
+  /** Per-section verifications (report.section.verified); absent until the first. */
+  readonly verifications?: { id: string; contribution: string; by: string; time: string }[];
+  /** Radiologists' decisions on the AI findings, from ai.finding.disposition entries naming the report. */
+  readonly aiDispositions?: AiDisposition[];
   readonly [key: string]: unknown;
+}
+
+export interface AiDisposition {
+  readonly id: string;
+  readonly inference: string;
+  readonly model: string;
+  readonly disposition: "accepted" | "modified" | "rejected";
+  readonly findingId?: string;
+  readonly by: string;
+  readonly time: string;
 }
 
 export function getReport(state: ApplyContext<unknown>["state"], id: string): ReportDoc | undefined {

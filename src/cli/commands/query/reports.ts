@@ -26,6 +26,16 @@ export function registerReportQueries(query: Command): void {
         out(
           `  signed ${r.signOff.time} by ${r.signOff.by}${r.signOff.byName ? ` (${r.signOff.byName})` : ""}${r.signOff.enteredBy ? `, entered by ${r.signOff.enteredBy} on their behalf` : ""}, ${r.signOff.attestation}`,
         );
+      if (r.cosignature)
+        out(
+          `  co-signed ${r.cosignature.time} by ${r.cosignature.by}${r.cosignature.byName ? ` (${r.cosignature.byName})` : ""}`,
+        );
+      for (const v of r.verifications)
+        out(`  section ${short(v.contribution)} verified ${v.time} by ${v.by}`);
+      for (const d of r.aiDispositions)
+        out(
+          `  AI ${d.findingId ? `finding ${d.findingId}` : "findings"} of inference ${short(d.inference)}: ${d.disposition} by ${d.by} at ${d.time}`,
+        );
       for (const a of r.amendments)
         out(
           `  ${a.kind} ${a.time} ${a.section} by ${a.author}${a.enteredBy ? ` (entered by ${a.enteredBy})` : ""}, reason ${a.reason ?? "-"}${a.amends ? `, amends ${short(a.amends)}` : ""}`,
