@@ -265,12 +265,23 @@ export async function runOrthancAuthzBench(
       const one = (s: OrthancService, h: number): [string, number][] => [
         [`${s.url}/dicom-web/studies/${studyUid}/series/${first.series}/instances/${first.sop}`, h],
       ];
+      // One client for the whole series, its keep-alive connections warm to both Orthancs (a viewer
+      // fetching a study's first instance has just searched it on the same connection), and the
+      // pairs interleaved: a client worker started and terminated per sample ran in this process
+      // beside the node, so its start-up and teardown landed in the decided request's time only
+      // (the plain Orthanc's path does not involve the node). The first WARM pairs are not counted:
+      // they are the just-started Orthanc's (and its plugin threads') first requests, which a
+      // running archive has behind it.
+      const WARM = 10;
+      const series: [string, number][] = [];
+      for (let i = 0; i < WARM + samples; i++) series.push(...one(plain, 0), ...one(fresh, 1));
+      const { times } = await clientPass(series, headers, 1);
       const plainTimes: number[] = [];
       const decidedTimes: number[] = [];
       const added: number[] = [];
-      for (let i = 0; i < samples; i++) {
-        const a = (await clientPass(one(plain, 0), headers, 1)).times[0]!;
-        const b = (await clientPass(one(fresh, 1), headers, 1)).times[0]!;
+      for (let i = WARM; i < WARM + samples; i++) {
+        const a = times[2 * i]!;
+        const b = times[2 * i + 1]!;
         plainTimes.push(a);
         decidedTimes.push(b);
         added.push(b - a);
