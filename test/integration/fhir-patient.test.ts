@@ -97,9 +97,10 @@ test("a patient's report= or since= export and single resources are refused; sta
 });
 
 test("the access history names the accessing actor's roles", async () => {
+  // Decided accesses only: a reported one (the demo's PACS) names participants, not an actor.
   const res = await api.call<{ items: { who: { actor: string; roles?: string[] } }[] }>(
     "GET",
-    `/api/v1/patients/${own}/access`,
+    `/api/v1/patients/${own}/access?origin=decided`,
     { token: patientToken },
   );
   expect(res.status).toBe(200);
