@@ -5,12 +5,13 @@
  * rates) are set here and documented in docs/api.md. Logs are structured JSON with request ids and the
  * authenticated actor id; they carry no headers, bodies or query strings, hence no secrets or PHI.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { randomUUID } from "node:crypto";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
 import { parseStrictJson } from "../core/canonical-json.js";
 import type { RadledgerNode } from "../app/node.js";
-import { createGatekeeper, type Gatekeeper } from "../app/gatekeeper.js";
+import { createGatekeeper, type Gatekeeper, type Transaction } from "../app/gatekeeper.js";
 import type { AuthStore } from "../ports/auth.js";
 import { problemOf, sendProblem } from "./problem.js";
 import type { Socket } from "node:net";
@@ -208,8 +209,12 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
     });
   const unsubscribe = node.onCommit((info) => metrics.commit(info));
   const unobserve = node.appender.onAppend((o) => metrics.append(o));
+  // The request each decision is made in (IHE BALP transaction and client address, docs/audit.md),
+  // carried through the request's async work rather than through every route's arguments.
+  const transactions = new AsyncLocalStorage<Transaction>();
   const gatekeeper: Gatekeeper = createGatekeeper(node, {
     onDecision: (decision, basisOrReason) => metrics.accessDecisions.inc({ decision, basis: basisOrReason }),
+    transaction: () => transactions.getStore(),
   });
   const api: Api = {
     node,
@@ -319,6 +324,9 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
 
   // Anonymous traffic (public routes, unknown routes) is limited per client address; authenticated
   // routes are limited per actor once the token is checked (route.ts).
+  app.addHook("onRequest", (req, _reply, done) => {
+    transactions.run({ request: req.id, address: req.ip }, done);
+  });
   app.addHook("onRequest", async (req, reply) => {
     void reply.header("x-request-id", req.id);
     if (req.routeOptions.config.access === "authenticated") return;

@@ -17,7 +17,15 @@
 import type { JsonObject } from "../core/canonical-json.js";
 import { formatTime, type EntryRefs } from "../core/entry.js";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
-import { accessRecordFor, denyReasons, MAX_REPEAT, ROLE_BASIS_ROLES } from "../domain/access/entries.js";
+import {
+  accessRecordFor,
+  denyReasons,
+  MAX_REPEAT,
+  ROLE_BASIS_ROLES,
+  TRANSACTION_ADDRESS,
+  TRANSACTION_REQUEST,
+} from "../domain/access/entries.js";
+import { getActor } from "../domain/identity/state.js";
 import type { AuditRecordedBody } from "../domain/access/audit.js";
 import { breakGlassJustification, type BreakGlassReason } from "../domain/access/break-glass.js";
 import { decide, type AccessQuery, type Decision } from "../domain/consent/decide.js";
@@ -78,6 +86,17 @@ export interface Gatekeeper {
 export interface GatekeeperOptions {
   /** Told of every recorded decision (metrics). */
   readonly onDecision?: (decision: "permit" | "deny", basisOrReason: string) => void;
+  /**
+   * The transaction being answered (the API's request id and the client's address), recorded with
+   * each decision as IHE BALP asks (docs/audit.md); absent outside a request.
+   */
+  readonly transaction?: () => Transaction | undefined;
+}
+
+/** A request as the edge that received it knows it. */
+export interface Transaction {
+  readonly request: string;
+  readonly address?: string;
 }
 
 /** How often a permit refused at admission (state changed underneath) is decided again. */
@@ -134,6 +153,18 @@ export function justificationCommitment(node: RadledgerNode, patient: string, ju
 }
 
 export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions = {}): Gatekeeper {
+  /** The body's transaction field: a patient's address is left out (docs/audit.md). */
+  const transactionOf = (actor: string): { transaction?: JsonObject } => {
+    const t = options.transaction?.();
+    if (t === undefined || !TRANSACTION_REQUEST.test(t.request)) return {};
+    const address =
+      t.address !== undefined &&
+      TRANSACTION_ADDRESS.test(t.address) &&
+      getActor(node.store, actor)?.kind !== "patient"
+        ? t.address
+        : undefined;
+    return { transaction: { request: t.request, ...(address === undefined ? {} : { address }) } };
+  };
   return {
     async authorize(r) {
       // The justification goes to the vault only when the glass is actually broken (a permit).
@@ -167,7 +198,12 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
           breaksGlass ? { reasonCommitment: commitJustification() } : {},
         );
         try {
-          const { index, leafHash } = await appendAccessRecord(node, body, refs, now);
+          const { index, leafHash } = await appendAccessRecord(
+            node,
+            { ...body, ...transactionOf(r.actor) },
+            refs,
+            now,
+          );
           options.onDecision?.(
             decision.decision,
             decision.decision === "permit" ? decision.basis.kind : decision.reason,
@@ -198,6 +234,7 @@ export function createGatekeeper(node: RadledgerNode, options: GatekeeperOptions
         decision: "deny",
         reason: r.reason,
         ...(r.context === undefined ? {} : { context: r.context }),
+        ...transactionOf(r.actor),
       };
       const { index, leafHash } = await appendAccessRecord(node, body, {}, now);
       options.onDecision?.("deny", r.reason);

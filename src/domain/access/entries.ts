@@ -91,6 +91,11 @@ export const accessBasis = z.discriminatedUnion("kind", [
   }),
 ]);
 
+/** A request id (the API's, or the client's X-Request-Id when well-formed: the client controls it). */
+export const TRANSACTION_REQUEST = /^[A-Za-z0-9._:-]{1,64}$/;
+/** An IPv4 or IPv6 address as the socket reports it (no zone, no port). */
+export const TRANSACTION_ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
+
 export const accessRecordedBody = z.strictObject({
   /** The accessing actor's id. */
   actor: actorId,
@@ -112,6 +117,19 @@ export const accessRecordedBody = z.strictObject({
    * is its own entry. Set by the node's gatekeeper; absent on the first.
    */
   repeat: z.number().int().min(1).max(MAX_REPEAT).optional(),
+  /**
+   * The transaction the access was decided in, as IHE BALP records it: the API's request id
+   * (X-Request-Id, entity[transaction]) and, for staff and system actors only, the client's network
+   * address (agent[client].network). Set by the node's API (src/api/server.ts), never by the caller.
+   * A patient's address is not recorded: it would put the patient's own personal data on a log that
+   * cannot erase it (docs/audit.md).
+   */
+  transaction: z
+    .strictObject({
+      request: z.string().regex(TRANSACTION_REQUEST),
+      address: z.string().regex(TRANSACTION_ADDRESS).optional(),
+    })
+    .optional(),
 });
 export type AccessRecordedBody = z.infer<typeof accessRecordedBody>;
 
@@ -243,6 +261,10 @@ export const accessRecorded = defineEntryType({
         basisInvalid(ctx, "refs", "basis care, and only it, references the care relationship (refs.care)");
     }
     checkPart(ctx);
+    if (b.transaction?.address !== undefined && activeActor(ctx.state, b.actor)?.kind === "patient")
+      ctx.reject("INPUT_INVALID", "a patient's network address is not recorded on the log", {
+        at: "body.transaction.address",
+      });
     const basis =
       b.decision === "permit" ? checkPermitBasis(ctx, activeActor(ctx.state, b.actor)) : undefined;
     const breakGlass = basis?.kind === "break-glass";
@@ -260,6 +282,7 @@ export const accessRecorded = defineEntryType({
       ...(basis === undefined ? {} : { basis }),
       ...(b.reason === undefined ? {} : { reason: b.reason }),
       ...(b.context === undefined ? {} : { context: b.context }),
+      ...(b.transaction === undefined ? {} : { transaction: b.transaction }),
       ...(breakGlass ? { review: { open: true } } : {}),
     };
     ctx.state.putDoc("access", ctx.leafHash, doc);

@@ -38,6 +38,8 @@ export interface AccessDoc {
   };
   readonly reason?: string;
   readonly context?: AccessRecordedBody["context"];
+  /** The request the access was decided in (BALP transaction; address for staff and systems only). */
+  readonly transaction?: AccessRecordedBody["transaction"];
   /** Break-glass permits only. */
   readonly review?: AccessReview;
 }

@@ -11,10 +11,12 @@
  *   - the consent decision behind an access (permit on a grant, or deny with the patient's grants
  *     on file) → IHE.BasicAudit.AuthZconsent, entity[consent] the Consent(s)
  *
- * The access entry holds neither the client's network address nor the API's request id (the log
- * records who read what under which basis; transport facts are not signed), so `agent[client].network`
- * carries the data-absent-reason "unknown" and entity[transaction] is present only when a caller
- * that has the request (the API answering now) passes it in `request`.
+ * The access entry carries the transaction it was decided in (body.transaction, set by the node's
+ * API): the request id (entity[transaction]) and, for staff and system actors, the client's network
+ * address (agent[client].network). A patient's address is never recorded, and accesses recorded
+ * before the field existed or outside a request have neither: then `agent[client].network` carries
+ * the data-absent-reason "unknown", and entity[transaction] is present only when a caller passes it
+ * in `request`.
  */
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Extension } from "fhir/r4.js";
 import { toBase64, utf8 } from "../../core/bytes.js";
@@ -30,6 +32,13 @@ export interface AuditRequest {
 }
 
 const absent: Extension = { url: SYSTEMS.dataAbsentReason, valueCode: "unknown" };
+
+/** What the caller knows of the request, else what the access entry recorded. */
+const withTransaction = (a: AccessDoc, request: AuditRequest): AuditRequest => {
+  const id = request.id ?? a.transaction?.request;
+  const address = request.address ?? a.transaction?.address;
+  return { ...(id === undefined ? {} : { id }), ...(address === undefined ? {} : { address }) };
+};
 
 /** IP address (network-type 2) when known, else present-but-unknown (the profile's 1..1). */
 const clientNetwork = (address?: string): AuditEventAgent["network"] =>
@@ -116,6 +125,7 @@ export function auditEventOf(
   actorName?: string,
   request: AuditRequest = {},
 ): AuditEvent {
+  const req = withTransaction(a, request);
   const purposes = purposesOf(a);
   const query = a.part.kind === "record";
   const permit = a.decision === "permit";
@@ -140,7 +150,7 @@ export function auditEventOf(
         type: query ? DCM("110153", "Source Role ID") : DCM("110152", "Destination Role ID"),
         who: actorRef(a.actor, actorName),
         requestor: false,
-        network: clientNetwork(request.address),
+        network: clientNetwork(req.address),
       },
       {
         type: query ? DCM("110152", "Destination Role ID") : DCM("110153", "Source Role ID"),
@@ -165,7 +175,7 @@ export function auditEventOf(
     entity: [
       patientEntity(a.patient),
       query ? queryEntity(a) : dataEntity(a),
-      ...(request.id === undefined ? [] : [transactionEntity(request.id)]),
+      ...(req.id === undefined ? [] : [transactionEntity(req.id)]),
     ],
   };
 }
@@ -187,6 +197,7 @@ export function authzConsentEventOf(
   actorName?: string,
   request: AuditRequest = {},
 ): AuditEvent {
+  const req = withTransaction(a, request);
   const purposes = purposesOf(a);
   const node = byIdentifier(SYSTEMS.institution, origin, "radledger gatekeeper");
   return {
@@ -211,7 +222,7 @@ export function authzConsentEventOf(
         type: DCM("110150", "Application"),
         who: actorRef(a.actor, actorName),
         requestor: false,
-        network: clientNetwork(request.address),
+        network: clientNetwork(req.address),
       },
       {
         type: {
