@@ -17,8 +17,9 @@
 import { RadledgerError } from "../core/errors.js";
 import { formatTime } from "../core/entry.js";
 import type { RadledgerNode } from "../app/node.js";
-import { toHex } from "../core/bytes.js";
-import { indexFeed, mergeFeeds, type FeedFilter, type FeedSource } from "../domain/access/audit-feed.js";
+import type { FeedFilter, FeedSources } from "../domain/access/audit-feed.js";
+import { indexSource } from "../domain/access/search.js";
+import { entryTypeSource } from "./entry-rows.js";
 import { isKnownPatient } from "../domain/patients.js";
 
 export const DEFAULT_COUNT = 50;
@@ -170,34 +171,31 @@ export function searchParams(q: Record<string, string | string[] | undefined>): 
  * a report's signing system), else both entry types from the type index. A patient that nothing
  * on the log names is PATIENT_UNKNOWN — a mistyped pseudonym is not an empty audit trail.
  */
-export function feedSource(node: RadledgerNode, f: FeedFilter): FeedSource {
+export function feedSource(node: RadledgerNode, f: FeedFilter): FeedSources {
   const state = node.store;
   if (f.patient !== undefined) {
     if (!isKnownPatient(state, f.patient))
       throw new RadledgerError("PATIENT_UNKNOWN", "no patient of that pseudonym on this log", {
         at: "query.patient",
       });
-    return mergeFeeds(
-      indexFeed(state, "access.patient", f.patient, "access"),
-      indexFeed(state, "access.reported.patient", f.patient, "reported"),
-    );
+    return {
+      decided: indexSource(state, "access.patient", f.patient),
+      reported: indexSource(state, "access.reported.patient", f.patient),
+    };
   }
-  const byType =
-    (type: string, kind: "access" | "reported"): FeedSource =>
-    (before, limit) =>
-      node.store
-        .recentEntries({ type, before: Math.min(before ?? Number.MAX_SAFE_INTEGER, node.ledger.size), limit })
-        .map((e) => ({ seq: e.index, kind, id: toHex(node.ledger.tree.node(0, e.index)) }));
   if (f.agent !== undefined) {
     // A report names its participants by the user ids of the reporting system: those are not
     // indexed, so an agent that is no enrolled actor is searched over every report (scan-bounded).
     const actorKnown = state.lookup("access.actor", f.agent, { limit: 1 }).length > 0;
     const systemKnown = state.lookup("access.reported.source", f.agent, { limit: 1 }).length > 0;
     if (actorKnown || systemKnown)
-      return mergeFeeds(
-        indexFeed(state, "access.actor", f.agent, "access"),
-        indexFeed(state, "access.reported.source", f.agent, "reported"),
-      );
+      return {
+        decided: indexSource(state, "access.actor", f.agent),
+        reported: indexSource(state, "access.reported.source", f.agent),
+      };
   }
-  return mergeFeeds(byType("access.recorded", "access"), byType("access.reported", "reported"));
+  return {
+    decided: entryTypeSource(node, "access.recorded"),
+    reported: entryTypeSource(node, "access.reported"),
+  };
 }

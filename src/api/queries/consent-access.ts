@@ -26,7 +26,7 @@ import {
 } from "../route.js";
 import { RECORD_READERS } from "../roles.js";
 import { json, listRoutes, recordRoutes } from "./shared.js";
-import { toHex } from "../../core/bytes.js";
+import { entryTypeSource } from "../entry-rows.js";
 import { indexSource, searchAccesses, type RowSource } from "../../domain/access/search.js";
 import { searchHistory, type HistoryFilter } from "../../domain/access/history.js";
 import type { StateReader } from "../../ports/storage.js";
@@ -284,19 +284,6 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
       const filter = accessFilterOf(rest);
       // A mistyped pseudonym is "no such patient", not an empty list read as "nobody looked" (issue 20).
       if (filter.patient !== undefined) requireKnownPatient(state, filter.patient);
-      // Every entry of a type, newest first, from the entries' type index (an access's id is its
-      // entry's leaf hash). Never more than the page's scan budget of rows.
-      const tree = api.node.ledger.tree;
-      const everyEntry =
-        (type: string): RowSource =>
-        (cursor, limit) =>
-          api.node.store
-            .recentEntries({
-              type,
-              before: Math.min(cursor ?? Number.MAX_SAFE_INTEGER, api.node.ledger.size),
-              limit,
-            })
-            .map((e) => ({ seq: e.index, value: toHex(tree.node(0, e.index)) }));
       let decided: RowSource;
       let reported: RowSource;
       if (filter.patient !== undefined) {
@@ -306,9 +293,9 @@ export function registerConsentAccessQueries(app: FastifyInstance, api: Api): vo
         decided =
           filter.actor !== undefined
             ? indexSource(state, "access.actor", filter.actor)
-            : everyEntry("access.recorded");
+            : entryTypeSource(api.node, "access.recorded");
         // A participant's user id has no index: reports are examined within the page's budget.
-        reported = everyEntry("access.reported");
+        reported = entryTypeSource(api.node, "access.reported");
       }
       return pageOut(searchHistory(state, { decided, reported }, filter, pageOptions(query)));
     },

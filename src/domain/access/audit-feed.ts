@@ -13,19 +13,17 @@
  * new ones are appended.
  */
 import type { StateReader } from "../../ports/storage.js";
-import { fromUtf8 } from "../../core/bytes.js";
-import type { AccessReportedBody, ReportedAccessDoc } from "./reported.js";
+import type { Page } from "../paging.js";
+import { mergedSource, type TaggedRow } from "./history.js";
+import { reportedAt, type ReportedAccessDoc } from "./reported.js";
+import { scanPage, type RowSource } from "./search.js";
 import { getAccess, type AccessDoc } from "./state.js";
 
-export interface FeedRow {
-  readonly seq: number;
-  readonly kind: "access" | "reported";
-  /** The entry's leaf hash (an access's id, a reported access's entry id). */
-  readonly id: string;
+/** The decided and the reported rows to walk, each newest first (./search.ts indexSource). */
+export interface FeedSources {
+  readonly decided: RowSource;
+  readonly reported: RowSource;
 }
-
-/** Rows newest first, strictly before `before` (all without it), at most `limit`. */
-export type FeedSource = (before: number | undefined, limit: number) => FeedRow[];
 
 export type FeedItem =
   | { readonly kind: "access"; readonly seq: number; readonly doc: AccessDoc }
@@ -44,29 +42,6 @@ export interface FeedFilter {
 }
 
 export const MAX_FEED_SCAN = 10_000;
-const CHUNK = 512;
-
-/** A projection index (newest first) as a FeedSource of one kind. */
-export function indexFeed(state: StateReader, name: string, key: string, kind: FeedRow["kind"]): FeedSource {
-  return (before, limit) =>
-    state
-      .lookup(name, key, { ...(before === undefined ? {} : { after: before }), limit, reverse: true })
-      .map((r) => ({ seq: r.seq, kind, id: r.value }));
-}
-
-/** Two newest-first sources as one (their seqs are log indexes: disjoint). */
-export function mergeFeeds(a: FeedSource, b: FeedSource): FeedSource {
-  return (before, limit) =>
-    [...a(before, limit), ...b(before, limit)].sort((x, y) => y.seq - x.seq).slice(0, limit);
-}
-
-/** Reads the reported access stored at `id` (the entry itself: access.reported keeps no document). */
-export function reportedAt(state: StateReader, id: string): ReportedAccessDoc | undefined {
-  const stored = state.entryByLeafHash(id);
-  if (stored === undefined || stored.type !== "access.reported") return undefined;
-  const e = JSON.parse(fromUtf8(stored.bytes)) as { time: string; actor: string; body: AccessReportedBody };
-  return { id, index: stored.index, time: e.time, reportedBy: e.actor, body: e.body };
-}
 
 function matches(item: FeedItem, f: FeedFilter): boolean {
   let time: string, patient: string, outcome: string, agents: readonly string[], system: boolean;
@@ -98,32 +73,20 @@ function matches(item: FeedItem, f: FeedFilter): boolean {
 /** One page of the feed: at most `limit` matching records strictly before `before`. */
 export function searchFeed(
   state: StateReader,
-  source: FeedSource,
+  sources: FeedSources,
   filter: FeedFilter,
   options: { readonly before?: number; readonly limit: number; readonly scan?: number },
-): { items: FeedItem[]; next?: number } {
-  const budget = Math.max(1, options.scan ?? MAX_FEED_SCAN);
-  const items: FeedItem[] = [];
-  let cursor = options.before;
-  let scanned = 0;
-  while (scanned < budget) {
-    const want = Math.min(CHUNK, budget - scanned);
-    const rows = source(cursor, want);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      scanned++;
-      cursor = row.seq;
-      const item: FeedItem | undefined =
-        row.kind === "access"
-          ? ((doc) => doc && { kind: "access" as const, seq: row.seq, doc })(getAccess(state, row.id))
-          : ((doc) => doc && { kind: "reported" as const, seq: row.seq, doc })(reportedAt(state, row.id));
-      if (item !== undefined && matches(item, filter)) {
-        items.push(item);
-        if (items.length === options.limit)
-          return i === rows.length - 1 && rows.length < want ? { items } : { items, next: row.seq };
-      }
-    }
-    if (rows.length < want) return { items };
-  }
-  return cursor === undefined ? { items } : { items, next: cursor };
+): Page<FeedItem> {
+  const item = (row: TaggedRow): FeedItem | undefined => {
+    const found: FeedItem | undefined =
+      row.origin === "decided"
+        ? ((doc) => doc && { kind: "access" as const, seq: row.seq, doc })(getAccess(state, row.value))
+        : ((doc) => doc && { kind: "reported" as const, seq: row.seq, doc })(reportedAt(state, row.value));
+    return found !== undefined && matches(found, filter) ? found : undefined;
+  };
+  return scanPage(mergedSource(sources.decided, sources.reported), item, {
+    ...(options.before === undefined ? {} : { after: options.before }),
+    limit: options.limit,
+    scan: options.scan ?? MAX_FEED_SCAN,
+  });
 }

@@ -17,13 +17,12 @@
  * neither, so those filters leave reports out. A page examines at most MAX_SCAN rows of both lists
  * together, as ./search.ts does, and may be short with `next`.
  */
-import { fromUtf8 } from "../../core/bytes.js";
 import type { IndexRow, StateReader } from "../../ports/storage.js";
 import { getActor } from "../identity/state.js";
 import { lookupOptions, type Page, type PageOptions } from "../paging.js";
 import { viewer, type AccessView } from "./queries.js";
-import type { AccessReportedBody, ReportTransport } from "./reported.js";
-import { accessMatches, isFiltered, MAX_SCAN, type AccessFilter, type RowSource } from "./search.js";
+import { reportedAt, type AccessReportedBody, type ReportTransport } from "./reported.js";
+import { accessMatches, isFiltered, scanPage, type AccessFilter, type RowSource } from "./search.js";
 import { getAccess } from "./state.js";
 
 export type AccessOrigin = "decided" | "reported";
@@ -85,7 +84,7 @@ export interface ReportedAccessView {
 export type HistoryItem = (AccessView & { readonly origin: "decided" }) | ReportedAccessView;
 
 /** Rows of both lists, tagged. */
-interface TaggedRow extends IndexRow {
+export interface TaggedRow extends IndexRow {
   readonly origin: AccessOrigin;
 }
 
@@ -106,30 +105,29 @@ export function mergedSource(
   };
 }
 
-/** Reads reported accesses as views; caches actor names and study ids. */
+/** Reads reported accesses as views; caches actor names. */
 export function reportedViewer(state: StateReader): (id: string) => ReportedAccessView | undefined {
   const names = new Map<string, string | undefined>();
   return (id) => {
-    const stored = state.entryByLeafHash(id);
-    if (stored === undefined) return undefined;
-    const e = JSON.parse(fromUtf8(stored.bytes)) as { time: string; actor: string; body: AccessReportedBody };
-    const b = e.body;
-    if (!names.has(e.actor)) {
-      const doc = getActor(state, e.actor);
-      names.set(e.actor, typeof doc?.displayName === "string" ? doc.displayName : undefined);
+    const r = reportedAt(state, id);
+    if (r === undefined) return undefined;
+    const b = r.body;
+    if (!names.has(r.reportedBy)) {
+      const doc = getActor(state, r.reportedBy);
+      names.set(r.reportedBy, typeof doc?.displayName === "string" ? doc.displayName : undefined);
     }
-    const displayName = names.get(e.actor);
+    const displayName = names.get(r.reportedBy);
     const participants = [...b.participants]
       .sort((x, y) => Number(y.requestor) - Number(x.requestor))
       .map((p) => ({ userId: p.userId, requestor: p.requestor }));
     return {
       origin: "reported",
       id,
-      index: stored.index,
+      index: r.index,
       time: b.event.time,
-      recordedAt: e.time,
+      recordedAt: r.time,
       patient: b.patient,
-      reportedBy: { actor: e.actor, ...(displayName === undefined ? {} : { displayName }) },
+      reportedBy: { actor: r.reportedBy, ...(displayName === undefined ? {} : { displayName }) },
       transport: b.transport,
       authenticatedBy: b.transport === "syslog-tls" ? "certificate" : "network-address",
       source: b.source,
@@ -199,29 +197,9 @@ export function searchHistory(
     return r && reportedMatches(r, filter) ? r : undefined;
   };
   // Unfiltered, every row is an item: fetching one row more than the page says whether more follow.
-  const filtered = isFiltered(filter);
-  const budget = Math.max(1, options.scan ?? MAX_SCAN);
-  const items: HistoryItem[] = [];
-  let cursor = o.after;
-  let scanned = 0;
-  while (scanned < budget) {
-    const want = Math.min(CHUNK, budget - scanned, filtered ? CHUNK : o.limit - items.length + 1);
-    const rows = source(cursor, want);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      scanned++;
-      cursor = row.seq;
-      const it = item(row);
-      if (it === undefined) continue;
-      items.push(it);
-      // A full page: more may follow unless this was the lists' very last row.
-      if (items.length === o.limit)
-        return i === rows.length - 1 && rows.length < want ? { items } : { items, next: row.seq };
-    }
-    if (rows.length < want) return { items };
-  }
-  // The scan budget is spent: the caller continues from where this page stopped.
-  return cursor === undefined ? { items } : { items, next: cursor };
+  return scanPage(source, item, {
+    ...o,
+    everyRowAnItem: !isFiltered(filter),
+    ...(options.scan === undefined ? {} : { scan: options.scan }),
+  });
 }
-
-const CHUNK = 512;

@@ -119,6 +119,14 @@ export const accessReported = defineEntryType({
   },
 });
 
+/** The reported access whose entry is `id` (access.reported keeps no document: the entry is read). */
+export function reportedAt(state: StateReader, id: string): ReportedAccessDoc | undefined {
+  const stored = state.entryByLeafHash(id);
+  if (stored === undefined || stored.type !== "access.reported") return undefined;
+  const e = JSON.parse(fromUtf8(stored.bytes)) as { time: string; actor: string; body: AccessReportedBody };
+  return { id, index: stored.index, time: e.time, reportedBy: e.actor, body: e.body };
+}
+
 /** The reported accesses of a patient, newest first. */
 export function reportedAccesses(
   state: StateReader,
@@ -127,14 +135,5 @@ export function reportedAccesses(
 ): ReportedAccessDoc[] {
   return state
     .lookup("access.reported.patient", patient, { limit: options.limit ?? 100, reverse: true })
-    .flatMap((row) => {
-      const stored = state.entryByLeafHash(row.value);
-      if (stored === undefined) return [];
-      const e = JSON.parse(fromUtf8(stored.bytes)) as {
-        time: string;
-        actor: string;
-        body: AccessReportedBody;
-      };
-      return [{ id: row.value, index: stored.index, time: e.time, reportedBy: e.actor, body: e.body }];
-    });
+    .flatMap((row) => reportedAt(state, row.value) ?? []);
 }

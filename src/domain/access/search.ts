@@ -84,24 +84,54 @@ export function searchAccesses(
   const o = lookupOptions(options);
   const view = viewer(state);
   if (!isFiltered(filter)) return page(source(o.after, o.limit + 1), o.limit, view);
+  return scanPage(
+    source,
+    (row) => {
+      const doc = getAccess(state, row.value);
+      return doc && accessMatches(doc, filter) ? view(row) : undefined;
+    },
+    { ...o, ...(options.scan === undefined ? {} : { scan: options.scan }) },
+  );
+}
+
+/**
+ * The walk every filtered access list shares: rows from `source` after `after`, in chunks, each
+ * turned into an item or skipped, until the page holds `limit` items or `scan` rows (default
+ * MAX_SCAN) were examined. A page cut short by the budget carries `next` — the last row examined —
+ * so a short or even empty page is not the end; only a page without `next` is. `everyRowAnItem`
+ * (an unfiltered list) fetches only one row more than the page needs, to know whether more follow.
+ */
+export function scanPage<R extends { readonly seq: number }, T>(
+  source: (cursor: number | undefined, limit: number) => readonly R[],
+  item: (row: R) => T | undefined,
+  options: {
+    readonly after?: number;
+    readonly limit: number;
+    readonly scan?: number;
+    readonly everyRowAnItem?: boolean;
+  },
+): Page<T> {
   const budget = Math.max(1, options.scan ?? MAX_SCAN);
-  const items: AccessView[] = [];
-  let cursor = o.after;
+  const items: T[] = [];
+  let cursor = options.after;
   let scanned = 0;
   while (scanned < budget) {
-    const want = Math.min(CHUNK, budget - scanned);
+    const want = Math.min(
+      CHUNK,
+      budget - scanned,
+      options.everyRowAnItem === true ? options.limit - items.length + 1 : CHUNK,
+    );
     const rows = source(cursor, want);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       scanned++;
       cursor = row.seq;
-      const doc = getAccess(state, row.value);
-      if (doc && accessMatches(doc, filter)) {
-        items.push(view(row));
-        // A full page: more may follow unless this was the list's very last row.
-        if (items.length === o.limit)
-          return i === rows.length - 1 && rows.length < want ? { items } : { items, next: row.seq };
-      }
+      const it = item(row);
+      if (it === undefined) continue;
+      items.push(it);
+      // A full page: more may follow unless this was the list's very last row.
+      if (items.length === options.limit)
+        return i === rows.length - 1 && rows.length < want ? { items } : { items, next: row.seq };
     }
     if (rows.length < want) return { items };
   }
