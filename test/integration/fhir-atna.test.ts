@@ -163,6 +163,22 @@ test("ITI-20: one AuditEvent is 201 with the Location of an access.reported entr
   );
 });
 
+test("ITI-20: the patient's access history shows a fed event as authenticated by the sender's credential, not by address", async () => {
+  const res = await feed(event());
+  expect(res.status).toBe(201);
+  const id = res.headers.get("location")!.split("/").pop()!;
+  const history = await api.call<{ items: { id: string; transport: string; authenticatedBy: string }[] }>(
+    "GET",
+    `/api/v1/patients/${own}/access?origin=reported&limit=1000`,
+    { token: auditor },
+  );
+  expect(history.status).toBe(200);
+  expect(history.body.items.find((i) => i.id === id)).toMatchObject({
+    transport: "fhir-iti20",
+    authenticatedBy: "credential",
+  });
+});
+
 test("ITI-20: a batch with bad events among good ones answers one entry.response per event", async () => {
   const before = api.t.node.ledger.size;
   const res = await bundle("batch", [

@@ -65,7 +65,7 @@ export interface ReportedAccessView {
    * network address, which anyone on that network path can use.
    */
   readonly transport: ReportTransport;
-  readonly authenticatedBy: "certificate" | "network-address";
+  readonly authenticatedBy: "certificate" | "credential" | "network-address";
   /** The audit source as the system names itself. */
   readonly source: AccessReportedBody["source"];
   readonly event: {
@@ -80,6 +80,18 @@ export interface ReportedAccessView {
   /** The studies the event names: the pseudonym, and this node's study id where registered. */
   readonly studies: readonly { readonly key: string; readonly study?: string }[];
 }
+
+/**
+ * How far each transport authenticates its sender: syslog over TLS by the client certificate an
+ * admin bound to the system actor; the FHIR feed (ITI-20) by the system actor's API token or bound
+ * client certificate; plain syslog TCP/UDP only by the sender's network address.
+ */
+const AUTHENTICATED_BY: Record<ReportTransport, ReportedAccessView["authenticatedBy"]> = {
+  "syslog-tls": "certificate",
+  "fhir-iti20": "credential",
+  "syslog-tcp": "network-address",
+  "syslog-udp": "network-address",
+};
 
 export type HistoryItem = (AccessView & { readonly origin: "decided" }) | ReportedAccessView;
 
@@ -129,7 +141,7 @@ export function reportedViewer(state: StateReader): (id: string) => ReportedAcce
       patient: b.patient,
       reportedBy: { actor: r.reportedBy, ...(displayName === undefined ? {} : { displayName }) },
       transport: b.transport,
-      authenticatedBy: b.transport === "syslog-tls" ? "certificate" : "network-address",
+      authenticatedBy: AUTHENTICATED_BY[b.transport],
       source: b.source,
       event: {
         id: b.event.id,

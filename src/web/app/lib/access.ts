@@ -68,7 +68,7 @@ export interface ReportedRow {
   readonly patient: string;
   readonly reportedBy: { readonly actor: string; readonly displayName?: string };
   readonly transport: string;
-  readonly authenticatedBy: "certificate" | "network-address";
+  readonly authenticatedBy: "certificate" | "credential" | "network-address";
   readonly source: { readonly id: string; readonly site?: string };
   readonly event: {
     readonly id: { readonly code: string; readonly display?: string };
@@ -98,7 +98,9 @@ export const reportedLabel = (r: ReportedRow): string =>
 export const authenticityText = (r: ReportedRow): string =>
   r.authenticatedBy === "certificate"
     ? "sent over TLS, the sender authenticated by its certificate"
-    : `sent over ${r.transport === "syslog-udp" ? "UDP" : "TCP"} without TLS: the sender is known only by its network address, not authenticated`;
+    : r.authenticatedBy === "credential"
+      ? "sent to the node's FHIR audit feed, the sender authenticated by its token or certificate"
+      : `sent over ${r.transport === "syslog-udp" ? "UDP" : "TCP"} without TLS: the sender is known only by its network address, not authenticated`;
 
 /** Who the report names: the participants' user ids in that system, the requestor first. */
 export const reportedWho = (r: ReportedRow): string =>
