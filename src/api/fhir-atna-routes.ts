@@ -35,7 +35,7 @@ import { auditEventOf } from "../domain/fhir/resources.js";
 import { reportedAuditEventOf } from "../domain/fhir/reported-audit-event.js";
 import type { DicomwebAuthenticator } from "./dicomweb.js";
 import { problemOf } from "./problem.js";
-import { decodeUtf8Body } from "./server.js";
+import { decodeUtf8Body } from "./json-body.js";
 import { feedSource, searchParams } from "./fhir-atna-query.js";
 import { searchFeed } from "../domain/access/audit-feed.js";
 

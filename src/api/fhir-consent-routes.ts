@@ -15,7 +15,7 @@
  * access.recorded deny about that patient (src/api/patient-access.ts does the same for reads).
  */
 import type { FastifyInstance } from "fastify";
-import { parseStrictJson, type JsonObject } from "../core/canonical-json.js";
+import type { JsonObject } from "../core/canonical-json.js";
 import { RadledgerError } from "../core/errors.js";
 import type { RadledgerNode } from "../app/node.js";
 import { signAs } from "../app/keys.js";
@@ -25,7 +25,7 @@ import { consentOf } from "../domain/fhir/consent.js";
 import { keyCustodyOf } from "../domain/identity/state.js";
 import type { ActorDoc } from "../domain/ledger/entry-types.js";
 import type { Gatekeeper } from "../app/gatekeeper.js";
-import { decodeUtf8Body } from "./server.js";
+import { strictJsonBody } from "./json-body.js";
 
 const PSEUDONYM = /^pt_[A-Za-z0-9_-]{43}$/;
 
@@ -81,13 +81,7 @@ export function registerFhirConsentRoutes(
 
   void app.register(async (scope) => {
     // FHIR's media type (RFC 6838 +json): the same strict UTF-8 JSON as application/json.
-    scope.addContentTypeParser("application/fhir+json", { parseAs: "buffer" }, (_req, body, done) => {
-      try {
-        done(null, parseStrictJson(decodeUtf8Body(body as Buffer), { allowNull: true }));
-      } catch (e) {
-        done(e as Error, undefined);
-      }
-    });
+    scope.addContentTypeParser("application/fhir+json", { parseAs: "buffer" }, strictJsonBody);
 
     scope.post("/api/v1/fhir/Consent", async (req, reply) => {
       const actor = await options.caller(req as never, reply as never);

@@ -9,6 +9,7 @@
  * by it, on the named clinicians' behalf. Answers: 201 and an OperationOutcome when recorded, 200
  * with the same body for a resend; refusals are problem+json with the code (docs/errors.md).
  */
+import { decodeUtf8Body } from "./json-body.js";
 import type { FastifyInstance } from "fastify";
 import { parseStrictJson } from "../core/canonical-json.js";
 import { RadledgerError } from "../core/errors.js";
@@ -33,7 +34,7 @@ export function registerFhirReportIntake(
       { parseAs: "buffer", bodyLimit: MAX_BODY },
       (_req, body, done) => {
         try {
-          done(null, parseStrictJson(new TextDecoder("utf-8", { fatal: true }).decode(body as Buffer)));
+          done(null, parseStrictJson(decodeUtf8Body(body as Buffer)));
         } catch {
           done(new RadledgerError("HL7_MESSAGE_MALFORMED", "FHIR DiagnosticReport: the body is not JSON"));
         }

@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { randomUUID } from "node:crypto";
 import { isRadledgerError, RadledgerError } from "../core/errors.js";
-import { parseStrictJson } from "../core/canonical-json.js";
+import { strictJsonBody } from "./json-body.js";
 import type { RadledgerNode } from "../app/node.js";
 import { createGatekeeper, type Gatekeeper, type Transaction } from "../app/gatekeeper.js";
 import type { AuthStore } from "../ports/auth.js";
@@ -119,17 +119,6 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
       `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   socket.destroy(err);
-}
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-/** A request body as text: invalid UTF-8 is ENCODING_INVALID (400), not replaced with U+FFFD. */
-export function decodeUtf8Body(body: Uint8Array): string {
-  try {
-    return UTF8.decode(body);
-  } catch {
-    throw new RadledgerError("ENCODING_INVALID", "the request body is not valid UTF-8", { at: "body" });
-  }
 }
 
 /** An oversized body the server still reads (and drops) after refusing it, so the client reads the 413. */
@@ -263,13 +252,7 @@ export function buildServer(node: RadledgerNode, options: ServerOptions): Fastif
   // handler runs. Fastify's default text/plain parser is removed: a JSON route answers any other
   // content type with 415 (docs/api.md); routes that take raw bodies register their own parser.
   app.removeContentTypeParser(["application/json", "text/plain"]);
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
-    try {
-      done(null, parseStrictJson(decodeUtf8Body(body as Buffer), { allowNull: true }));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, strictJsonBody);
 
   app.setErrorHandler((error, req, reply) => {
     if (isRadledgerError(error)) {
